@@ -1,0 +1,5 @@
+"""Allow `python -m counterpay`."""
+
+from counterpay.cli import main
+
+main()

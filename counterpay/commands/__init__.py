@@ -1,0 +1,1 @@
+"""Commands that belong to no single part: QR tools, keys, code verification, the demo."""

@@ -1,0 +1,50 @@
+"""A click group whose subcommands are imported only when they are used.
+
+Each part of counterpay (agent, hub, simulators, protocol tools) owns its command
+module; the root only names where each command lives.  Loading lazily keeps
+`counterpay --help` fast and keeps one broken part from taking the others down.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+import click
+
+
+class LazyGroup(click.Group):
+    """A group mounting commands given as ``{"name": "module.path:attribute"}``."""
+
+    def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.lazy_commands = dict(lazy_commands or {})
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
+
+    def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
+        if name in self.lazy_commands:
+            return self._load(name)
+        return super().get_command(ctx, name)
+
+    def _load(self, name: str) -> click.Command:
+        target = self.lazy_commands[name]
+        module_name, _, attribute = target.partition(":")
+        try:
+            module = importlib.import_module(module_name)
+            command = getattr(module, attribute)
+        except (ImportError, AttributeError) as exc:
+            return _unavailable(name, f"{target} could not be loaded: {exc}")
+        if not isinstance(command, click.Command):
+            return _unavailable(name, f"{target} is not a click command")
+        return command
+
+
+def _unavailable(name: str, reason: str) -> click.Command:
+    @click.command(name=name, help=f"(not available: {reason})",
+                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
+    def command() -> None:
+        click.echo(f"counterpay {name}: not available in this installation ({reason})", err=True)
+        raise SystemExit(2)
+
+    return command
