@@ -1,0 +1,164 @@
+"""Schemas of every message type on the wire, and `validate_body` that names bad fields.
+
+Agent → hub on `…/events`: payment.captured, payment.voided, eod.report,
+diagnostics.report.  Agent → broker on `…/state`: birth (retained), will.
+Hub → agent: ack on `…/acks`, command on `…/cmd`.
+A full card number can never pass: `masked_pan` may show at most 4 digits.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from protocol.wire.errors import WireError
+
+Str64 = Annotated[str, Field(max_length=64)]
+Str200 = Annotated[str, Field(max_length=200)]
+Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
+MinorUnits = Annotated[int, Field(ge=0, le=10**13)]
+_DIGIT = re.compile(r"\d")
+
+
+class _Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class Reference(_Strict):
+    format: Literal["cp-order", "case", "pagopa", "rf", "zbp", "epc", "none"]
+    value: Str200 | None = None
+
+
+class Payer(_Strict):
+    name: Str200 | None = None
+    id: Str64 | None = None
+
+
+class Position(_Strict):
+    code: Str64
+    name: Str200 = ""
+    quantity: int = Field(default=1, ge=1, le=10_000)
+    unit_minor: MinorUnits
+    vat_rate_bp: int = Field(default=0, ge=0, le=10_000)
+
+
+class CardDetails(_Strict):
+    masked_pan: Annotated[str, Field(max_length=32)] | None = None
+    card_type: Str64 | None = None
+    terminal_id: Str64 | None = None
+    trace_no: Str64 | None = None
+    receipt_no: Str64 | None = None
+    auth_code: Str64 | None = None
+    recovered: bool = False
+
+    @field_validator("masked_pan")
+    @classmethod
+    def _at_most_four_digits(cls, value: str | None) -> str | None:
+        if value is not None and len(_DIGIT.findall(value)) > 4:
+            raise ValueError("masked_pan may show at most the last 4 digits; a full card number is never sent")
+        return value
+
+
+class PaymentCaptured(_Strict):
+    payment_id: Str64                 # the intent id, fixed at creation: the dedup key
+    receipt_id: Str64
+    office: Str64
+    kind: Literal["payment", "refund"] = "payment"
+    amount_minor: MinorUnits
+    currency: Currency
+    tender: Literal["card", "cash"]
+    cash_given_minor: MinorUnits | None = None
+    change_minor: MinorUnits | None = None
+    reference: Reference
+    order_id: Str64 | None = None
+    case_ref: Str200 | None = None
+    payer: Payer | None = None
+    positions: list[Position] = Field(default_factory=list, max_length=200)
+    card: CardDetails | None = None
+    operator: Str64 | None = None
+    captured_at: Str64
+
+
+class PaymentVoided(_Strict):
+    payment_id: Str64
+    amount_minor: MinorUnits
+    currency: Currency
+    reason: Str200
+    terminal_receipt_no: Str64 | None = None
+    voided_at: Str64
+
+
+class TenderTotal(_Strict):
+    count: int = Field(ge=0)
+    total_minor: MinorUnits
+
+
+class EodReport(_Strict):
+    batch_id: Str64
+    currency: Currency
+    terminal_count: int | None = Field(default=None, ge=0)
+    terminal_total_minor: MinorUnits | None = None
+    journal: dict[Literal["card", "cash"], TenderTotal]
+    mismatch: bool
+    closed_at: Str64
+
+
+class DiagnosticsReport(_Strict):
+    request_id: Str64 | None = None
+    info: dict[Str64, str | int | bool | None] = Field(default_factory=dict, max_length=100)
+
+
+class Ack(_Strict):
+    for_id: Str64
+    for_seq: int = Field(ge=0)
+    status: Literal["stored", "duplicate", "rejected"]
+    reason: Str200 | None = None
+
+
+class Command(_Strict):
+    request_id: Str64
+    command: Literal["replay", "end_of_day", "diagnostics"]
+    from_seq: int | None = Field(default=None, ge=0)
+
+
+class Birth(_Strict):
+    incarnation: int = Field(ge=0)
+    online: Literal[True] = True
+    version: Str64
+    mode: Str64
+    outbox_depth: int = Field(ge=0)
+    oldest_age_s: int | None = Field(default=None, ge=0)
+
+
+class Will(_Strict):
+    incarnation: int = Field(ge=0)
+    online: Literal[False] = False
+
+
+SCHEMAS: dict[str, type[BaseModel]] = {
+    "payment.captured": PaymentCaptured,
+    "payment.voided": PaymentVoided,
+    "eod.report": EodReport,
+    "diagnostics.report": DiagnosticsReport,
+    "ack": Ack,
+    "command": Command,
+    "birth": Birth,
+    "will": Will,
+}
+TYPES = frozenset(SCHEMAS)
+EVENT_TYPES = frozenset({"payment.captured", "payment.voided", "eod.report", "diagnostics.report"})
+
+
+def validate_body(type_: str, body: Any) -> BaseModel:
+    """Return the typed body or raise WireError naming every bad field."""
+    schema = SCHEMAS.get(type_)
+    if schema is None:
+        raise WireError("unknown_type", f"message type {type_!r} is unknown (known: {', '.join(sorted(TYPES))})")
+    try:
+        return schema.model_validate(body)
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+                             for error in exc.errors()[:5])
+        raise WireError("bad_body", f"{type_} body is invalid: {problems}") from None

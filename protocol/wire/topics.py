@@ -1,0 +1,62 @@
+"""MQTT topic names of the agent-hub wire (DESIGN.md, 'The wire between agent and hub').
+
+`A` is the agent id: also its certificate's CN and its broker username, so it must be
+a safe topic level (no '/', '+', '#') and a safe CN.
+"""
+
+from __future__ import annotations
+
+import re
+
+PREFIX = "cp/v1"
+AGENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
+
+SHARED_EVENTS = f"$share/hub/{PREFIX}/agents/+/events"
+ALL_STATES = f"{PREFIX}/agents/+/state"
+BROADCAST = f"{PREFIX}/broadcast"
+CATALOGUE = f"{BROADCAST}/catalogue"
+KEYS = f"{BROADCAST}/keys"
+REVOCATIONS = f"{BROADCAST}/revocations"
+
+KINDS = ("events", "acks", "cmd", "state")
+
+
+class TopicError(ValueError):
+    """A topic or agent id does not follow the wire contract."""
+
+
+def check_agent_id(agent_id: str) -> str:
+    if not isinstance(agent_id, str) or not AGENT_ID_RE.match(agent_id):
+        raise TopicError(f"agent id {agent_id!r} must be 1-63 lower-case letters, digits, '.', '_' or '-', "
+                         "starting with a letter or digit")
+    return agent_id
+
+
+def agent_topic(agent_id: str, kind: str) -> str:
+    if kind not in KINDS:
+        raise TopicError(f"unknown agent topic kind {kind!r}; expected one of {', '.join(KINDS)}")
+    return f"{PREFIX}/agents/{check_agent_id(agent_id)}/{kind}"
+
+
+def events(agent_id: str) -> str:
+    return agent_topic(agent_id, "events")
+
+
+def acks(agent_id: str) -> str:
+    return agent_topic(agent_id, "acks")
+
+
+def commands(agent_id: str) -> str:
+    return agent_topic(agent_id, "cmd")
+
+
+def state(agent_id: str) -> str:
+    return agent_topic(agent_id, "state")
+
+
+def split(topic: str) -> tuple[str, str]:
+    """`cp/v1/agents/A/kind` → (A, kind); raises TopicError for anything else."""
+    parts = topic.split("/")
+    if len(parts) != 5 or f"{parts[0]}/{parts[1]}" != PREFIX or parts[2] != "agents" or parts[4] not in KINDS:
+        raise TopicError(f"not an agent topic of {PREFIX}: {topic!r}")
+    return check_agent_id(parts[3]), parts[4]
