@@ -62,3 +62,28 @@ def unknown(errors: list[str] | None = None) -> QrResult:
     return QrResult("unknown", False, None,
                     errors or ["not a payment code counterpay knows (pagoPA, EPC, ZBP, RF, counterpay order or receipt)"],
                     {"amount_minor": None, "currency": None})
+
+
+# A QR code holds at most 7089 numeric / 2953 byte characters; anything longer did
+# not come from a scanner, and refusing it early keeps every parser linear and fast.
+MAX_PAYLOAD_CHARS = 7089
+
+
+def verdict(fmt: str, structure_errors: list[str], check_errors: list[str],
+            fields: dict[str, Any], checked: bool) -> QrResult:
+    """Build a result from the two kinds of findings.
+
+    `checked` says whether any check digits could be computed at all; when none
+    could (the format has none, or the structure was too broken to find them),
+    `checks_ok` is None rather than a made-up True.
+    """
+    checks_ok = (not check_errors) if checked else None
+    return QrResult(fmt, not structure_errors, checks_ok, structure_errors + check_errors, fields)
+
+
+def too_long(fmt: str, payload: str, fields: dict[str, Any]) -> QrResult | None:
+    if len(payload) > MAX_PAYLOAD_CHARS:
+        return QrResult(fmt, False, None,
+                        [f"{len(payload)} characters is more than any QR code can hold ({MAX_PAYLOAD_CHARS})"],
+                        fields)
+    return None
