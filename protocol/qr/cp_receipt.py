@@ -1,0 +1,109 @@
+"""counterpay receipt codes: signed by the agent that took the payment, verified offline.
+
+The cashier's receipt carries this QR; back at the desk the clerk scans it and the
+agent checks the signature against the cached key directory: the key must be a
+receipt key of the very agent named in the code, and not revoked.  At most the last
+four card digits are ever in it.  The carrier is digits only (see `signed.py`).
+
+>>> from protocol.keys import KeyDirectory, SigningKey
+>>> key = SigningKey.generate(); keys = KeyDirectory(); keys.add(key.public_entry("krakow-3", ["receipt"]))
+>>> code = ReceiptCode("R-20261122-0001", "krakow-3", "2026-11-22T10:15:00Z", 12500, "PLN", "card",
+...                    "T0042", "WAW/2026/77", "1234")
+>>> parse(make(code, key), keys).fields["verdict"]
+'valid'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from protocol.keys import KeyDirectory, SigningKey, VerificationFailure
+from protocol.qr import signed
+from protocol.qr.base import QrFormatError, QrResult
+
+FORMAT = "cp-receipt"
+FIELD_COUNT = 10
+TENDERS = ("card", "cash")
+
+
+@dataclass(frozen=True)
+class ReceiptCode:
+    receipt_id: str
+    agent_id: str
+    time: str                 # RFC 3339 UTC, seconds precision
+    amount_minor: int
+    currency: str
+    tender: str               # card | cash
+    terminal_ref: str         # terminal receipt/trace number, empty for cash
+    reference: str            # order id or case reference the payment is for
+    last4: str = ""           # at most the last 4 card digits
+    kid: str = ""
+
+
+def detect(payload: str) -> bool:
+    return signed.format_of(payload.strip()) == FORMAT
+
+
+def make(receipt: ReceiptCode, key: SigningKey) -> str:
+    """The QR payload for a receipt, signed with the agent's receipt key."""
+    if receipt.tender not in TENDERS:
+        raise QrFormatError(f"tender must be one of {', '.join(TENDERS)}")
+    if receipt.amount_minor < 0:
+        raise QrFormatError("amount must not be negative")
+    if len(receipt.last4) > 4 or (receipt.last4 and not receipt.last4.isdigit()):
+        raise QrFormatError("only the last 4 card digits may be on a receipt")
+    try:
+        when = dt.datetime.fromisoformat(receipt.time.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
+    except ValueError:
+        raise QrFormatError(f"time {receipt.time!r} is not RFC 3339") from None
+    fields = [receipt.receipt_id, receipt.agent_id, when.strftime("%Y%m%d%H%M%S"), str(receipt.amount_minor),
+              receipt.currency.upper(), receipt.tender, receipt.terminal_ref, receipt.reference, receipt.last4, key.kid]
+    try:
+        return signed.encode(FORMAT, fields, key)
+    except signed.SignedCodeError as exc:
+        raise QrFormatError(str(exc)) from None
+
+
+def parse(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | None = None) -> QrResult:
+    """Decode and, with a key directory, verify; never raises for bad input."""
+    try:
+        decoded = signed.decode(FORMAT, payload.strip(), FIELD_COUNT)
+    except signed.SignedCodeError as exc:
+        return QrResult(FORMAT, False, None, [str(exc)], {"amount_minor": None, "currency": None,
+                                                           "verdict": "structure wrong"})
+    (receipt_id, agent_id, time, amount, currency, tender, terminal_ref, reference, last4, kid) = decoded.fields
+    errors: list[str] = []
+    fields = {"receipt_id": receipt_id, "agent_id": agent_id, "time": None,
+              "amount_minor": int(amount) if amount.isdigit() else None, "currency": currency,
+              "tender": tender, "terminal_ref": terminal_ref, "reference": reference, "last4": last4, "kid": kid}
+    try:
+        fields["time"] = dt.datetime.strptime(time, "%Y%m%d%H%M%S").strftime("%Y-%m-%dT%H:%M:%SZ")
+    except ValueError:
+        errors.append(f"time {time!r} is not a timestamp")
+    if not amount.isdigit():
+        errors.append(f"amount {amount!r} is not a whole number of minor units")
+    if tender not in TENDERS:
+        errors.append(f"tender {tender!r} is unknown")
+    if len(last4) > 4 or (last4 and not last4.isdigit()):
+        errors.append("the card digits field holds more than the last 4 digits")
+    structure_ok = not errors
+    checks_ok: bool | None = None
+    verdict = "signature not checked"
+    if keys is not None:
+        try:
+            signed.check_signature(decoded, keys, kid, use="receipt", owner=agent_id)
+            checks_ok, verdict = True, "valid"
+        except VerificationFailure as failure:
+            errors.append(str(failure))
+            checks_ok, verdict = False, signed.verdict_of(failure)
+    fields["verdict"] = verdict if structure_ok else "structure wrong"
+    return QrResult(FORMAT, structure_ok, checks_ok, errors, fields)
+
+
+def validate(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | None = None) -> QrResult:
+    return parse(payload, keys, now).raise_unless_valid()
+
+
+def is_valid(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | None = None) -> bool:
+    return parse(payload, keys, now).valid
