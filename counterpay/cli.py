@@ -12,14 +12,14 @@ from counterpay import __version__
 from counterpay.lazy import LazyGroup
 
 COMMANDS = {
-    "qr": "counterpay.commands.qr:qr",
-    "keys": "counterpay.commands.keys:keys",
-    "receipt": "counterpay.commands.receipt:receipt",
-    "demo": "counterpay.commands.demo:demo",
-    "terminal": "agent.terminal.cli:terminal",
-    "agent": "agent.cli:agent",
-    "hub": "hub.cli:hub",
-    "sim": "simulators.cli:sim",
+    "qr": ("counterpay.commands.qr:qr", "Parse, make and decode payment QR codes."),
+    "keys": ("counterpay.commands.keys:keys", "Signing keys and key directories."),
+    "receipt": ("counterpay.commands.receipt:receipt", "Verify a receipt or order code offline."),
+    "demo": ("counterpay.commands.demo:demo", "Run broker, hub, simulators and an agent together."),
+    "terminal": ("agent.terminal.cli:terminal", "Check and drive a card terminal (technicians)."),
+    "agent": ("agent.cli:agent", "Run, enroll and inspect the counter agent."),
+    "hub": ("hub.cli:hub", "Set up and run the hub."),
+    "sim": ("simulators.cli:sim", "Simulators of terminals, scanners, case systems, fleets."),
 }
 
 

@@ -13,7 +13,11 @@ import click
 
 
 class LazyGroup(click.Group):
-    """A group mounting commands given as ``{"name": "module.path:attribute"}``."""
+    """A group mounting commands given as ``{"name": "module.path:attribute"}``.
+
+    A value may also be ``("module.path:attribute", "one-line summary")`` so that
+    `--help` can list the command without importing it.
+    """
 
     def __init__(self, *args, lazy_commands: dict[str, str] | None = None, **kwargs):
         super().__init__(*args, **kwargs)
@@ -22,6 +26,21 @@ class LazyGroup(click.Group):
     def list_commands(self, ctx: click.Context) -> list[str]:
         return sorted(set(super().list_commands(ctx)) | set(self.lazy_commands))
 
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """List commands with their summaries without importing them (keeps --help fast)."""
+        rows = []
+        for name in self.list_commands(ctx):
+            target = self.lazy_commands.get(name)
+            if isinstance(target, tuple):
+                rows.append((name, target[1]))
+            else:
+                command = self.get_command(ctx, name)
+                if command is not None and not command.hidden:
+                    rows.append((name, command.get_short_help_str(formatter.width - 6 - len(name))))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
     def get_command(self, ctx: click.Context, name: str) -> click.Command | None:
         if name in self.lazy_commands:
             return self._load(name)
@@ -29,6 +48,8 @@ class LazyGroup(click.Group):
 
     def _load(self, name: str) -> click.Command:
         target = self.lazy_commands[name]
+        if isinstance(target, tuple):
+            target = target[0]
         module_name, _, attribute = target.partition(":")
         try:
             module = importlib.import_module(module_name)
