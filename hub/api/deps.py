@@ -1,0 +1,65 @@
+"""Injected dependencies: settings, the database, and role-checked API principals.
+
+    @router.get("/orders", dependencies=[Depends(require_role("operator", "auditor"))])
+    def list_orders(db: Database = Depends(get_db)): ...
+
+    @router.post("/orders")
+    def create(principal: Principal = Depends(require_role("operator"))): ...
+
+Admin may do everything; other roles only what a route names.
+Clients send `Authorization: Bearer <token>`.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+from fastapi import Depends, HTTPException, Request, status
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from hub.api.security import ROLES, Principal, authenticate
+from hub.config import Settings
+from hub.store.db import Database
+
+_bearer = HTTPBearer(auto_error=False, description="An API token created by an admin")
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_db(request: Request) -> Database:
+    return request.app.state.db
+
+
+def get_hub(request: Request):
+    """The HubContext (keys, publisher) the app was created with."""
+    return request.app.state.hub
+
+
+def get_principal(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
+                  db: Database = Depends(get_db)) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer":
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API token is required: Authorization: Bearer <token>",
+                            headers={"WWW-Authenticate": "Bearer"})
+    with db.connect() as conn:
+        principal = authenticate(conn, credentials.credentials)
+    if principal is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "the API token is unknown or revoked",
+                            headers={"WWW-Authenticate": "Bearer"})
+    return principal
+
+
+def require_role(*roles: str) -> Callable[..., Principal]:
+    unknown = set(roles) - set(ROLES)
+    if unknown:
+        raise ValueError(f"unknown roles {sorted(unknown)}")
+    allowed = {"admin", *roles}
+
+    def check(principal: Principal = Depends(get_principal)) -> Principal:
+        if principal.role not in allowed:
+            raise HTTPException(status.HTTP_403_FORBIDDEN,
+                                f"role {principal.role!r} may not do this; needs one of {', '.join(sorted(allowed))}")
+        return principal
+
+    return check

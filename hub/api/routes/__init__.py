@@ -1,0 +1,1 @@
+"""One module per resource; each defines `router` and is mounted by create_app."""

@@ -1,0 +1,1 @@
+"""Hub storage: one SQLAlchemy Core code path for SQLite (default) and PostgreSQL."""

@@ -1,0 +1,95 @@
+"""Open the hub database by URL and apply migrations: SQLite (WAL) or PostgreSQL.
+
+    db = Database.open("sqlite:////var/lib/counterpay/hub.db")
+    db = Database.open("postgresql+psycopg://user:pw@host/db")
+    with db.begin() as conn:      # one transaction, committed on leaving the block
+        conn.execute(...)
+
+Everything above this module is SQLAlchemy Core written once for both databases.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import Connection, Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+from sqlalchemy.pool import NullPool
+
+from hub.store import migrations
+
+
+class DatabaseError(ValueError):
+    """The database URL is unusable; the message says why."""
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL: readers (the API) never block the ingest writer; NORMAL sync is durable
+    # across process crashes in WAL mode, and the agent keeps unacked events anyway.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # Several threads (API, ingest, delivery) write: wait for the lock instead of failing.
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def _sqlite_begin_immediate(conn) -> None:
+    # pysqlite starts transactions lazily as DEFERRED, which deadlocks two writers that
+    # both read first; BEGIN IMMEDIATE takes the write lock up front (SQLAlchemy recipe).
+    conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+class Database:
+    def __init__(self, engine: Engine, url: str):
+        self.engine = engine
+        self.url = url
+
+    @classmethod
+    def open(cls, url: str, *, migrate: bool = True) -> "Database":
+        try:
+            parsed = make_url(url)
+        except ArgumentError as exc:
+            raise DatabaseError(f"database url {url!r} is not a valid URL: {exc}") from None
+        backend = parsed.get_backend_name()
+        if backend == "sqlite":
+            if parsed.database and parsed.database != ":memory:":
+                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                                   pool_size=8, max_overflow=8)
+            # Let SQLAlchemy, not pysqlite, decide when transactions begin.
+            event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None))
+            event.listen(engine, "begin", _sqlite_begin_immediate)
+        elif backend == "postgresql":
+            engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
+        else:
+            raise DatabaseError(f"database url {url!r}: only sqlite:/// and postgresql+psycopg:// are supported")
+        database = cls(engine, url)
+        if migrate:
+            with database.begin() as conn:
+                migrations.apply(conn)
+        return database
+
+    @property
+    def dialect_name(self) -> str:
+        return self.engine.dialect.name
+
+    @contextlib.contextmanager
+    def begin(self) -> Iterator[Connection]:
+        """One transaction: committed when the block ends, rolled back on an exception."""
+        with self.engine.begin() as conn:
+            yield conn
+
+    @contextlib.contextmanager
+    def connect(self) -> Iterator[Connection]:
+        """A connection for reads (each statement its own short transaction)."""
+        with self.engine.connect() as conn:
+            yield conn
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,151 @@
+"""The hub's core tables: events, payments, agents, orders, catalogue, tokens, audit.
+
+Times are RFC 3339 UTC strings ('2026-11-22T12:00:00.000Z'): they sort as text and
+read the same on SQLite and PostgreSQL.  Money is integer minor units (BigInteger).
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text,
+                        UniqueConstraint)
+
+from hub.store.metadata import metadata
+
+# Every envelope accepted from an agent, exactly once per (agent, message id).
+events = Table(
+    "events", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("seq", BigInteger, nullable=False),
+    Column("type", String(40), nullable=False),
+    Column("time", String(40), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("envelope", Text, nullable=False),         # the exact bytes received (canonical JSON)
+    Column("ack", Text, nullable=False),              # the signed ack sent; sent again for duplicates
+    UniqueConstraint("agent_id", "message_id", name="uq_events_agent_message"),
+)
+Index("ix_events_agent_seq", events.c.agent_id, events.c.seq)
+
+payments = Table(
+    "payments", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("payment_id", String(64), nullable=False),
+    Column("message_id", String(64), nullable=False),
+    Column("receipt_id", String(64), nullable=False),
+    Column("office", String(64), nullable=False),
+    Column("kind", String(16), nullable=False),           # payment | refund
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("tender", String(16), nullable=False),          # card | cash
+    Column("reference_format", String(16), nullable=False),
+    Column("reference_value", String(200)),
+    Column("order_ref", String(64)),                        # order id the agent named, if any
+    Column("case_ref", String(200)),                        # case the agent named, if any
+    Column("payer_name", String(200)),
+    Column("payer_id", String(64)),
+    Column("operator", String(64)),
+    Column("captured_at", String(40), nullable=False),
+    Column("received_at", String(40), nullable=False),
+    Column("voided_at", String(40)),
+    Column("void_reason", String(200)),
+    Column("link_status", String(16), nullable=False),      # linked | unlinked
+    Column("link_method", String(40)),                      # order_id | rf | pagopa | zbp | case | manual
+    Column("linked_order_id", String(64)),
+    Column("linked_case_ref", String(200)),
+    Column("link_note", String(400)),                       # why unlinked, or who linked by hand
+    Column("body", JSON, nullable=False),
+    UniqueConstraint("agent_id", "payment_id", name="uq_payments_agent_payment"),
+)
+Index("ix_payments_captured", payments.c.captured_at)
+Index("ix_payments_order", payments.c.linked_order_id)
+Index("ix_payments_case", payments.c.linked_case_ref)
+Index("ix_payments_reference", payments.c.reference_value)
+Index("ix_payments_link_status", payments.c.link_status)
+
+# A void may arrive before the payment it voids (replays come in any order): it is
+# kept here and applied to the payment whichever arrives second.
+voids = Table(
+    "voids", metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("payment_id", String(64), primary_key=True),
+    Column("message_id", String(64), nullable=False),
+    Column("amount_minor", BigInteger, nullable=False),
+    Column("reason", String(200), nullable=False),
+    Column("voided_at", String(40), nullable=False),
+)
+
+agents = Table(
+    "agents", metadata,
+    Column("agent_id", String(64), primary_key=True),
+    Column("online", Boolean, nullable=False, default=False),
+    Column("incarnation", BigInteger),
+    Column("will_incarnation", BigInteger),                 # last incarnation whose will was seen
+    Column("version", String(64)),
+    Column("mode", String(64)),
+    Column("outbox_depth", Integer),
+    Column("oldest_age_s", Integer),
+    Column("state_at", String(40)),                         # time of the last birth or will applied
+    Column("last_seen", String(40)),
+    Column("contiguous_seq", BigInteger, nullable=False, default=0),   # every seq ≤ this is stored
+    Column("max_seq", BigInteger, nullable=False, default=0),
+    Column("replay_from", BigInteger),                      # last replay asked for, and when
+    Column("replay_at", String(40)),
+)
+
+orders = Table(
+    "orders", metadata,
+    Column("order_id", String(32), primary_key=True),
+    Column("amount_kind", String(8), nullable=False),       # fixed | open
+    Column("amount_minor", BigInteger),                     # required for fixed; expected total for open
+    Column("currency", String(3), nullable=False),
+    Column("reference_format", String(16), nullable=False),  # rf | pagopa | zbp
+    Column("reference", String(64), nullable=False, unique=True),
+    Column("iuv", String(32)),
+    Column("case_ref", String(200)),
+    Column("payer_name", String(200)),
+    Column("payer_id", String(64)),
+    Column("description", String(400)),
+    Column("due_date", String(10)),
+    Column("qr_payload", Text),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(100), nullable=False),
+)
+Index("ix_orders_case", orders.c.case_ref)
+Index("ix_orders_iuv", orders.c.iuv)
+
+catalogue_versions = Table(
+    "catalogue_versions", metadata,
+    Column("version", Integer, primary_key=True, autoincrement=False),
+    Column("status", String(16), nullable=False),           # draft | published | superseded
+    Column("document", JSON, nullable=False),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("published_at", String(40)),
+)
+
+api_tokens = Table(
+    "api_tokens", metadata,
+    Column("id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("name", String(100), nullable=False),
+    Column("role", String(20), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("created_at", String(40), nullable=False),
+    Column("created_by", String(100), nullable=False),
+    Column("revoked_at", String(40)),
+)
+
+audit_log = Table(
+    "audit_log", metadata,
+    Column("seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("at", String(40), nullable=False),
+    Column("actor", String(100), nullable=False),
+    Column("action", String(100), nullable=False),
+    Column("subject", String(200), nullable=False),
+    Column("details", Text, nullable=False),                # canonical JSON
+    Column("prev_hash", String(64), nullable=False),
+    Column("hash", String(64), nullable=False, unique=True),
+)
+
+CORE_TABLES = (events, payments, voids, agents, orders, catalogue_versions, api_tokens, audit_log)
