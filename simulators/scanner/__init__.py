@@ -1,0 +1,1 @@
+"""A simulated serial QR scanner (`counterpay sim scanner`)."""
