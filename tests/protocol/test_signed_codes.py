@@ -181,3 +181,17 @@ def test_receipt_verify_command_reports_verdicts(tmp_path):
     assert revoked.returncode == 1 and "REVOKED" in revoked.stdout
     usage = run_cli("receipt", "verify", good, "--keys", str(tmp_path / "missing"))
     assert usage.returncode == 2
+
+
+def test_qr_make_signed_order_survives_png_and_decode(tmp_path):
+    keys_dir = tmp_path / "hub"
+    assert run_cli("keys", "new", str(keys_dir)).returncode == 0
+    png = tmp_path / "order.png"
+    made = run_cli("qr", "make", "cp-order", "--key", str(keys_dir), "--order-id", "O-7", "--case", "GDA/2026/9",
+                   "--amount", "125,00", "--currency", "PLN", "--payer-name", "Łukasz Żółć", "--png", str(png))
+    assert made.returncode == 0, made.stderr
+    decoded = run_cli("qr", "decode", str(png), "--keys", str(keys_dir), "--json")
+    assert decoded.returncode == 0, decoded.stderr
+    [result] = json.loads(decoded.stdout)
+    assert result["format"] == "cp-order" and result["checks_ok"] is True
+    assert result["fields"]["payer_name"] == "Łukasz Żółć" and result["fields"]["amount_minor"] == 12500
