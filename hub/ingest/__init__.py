@@ -1,0 +1,1 @@
+"""MQTT ingest: check, store exactly once, ack after commit, track presence and gaps."""

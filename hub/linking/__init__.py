@@ -1,0 +1,1 @@
+"""Linking payments to payment orders and cases by the reference they carry."""

@@ -1,0 +1,142 @@
+"""Ingest through a real mosquitto: exactly once, acks after commit, duplicates, gaps,
+presence, and bad messages dropped without blocking the stream."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from prometheus_client import REGISTRY
+from sqlalchemy import select
+
+from protocol.keys import SigningKey
+from protocol.wire import make, verify
+from protocol.wire import topics
+from hub.ingest.worker import IngestWorker
+from hub.store.tables import agents, events, payments
+from tests.hub.agents import FakeAgent, WireClient
+
+
+@pytest.fixture
+def worker(hub_context, mosquitto):
+    ingest = IngestWorker(hub_context, host="127.0.0.1", port=mosquitto.port,
+                          client_id=f"hub-{uuid.uuid4().hex[:6]}", clean_start=True).start()
+    yield ingest
+    ingest.stop()
+
+
+def _rows(db, table):
+    with db.connect() as conn:
+        return [dict(r) for r in conn.execute(select(table)).mappings()]
+
+
+def rejected(reason: str) -> float:
+    return REGISTRY.get_sample_value("cp_hub_ingest_rejected_total", {"reason": reason}) or 0.0
+
+
+def test_payment_is_stored_once_and_acked_with_the_hubs_signature(hub_context, directory, worker, mosquitto):
+    agent = FakeAgent("counter-1").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-counter-1", [agent.agent_id])
+    event = agent.payment(2500, case_ref="CASE-7")
+    client.send(event)
+    assert client.wait_for(lambda: client.acks(agent.agent_id))
+    ack = client.acks(agent.agent_id)[0]
+    assert (ack.body["for_id"], ack.body["for_seq"], ack.body["status"]) == (event.id, event.seq, "stored")
+    verify(ack, hub_context.hub_entries(), owner="hub")
+    stored = _rows(hub_context.db, payments)
+    assert [(p["payment_id"], p["amount_minor"], p["linked_case_ref"]) for p in stored] == \
+        [(event.body["payment_id"], 2500, "CASE-7")]
+    client.close()
+
+
+def test_a_duplicate_gets_the_original_ack_again_and_is_not_stored_twice(hub_context, directory, worker, mosquitto):
+    agent = FakeAgent("counter-2").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-counter-2", [agent.agent_id])
+    event = agent.payment()
+    client.send(event)
+    assert client.wait_for(lambda: len(client.raw_acks(agent.agent_id)) == 1)
+    client.send(event)
+    client.send(event)
+    assert client.wait_for(lambda: len(client.raw_acks(agent.agent_id)) == 3)
+    first, second, third = client.raw_acks(agent.agent_id)
+    assert first == second == third
+    assert len(_rows(hub_context.db, events)) == 1
+    assert len(_rows(hub_context.db, payments)) == 1
+    client.close()
+
+
+def test_a_sequence_gap_asks_the_agent_to_replay_from_the_first_missing(hub_context, directory, worker, mosquitto):
+    agent = FakeAgent("counter-3").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-counter-3", [agent.agent_id])
+    first, second = agent.payment(), agent.payment()
+    agent.payment(), agent.payment()          # seq 3 and 4 are "lost"
+    fifth = agent.payment()
+    for event in (first, second, fifth):
+        client.send(event)
+    assert client.wait_for(lambda: client.commands(agent.agent_id))
+    command = client.commands(agent.agent_id)[0]
+    verify(command, hub_context.hub_entries(), owner="hub")
+    assert (command.body["command"], command.body["from_seq"]) == ("replay", 3)
+    with hub_context.db.connect() as conn:
+        row = conn.execute(select(agents).where(agents.c.agent_id == agent.agent_id)).mappings().one()
+    assert (row["contiguous_seq"], row["max_seq"]) == (2, 5)
+    client.close()
+
+
+def test_a_stale_will_does_not_take_a_live_agent_offline(hub_context, directory, worker, mosquitto):
+    agent = FakeAgent("counter-4").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-counter-4", [agent.agent_id])
+    state = topics.state(agent.agent_id)
+
+    def presence():
+        with hub_context.db.connect() as conn:
+            return conn.execute(select(agents.c.online, agents.c.incarnation, agents.c.outbox_depth)
+                                .where(agents.c.agent_id == agent.agent_id)).first()
+
+    client.publish(state, agent.birth(7, outbox_depth=3).encode(), retain=True)
+    assert client.wait_for(lambda: presence() == (True, 7, 3))
+    client.publish(state, agent.will(6).encode())                  # the previous connection's will, late
+    client.publish(state, agent.birth(7, outbox_depth=0).encode(), retain=True)
+    assert client.wait_for(lambda: presence() == (True, 7, 0))
+    client.publish(state, agent.will(7).encode())                  # this connection's own will
+    assert client.wait_for(lambda: presence() is not None and presence()[0] is False)
+    client.publish(state, agent.birth(7).encode(), retain=True)    # its retained birth, redelivered late
+    client.publish(state, agent.birth(8, outbox_depth=1).encode(), retain=True)
+    assert client.wait_for(lambda: presence() == (True, 8, 1))
+    client.close()
+
+
+def test_bad_messages_are_dropped_with_a_reason_and_do_not_block_the_stream(hub_context, directory, worker,
+                                                                              mosquitto):
+    honest = FakeAgent("counter-5").enroll(directory)
+    victim = FakeAgent("counter-6").enroll(directory)
+    stranger = FakeAgent("counter-7")                                # never enrolled
+    client = WireClient(mosquitto.port, "agent-counter-5", [honest.agent_id, victim.agent_id])
+    before = {r: rejected(r) for r in ("signature_wrong_owner", "signature_forged", "oversized",
+                                       "not_json", "unknown_type", "agent_mismatch", "not_enrolled")}
+    # signed by counter-5 but claiming to be counter-6, on counter-6's topic
+    forged_as_other = make(victim.agent_id, 1, "payment.captured", honest.payment().body, honest.key)
+    client.publish(topics.events(victim.agent_id), forged_as_other.encode())
+    tampered = victim.payment(100)
+    body = tampered.encode().replace(b'"amount_minor":100', b'"amount_minor":9')
+    client.publish(topics.events(victim.agent_id), body)
+    unsigned = tampered.encode().replace(tampered.sig.encode(), b"")
+    client.publish(topics.events(victim.agent_id), unsigned)
+    client.publish(topics.events(victim.agent_id), b"{" + b" " * 70_000 + b"}")
+    client.publish(topics.events(victim.agent_id), b"\xff not json")
+    client.publish(topics.events(victim.agent_id), victim.payment().encode().replace(b"payment.captured", b"payment.stolen"))
+    client.publish(topics.events(honest.agent_id), victim.payment().encode())
+    client.publish(topics.events(stranger.agent_id), stranger.payment().encode())
+    good = honest.payment(777)
+    client.send(good)
+    assert client.wait_for(lambda: client.acks(honest.agent_id))
+    assert [p["amount_minor"] for p in _rows(hub_context.db, payments)] == [777]
+    assert client.acks(victim.agent_id) == []
+    assert rejected("signature_wrong_owner") == before["signature_wrong_owner"] + 1
+    assert rejected("signature_forged") == before["signature_forged"] + 2      # tampered, unsigned
+    assert rejected("oversized") == before["oversized"] + 1
+    assert rejected("not_json") == before["not_json"] + 1
+    assert rejected("unknown_type") == before["unknown_type"] + 1
+    assert rejected("agent_mismatch") == before["agent_mismatch"] + 1
+    assert rejected("not_enrolled") == before["not_enrolled"] + 1
+    client.close()
