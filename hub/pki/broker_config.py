@@ -1,0 +1,113 @@
+"""The mosquitto configuration and ACL file that enforce the wire contract (DESIGN.md).
+
+One TLS listener only: every client, the hub included, presents a certificate from the
+hub CA, and its CN becomes its username (``use_identity_as_username``).  There is no
+plain listener, not even on loopback: the hub connects with its own client certificate
+(CN ``hub``), so a local process without a key cannot speak to the broker at all.
+
+The ACL gives each agent exactly its own topics through ``%u`` patterns, and the ``hub``
+user all of cp/v1/#.  mosquitto checks READ per delivered message, so an agent that
+subscribes to another agent's acks (or to a wildcard) simply receives nothing that is
+not its own; a PUBLISH outside its ACL is dropped by the broker.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from hub.pki.ca import HUB_CLIENT_CN
+from hub.pki.settings import BrokerSettings
+from protocol.wire.topics import BROADCAST, PREFIX
+
+MAX_PACKET_BYTES = 1024 * 1024
+"""Envelopes are capped at 64 KiB by the protocol; the retained fee catalogue and key
+directory are the largest messages and stay well under 1 MiB."""
+
+MAX_QUEUED_MESSAGES = 100_000
+"""Acks and commands wait for an agent that is offline for days; 100k is far above a
+counter's daily volume yet bounds the broker's memory per session."""
+
+MAX_INFLIGHT_MESSAGES = 1000   # enough for the hub's shared-subscription throughput
+SESSION_EXPIRY = "14d"         # an agent away longer re-syncs from its outbox; acks are re-sent on duplicates
+
+
+def render_acl() -> str:
+    """The ACL file: per-agent patterns for everyone, everything under cp/v1 for the hub."""
+    agent = f"{PREFIX}/agents/%u"
+    return "\n".join([
+        "# counterpay broker ACL, written by `counterpay hub broker-config`; do not edit by hand.",
+        "# Patterns apply to every authenticated client; %u is the certificate CN (the agent id).",
+        f"pattern write {agent}/events",
+        f"pattern readwrite {agent}/state",
+        f"pattern read {agent}/acks",
+        f"pattern read {agent}/cmd",
+        f"pattern read {BROADCAST}/#",
+        "",
+        "# The hub itself (client certificate CN 'hub'): the whole wire, shared subscriptions included.",
+        f"user {HUB_CLIENT_CN}",
+        f"topic readwrite {PREFIX}/#",
+        "",
+    ])
+
+
+def render_config(settings: BrokerSettings) -> str:
+    """The mosquitto.conf text for `settings` (paths absolute, nothing left to defaults that matter)."""
+    pki = settings.pki
+    broker_dir = settings.broker_dir
+    return "\n".join([
+        "# counterpay broker, written by `counterpay hub broker-config`; regenerate instead of editing.",
+        f"user {settings.user}",
+        "per_listener_settings false",
+        "allow_anonymous false",
+        f"acl_file {settings.acl_path}",
+        "",
+        "# QoS 1 on loopback is ~150x slower with Nagle's algorithm (measured in the agent issue).",
+        "set_tcp_nodelay true",
+        "",
+        "persistence true",
+        f"persistence_location {broker_dir}/",
+        "autosave_interval 60",
+        f"persistent_client_expiration {SESSION_EXPIRY}",
+        "",
+        f"max_packet_size {MAX_PACKET_BYTES}",
+        f"max_queued_messages {MAX_QUEUED_MESSAGES}",
+        f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
+        "max_keepalive 300",
+        "",
+        f"log_dest file {settings.log_path}",
+        "log_type error",
+        "log_type warning",
+        "log_type notice",
+        "log_timestamp_format %Y-%m-%dT%H:%M:%S",
+        "connection_messages true",
+        "",
+        "# The only listener: TLS with a client certificate from the hub CA, CN = username.",
+        f"listener {settings.port} {settings.bind}",
+        "protocol mqtt",
+        f"cafile {pki.ca_cert}",
+        f"certfile {pki.broker_cert}",
+        f"keyfile {pki.broker_key}",
+        f"crlfile {pki.crl}",
+        "require_certificate true",
+        "use_identity_as_username true",
+        "",
+    ])
+
+
+def write_broker_files(settings: BrokerSettings, out: Path | None = None) -> Path:
+    """Write mosquitto.conf (to `out` or the hub's broker folder) and its ACL file; return the conf path.
+
+    The certificates must exist (``hub init``); a missing file is named here rather than
+    leaving mosquitto to fail with a terse error at start.
+    """
+    pki = settings.pki
+    missing = [p for p in (pki.ca_cert, pki.broker_cert, pki.broker_key, pki.crl) if not p.exists()]
+    if missing:
+        raise FileNotFoundError("the broker needs " + ", ".join(str(p) for p in missing)
+                                + ": run `counterpay hub init` first")
+    settings.broker_dir.mkdir(parents=True, exist_ok=True)
+    settings.acl_path.write_text(render_acl(), encoding="utf-8")
+    target = Path(out) if out else settings.config_path
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(render_config(settings), encoding="utf-8")
+    return target

@@ -1,0 +1,153 @@
+"""Broker commands mounted under `counterpay hub` (hub/cli.py mounts every command in COMMANDS).
+
+    counterpay hub broker-config --config hub.toml [--out FILE]   write mosquitto.conf + ACL
+    counterpay hub up --config hub.toml [--background]            start mosquitto with it
+    counterpay hub down --config hub.toml                         stop the one `up --background` started
+
+Exit codes: 0 done, 1 the broker did not come up, 2 a configuration problem.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from hub.pki.broker_config import write_broker_files
+from hub.pki.settings import BrokerSettings, SettingsProblem
+
+START_TIMEOUT_S = 15.0
+
+
+def _settings(config: str) -> BrokerSettings:
+    try:
+        return BrokerSettings.from_file(Path(config))
+    except SettingsProblem as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _write(settings: BrokerSettings, out: Path | None = None) -> Path:
+    try:
+        return write_broker_files(settings, out)
+    except FileNotFoundError as exc:
+        raise click.ClickException(str(exc)) from None
+
+
+def _mosquitto() -> str:
+    found = shutil.which("mosquitto") or ("/usr/sbin/mosquitto" if os.path.exists("/usr/sbin/mosquitto") else None)
+    if not found:
+        raise click.ClickException("mosquitto is not installed (Debian: apt-get install mosquitto)")
+    return found
+
+
+def port_answers(host: str, port: int) -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
+def _probe_host(settings: BrokerSettings) -> str:
+    return "127.0.0.1" if settings.bind in ("0.0.0.0", "::", "") else settings.bind
+
+
+def _running_pid(settings: BrokerSettings) -> int | None:
+    try:
+        pid = int(settings.pid_path.read_text().strip())
+        if b"mosquitto" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    except (OSError, ValueError):
+        pass
+    return None
+
+
+def _wait_until_up(process: subprocess.Popen, settings: BrokerSettings, timeout_s: float) -> None:
+    deadline = time.monotonic() + timeout_s
+    host = _probe_host(settings)
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = settings.log_path.read_text(errors="replace")[-1500:] if settings.log_path.exists() else ""
+            raise click.ClickException(f"mosquitto exited with code {process.returncode}; "
+                                       f"its log ({settings.log_path}) ends:\n{tail}")
+        if port_answers(host, settings.port):
+            return
+        time.sleep(0.05)
+    process.terminate()
+    raise click.ClickException(f"mosquitto did not listen on {host}:{settings.port} within {timeout_s:.0f}s; "
+                               f"see {settings.log_path}")
+
+
+@click.command("broker-config")
+@click.option("--config", "config", required=True, type=click.Path(dir_okay=False), help="the hub configuration (TOML)")
+@click.option("--out", type=click.Path(dir_okay=False), default=None,
+              help="where to write mosquitto.conf (default: <data_dir>/broker/mosquitto.conf)")
+def broker_config(config: str, out: str | None) -> None:
+    """Write the mosquitto configuration: TLS with client certificates, the per-agent ACL, persistence."""
+    settings = _settings(config)
+    path = _write(settings, Path(out) if out else None)
+    click.echo(f"wrote {path} and {settings.acl_path} (TLS listener {settings.bind}:{settings.port})")
+
+
+@click.command("up")
+@click.option("--config", "config", required=True, type=click.Path(dir_okay=False), help="the hub configuration (TOML)")
+@click.option("--background", is_flag=True, help="start and return, writing <data_dir>/broker/mosquitto.pid")
+@click.option("--timeout", "timeout_s", default=START_TIMEOUT_S, show_default=True, help="seconds to wait for the port")
+def up(config: str, background: bool, timeout_s: float) -> None:
+    """Start the broker with the generated configuration and wait until its port answers."""
+    settings = _settings(config)
+    running = _running_pid(settings)
+    if running:
+        click.echo(f"the broker already runs (pid {running}) on port {settings.port}")
+        return
+    conf = _write(settings)
+    command = [_mosquitto(), "-c", str(conf)]
+    if background:
+        with open(settings.broker_dir / "mosquitto.stderr", "ab") as err:
+            process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
+                                       start_new_session=True)
+        settings.pid_path.write_text(f"{process.pid}\n")
+        _wait_until_up(process, settings, timeout_s)
+        click.echo(f"broker up on {settings.bind}:{settings.port} (pid {process.pid}, pid file {settings.pid_path})")
+        return
+    process = subprocess.Popen(command)
+    settings.pid_path.write_text(f"{process.pid}\n")   # so a revocation can make it re-read the CRL
+    try:
+        _wait_until_up(process, settings, timeout_s)
+        click.echo(f"broker up on {settings.bind}:{settings.port} (pid {process.pid}); Ctrl-C stops it", err=True)
+        signal.signal(signal.SIGTERM, lambda *_: process.terminate())
+        process.wait()
+    except KeyboardInterrupt:
+        process.terminate()
+        process.wait(timeout=10)
+    finally:
+        settings.pid_path.unlink(missing_ok=True)
+    sys.exit(0 if process.returncode in (0, -signal.SIGTERM) else 1)
+
+
+@click.command("down")
+@click.option("--config", "config", required=True, type=click.Path(dir_okay=False), help="the hub configuration (TOML)")
+def down(config: str) -> None:
+    """Stop the broker that `hub up --background` started."""
+    settings = _settings(config)
+    pid = _running_pid(settings)
+    if pid is None:
+        click.echo("no broker started by `hub up` is running")
+        return
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(200):
+        if not Path(f"/proc/{pid}").exists() or b"mosquitto" not in Path(f"/proc/{pid}/cmdline").read_bytes():
+            break
+        time.sleep(0.05)
+    settings.pid_path.unlink(missing_ok=True)
+    click.echo(f"broker stopped (pid {pid})")
+
+
+COMMANDS = [broker_config, up, down]

@@ -1,0 +1,72 @@
+"""Revoking an agent: its certificates go on the broker's CRL, its keys are marked revoked.
+
+The CRL keeps a revoked agent from connecting again (mosquitto re-reads ``crlfile`` on
+SIGHUP); the revoked key in the published key directory makes every hub worker and every
+agent reject what it signs from then on, including receipts checked offline.  A session
+that is already connected is not cut by the broker; the hub drops its events because its
+key is revoked, and the next reconnect fails the TLS handshake.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+from pathlib import Path
+
+from sqlalchemy import Connection, select
+
+from hub.audit.log import record
+from hub.pki import keydir
+from hub.pki.ca import CertificateAuthority
+from hub.pki.enrollment import EnrollmentRefused
+from hub.store.tables_pki import agent_certificates
+from hub.store.timeutil import now_iso, parse
+
+log = logging.getLogger(__name__)
+
+
+def write_crl(conn: Connection, ca: CertificateAuthority) -> int:
+    """Rewrite the CRL file from every revoked certificate in the database; returns how many."""
+    rows = conn.execute(select(agent_certificates.c.serial, agent_certificates.c.revoked_at)
+                        .where(agent_certificates.c.revoked_at.is_not(None))).all()
+    ca.write_crl([(int(serial, 16), parse(at)) for serial, at in rows])
+    return len(rows)
+
+
+def revoke_agent(conn: Connection, ca: CertificateAuthority, agent_id: str, reason: str, actor: str) -> dict:
+    """Revoke every certificate and key of `agent_id` and rewrite the CRL (in the caller's transaction)."""
+    reason = (reason or "revoked").strip()[:200]
+    at = now_iso()
+    serials = list(conn.execute(select(agent_certificates.c.serial).where(
+        agent_certificates.c.agent_id == agent_id, agent_certificates.c.revoked_at.is_(None))).scalars())
+    known = conn.execute(select(agent_certificates.c.serial)
+                         .where(agent_certificates.c.agent_id == agent_id)).first()
+    if known is None:
+        raise EnrollmentRefused(404, "agent_unknown", f"agent {agent_id!r} was never enrolled on this hub")
+    if serials:
+        conn.execute(agent_certificates.update().where(agent_certificates.c.serial.in_(serials))
+                     .values(revoked_at=at, revoked_reason=reason))
+    kids = keydir.revoke_owner(conn, agent_id, reason, at)
+    if serials or kids:
+        record(conn, actor, "agent.revoke", f"agent:{agent_id}",
+               {"reason": reason, "serials": serials, "kids": kids})
+    # Written inside the transaction: if the commit then fails the CRL is stricter than the
+    # database, never looser; `write_crl` at the next start puts them back in line.
+    write_crl(conn, ca)
+    return {"agent_id": agent_id, "revoked_at": at, "reason": reason, "serials": serials, "kids": kids}
+
+
+def reload_broker(pid_file: Path) -> bool:
+    """Ask the mosquitto started by `hub up` to re-read its CRL and ACL (SIGHUP); False if none runs here."""
+    try:
+        pid = int(Path(pid_file).read_text().strip())
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except (OSError, ValueError):
+        log.info("no local broker to reload (%s); a remote broker must be reloaded by its operator", pid_file)
+        return False
+    if b"mosquitto" not in cmdline:   # a stale pid file must never make us signal a stranger
+        log.warning("pid file %s names process %d, which is not mosquitto; not signalled", pid_file, pid)
+        return False
+    os.kill(pid, signal.SIGHUP)
+    return True

@@ -1,0 +1,164 @@
+"""Enrollment API: agents enroll with a one-time token; operators manage tokens and revoke agents.
+
+    POST /api/v1/enroll                              no API token: the enrollment token is the credential
+    POST /api/v1/enrollment-tokens                   admin, operator: create (token shown once)
+    GET  /api/v1/enrollment-tokens                   admin, operator, auditor
+    POST /api/v1/enrollment-tokens/{id}/revoke       admin, operator
+    POST /api/v1/agents/{agent_id}/revoke            admin: CRL + key marked revoked, directory republished
+    GET  /api/v1/keys                                anyone: the key directory (public keys only)
+
+No SQL here: the work is in enrollment.py, revocation.py and keydir.py.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel, Field
+
+from hub.api.deps import get_db, require_role
+from hub.api.security import Principal
+from hub.pki import keydir
+from hub.pki.ca import CertificateAuthority
+from hub.pki.enrollment import (DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, EnrollmentRefused, EnrollmentRequest,
+                                create_token, enroll, list_tokens, revoke_token)
+from hub.pki.revocation import reload_broker, revoke_agent
+from hub.pki.settings import BrokerSettings
+from hub.store.db import Database
+from protocol.keys import KeyDirectory
+
+log = logging.getLogger(__name__)
+router = APIRouter(prefix="/api/v1", tags=["enrollment"])
+_ca_lock = threading.Lock()
+
+
+class EnrollBody(BaseModel):
+    token: str = Field(min_length=1, max_length=200, description="the one-time enrollment token")
+    agent_id: str = Field(min_length=1, max_length=63, description="also the certificate CN and broker username")
+    csr_pem: str = Field(min_length=1, max_length=20000, description="PEM CSR whose CN is the agent id")
+    signing_public_key: str = Field(min_length=1, max_length=200,
+                                    description="base64 of the agent's raw 32-byte Ed25519 event/receipt key")
+
+
+class TokenBody(BaseModel):
+    office: str = Field(min_length=1, max_length=64)
+    expires_in_hours: float = Field(DEFAULT_TOKEN_HOURS, gt=0, le=MAX_TOKEN_HOURS)
+    agent_id: str | None = Field(None, description="if set, only this agent id may enroll with the token")
+    note: str | None = Field(None, max_length=200)
+
+
+class RevokeBody(BaseModel):
+    reason: str = Field("revoked", min_length=1, max_length=200)
+
+
+def _refused(exc: EnrollmentRefused) -> HTTPException:
+    return HTTPException(exc.status, {"code": exc.code, "message": exc.message})
+
+
+def _broker_settings(request: Request) -> BrokerSettings:
+    settings = getattr(request.app.state, "settings", None)
+    if settings is None:
+        raise HTTPException(503, "the hub has no configuration loaded")
+    return BrokerSettings.from_config(settings)
+
+
+def _ca(request: Request) -> CertificateAuthority:
+    with _ca_lock:
+        ca = getattr(request.app.state, "pki_ca", None)
+        if ca is None:
+            try:
+                ca = CertificateAuthority.load(_broker_settings(request).pki)
+            except FileNotFoundError as exc:
+                raise HTTPException(503, str(exc)) from None
+            request.app.state.pki_ca = ca
+        return ca
+
+
+def _directory(request: Request, conn) -> KeyDirectory:
+    hub = getattr(request.app.state, "hub", None)
+    return hub.load_directory(conn) if hub is not None else keydir.load_directory(conn)
+
+
+def _publish_directory(request: Request, db: Database) -> None:
+    """After a committed change: refresh the hub's cached directory and publish it retained."""
+    hub = getattr(request.app.state, "hub", None)
+    if hub is None:
+        log.warning("key directory changed but the hub has no publisher: agents see it on next publish")
+        return
+    try:
+        hub.key_directory(refresh=True)
+        with db.connect() as conn:
+            hub.publish(keydir.KEYS, keydir.directory_payload(hub.load_directory(conn)), True)
+    except Exception:   # the change is committed; a failed publish is repeated at the next change or start
+        log.exception("publishing the key directory failed")
+
+
+@router.post("/enroll", status_code=201, summary="Enroll an agent: CSR + token → client certificate")
+def post_enroll(body: EnrollBody, request: Request, db: Database = Depends(get_db)) -> dict[str, Any]:
+    ca = _ca(request)
+    broker = _broker_settings(request)
+    try:
+        with db.begin() as conn:
+            result = enroll(conn, ca, EnrollmentRequest(body.token, body.agent_id, body.csr_pem,
+                                                        body.signing_public_key))
+    except EnrollmentRefused as exc:
+        raise _refused(exc) from None
+    _publish_directory(request, db)
+    with db.connect() as conn:
+        directory = _directory(request, conn).to_json()
+    return {"agent_id": result.agent_id, "office": result.office, "certificate_pem": result.certificate_pem,
+            "ca_pem": ca.ca_pem.decode("ascii"), "key_directory": directory,
+            "broker": {"host": broker.host, "port": broker.port}, "kid": result.kid}
+
+
+@router.post("/enrollment-tokens", status_code=201, summary="Create a one-time enrollment token")
+def post_token(body: TokenBody, db: Database = Depends(get_db),
+               principal: Principal = Depends(require_role("operator"))) -> dict[str, Any]:
+    try:
+        with db.begin() as conn:
+            token, info = create_token(conn, body.office, principal.actor, hours=body.expires_in_hours,
+                                       agent_id=body.agent_id, note=body.note)
+    except EnrollmentRefused as exc:
+        raise _refused(exc) from None
+    return {"token": token, **info}
+
+
+@router.get("/enrollment-tokens", summary="List enrollment tokens (never the tokens themselves)")
+def get_tokens(office: str | None = None, db: Database = Depends(get_db),
+               _principal: Principal = Depends(require_role("operator", "auditor"))) -> list[dict[str, Any]]:
+    with db.connect() as conn:
+        return list_tokens(conn, office=office)
+
+
+@router.post("/enrollment-tokens/{token_id}/revoke", summary="Revoke an unused enrollment token")
+def post_token_revoke(token_id: int, db: Database = Depends(get_db),
+                      principal: Principal = Depends(require_role("operator"))) -> dict[str, Any]:
+    try:
+        with db.begin() as conn:
+            return revoke_token(conn, token_id, principal.actor)
+    except EnrollmentRefused as exc:
+        raise _refused(exc) from None
+
+
+@router.post("/agents/{agent_id}/revoke", summary="Revoke an agent: CRL, key directory, broker reload")
+def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Database = Depends(get_db),
+                      principal: Principal = Depends(require_role())) -> dict[str, Any]:
+    ca = _ca(request)
+    try:
+        with db.begin() as conn:
+            result = revoke_agent(conn, ca, agent_id, body.reason, principal.actor)
+    except EnrollmentRefused as exc:
+        raise _refused(exc) from None
+    result["broker_reloaded"] = reload_broker(_broker_settings(request).pid_path)
+    _publish_directory(request, db)
+    return result
+
+
+@router.get("/keys", summary="The key directory: public keys of the hub and every enrolled agent")
+def get_keys(request: Request, db: Database = Depends(get_db)) -> JSONResponse:
+    with db.connect() as conn:
+        return JSONResponse(_directory(request, conn).to_json())

@@ -1,0 +1,138 @@
+"""A real mosquitto with the hub's GENERATED TLS configuration, and TLS clients for it.
+
+`TlsBroker(tmp_path)` runs `hub.pki.setup.init_pki` and `write_broker_files` (exactly
+what `counterpay hub init` / `hub broker-config` produce) on a free loopback port, and
+issues client certificates from the same CA.  `TlsClient` is a paho-mqtt 2.x MQTT v5
+client over TLS that records what it receives, its SUBACK and PUBACK reason codes.
+"""
+
+from __future__ import annotations
+
+import ssl
+import threading
+import time
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hub.pki.broker_config import write_broker_files
+from hub.pki.ca import CertificateAuthority, PkiPaths, cert_pem, make_csr, parse_csr
+from hub.pki.settings import BrokerSettings
+from hub.pki.setup import init_pki
+from tests.support.broker import Mosquitto, free_port
+
+
+class TlsBroker:
+    def __init__(self, hub_dir: Path):
+        self.hub_dir = Path(hub_dir)
+        self.settings = BrokerSettings(hub_dir=self.hub_dir, port=free_port(), bind="127.0.0.1")
+        self.paths: PkiPaths = init_pki(self.hub_dir, self.settings)
+        self.ca = CertificateAuthority.load(self.paths)
+        conf = write_broker_files(self.settings)
+        self.mosquitto = Mosquitto(self.settings.broker_dir, port=self.settings.port, config_text=conf.read_text())
+
+    @property
+    def port(self) -> int:
+        return self.settings.port
+
+    def start(self) -> "TlsBroker":
+        self.mosquitto.start()
+        self.settings.pid_path.write_text(f"{self.mosquitto.process.pid}\n")   # as `hub up` does
+        return self
+
+    def stop(self) -> None:
+        self.mosquitto.stop()
+
+    def client_files(self, common_name: str, ca: CertificateAuthority | None = None) -> tuple[Path, Path]:
+        """Issue a client certificate for `common_name` (from `ca`, default the hub CA) → (cert, key)."""
+        csr, key = make_csr(common_name)
+        cert = (ca or self.ca).issue_client(parse_csr(csr), common_name)
+        folder = self.hub_dir / "clients"
+        folder.mkdir(exist_ok=True)
+        stem = f"{common_name}-{cert.serial_number:x}"
+        cert_path, key_path = folder / f"{stem}.pem", folder / f"{stem}.key"
+        cert_path.write_bytes(cert_pem(cert))
+        key_path.write_bytes(key)
+        return cert_path, key_path
+
+    def hub_client(self, client_id: str = "hub-test") -> "TlsClient":
+        return TlsClient(self, client_id, self.paths.hub_client_cert, self.paths.hub_client_key)
+
+
+class TlsClient:
+    """One MQTT v5 TLS connection; `connect()` returns whether the broker accepted it."""
+
+    def __init__(self, broker: TlsBroker, client_id: str, cert: Path | None, key: Path | None):
+        self.broker = broker
+        self.messages: list[tuple[str, bytes]] = []
+        self.subacks: dict[int, list[int]] = {}
+        self.pubacks: dict[int, int] = {}
+        self.lock = threading.Lock()
+        self.connected = threading.Event()
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(broker.paths.ca_cert))
+        if cert:
+            context.load_cert_chain(str(cert), str(key))
+        self.client.tls_set_context(context)
+        self.client.on_connect = lambda c, u, f, rc, p: rc.is_failure or self.connected.set()
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self._on_subscribe
+        self.client.on_publish = self._on_publish
+
+    def _on_message(self, _c, _u, message) -> None:
+        with self.lock:
+            self.messages.append((message.topic, message.payload))
+
+    def _on_subscribe(self, _c, _u, mid, reason_codes, _p) -> None:
+        with self.lock:
+            self.subacks[mid] = [rc.value for rc in reason_codes]
+
+    def _on_publish(self, _c, _u, mid, reason_code, _p) -> None:
+        with self.lock:
+            self.pubacks[mid] = reason_code.value
+
+    def connect(self, timeout_s: float = 5.0) -> bool:
+        """True once CONNACK accepted; False if the TLS handshake or the broker refused."""
+        try:
+            self.client.connect("127.0.0.1", self.broker.port, keepalive=30)
+        except (ssl.SSLError, OSError):
+            return False
+        self.client.loop_start()
+        return self.connected.wait(timeout_s)
+
+    def subscribe(self, topic: str, timeout_s: float = 5.0) -> list[int]:
+        _rc, mid = self.client.subscribe(topic, qos=1)
+        return self._wait(lambda: self.subacks.get(mid), timeout_s, f"SUBACK for {topic}")
+
+    def publish(self, topic: str, payload: bytes, retain: bool = False, timeout_s: float = 5.0) -> int:
+        """Publish QoS 1 and return the PUBACK reason code (0 success, 135 not authorized)."""
+        info = self.client.publish(topic, payload, qos=1, retain=retain)
+        return self._wait(lambda: self.pubacks.get(info.mid), timeout_s, f"PUBACK for {topic}")
+
+    def received(self) -> list[tuple[str, bytes]]:
+        with self.lock:
+            return list(self.messages)
+
+    def _wait(self, get, timeout_s: float, what: str):
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            with self.lock:
+                value = get()
+            if value is not None:
+                return value
+            time.sleep(0.01)
+        raise TimeoutError(f"no {what} within {timeout_s}s")
+
+    def close(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+
+def wait_for(predicate, timeout_s: float = 5.0) -> bool:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.02)
+    return predicate()
