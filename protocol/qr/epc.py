@@ -20,11 +20,11 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from stdnum import bic as stdnum_bic
 from stdnum import iban as stdnum_iban
 from stdnum import iso11649
 
 from protocol.qr.base import QrFormatError, QrResult, too_long, verdict
+from protocol.qr.checks import bic_ok, iban_ok, rf_ok
 
 FORMAT = "epc"
 SERVICE_TAG = "BCD"
@@ -39,6 +39,7 @@ LIMITS = {"name": 70, "iban": 34, "purpose": 4, "reference": 35, "text": 140, "i
 MIN_AMOUNT, MAX_AMOUNT = 1, 99999999999  # EUR0.01 .. EUR999999999.99 in cents
 _AMOUNT = re.compile(r"^EUR(\d{1,9})(?:\.(\d{1,2}))?$")
 _IBAN_SHAPE = re.compile(r"^[A-Z]{2}\d{2}[A-Z0-9]{1,30}$")
+_RF_SHAPE = re.compile(r"^RF\d{2}[0-9A-Z]{1,21}$")
 _PURPOSE = re.compile(r"^[A-Za-z0-9]{1,4}$")
 
 
@@ -105,7 +106,7 @@ def parse(payload: str) -> QrResult:
     if ident != IDENTIFICATION:
         problems.append(f"the identification must be {IDENTIFICATION}, got {ident!r}")
     if bic:
-        if not stdnum_bic.is_valid(bic) or bic != bic.upper().strip():
+        if not bic_ok(bic) or bic != bic.upper().strip():
             problems.append(f"the BIC {bic!r} is not 8 or 11 letters and digits in the BIC layout")
     elif version == "001":
         problems.append("version 001 needs the BIC of the beneficiary's bank (line 5)")
@@ -126,14 +127,14 @@ def parse(payload: str) -> QrResult:
     checked = False
     if _IBAN_SHAPE.match(iban):
         checked = True
-        if not stdnum_iban.is_valid(iban):
+        if not iban_ok(iban):
             wrong.append(f"the IBAN {iban} fails its check digits or its country's format")
     else:
         problems.append(f"the IBAN (line 7) must be a country code, 2 check digits and the account, "
                         f"without spaces; got {iban!r}")
     if reference:
         checked = True
-        if not iso11649.is_valid(reference):
+        if not (_RF_SHAPE.match(reference) and rf_ok(reference)):
             wrong.append(f"the structured reference {reference!r} is not a valid ISO 11649 RF reference")
     return verdict(FORMAT, problems, wrong, fields, checked)
 

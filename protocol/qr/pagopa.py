@@ -18,9 +18,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.ids import italy
 from protocol.ids import pagopa as notice
 from protocol.qr.base import QrFormatError, QrResult, too_long, verdict
+from protocol.qr.checks import italian_vat_ok
 
 FORMAT = "pagopa"
 TAG = "PAGOPA"
@@ -65,7 +65,7 @@ def parse(payload: str) -> QrResult:
     if len(fiscal) == 11 and fiscal.isdigit() and fiscal.isascii():
         fields["creditor_fiscal_code"] = fiscal
         checked = True
-        if not italy.is_valid_vat(fiscal):
+        if not italian_vat_ok(fiscal):
             wrong_checks.append(f"the creditor fiscal code {fiscal} has a wrong check digit")
     else:
         problems.append(f"the creditor fiscal code must be 11 digits, got {fiscal!r}")

@@ -16,6 +16,7 @@ from typing import Any
 
 from protocol.ids import rf as rf_id
 from protocol.qr.base import QrFormatError, QrResult, verdict
+from protocol.qr.checks import rf_ok
 
 FORMAT = "rf"
 _SHAPE = re.compile(r"^RF\d{2}[0-9A-Z]{1,21}$")
@@ -37,7 +38,7 @@ def parse(payload: str) -> QrResult:
         return verdict(FORMAT, [f"an RF reference is 'RF', 2 check digits and 1-21 letters or digits; "
                                 f"got {text!r}"], [], fields, checked=False)
     fields["reference"] = ref
-    wrong = [] if rf_id.is_valid(ref) else [f"the RF reference {ref} fails its check digits"]
+    wrong = [] if rf_ok(ref) else [f"the RF reference {ref} fails its check digits"]
     return verdict(FORMAT, [], wrong, fields, checked=True)
 
 

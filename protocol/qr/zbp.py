@@ -24,6 +24,7 @@ from stdnum import iban as stdnum_iban
 from stdnum.pl import nip as stdnum_nip
 
 from protocol.qr.base import QrFormatError, QrResult, too_long, verdict
+from protocol.qr.checks import iban_ok, nip_ok
 
 FORMAT = "zbp"
 FIELDS = ("nip", "country", "account", "amount", "name", "title", "reserved1", "reserved2", "reserved3")
@@ -64,7 +65,7 @@ def parse(payload: str) -> QrResult:
     if tax:
         if len(tax) == 10 and tax.isdigit() and tax.isascii():
             checked = True
-            if not stdnum_nip.is_valid(tax):
+            if not nip_ok(tax):
                 wrong.append(f"the NIP {tax} has a wrong check digit")
         else:
             problems.append(f"the NIP must be 10 digits or empty, got {tax!r}")
@@ -76,7 +77,7 @@ def parse(payload: str) -> QrResult:
     if len(account) == 26 and account.isdigit() and account.isascii():
         if country_ok:
             checked = True
-            if not stdnum_iban.is_valid(country + account):
+            if not iban_ok(country + account):
                 wrong.append(f"the account number {account} fails its check digits")
     else:
         problems.append(f"the account must be the 26-digit NRB, got {account!r}")
