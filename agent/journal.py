@@ -1,0 +1,163 @@
+"""The payment journal on SQLite; implements `agent.terminal.base.TerminalJournal`.
+
+One row per intent, written and committed *before* the terminal hears of it.  The row
+moves  intent → sent → (unknown | operator_check)* → approved | declined | aborted  and
+never back: a final outcome is never overwritten, so the driver and the payment life
+may both record the same result and nothing happens twice.
+
+When an outcome is committed as approved, `on_approved(row, result)` runs inside the
+same transaction (the payment life appends the payment.captured outbox row there), so
+an approved payment is in the outbox exactly once, or the outcome is not committed.
+
+Crash points for the kill tests (`CP_CRASH_AT`): `after_approval` fires when an approved
+answer reached us but before it is committed.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import re
+from typing import Any, Callable
+
+from agent.crash import crash_point
+from agent.store import Store
+from agent.terminal.base import Intent, IntentKind, Outcome, TerminalResult
+
+OPEN_STATES = ("intent", "sent", "unknown", "operator_check")
+FINAL_STATES = ("approved", "declined", "aborted")
+_DIGITS = re.compile(r"\d")
+
+
+def utc_now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def mask_pan(value: str | None) -> str | None:
+    """Keep at most the last 4 digits in clear: a full card number is never stored."""
+    if value is None:
+        return None
+    digits = _DIGITS.findall(value)
+    if len(digits) <= 4:
+        return value
+    return "*" * (len(digits) - 4) + "".join(digits[-4:])
+
+
+def result_to_json(result: TerminalResult) -> str:
+    data = dataclasses.asdict(result)
+    data["outcome"] = result.outcome.value
+    data["masked_pan"] = mask_pan(result.masked_pan)
+    return json.dumps(data, ensure_ascii=False)
+
+
+def result_from_json(text: str) -> TerminalResult:
+    data = json.loads(text)
+    data["outcome"] = Outcome(data["outcome"])
+    known = {f.name for f in dataclasses.fields(TerminalResult)}
+    return TerminalResult(**{k: v for k, v in data.items() if k in known})
+
+
+class SqliteJournal:
+    """TerminalJournal on the agent store; every call returns once committed."""
+
+    def __init__(self, store: Store, on_approved: Callable[[dict, TerminalResult], None] | None = None):
+        self.store = store
+        self.on_approved = on_approved
+
+    def begin(self, *, intent_id: str, kind: str, tender: str, amount_minor: int, currency: str,
+              request: dict[str, Any], receipt_id: str, operator: str | None = None) -> dict:
+        now = utc_now()
+        row = {"intent_id": intent_id, "kind": kind, "tender": tender, "amount_minor": amount_minor,
+               "currency": currency, "request": json.dumps(request, ensure_ascii=False), "state": "intent",
+               "outcome": None, "receipt_id": receipt_id, "receipt_printed_at": None, "operator": operator,
+               "created_at": now, "updated_at": now, "captured_at": None}
+        with self.store.transaction() as db:
+            db["journal"].insert(row)
+        return row
+
+    # TerminalJournal --------------------------------------------------------------
+    def record_intent(self, intent: Intent) -> None:
+        with self.store.transaction() as db:
+            found = db.execute("SELECT state FROM journal WHERE intent_id = ?", (intent.intent_id,)).fetchone()
+            if found is None:
+                # An intent the payment life did not start (a technician's reversal):
+                # journal it all the same, before anything is sent.
+                now = utc_now()
+                db["journal"].insert({
+                    "intent_id": intent.intent_id, "kind": intent.kind.value, "tender": "card",
+                    "amount_minor": intent.amount_minor, "currency": intent.currency,
+                    "request": json.dumps({"reference": {"format": "none", "value": intent.reference},
+                                           "receipt_no": intent.receipt_no}),
+                    "state": "sent", "outcome": None, "receipt_id": f"T-{intent.intent_id}",
+                    "receipt_printed_at": None, "operator": None, "created_at": intent.created_at or now,
+                    "updated_at": now, "captured_at": None})
+            elif found[0] == "intent":
+                db.execute("UPDATE journal SET state = 'sent', updated_at = ? WHERE intent_id = ?",
+                           (utc_now(), intent.intent_id))
+
+    def record_outcome(self, result: TerminalResult) -> bool:
+        """Commit an outcome; returns False when the intent already had a final one."""
+        if result.outcome is Outcome.APPROVED:
+            crash_point("after_approval")
+        with self.store.transaction() as db:
+            found = db.execute("SELECT * FROM journal WHERE intent_id = ?", (result.intent_id,)).fetchone()
+            if found is None:
+                raise KeyError(f"no journal entry for intent {result.intent_id}: outcomes are recorded "
+                               "only for intents journaled first")
+            columns = [d[0] for d in db.execute("SELECT * FROM journal LIMIT 0").description]
+            row = dict(zip(columns, found))
+            if row["state"] in FINAL_STATES:
+                return False
+            now = utc_now()
+            captured = now if result.outcome is Outcome.APPROVED else None
+            db.execute("UPDATE journal SET state = ?, outcome = ?, updated_at = ?, captured_at = ? "
+                       "WHERE intent_id = ?",
+                       (result.outcome.value, result_to_json(result), now, captured, result.intent_id))
+            if result.outcome is Outcome.APPROVED and self.on_approved is not None:
+                row.update(state="approved", captured_at=captured, outcome=result_to_json(result))
+                self.on_approved(row, result)
+        return True
+
+    def open_intents(self) -> list[Intent]:
+        rows = self.store.query(f"SELECT * FROM journal WHERE state IN ({','.join('?' * len(OPEN_STATES))}) "
+                                "AND tender = 'card' ORDER BY created_at", OPEN_STATES)
+        return [self.intent_of(row) for row in rows]
+
+    # reading ----------------------------------------------------------------------
+    @staticmethod
+    def intent_of(row: dict) -> Intent:
+        request = json.loads(row["request"])
+        reference = request.get("reference") or {}
+        return Intent(intent_id=row["intent_id"], kind=IntentKind(row["kind"]), amount_minor=row["amount_minor"],
+                      currency=row["currency"], receipt_no=request.get("receipt_no"),
+                      reference=reference.get("value") or request.get("case_ref"), created_at=row["created_at"])
+
+    def get(self, intent_id: str) -> dict | None:
+        rows = self.store.query("SELECT * FROM journal WHERE intent_id = ?", (intent_id,))
+        return rows[0] if rows else None
+
+    def by_receipt(self, receipt_id: str) -> dict | None:
+        rows = self.store.query("SELECT * FROM journal WHERE receipt_id = ?", (receipt_id,))
+        return rows[0] if rows else None
+
+    def in_state(self, *states: str) -> list[dict]:
+        return self.store.query(f"SELECT * FROM journal WHERE state IN ({','.join('?' * len(states))}) "
+                                "ORDER BY created_at", states)
+
+    def unprinted(self) -> list[dict]:
+        return self.store.query("SELECT * FROM journal WHERE state = 'approved' AND receipt_printed_at IS NULL "
+                                "AND kind = 'payment' ORDER BY captured_at")
+
+    def mark_printed(self, intent_id: str) -> None:
+        with self.store.transaction() as db:
+            db.execute("UPDATE journal SET receipt_printed_at = ? WHERE intent_id = ?", (utc_now(), intent_id))
+
+    def recent(self, limit: int = 20) -> list[dict]:
+        return self.store.query("SELECT * FROM journal ORDER BY created_at DESC LIMIT ?", (limit,))
+
+    def totals_since(self, since_iso: str) -> dict[str, tuple[int, int]]:
+        rows = self.store.query("SELECT tender, COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS total "
+                                "FROM journal WHERE state = 'approved' AND kind = 'payment' AND captured_at >= ? "
+                                "GROUP BY tender", (since_iso,))
+        return {row["tender"]: (row["n"], row["total"]) for row in rows}

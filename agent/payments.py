@@ -1,0 +1,332 @@
+"""The life of a payment (DESIGN.md): journal, terminal, commit, receipt, outbox.
+
+    intent committed → terminal (driver.pay) → outcome committed, and in the *same*
+    transaction the payment.captured outbox row → receipt printed with a signed QR
+
+No receipt exists for an uncommitted payment; an approved payment is in the outbox
+exactly once (the outbox row is keyed by the payment id); no financial request is ever
+sent twice for one intent: an unknown outcome goes to the driver's `recover()`, which
+asks the terminal (ZVT) or hands the question to the operator (Concert).  Cash is a
+tender like card, with no terminal: intent, outcome and outbox row in one transaction.
+
+At start-up `resolve_open()` runs before any new payment is taken.
+Crash points (CP_CRASH_AT): after_intent, after_approval (in the journal),
+after_commit, after_receipt.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import threading
+import uuid
+from dataclasses import dataclass, field
+from typing import Callable
+
+from protocol.keys import SigningKey
+from protocol.money import Money
+from protocol.qr import cp_receipt
+from protocol.wire import WireError, validate_body
+
+from agent.crash import crash_point
+from agent.journal import SqliteJournal, mask_pan, utc_now
+from agent.outbox import Outbox, OutboxFull
+from agent.receipts import PrinterError, ReceiptPrinter, layout, receipt_data_from_journal
+from agent.store import Store, StoreError
+from agent.terminal.base import Intent, IntentKind, Outcome, TerminalDriver, TerminalError, TerminalResult
+
+log = logging.getLogger("counterpay.agent.payments")
+REFERENCE_FORMATS = ("cp-order", "case", "pagopa", "rf", "zbp", "epc", "none")
+
+
+@dataclass
+class PaymentRequest:
+    amount_minor: int
+    currency: str
+    tender: str                                    # card | cash
+    reference: dict = field(default_factory=lambda: {"format": "none", "value": None})
+    case_ref: str | None = None
+    order_id: str | None = None
+    payer_name: str | None = None
+    payer_id: str | None = None
+    positions: list[dict] = field(default_factory=list)
+    cash_given_minor: int | None = None
+    operator: str | None = None
+
+
+@dataclass
+class PaymentOutcome:
+    payment_id: str | None
+    outcome: str          # approved | declined | aborted | unknown | operator_check | refused
+    message: str
+    receipt_id: str | None = None
+    receipt_lines: list[str] = field(default_factory=list)
+    receipt_qr: str | None = None
+    change_minor: int | None = None
+    operator_hint: str | None = None
+
+
+class PaymentRefused(ValueError):
+    """The payment was not started; nothing was sent, nothing recorded."""
+
+
+def _positions(raw: list[dict]) -> list[dict]:
+    keep = ("code", "name", "quantity", "unit_minor", "vat_rate_bp")
+    return [{k: p[k] for k in keep if k in p and p[k] is not None} for p in raw]
+
+
+class PaymentLife:
+    def __init__(self, store: Store, outbox: Outbox, key: SigningKey, *, agent_id: str, office: str,
+                 printer: ReceiptPrinter, driver: Callable[[], TerminalDriver | None], tenders: list[str],
+                 on_change: Callable[[], None] = lambda: None):
+        self.store, self.outbox, self.key = store, outbox, key
+        self.agent_id, self.office, self.printer = agent_id, office, printer
+        self.driver = driver
+        self.tenders = tenders
+        self.on_change = on_change
+        self.journal = SqliteJournal(store, on_approved=self._capture)
+        self.lock = threading.Lock()          # one payment at a time per desk
+        self.unresolved: list[str] = []       # intents recovery could not settle yet
+
+    # the event body ---------------------------------------------------------------
+    def _body(self, row: dict, result: TerminalResult | None) -> dict:
+        request = json.loads(row["request"])
+        card = None
+        if row["tender"] == "card" and result is not None:
+            card = {"masked_pan": mask_pan(result.masked_pan), "card_type": result.card_type,
+                    "terminal_id": result.terminal_id, "trace_no": result.trace_no,
+                    "receipt_no": result.receipt_no, "auth_code": result.auth_code, "recovered": result.recovered}
+        payer = None
+        if request.get("payer_name") or request.get("payer_id"):
+            payer = {"name": request.get("payer_name"), "id": request.get("payer_id")}
+        return {"payment_id": row["intent_id"], "receipt_id": row["receipt_id"], "office": self.office,
+                "kind": "payment", "amount_minor": row["amount_minor"], "currency": row["currency"],
+                "tender": row["tender"], "cash_given_minor": request.get("cash_given_minor"),
+                "change_minor": request.get("change_minor"), "reference": request["reference"],
+                "order_id": request.get("order_id"), "case_ref": request.get("case_ref"), "payer": payer,
+                "positions": request.get("positions") or [], "card": card, "operator": row.get("operator"),
+                "captured_at": row.get("captured_at") or utc_now()}
+
+    def _capture(self, row: dict, result: TerminalResult) -> None:
+        """Runs inside the outcome's transaction: the outbox row and the payer record."""
+        self.outbox.append("payment.captured", self._body(row, result), payment_id=row["intent_id"])
+        request = json.loads(row["request"])
+        if request.get("payer_id") or request.get("payer_name"):
+            payer_id = request.get("payer_id") or f"name:{request['payer_name'].casefold()}"
+            name = request.get("payer_name") or payer_id
+            self.store.db.execute(
+                "INSERT INTO payers(id, name, name_folded, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO "
+                "UPDATE SET name = excluded.name, name_folded = excluded.name_folded, last_seen = excluded.last_seen",
+                (payer_id, name, name.casefold(), utc_now()))
+
+    # checks before anything is recorded ------------------------------------------
+    def _check(self, request: PaymentRequest) -> dict:
+        if request.tender not in ("card", "cash"):
+            raise PaymentRefused(f"tender {request.tender!r} is unknown: use card or cash")
+        if request.tender not in self.tenders:
+            raise PaymentRefused(f"{request.tender} payments are not enabled at this desk")
+        if type(request.amount_minor) is not int or request.amount_minor <= 0:
+            raise PaymentRefused("the amount must be a positive whole number of minor units")
+        reference = dict(request.reference or {"format": "none", "value": None})
+        if reference.get("format") not in REFERENCE_FORMATS:
+            reference = {"format": "none", "value": reference.get("value")}
+        stored = {"reference": {"format": reference["format"], "value": reference.get("value")},
+                  "case_ref": request.case_ref, "order_id": request.order_id, "payer_name": request.payer_name,
+                  "payer_id": request.payer_id, "positions": _positions(request.positions)}
+        if request.tender == "cash":
+            given = request.cash_given_minor if request.cash_given_minor is not None else request.amount_minor
+            if type(given) is not int or given < request.amount_minor:
+                raise PaymentRefused("the cash given is less than the amount due")
+            stored.update(cash_given_minor=given, change_minor=given - request.amount_minor)
+        # The event must be valid *before* the terminal is asked: an approved payment
+        # whose event the hub could never accept would be stuck forever.
+        draft = {"intent_id": "x" * 36, "receipt_id": "R-00000000-000000", "amount_minor": request.amount_minor,
+                 "currency": request.currency, "tender": request.tender, "request": json.dumps(stored),
+                 "operator": request.operator, "captured_at": utc_now()}
+        try:
+            validate_body("payment.captured", self._body(draft, None))
+        except WireError as exc:
+            raise PaymentRefused(f"the payment data is not acceptable: {exc}") from None
+        self.outbox.check_room()
+        return stored
+
+    def _new_receipt_id(self) -> str:
+        number = self.store.next_counter("receipt_seq")
+        return f"R-{dt.datetime.now(dt.timezone.utc):%Y%m%d}-{number:06d}"
+
+    # the payment ---------------------------------------------------------------------
+    def take(self, request: PaymentRequest, on_progress: Callable[[str], None] = lambda text: None) -> PaymentOutcome:
+        with self.lock:
+            try:
+                stored = self._check(request)
+            except (PaymentRefused, OutboxFull) as exc:
+                return PaymentOutcome(None, "refused", str(exc))
+            driver = None
+            if request.tender == "card":
+                if self.unresolved:
+                    return PaymentOutcome(None, "refused", "an earlier card payment has an unknown outcome; "
+                                          "resolve it (technician screen) before taking a new one")
+                try:
+                    driver = self.driver()
+                except TerminalError as exc:
+                    return PaymentOutcome(None, "refused", f"the card terminal is not available: {exc}")
+                if driver is None:
+                    return PaymentOutcome(None, "refused", "no card terminal is configured at this desk")
+            intent_id = str(uuid.uuid4())
+            try:
+                if request.tender == "cash":
+                    return self._cash(intent_id, request, stored)
+                row = self.journal.begin(intent_id=intent_id, kind="payment", tender="card",
+                                         amount_minor=request.amount_minor, currency=request.currency,
+                                         request=stored, receipt_id=self._new_receipt_id(), operator=request.operator)
+            except StoreError as exc:
+                return PaymentOutcome(None, "refused", f"the payment could not be recorded, so it was not "
+                                      f"started: {exc}")
+            crash_point("after_intent")
+            self.on_change()
+            return self._card(row, driver, on_progress)
+
+    def _cash(self, intent_id: str, request: PaymentRequest, stored: dict) -> PaymentOutcome:
+        with self.store.transaction():
+            row = self.journal.begin(intent_id=intent_id, kind="payment", tender="cash",
+                                     amount_minor=request.amount_minor, currency=request.currency,
+                                     request=stored, receipt_id=self._new_receipt_id(), operator=request.operator)
+            self.journal.record_outcome(TerminalResult(intent_id, Outcome.APPROVED, "cash received",
+                                                       request.amount_minor, request.currency))
+        crash_point("after_commit")
+        self.on_change()
+        change = Money(stored["change_minor"], request.currency)
+        return self._finish(intent_id, f"paid in cash; change {change}")
+
+    def _card(self, row: dict, driver: TerminalDriver, on_progress: Callable[[str], None]) -> PaymentOutcome:
+        intent = SqliteJournal.intent_of(row)
+        driver.on_progress = on_progress
+        try:
+            result = driver.pay(intent)
+        except TerminalError as exc:
+            # The request may or may not have reached the terminal: unknown, never re-sent.
+            result = TerminalResult(intent.intent_id, Outcome.UNKNOWN, f"terminal connection lost: {exc}")
+        except Exception as exc:  # a driver bug must not lose the intent
+            log.exception("driver failed during pay")
+            result = TerminalResult(intent.intent_id, Outcome.UNKNOWN, f"terminal driver failed: {exc}")
+        return self._settle(intent, driver, result)
+
+    def _settle(self, intent: Intent, driver: TerminalDriver | None, result: TerminalResult) -> PaymentOutcome:
+        self.journal.record_outcome(result)
+        if result.outcome is Outcome.UNKNOWN and driver is not None:
+            result = self._recover(intent, driver)
+        row = self.journal.get(intent.intent_id)
+        self.on_change()
+        if row["state"] == "approved":
+            crash_point("after_commit")
+            return self._finish(intent.intent_id, result.message)
+        if row["state"] in ("unknown", "operator_check", "intent", "sent"):
+            if row["state"] != "operator_check" and intent.intent_id not in self.unresolved:
+                self.unresolved.append(intent.intent_id)
+            return PaymentOutcome(intent.intent_id, "operator_check" if row["state"] == "operator_check"
+                                  else "unknown", result.message, row["receipt_id"],
+                                  operator_hint=result.operator_hint)
+        return PaymentOutcome(intent.intent_id, row["state"], result.message)
+
+    def _recover(self, intent: Intent, driver: TerminalDriver) -> TerminalResult:
+        try:
+            result = driver.recover(intent)
+        except TerminalError as exc:
+            result = TerminalResult(intent.intent_id, Outcome.UNKNOWN, f"recovery failed: {exc}")
+        self.journal.record_outcome(result)
+        if result.outcome.final and intent.intent_id in self.unresolved:
+            self.unresolved.remove(intent.intent_id)
+        return result
+
+    # receipts ------------------------------------------------------------------------
+    def receipt_qr(self, row: dict) -> str:
+        outcome = json.loads(row["outcome"]) if row.get("outcome") else {}
+        request = json.loads(row["request"])
+        reference = request.get("order_id") or request.get("case_ref") or (request.get("reference") or {}).get("value")
+        last4 = "".join(ch for ch in (outcome.get("masked_pan") or "") if ch.isdigit())[-4:]
+        when = dt.datetime.fromisoformat((row.get("captured_at") or row["created_at"]).replace("Z", "+00:00"))
+        code = cp_receipt.ReceiptCode(
+            row["receipt_id"], self.agent_id, when.strftime("%Y-%m-%dT%H:%M:%SZ"), row["amount_minor"],
+            row["currency"], row["tender"], outcome.get("receipt_no") or outcome.get("trace_no") or "",
+            (reference or "")[:40], last4)
+        return cp_receipt.make(code, self.key)
+
+    def receipt_lines(self, row: dict, copy: bool = False) -> tuple[list[str], str]:
+        qr = self.receipt_qr(row)
+        return layout(receipt_data_from_journal(row, self.office, self.agent_id, qr, copy), self.printer.columns), qr
+
+    def _finish(self, intent_id: str, message: str) -> PaymentOutcome:
+        """Committed and in the outbox: now, and only now, print the receipt."""
+        row = self.journal.get(intent_id)
+        request = json.loads(row["request"])
+        qr = self.receipt_qr(row)
+        data = receipt_data_from_journal(row, self.office, self.agent_id, qr)
+        lines, note = layout(data, self.printer.columns), ""
+        try:
+            self.printer.print(data)
+            self.journal.mark_printed(intent_id)
+            crash_point("after_receipt")
+        except PrinterError as exc:
+            note = f" (receipt not printed: {exc})"
+        return PaymentOutcome(intent_id, "approved", message + note, row["receipt_id"], lines, qr,
+                              request.get("change_minor"))
+
+    def print_pending(self) -> int:
+        """Approved payments whose receipt never came out (crash after commit): print them now."""
+        printed = 0
+        for row in self.journal.unprinted():
+            try:
+                self._finish(row["intent_id"], "receipt printed after restart")
+                printed += 1
+            except (PrinterError, StoreError) as exc:
+                log.warning("receipt %s still not printed: %s", row["receipt_id"], exc)
+        return printed
+
+    # start-up and the operator ------------------------------------------------------
+    def resolve_open(self) -> list[PaymentOutcome]:
+        """Settle every non-final intent through the driver's recovery; run before new work."""
+        open_intents = self.journal.open_intents()
+        if not open_intents:
+            return []
+        try:
+            driver = self.driver()
+        except TerminalError as exc:
+            driver = None
+            log.warning("cannot resolve %d open payments: terminal unavailable: %s", len(open_intents), exc)
+        outcomes = []
+        for intent in open_intents:
+            row = self.journal.get(intent.intent_id)
+            if row["state"] == "operator_check":
+                outcomes.append(PaymentOutcome(intent.intent_id, "operator_check", "waiting for the operator",
+                                               row["receipt_id"], operator_hint=json.loads(row["outcome"] or "{}")
+                                               .get("operator_hint")))
+                continue
+            if driver is None:
+                if intent.intent_id not in self.unresolved:
+                    self.unresolved.append(intent.intent_id)
+                outcomes.append(PaymentOutcome(intent.intent_id, "unknown", "terminal unavailable; will retry"))
+                continue
+            result = self._recover(intent, driver)
+            outcomes.append(self._settle(intent, None, result) if result.outcome.final else
+                            PaymentOutcome(intent.intent_id, result.outcome.value, result.message,
+                                           row["receipt_id"], operator_hint=result.operator_hint))
+        self.on_change()
+        return outcomes
+
+    def resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome:
+        row = self.journal.get(payment_id)
+        if row is None:
+            return PaymentOutcome(payment_id, "refused", f"no payment {payment_id} in the journal")
+        if row["state"] in ("approved", "declined", "aborted"):
+            return PaymentOutcome(payment_id, row["state"], "this payment was already settled")
+        outcome = Outcome.APPROVED if charged else Outcome.ABORTED
+        verdict = "charged" if charged else "not charged"
+        result = TerminalResult(payment_id, outcome, f"operator {operator} read the terminal: {verdict}",
+                                row["amount_minor"], row["currency"], recovered=True)
+        with self.store.transaction() as db:
+            db.execute("UPDATE journal SET operator = COALESCE(operator, ?) WHERE intent_id = ?", (operator, payment_id))
+        intent = SqliteJournal.intent_of(row)
+        if payment_id in self.unresolved:
+            self.unresolved.remove(payment_id)
+        return self._settle(intent, None, result)

@@ -1,0 +1,110 @@
+"""Versioned schema migrations of the agent store.
+
+Each migration is a function of a `sqlite_utils.Database` run inside one transaction
+together with its row in `schema_version`, so a crash mid-migration leaves the store at
+the previous version.  Migrations only add: an agent upgraded with a full outbox must
+keep every row (tested on a store with a non-empty outbox).
+
+Tables
+    journal      one row per payment intent: request, state, terminal outcome, receipt
+    outbox       signed envelopes waiting for the hub's application ack, by seq
+    catalogue    cached fee catalogue positions (retained `cp/v1/broadcast/catalogue`)
+    orders       cached payment orders seen at this desk
+    payers       the cash module's payer database (search by name or id)
+    settings     key/value: incarnation, outbox sequence, key directory cache, …
+    schema_version
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Callable
+
+import sqlite_utils
+
+
+def _v1_core(db: sqlite_utils.Database) -> None:
+    db.execute("""
+        CREATE TABLE journal (
+            intent_id TEXT PRIMARY KEY,
+            kind TEXT NOT NULL,                 -- payment | refund | reversal
+            tender TEXT NOT NULL,               -- card | cash
+            amount_minor INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            request TEXT NOT NULL,              -- JSON: reference, positions, payer, case, order
+            state TEXT NOT NULL,                -- intent | sent | unknown | operator_check | approved | declined | aborted
+            outcome TEXT,                       -- JSON TerminalResult (masked PAN only)
+            receipt_id TEXT NOT NULL UNIQUE,
+            receipt_printed_at TEXT,
+            operator TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL,
+            captured_at TEXT
+        )""")
+    db.execute("CREATE INDEX journal_state ON journal(state)")
+    db.execute("CREATE INDEX journal_created ON journal(created_at)")
+    db.execute("""
+        CREATE TABLE outbox (
+            seq INTEGER PRIMARY KEY,            -- per-agent sequence, never reused
+            message_id TEXT NOT NULL UNIQUE,    -- fixed at creation
+            type TEXT NOT NULL,
+            payment_id TEXT UNIQUE,             -- one payment.captured per intent, ever
+            envelope BLOB NOT NULL,             -- the exact signed bytes, re-sent unchanged
+            state TEXT NOT NULL,                -- pending | acked | rejected
+            created_at TEXT NOT NULL,
+            acked_at TEXT,
+            ack_status TEXT
+        )""")
+    db.execute("CREATE INDEX outbox_state_seq ON outbox(state, seq)")
+    db.execute("CREATE TABLE catalogue (code TEXT PRIMARY KEY, position TEXT NOT NULL, version TEXT)")
+    db.execute("CREATE TABLE orders (order_id TEXT PRIMARY KEY, data TEXT NOT NULL, seen_at TEXT NOT NULL)")
+    db.execute("CREATE TABLE payers (id TEXT PRIMARY KEY, name TEXT NOT NULL, last_seen TEXT NOT NULL)")
+    db.execute("CREATE TABLE settings (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+def _v2_delivery_and_search(db: sqlite_utils.Database) -> None:
+    # Delivery bookkeeping for the technician (how often a row went out, when last),
+    # and a case-folded payer name so search ignores case without a full scan of LIKEs.
+    db.execute("ALTER TABLE outbox ADD COLUMN attempts INTEGER NOT NULL DEFAULT 0")
+    db.execute("ALTER TABLE outbox ADD COLUMN last_sent_at TEXT")
+    db.execute("ALTER TABLE payers ADD COLUMN name_folded TEXT NOT NULL DEFAULT ''")
+    db.execute("UPDATE payers SET name_folded = lower(name)")
+    db.execute("CREATE INDEX payers_name ON payers(name_folded)")
+
+
+MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
+    (1, "journal, outbox, caches, payers, settings", _v1_core),
+    (2, "outbox delivery attempts; case-folded payer search", _v2_delivery_and_search),
+]
+LATEST = MIGRATIONS[-1][0]
+
+
+def current_version(db: sqlite_utils.Database) -> int:
+    if "schema_version" not in db.table_names():
+        return 0
+    row = db.execute("SELECT MAX(version) FROM schema_version").fetchone()
+    return int(row[0] or 0)
+
+
+def migrate(db: sqlite_utils.Database, target: int | None = None) -> int:
+    """Bring the schema to `target` (default: latest); returns the version reached."""
+    target = LATEST if target is None else target
+    db.execute("CREATE TABLE IF NOT EXISTS schema_version ("
+               "version INTEGER PRIMARY KEY, description TEXT NOT NULL, applied_at TEXT NOT NULL)")
+    version = current_version(db)
+    if version > LATEST:
+        raise RuntimeError(f"the store has schema version {version}, newer than this agent knows "
+                           f"({LATEST}): upgrade the agent, do not downgrade it")
+    for number, description, step in MIGRATIONS:
+        if version < number <= target:
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                step(db)
+                db.execute("INSERT INTO schema_version(version, description, applied_at) VALUES (?, ?, ?)",
+                           (number, description, dt.datetime.now(dt.timezone.utc).isoformat()))
+                db.execute("COMMIT")
+            except BaseException:
+                db.execute("ROLLBACK")
+                raise
+            version = number
+    return version

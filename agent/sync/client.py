@@ -1,0 +1,279 @@
+"""The agent's MQTT client: drains the outbox to the hub and takes acks, commands, broadcasts.
+
+One thread owns the paho client (paho-mqtt 2.x, MQTT v5, TLS with the agent's client
+certificate, or plain for tests) and does everything network-side in order:
+
+* connect with a signed, retained *will* (type 'will') on `…/A/state`; on CONNACK
+  publish the retained *birth* with the persisted incarnation counter;
+* publish pending outbox rows in sequence order, at most `window` in flight;
+* a row is done only when the hub's application ack for its message id arrives on
+  `…/A/acks` (`Outbox.mark_acked`), never on PUBACK: paho keeps in-flight messages in
+  memory only, so after a restart or reconnect every pending row goes out again with the
+  same id and bytes, and after `ack_timeout_s` without an ack it goes out again too;
+* hub commands on `…/A/cmd` go to `on_command` (run on a worker thread, not here);
+* retained catalogue and key directory are cached in the store.
+
+Reconnects use jittered exponential backoff (`Backoff`).
+Crash points (CP_CRASH_AT): during_publish (after the first row of a batch),
+after_puback (PUBACK of an event arrived, hub ack not yet).
+"""
+
+from __future__ import annotations
+
+import logging
+import ssl
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable
+from urllib.parse import urlparse
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from protocol.keys import SigningKey
+from protocol.wire import WireError, decode, make, topics, verify
+
+from agent.crash import crash_point
+from agent.outbox import Outbox
+from agent.store import Store, StoreError
+from agent.sync import caches
+from agent.sync.backoff import Backoff
+
+log = logging.getLogger("counterpay.agent.sync")
+
+
+@dataclass(frozen=True)
+class BrokerAddress:
+    host: str
+    port: int
+    tls: bool
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    ca: str
+    cert: str
+    key: str
+
+
+def parse_broker(url: str) -> BrokerAddress:
+    parsed = urlparse(url)
+    if parsed.scheme not in ("mqtt", "mqtts") or not parsed.hostname:
+        raise ValueError(f"broker {url!r}: expected mqtt://HOST:PORT or mqtts://HOST:PORT")
+    tls = parsed.scheme == "mqtts"
+    return BrokerAddress(parsed.hostname, parsed.port or (8883 if tls else 1883), tls)
+
+
+class SyncClient:
+    def __init__(self, store: Store, outbox: Outbox, key: SigningKey, agent_id: str, broker: str, *,
+                 incarnation: int, birth_info: Callable[[], dict], tls: TlsFiles | None = None,
+                 window: int = 100, ack_timeout_s: float = 30.0, backoff: Backoff | None = None,
+                 on_command: Callable[[dict], None] | None = None, on_change: Callable[[], None] = lambda: None):
+        self.store, self.outbox, self.key, self.agent_id = store, outbox, key, agent_id
+        self.address = parse_broker(broker)
+        self.incarnation = incarnation
+        self.birth_info = birth_info
+        self.tls = tls
+        self.window = window
+        self.ack_timeout_s = ack_timeout_s
+        self.backoff = backoff or Backoff()
+        self.on_command = on_command
+        self.on_change = on_change
+        self.online = False
+        self.last_error: str | None = None
+        self.last_ack_at: float | None = None
+        self.connected_since: float | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._inflight: dict[str, tuple[int, float, bytes]] = {}   # message id -> (seq, sent at, bytes)
+        self._cursor = 0
+        self._acks: list[tuple[str, str]] = []
+        self._acks_lock = threading.Lock()
+        self._dirty = True
+        self._keys = ...                      # KeyDirectory | None, loaded on first use
+        self._mids: dict[int, str] = {}       # paho mid -> message id, for the PUBACK crash point
+        self.topics = {kind: topics.agent_topic(agent_id, kind) for kind in topics.KINDS}
+
+    # lifecycle -----------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="counterpay-sync", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread:
+            self._thread.join(timeout_s)
+
+    def wake(self) -> None:
+        """New rows in the outbox: look now rather than at the next tick."""
+        self._dirty = True
+        self._wake.set()
+
+    # the network thread ----------------------------------------------------------------
+    def _client(self) -> mqtt.Client:
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=self.agent_id, protocol=mqtt.MQTTv5)
+        client.username_pw_set(self.agent_id)
+        if self.address.tls:
+            if self.tls is None:
+                raise ValueError("an mqtts:// broker needs the agent's TLS files (run `counterpay agent enroll`)")
+            client.tls_set(ca_certs=self.tls.ca, certfile=self.tls.cert, keyfile=self.tls.key,
+                           tls_version=ssl.PROTOCOL_TLS_CLIENT)
+        will = make(self.agent_id, 0, "will", {"incarnation": self.incarnation, "online": False}, self.key)
+        client.will_set(self.topics["state"], will.encode(), qos=1, retain=True)
+        client.max_inflight_messages_set(max(20, self.window))
+        client.max_queued_messages_set(0)
+        client.on_connect = self._on_connect
+        client.on_disconnect = self._on_disconnect
+        client.on_message = self._on_message
+        client.on_publish = self._on_publish
+        return client
+
+    def _run(self) -> None:
+        client = None
+        while not self._stop.is_set():
+            try:
+                client = client or self._client()
+                client.connect(self.address.host, self.address.port, keepalive=20)
+            except (OSError, ssl.SSLError, ValueError) as exc:
+                self._set_error(f"cannot reach the broker {self.address.host}:{self.address.port}: {exc}")
+                self._stop.wait(self.backoff.next_delay())
+                continue
+            self._session(client)
+            if self.online:
+                self.online = False
+                self.on_change()
+            self._inflight.clear()
+            try:
+                client.disconnect()
+            except Exception:  # already gone
+                pass
+            if not self._stop.is_set():
+                self._stop.wait(self.backoff.next_delay())
+
+    def _session(self, client: mqtt.Client) -> None:
+        while not self._stop.is_set():
+            rc = client.loop(timeout=0.02 if self._inflight or self._dirty else 0.2)
+            if rc != mqtt.MQTT_ERR_SUCCESS:
+                self._set_error(f"connection to the broker lost ({mqtt.error_string(rc)})")
+                return
+            if self.online:
+                try:
+                    self._apply_acks()
+                    self._pump(client)
+                except StoreError as exc:
+                    self._set_error(str(exc))
+                    self._stop.wait(1.0)
+
+    def _set_error(self, text: str) -> None:
+        if text != self.last_error:
+            log.warning("%s", text)
+        self.last_error = text
+        self.on_change()
+
+    # publishing ------------------------------------------------------------------------
+    def _pump(self, client: mqtt.Client) -> None:
+        now = time.monotonic()
+        resend = [(mid, entry) for mid, entry in self._inflight.items() if now - entry[1] > self.ack_timeout_s]
+        for message_id, (seq, _, raw) in resend:
+            self._publish(client, message_id, raw)
+            self._inflight[message_id] = (seq, now, raw)
+        room = self.window - len(self._inflight)
+        if room <= 0 or not self._dirty:
+            return
+        rows = self.outbox.pending(after_seq=self._cursor, limit=room)
+        self._dirty = len(rows) == room      # a full batch: there may be more
+        for index, row in enumerate(rows):
+            self._publish(client, row.message_id, row.envelope)
+            self._inflight[row.message_id] = (row.seq, now, row.envelope)
+            self._cursor = row.seq
+            if index == 0:
+                crash_point("during_publish")
+        if rows or resend:
+            self.outbox.note_sent([row.seq for row in rows] + [entry[0] for _, entry in resend])
+
+    def _publish(self, client: mqtt.Client, message_id: str, raw: bytes) -> None:
+        info = client.publish(self.topics["events"], raw, qos=1)
+        self._mids[info.mid] = message_id
+
+    def _on_publish(self, client, userdata, mid, reason_code, properties) -> None:
+        if self._mids.pop(mid, None) is not None:
+            crash_point("after_puback")
+
+    def _apply_acks(self) -> None:
+        with self._acks_lock:
+            batch, self._acks = self._acks, []
+        if not batch:
+            return
+        self.outbox.mark_acked(batch)
+        for message_id, _ in batch:
+            self._inflight.pop(message_id, None)
+        self.last_ack_at = time.time()
+        self._dirty = True
+        self.on_change()
+
+    # callbacks (network thread) ----------------------------------------------------------
+    def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
+        if reason_code.is_failure:
+            self._set_error(f"the broker refused the connection: {reason_code}")
+            return
+        self.backoff.reset()
+        subscriptions = [(self.topics["acks"], 1), (self.topics["cmd"], 1), (topics.CATALOGUE, 1),
+                         (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
+        client.subscribe(subscriptions)
+        info = self.birth_info()
+        birth = make(self.agent_id, 0, "birth", {"incarnation": self.incarnation, "online": True, **info}, self.key)
+        client.publish(self.topics["state"], birth.encode(), qos=1, retain=True)
+        # Everything pending goes out again: in-flight state died with the old connection.
+        self._inflight.clear()
+        self._cursor = 0
+        self._dirty = True
+        self.online = True
+        self.connected_since = time.time()
+        self.last_error = None
+        self.on_change()
+
+    def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
+        self.online = False
+        self.on_change()
+
+    def _on_message(self, client, userdata, message) -> None:
+        try:
+            if message.topic == topics.CATALOGUE:
+                caches.store_catalogue(self.store, message.payload)
+            elif message.topic == topics.KEYS:
+                self._keys = caches.store_keys(self.store, message.payload)
+            elif message.topic == topics.REVOCATIONS:
+                pass  # revocations arrive folded into the key directory; nothing else to keep
+            elif message.topic == self.topics["acks"]:
+                envelope = self._from_hub(message.payload, "ack")
+                with self._acks_lock:
+                    self._acks.append((envelope.body["for_id"], envelope.body["status"]))
+            elif message.topic == self.topics["cmd"]:
+                envelope = self._from_hub(message.payload, "command")
+                if self.on_command:
+                    threading.Thread(target=self.on_command, args=(dict(envelope.body),), daemon=True).start()
+        except (WireError, caches.CacheError, StoreError) as exc:
+            # Bad input on the wire: say what was wrong, drop it, stay up.
+            self._set_error(f"dropped a message on {message.topic}: {exc}")
+
+    def _from_hub(self, raw: bytes, expected_type: str):
+        envelope = decode(raw)
+        if envelope.type != expected_type:
+            raise WireError("wrong_type", f"expected a {expected_type}, got a {envelope.type}")
+        if envelope.agent != self.agent_id:
+            raise WireError("wrong_agent", f"message is for agent {envelope.agent}, not for {self.agent_id}")
+        if self._keys is ...:
+            self._keys = caches.cached_keys(self.store)
+        keys = self._keys
+        if keys is not None and any(e.owner == "hub" for e in keys.entries.values()):
+            verify(envelope, keys, owner="hub")
+        # Before the first key directory arrives (a fresh install) the broker's ACL is the
+        # only guard: only the hub may write to …/acks and …/cmd.
+        return envelope
+
+    def publish_state_now(self) -> None:
+        """Ask for a fresh birth (outbox depth changed a lot); cheap, best effort."""
+        self._wake.set()
