@@ -1,0 +1,1 @@
+"""Case systems: the registry (who gets which confirmations) and the case-lookup client."""

@@ -1,0 +1,137 @@
+"""Queue a confirmation for a case system, inside the transaction that stores the payment.
+
+    enqueue_confirmation(conn, event_id=envelope.id, agent_id=envelope.agent,
+                         payment=confirmation_payment(columns), link=link.to_json())
+
+The case system is chosen by its reference patterns (hub.casesys.registry).  No match
+gives a row in state ``unrouted``, listed by the API and re-routed when a case system
+that matches is registered or on replay.  One row per event (the event id is unique),
+so a replayed agent message never queues a second confirmation.
+
+The confirmation payload (the exact HTTP body, fixed when queued so every retry sends
+the same bytes; only ``webhook-timestamp`` and ``webhook-signature`` change per attempt)
+follows the Standard Webhooks shape ``{"type", "timestamp", "data"}``:
+
+    {
+      "type": "payment.confirmed",            # or "payment.voided" when the payment is voided
+      "timestamp": "2026-11-22T12:00:00.123Z",   # when the hub queued it
+      "data": {
+        "event_id": "…",                      # the agent's message id: the confirmation's identity
+        "agent_id": "lv-riga-desk-3",
+        "payment": {"payment_id", "receipt_id", "office", "kind", "amount_minor", "currency",
+                    "tender", "reference_format", "reference_value", "order_ref", "case_ref",
+                    "payer_name", "payer_id", "operator", "captured_at", "voided_at", "void_reason", …},
+        "link": {"status": "linked", "method": "rf", "order_id": "…", "case_ref": "…", "note": null},
+        "order": {"order_id", "amount_minor", "currency", "paid_minor", "outstanding_minor",
+                  "status": "unpaid|partly_paid|paid|overpaid"}      # null when not linked to an order
+      }
+    }
+
+Headers: ``webhook-id`` (``msg_`` + 32 hex digits derived from the event id and the case
+system, so it is the same on every retry and every replay), ``webhook-timestamp``,
+``webhook-signature`` (see protocol.webhooks).  Amounts are integer minor units.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import threading
+import time
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from hub.casesys import registry
+from hub.delivery.clock import stamp
+from hub.store.tables_delivery import deliveries
+
+PENDING, DELIVERED, DEAD, UNROUTED = "pending", "delivered", "dead", "unrouted"
+
+
+def webhook_id_for(event_id: str, case_system: str | None) -> str:
+    digest = hashlib.sha256(f"{event_id}\x00{case_system or ''}".encode("utf-8")).hexdigest()
+    return "msg_" + digest[:32]
+
+
+def case_key(payment: dict[str, Any], link: dict[str, Any], event_id: str) -> str:
+    """What per-case ordering is kept by: the case, else the order, else the reference."""
+    for value in ((link or {}).get("case_ref"), payment.get("case_ref"), (link or {}).get("order_id"),
+                  payment.get("order_ref"), payment.get("reference_value")):
+        if value:
+            return str(value)[:200]
+    return f"event:{event_id}"[:200]
+
+
+def _order_snapshot(conn: Connection, order_id: str | None) -> dict[str, Any] | None:
+    if not order_id:
+        return None
+    from hub.linking.status import order_payments, summarise
+    from hub.store.tables import orders
+
+    order = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
+    if order is None:
+        return None
+    summary = summarise(dict(order), order_payments(conn, order_id))
+    return {"order_id": order_id, "amount_minor": order["amount_minor"], "currency": order["currency"],
+            **summary}
+
+
+def build_payload(*, event_id: str, agent_id: str, payment: dict[str, Any], link: dict[str, Any],
+                  order: dict[str, Any] | None, created_at: str) -> bytes:
+    kind = "payment.voided" if payment.get("voided_at") else "payment.confirmed"
+    body = {"type": kind, "timestamp": created_at,
+            "data": {"event_id": event_id, "agent_id": agent_id, "payment": payment, "link": link or {},
+                     "order": order}}
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode("utf-8")
+
+
+def enqueue_confirmation(conn: Connection, *, event_id: str, agent_id: str, payment: dict[str, Any],
+                         link: dict[str, Any], now: float | None = None) -> str | None:
+    """Queue one confirmation in the caller's transaction; returns its webhook id
+    (None when this event was queued before)."""
+    if conn.execute(select(deliveries.c.id).where(deliveries.c.event_id == event_id)).first():
+        return None
+    moment = stamp(time.time() if now is None else now)
+    target = registry.choose(conn, registry.reference_values(payment, link or {}))
+    name = target["name"] if target else None
+    payload = build_payload(event_id=event_id, agent_id=agent_id, payment=payment, link=link,
+                            order=_order_snapshot(conn, (link or {}).get("order_id")), created_at=moment)
+    webhook_id = webhook_id_for(event_id, name)
+    conn.execute(deliveries.insert().values(
+        webhook_id=webhook_id, event_id=event_id, agent_id=agent_id, type=json.loads(payload)["type"],
+        case_system=name, case_key=case_key(payment, link, event_id), payload=payload.decode("utf-8"),
+        status=PENDING if name else UNROUTED, attempts=0, created_at=moment, window_started_at=moment,
+        next_attempt_at=moment, replays=0))
+    notify()
+    return webhook_id
+
+
+# Wake-ups: workers in this process subscribe an asyncio.Event; enqueue and replay set it
+# (thread-safe) so a confirmation leaves within milliseconds instead of at the next poll.
+# Enqueue runs before its transaction commits, so a worker woken early may not see the
+# row yet: the worker re-scans a few times shortly after each wake-up (worker.py).
+_subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+_subscribers_lock = threading.Lock()
+
+
+def subscribe(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
+    with _subscribers_lock:
+        _subscribers.append((loop, event))
+
+
+def unsubscribe(event: asyncio.Event) -> None:
+    with _subscribers_lock:
+        _subscribers[:] = [(loop, ev) for loop, ev in _subscribers if ev is not event]
+
+
+def notify() -> None:
+    with _subscribers_lock:
+        targets = list(_subscribers)
+    for loop, event in targets:
+        if not event.is_set() and not loop.is_closed():
+            try:
+                loop.call_soon_threadsafe(event.set)
+            except RuntimeError:
+                pass  # the loop closed between the check and the call: that worker is gone

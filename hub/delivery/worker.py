@@ -1,0 +1,279 @@
+"""The delivery worker: POSTs signed confirmations to case systems until they are accepted.
+
+- A confirmation is sent when it is due, its case system is enabled, and no earlier
+  confirmation for the same case (same case system, same `case_key`) is still pending:
+  per-case order holds even across days of retries.  A dead letter no longer blocks.
+- 2xx: delivered.  410: the case system is disabled (audited) and its confirmations
+  wait, visibly, until an admin enables it again.  Anything else (5xx, 4xx, timeouts,
+  refused connections): retried by `RetryPolicy`, honouring Retry-After, with the same
+  webhook id and body, until the retry window (72 h) is over; then a dead letter.
+- Rows are claimed with a lease (`lease_owner`, `lease_until`) so several hub workers
+  can share one PostgreSQL database; a crashed worker's lease runs out and another
+  worker sends the row again, with the same webhook id (receivers deduplicate by it).
+- Wake-ups: `queue.notify()` wakes `run()` as soon as a row is queued; it also polls
+  every `poll_interval_s` for rows queued by other processes and for retries due.
+- Time comes from an injectable `Clock`; `run_once()` lets a test drive days of
+  retries step by step.  The signature timestamp comes from `signing_time` (the clock
+  by default) so a test on virtual time can still sign with real time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+import threading
+import time
+import uuid
+from typing import Any, Callable
+
+import httpx
+from sqlalchemy import and_, exists, or_, select
+
+from hub.casesys import registry
+from hub.delivery import metrics, queue
+from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
+from hub.delivery.policy import RetryPolicy
+from hub.store.db import Database
+from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
+
+log = logging.getLogger(__name__)
+
+# After a wake-up that found nothing (the enqueuing transaction had not committed yet),
+# look again after these delays before falling back to the poll interval.
+RESCAN_AFTER_WAKE_S = (0.005, 0.02, 0.05, 0.1, 0.25)
+GAUGE_REFRESH_S = 1.0
+
+
+def _earlier_pending():
+    earlier = deliveries.alias("earlier")
+    return exists().where(and_(earlier.c.case_system == deliveries.c.case_system,
+                               earlier.c.case_key == deliveries.c.case_key,
+                               earlier.c.status == queue.PENDING,
+                               earlier.c.id < deliveries.c.id))
+
+
+class DeliveryWorker:
+    def __init__(self, db: Database, *, clock: Clock | None = None, policy: RetryPolicy | None = None,
+                 client: httpx.AsyncClient | None = None, max_in_flight: int = 32, poll_interval_s: float = 0.5,
+                 request_timeout_s: float = 10.0, signing_time: Callable[[], float] | None = None,
+                 rng: random.Random | None = None, owner: str | None = None):
+        self.db = db
+        self.clock = clock or SystemClock()
+        self.policy = policy or RetryPolicy()
+        self._client = client
+        self.max_in_flight = max_in_flight
+        self.poll_interval_s = poll_interval_s
+        self.request_timeout_s = request_timeout_s
+        self.signing_time = signing_time or self.clock.now
+        self.rng = rng or random.Random()
+        self.owner = (owner or f"worker-{uuid.uuid4().hex[:8]}")[:40]
+        self._gauges_at = 0.0
+
+    # -- database steps (synchronous; run in a thread) ---------------------------------
+
+    def _scan(self, now: float, capacity: int) -> tuple[list[dict[str, Any]], float | None]:
+        """Claim up to `capacity` due rows; returns them and when the next one is due."""
+        now_s = stamp(now)
+        with self.db.begin() as conn:
+            heads = conn.execute(
+                select(deliveries.c.id, deliveries.c.next_attempt_at)
+                .join(case_systems, case_systems.c.name == deliveries.c.case_system)
+                .where(deliveries.c.status == queue.PENDING, case_systems.c.enabled.is_(True),
+                       or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now_s),
+                       ~_earlier_pending())
+                .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(capacity + 1)).all()
+            due = [h.id for h in heads if h.next_attempt_at <= now_s]
+            later = [unstamp(h.next_attempt_at) for h in heads if h.next_attempt_at > now_s]
+            next_due = now if len(due) > capacity else (min(later) if later else None)
+            due = due[:capacity]
+            if not due:
+                return [], next_due
+            token = f"{self.owner}:{uuid.uuid4().hex[:16]}"
+            lease_until = stamp(now + self.request_timeout_s + 30.0)
+            conn.execute(deliveries.update()
+                         .where(deliveries.c.id.in_(due), deliveries.c.status == queue.PENDING,
+                                or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now_s))
+                         .values(lease_owner=token, lease_until=lease_until))
+            rows = conn.execute(
+                select(deliveries, case_systems.c.webhook_url, case_systems.c.secret,
+                       case_systems.c.previous_secret)
+                .join(case_systems, case_systems.c.name == deliveries.c.case_system)
+                .where(deliveries.c.lease_owner == token).order_by(deliveries.c.id)).mappings().all()
+        return [dict(r) for r in rows], next_due
+
+    def _record(self, row: dict[str, Any], status: int | None, retry_after: str | None, error: str | None,
+                duration_ms: int) -> str:
+        now = self.clock.now()
+        now_s = stamp(now)
+        values: dict[str, Any] = {"attempts": row["attempts"] + 1, "last_attempt_at": now_s, "last_status": status,
+                                  "last_error": error, "lease_owner": None, "lease_until": None}
+        next_at = None
+        with self.db.begin() as conn:
+            if status is not None and 200 <= status < 300:
+                outcome = "delivered"
+                values.update(status=queue.DELIVERED, delivered_at=now_s, last_error=None)
+            elif status == 410:
+                outcome = "gone"
+                registry.disable_gone(conn, row["case_system"],
+                                      f"answered 410 Gone at {now_s} to {row['webhook_id']}: the endpoint is "
+                                      "disabled; enable it again once the case system is fixed")
+                values.update(next_attempt_at=now_s)
+            elif now - unstamp(row["window_started_at"]) >= self.policy.give_up_after_s:
+                outcome = "dead"
+                values.update(status=queue.DEAD, dead_at=now_s)
+            else:
+                outcome = "retry"
+                wait = self.policy.retry_after(retry_after, now)
+                if wait is None:
+                    wait = self.policy.backoff(row["attempts"] + 1, self.rng)
+                next_at = stamp(now + wait)
+                values.update(next_attempt_at=next_at)
+            conn.execute(deliveries.update().where(deliveries.c.id == row["id"]).values(**values))
+            conn.execute(delivery_attempts.insert().values(
+                delivery_id=row["id"], at=now_s, http_status=status, error=error, duration_ms=duration_ms,
+                outcome=outcome, next_attempt_at=next_at))
+            if time.monotonic() - self._gauges_at >= GAUGE_REFRESH_S:
+                self._gauges_at = time.monotonic()
+                metrics.refresh_gauges(conn)
+        metrics.ATTEMPTS.labels(outcome).inc()
+        if outcome == "delivered":
+            metrics.DELIVERED.inc()
+            metrics.DELIVERY_SECONDS.observe(max(0.0, now - unstamp(row["window_started_at"])))
+        elif outcome == "dead":
+            metrics.DEAD_LETTERED.inc()
+            log.warning("confirmation %s (event %s) is a dead letter after %d attempts: %s",
+                        row["webhook_id"], row["event_id"], values["attempts"], error)
+        elif outcome == "gone":
+            log.warning("case system %s answered 410 Gone: endpoint disabled", row["case_system"])
+        return outcome
+
+    # -- HTTP ------------------------------------------------------------------------
+
+    def _http(self) -> httpx.AsyncClient:
+        if self._client is None:
+            self._client = httpx.AsyncClient(timeout=self.request_timeout_s,
+                                             limits=httpx.Limits(max_connections=self.max_in_flight * 2))
+        return self._client
+
+    async def _attempt(self, row: dict[str, Any]) -> str:
+        body = row["payload"].encode("utf-8")
+        secrets = registry.signing_secrets(row)
+        headers = queue_headers(secrets, row["webhook_id"], int(self.signing_time()), body)
+        started = time.monotonic()
+        status = retry_after = error = None
+        try:
+            response = await self._http().post(row["webhook_url"], content=body, headers=headers)
+            status, retry_after = response.status_code, response.headers.get("retry-after")
+            if not 200 <= status < 300:
+                error = f"HTTP {status}: {response.text[:200]}"
+        except httpx.HTTPError as exc:
+            error = f"{type(exc).__name__}: {exc}"[:400]
+        duration_ms = int((time.monotonic() - started) * 1000)
+        return await asyncio.to_thread(self._record, row, status, retry_after, error, duration_ms)
+
+    # -- driving ---------------------------------------------------------------------
+
+    async def run_once(self) -> float | None:
+        """Send every row due now and wait for the answers; returns when to call again
+        (now when something was sent, since later rows of those cases may be due)."""
+        claimed, next_due = await asyncio.to_thread(self._scan, self.clock.now(), self.max_in_flight)
+        if claimed:
+            await asyncio.gather(*(self._attempt(row) for row in claimed))
+            return self.clock.now()
+        return next_due
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Deliver until `stop` is set."""
+        stop = stop or asyncio.Event()
+        loop = asyncio.get_running_loop()
+        wake = asyncio.Event()
+        queue.subscribe(loop, wake)
+        inflight: set[asyncio.Task] = set()
+        rescans: list[float] = []
+        woken = True
+        try:
+            while not stop.is_set():
+                claimed, next_due = [], None
+                capacity = self.max_in_flight - len(inflight)
+                if capacity > 0:
+                    try:
+                        claimed, next_due = await asyncio.to_thread(self._scan, self.clock.now(), capacity)
+                    except Exception:   # a database hiccup must not end delivery: log and poll again
+                        log.exception("delivery scan failed; retrying at the next poll")
+                for row in claimed:
+                    task = asyncio.create_task(self._attempt(row))
+                    inflight.add(task)
+                    task.add_done_callback(inflight.discard)
+                if woken:
+                    rescans = [] if claimed else list(RESCAN_AFTER_WAKE_S)
+                    woken = False
+                timeout = self.poll_interval_s
+                if next_due is not None:
+                    timeout = min(timeout, max(0.0, next_due - self.clock.now()))
+                if rescans:
+                    timeout = min(timeout, rescans.pop(0))
+                waiters = {asyncio.ensure_future(wake.wait()), asyncio.ensure_future(stop.wait()),
+                           asyncio.ensure_future(self.clock.sleep(timeout))}
+                done, _ = await asyncio.wait(waiters | inflight, return_when=asyncio.FIRST_COMPLETED)
+                for waiter in waiters:
+                    waiter.cancel()
+                if wake.is_set():
+                    wake.clear()
+                    woken = True
+        finally:
+            queue.unsubscribe(wake)
+            if inflight:
+                await asyncio.gather(*inflight, return_exceptions=True)
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+            self._client = None
+
+
+def queue_headers(secrets: list[str], webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
+    from protocol import webhooks
+    return {**webhooks.signed_headers(secrets, webhook_id, timestamp, body),
+            "content-type": "application/json", "user-agent": "counterpay-hub"}
+
+
+class BackgroundDelivery:
+    """The worker on its own thread and event loop, for `counterpay hub serve` and benches.
+
+        delivery = BackgroundDelivery(db).start()
+        …
+        delivery.stop()
+    """
+
+    def __init__(self, db: Database, **worker_options: Any):
+        self.db = db
+        self.worker_options = worker_options
+        self._thread: threading.Thread | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stop: asyncio.Event | None = None
+        self._ready = threading.Event()
+
+    def start(self) -> "BackgroundDelivery":
+        self._thread = threading.Thread(target=self._main, name="delivery-worker", daemon=True)
+        self._thread.start()
+        self._ready.wait(10)
+        return self
+
+    def _main(self) -> None:
+        async def main() -> None:
+            self._loop = asyncio.get_running_loop()
+            self._stop = asyncio.Event()
+            worker = DeliveryWorker(self.db, **self.worker_options)
+            self._ready.set()
+            try:
+                await worker.run(self._stop)
+            finally:
+                await worker.aclose()
+        asyncio.run(main())
+
+    def stop(self, timeout_s: float = 15.0) -> None:
+        if self._loop is not None and self._stop is not None and not self._loop.is_closed():
+            self._loop.call_soon_threadsafe(self._stop.set)
+        if self._thread is not None:
+            self._thread.join(timeout_s)
