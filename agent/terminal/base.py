@@ -49,6 +49,11 @@ class Intent:
     receipt_no: str | None = None  # the terminal receipt number a reversal undoes
     reference: str | None = None   # order / case reference, for the operator's eyes
     created_at: str = ""           # RFC 3339 UTC
+    # Set by the driver (dataclasses.replace) before it journals the intent: the terminal's
+    # newest transaction number at that moment (ZVT "trace:123" or "none").  Recovery after
+    # a restart needs it to tell this intent's transaction from an older one of the same
+    # amount; a journal that does not keep it gets OPERATOR_CHECK in that ambiguous case.
+    terminal_mark: str | None = None
 
 
 @dataclass
