@@ -91,10 +91,13 @@ class SqliteJournal:
                                            "receipt_no": intent.receipt_no}),
                     "state": "sent", "outcome": None, "receipt_id": f"T-{intent.intent_id}",
                     "receipt_printed_at": None, "operator": None, "created_at": intent.created_at or now,
-                    "updated_at": now, "captured_at": None})
+                    "updated_at": now, "captured_at": None, "terminal_mark": intent.terminal_mark})
             elif found[0] == "intent":
-                db.execute("UPDATE journal SET state = 'sent', updated_at = ? WHERE intent_id = ?",
-                           (utc_now(), intent.intent_id))
+                db.execute("UPDATE journal SET state = 'sent', updated_at = ?, terminal_mark = ? WHERE intent_id = ?",
+                           (utc_now(), intent.terminal_mark, intent.intent_id))
+            elif intent.terminal_mark is not None:
+                db.execute("UPDATE journal SET terminal_mark = ? WHERE intent_id = ?",
+                           (intent.terminal_mark, intent.intent_id))
 
     def record_outcome(self, result: TerminalResult) -> bool:
         """Commit an outcome; returns False when the intent already had a final one."""
@@ -131,7 +134,8 @@ class SqliteJournal:
         reference = request.get("reference") or {}
         return Intent(intent_id=row["intent_id"], kind=IntentKind(row["kind"]), amount_minor=row["amount_minor"],
                       currency=row["currency"], receipt_no=request.get("receipt_no"),
-                      reference=reference.get("value") or request.get("case_ref"), created_at=row["created_at"])
+                      reference=reference.get("value") or request.get("case_ref"), created_at=row["created_at"],
+                      terminal_mark=row.get("terminal_mark"))
 
     def get(self, intent_id: str) -> dict | None:
         rows = self.store.query("SELECT * FROM journal WHERE intent_id = ?", (intent_id,))

@@ -124,6 +124,7 @@ class AgentService(Operations):
         except BaseException:
             store.close()
             raise
+        service._seed_keys()
         if config.terminal is not None:
             service._get_driver(quiet=True)
         service.life.resolve_open()           # before any new work is taken
@@ -132,6 +133,16 @@ class AgentService(Operations):
         if service.sync:
             service.sync.start()
         return service
+
+    def _seed_keys(self) -> None:
+        # The key directory from enrollment lets a fresh desk verify codes before the
+        # broker's retained copy arrives.
+        seed = self.config.key_dir / "key_directory.json"
+        if caches.cached_keys(self.store) is None and seed.exists():
+            try:
+                caches.store_keys(self.store, seed.read_bytes())
+            except (caches.CacheError, OSError) as exc:
+                log.warning("enrollment key directory not usable: %s", exc)
 
     def close(self) -> None:
         self._closed.set()

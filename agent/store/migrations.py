@@ -72,9 +72,16 @@ def _v2_delivery_and_search(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX payers_name ON payers(name_folded)")
 
 
+def _v3_terminal_mark(db: sqlite_utils.Database) -> None:
+    # The ZVT driver marks each intent with the terminal's newest trace number before
+    # sending; recovery after a restart needs it to tell this payment from an older one.
+    db.execute("ALTER TABLE journal ADD COLUMN terminal_mark TEXT")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "journal, outbox, caches, payers, settings", _v1_core),
     (2, "outbox delivery attempts; case-folded payer search", _v2_delivery_and_search),
+    (3, "journal keeps the terminal's mark of each intent", _v3_terminal_mark),
 ]
 LATEST = MIGRATIONS[-1][0]
 

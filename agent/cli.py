@@ -1,0 +1,156 @@
+"""`counterpay agent …`: run the counter agent, enroll it with a hub, show its state.
+
+    counterpay agent run --config agent.toml [--mode clerk|cashier|kiosk|technician] [--headless]
+    counterpay agent enroll --hub https://hub:8443 --token T --agent-id riga-desk-01 --dir /etc/counterpay/keys
+    counterpay agent status --config agent.toml [--json]
+
+Without --headless, `run` starts the Textual UI (`agent.ui.app:run(service, mode)`).
+Headless with `--pay-from -` it reads payment requests as JSON lines on stdin and
+writes one JSON outcome line per request on stdout (scripted desks, tests, benches).
+Exit codes: 0 ok, 1 a "no" (payment refused…), 2 configuration or environment error.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import signal
+import sys
+import threading
+from dataclasses import asdict
+
+import click
+
+from agent.config import MODES, ConfigError, load
+
+
+def _fail(message: str) -> None:
+    click.echo(f"error: {message}", err=True)
+    sys.exit(2)
+
+
+def _setup_logging(config) -> None:
+    handlers: list[logging.Handler] = []
+    try:
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        handlers.append(logging.FileHandler(config.data_dir / "agent.log", encoding="utf-8"))
+    except OSError as exc:
+        click.echo(f"warning: cannot write {config.data_dir / 'agent.log'}: {exc}", err=True)
+    logging.basicConfig(level=logging.INFO, handlers=handlers or [logging.StreamHandler(sys.stderr)],
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def open_service(config_path: str, mode: str | None):
+    from agent.identity import IdentityError
+    from agent.service import AgentService
+    from agent.store import StoreError
+    try:
+        config = load(config_path, mode)
+    except ConfigError as exc:
+        _fail(str(exc))
+    _setup_logging(config)
+    try:
+        return AgentService.open(config)
+    except (StoreError, IdentityError) as exc:
+        _fail(str(exc))
+
+
+@click.group()
+def agent() -> None:
+    """The counter agent: journal, outbox, terminal, receipts, sync with the hub."""
+
+
+@agent.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False), help="agent TOML file")
+@click.option("--mode", type=click.Choice(MODES), default=None, help="UI mode (default: [agent] mode)")
+@click.option("--headless", is_flag=True, help="no UI: sync, recovery and scripted payments only")
+@click.option("--pay-from", type=click.File("r"), default=None,
+              help="headless: read payment requests (JSON lines) from this file, '-' for stdin")
+def run(config_path: str, mode: str | None, headless: bool, pay_from) -> None:
+    """Run the agent (the UI unless --headless)."""
+    service = open_service(config_path, mode)
+    if not headless:
+        from agent.ui.app import run as run_ui
+        try:
+            run_ui(service, service.config.mode)
+        finally:
+            service.close()
+        return
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    signal.signal(signal.SIGINT, lambda *_: stop.set())
+    _say({"event": "ready", "status": asdict(service.status()), "open_payments": service.open_payments()})
+    try:
+        if pay_from is not None:
+            _scripted(service, pay_from, stop)
+        stop.wait()
+    finally:
+        service.close()
+
+
+def _say(document: dict) -> None:
+    sys.stdout.write(json.dumps(document, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def _scripted(service, source, stop: threading.Event) -> None:
+    from agent.payments import PaymentRequest
+    for line in source:
+        if stop.is_set():
+            return
+        line = line.strip()
+        if not line:
+            continue
+        if line == "status":
+            _say({"event": "status", "status": asdict(service.status())})
+            continue
+        try:
+            data = json.loads(line)
+            request = PaymentRequest(**data)
+        except (json.JSONDecodeError, TypeError) as exc:
+            _say({"event": "error", "message": f"not a payment request: {exc}"})
+            continue
+        outcome = service.pay(request, on_progress=lambda text: _say({"event": "progress", "text": text}))
+        _say({"event": "outcome", **asdict(outcome)})
+
+
+@agent.command()
+@click.option("--config", "config_path", required=True, type=click.Path(dir_okay=False), help="agent TOML file")
+@click.option("--json", "as_json", is_flag=True, help="machine-readable output")
+def status(config_path: str, as_json: bool) -> None:
+    """Outbox depth and age, open intents, last sync: read from the store, no agent needed."""
+    from agent.status import read_status
+    from agent.store import StoreError
+    try:
+        config = load(config_path)
+        report = read_status(config)
+    except (ConfigError, StoreError) as exc:
+        _fail(str(exc))
+    if as_json:
+        click.echo(json.dumps(report, indent=2, default=str))
+        return
+    age = report["oldest_age_s"]
+    click.echo(f"agent {report['agent_id']} ({report['office']}), store schema v{report['schema_version']}")
+    click.echo(f"outbox: {report['outbox_depth']} waiting for the hub"
+               + (f", oldest {age} s" if age is not None else "") + f" (cap {report['outbox_cap']})")
+    click.echo(f"open intents: {len(report['open_intents'])}")
+    for item in report["open_intents"]:
+        click.echo(f"  {item['intent_id']} {item['state']} {item['amount_minor']} {item['currency']}")
+    click.echo(f"last hub ack: {report['last_ack_at'] or 'never'}; incarnation {report['incarnation']}")
+
+
+@agent.command()
+@click.option("--hub", "hub_url", required=True, help="the hub's base URL, e.g. https://hub.example:8443")
+@click.option("--token", required=True, help="the one-time enrollment token")
+@click.option("--agent-id", required=True, help="this desk's agent id (certificate CN)")
+@click.option("--dir", "key_dir", required=True, type=click.Path(file_okay=False), help="where keys are stored")
+@click.option("--ca", "ca_file", default=None, type=click.Path(dir_okay=False, exists=True),
+              help="CA to trust for the hub's HTTPS (default: system store)")
+def enroll(hub_url: str, token: str, agent_id: str, key_dir: str, ca_file: str | None) -> None:
+    """Create keys, send a CSR to the hub, store the certificate (0600 files in a 0700 folder)."""
+    from agent.enroll import EnrollError, enroll as do_enroll
+    try:
+        result = do_enroll(hub_url, token, agent_id, key_dir, ca_file=ca_file)
+    except EnrollError as exc:
+        _fail(str(exc))
+    click.echo(f"enrolled {agent_id}: certificate, CA and keys in {key_dir}; broker {result['broker_url']}")

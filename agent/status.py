@@ -1,0 +1,25 @@
+"""What `counterpay agent status` reports, read straight from the store (no agent needed)."""
+
+from __future__ import annotations
+
+from agent.config import AgentConfig
+from agent.outbox import Outbox
+from agent.store import Store, StoreError
+
+
+def read_status(config: AgentConfig) -> dict:
+    if not config.store_path.exists():
+        raise StoreError(f"no store at {config.store_path}: the agent has not run with this configuration yet")
+    store = Store.open(config.store_path)
+    try:
+        outbox = Outbox(store, config.agent_id, key=None, cap=config.outbox_cap)  # read-only use: no signing
+        open_rows = store.query("SELECT intent_id, state, tender, amount_minor, currency, created_at FROM journal "
+                                "WHERE state IN ('intent', 'sent', 'unknown', 'operator_check') ORDER BY created_at")
+        return {"agent_id": config.agent_id, "office": config.office, "store": str(config.store_path),
+                "schema_version": store.schema_version, "outbox_depth": outbox.depth(),
+                "oldest_age_s": outbox.oldest_age_s(), "outbox_cap": config.outbox_cap,
+                "rejected": int(store.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'rejected'") or 0),
+                "open_intents": open_rows, "last_ack_at": outbox.last_ack_at(),
+                "last_seq": store.get_setting("outbox_seq", 0), "incarnation": store.get_setting("incarnation", 0)}
+    finally:
+        store.close()
