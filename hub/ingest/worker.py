@@ -49,7 +49,7 @@ class Incoming:
 class IngestWorker:
     def __init__(self, context: HubContext, *, host: str, port: int, client_id: str = "hub-1",
                  tls: ssl.SSLContext | None = None, batch_max: int = 500, batch_window_s: float = 0.005,
-                 clean_start: bool = False):
+                 clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S):
         self.context = context
         self.host, self.port = host, port
         self.batch_max, self.batch_window_s = batch_max, batch_window_s
@@ -69,6 +69,9 @@ class IngestWorker:
         self.client.on_subscribe = lambda *_a, **_k: self.subscribed.set()
         self.client.on_disconnect = lambda *_a, **_k: self.connected.clear()
         self._clean_start = clean_start
+        # A worker's client id must be stable across restarts: its session (and shared
+        # subscription) outlives it for session_expiry_s and gets its share of the stream.
+        self._session_expiry_s = session_expiry_s
         context.publisher = self.publish
 
     # -- MQTT side (paho's thread) ------------------------------------------------------
@@ -88,7 +91,7 @@ class IngestWorker:
     # -- life cycle -------------------------------------------------------------------------
     def start(self, wait_s: float = 10.0) -> "IngestWorker":
         properties = Properties(PacketTypes.CONNECT)
-        properties.SessionExpiryInterval = SESSION_EXPIRY_S
+        properties.SessionExpiryInterval = self._session_expiry_s
         self.client.reconnect_delay_set(0.2, 5)
         self.client.connect_async(self.host, self.port, keepalive=30, clean_start=self._clean_start,
                                   properties=properties)

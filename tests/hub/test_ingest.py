@@ -20,7 +20,8 @@ from tests.hub.agents import FakeAgent, WireClient
 @pytest.fixture
 def worker(hub_context, mosquitto):
     ingest = IngestWorker(hub_context, host="127.0.0.1", port=mosquitto.port,
-                          client_id=f"hub-{uuid.uuid4().hex[:6]}", clean_start=True).start()
+                          client_id=f"hub-{uuid.uuid4().hex[:6]}", clean_start=True,
+                          session_expiry_s=0).start()
     yield ingest
     ingest.stop()
 

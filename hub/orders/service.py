@@ -1,0 +1,74 @@
+"""Create, read and search payment orders; every creation is audited and picks up
+payments that already arrived for it (they were waiting in the unlinked queue)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from hub.audit.log import record
+from hub.config import Settings
+from hub.linking.linker import link_waiting_payments
+from hub.linking.status import order_payments, summarise
+from hub.orders.model import OrderRequest
+from hub.orders.qr import order_qr
+from hub.orders.references import new_order_id, pagopa_notice, rf_reference
+from hub.store.tables import orders
+from hub.store.timeutil import now_iso
+
+__all__ = ["OrderRequest", "create_order", "get_order", "search_orders", "order_view"]
+
+
+def order_columns(request: OrderRequest, settings: Settings, actor: str, order_id: str | None = None) -> dict[str, Any]:
+    order_id = order_id or new_order_id()
+    if request.reference_format == "rf":
+        reference, iuv = rf_reference(order_id), None
+    else:
+        reference, iuv = pagopa_notice(settings.segregation_code)
+    payer = request.payer
+    return {"order_id": order_id, "amount_kind": request.amount_kind, "amount_minor": request.amount_minor,
+            "currency": request.currency, "reference_format": request.reference_format, "reference": reference,
+            "iuv": iuv, "case_ref": request.case_ref, "payer_name": payer.name if payer else None,
+            "payer_id": payer.id if payer else None, "description": request.description,
+            "due_date": request.due_date.isoformat() if request.due_date else None,
+            "created_at": now_iso(), "created_by": actor}
+
+
+def insert_order(conn: Connection, columns: dict[str, Any], settings: Settings, signing_key) -> dict[str, Any]:
+    columns = dict(columns)
+    columns["qr_payload"] = order_qr(columns, signing_key, settings.creditor_fiscal_code) if signing_key else None
+    conn.execute(orders.insert().values(**columns))
+    linked = link_waiting_payments(conn, columns)
+    record(conn, columns["created_by"], "order.create", f"order:{columns['order_id']}",
+           {"reference": columns["reference"], "amount_minor": columns["amount_minor"],
+            "currency": columns["currency"], "case_ref": columns["case_ref"], "linked_payments": linked})
+    return columns
+
+
+def create_order(conn: Connection, request: OrderRequest, settings: Settings, actor: str, *,
+                 signing_key=None, order_id: str | None = None) -> dict[str, Any]:
+    return insert_order(conn, order_columns(request, settings, actor, order_id), settings, signing_key)
+
+
+def get_order(conn: Connection, order_id: str) -> dict[str, Any] | None:
+    row = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
+    return dict(row) if row else None
+
+
+def order_view(conn: Connection, order: dict[str, Any]) -> dict[str, Any]:
+    paid = order_payments(conn, order["order_id"])
+    return order | summarise(order, paid) | {"payments": paid}
+
+
+def search_orders(conn: Connection, *, case_ref: str | None = None, reference: str | None = None,
+                  payer: str | None = None, limit: int = 100, offset: int = 0) -> list[dict[str, Any]]:
+    query = select(orders).order_by(orders.c.created_at.desc(), orders.c.order_id).limit(limit).offset(offset)
+    if case_ref:
+        query = query.where(orders.c.case_ref == case_ref)
+    if reference:
+        compact = "".join(reference.split()).upper()
+        query = query.where((orders.c.reference == compact) | (orders.c.iuv == compact) | (orders.c.order_id == reference))
+    if payer:
+        query = query.where((orders.c.payer_id == payer) | orders.c.payer_name.ilike(f"%{payer}%"))
+    return [order_view(conn, dict(row)) for row in conn.execute(query).mappings()]
