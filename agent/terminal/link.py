@@ -89,28 +89,46 @@ class Link(Protocol):
 
 
 class SerialLink:
-    """A serial device: real port, USB-CDC or the slave side of a pty."""
+    """A serial device: real port, USB-CDC or the slave side of a pty.
+
+    After a failure (USB cable pulled, device gone) the next write reopens the device,
+    so a driver can ask the terminal what happened once the cable is back.
+    """
 
     def __init__(self, path: str, line: LineSettings):
         self.description = f"{path} ({line})"
         self.transport = "serial"
-        self.line = line
+        self.path, self.line = path, line
+        self._port: serial.Serial | None = None
+        self._open()
+
+    def _open(self) -> None:
+        line = self.line
         try:
             self._port = serial.Serial(
-                path, baudrate=line.baudrate, bytesize=_BYTESIZE[line.bytesize],
+                self.path, baudrate=line.baudrate, bytesize=_BYTESIZE[line.bytesize],
                 parity=_PARITY[line.parity], stopbits=_STOPBITS[line.stopbits],
                 timeout=0, write_timeout=10, rtscts=False, xonxoff=False)
         except (serial.SerialException, OSError) as exc:
-            raise TerminalError(f"cannot open serial device {path}: {exc}") from exc
+            raise TerminalError(f"cannot open serial device {self.path}: {exc}") from exc
+
+    def _lost(self, what: str, exc: Exception) -> LinkClosed:
+        self.close()
+        return LinkClosed(f"{self.description}: {what} failed: {exc}")
 
     def write(self, data: bytes) -> None:
+        if self._port is None:
+            self._open()
         try:
             self._port.write(data)
             self._port.flush()
         except (serial.SerialException, OSError) as exc:
-            raise LinkClosed(f"{self.description}: write failed: {exc}") from exc
+            raise self._lost("write", exc) from exc
 
     def read(self, max_bytes: int, timeout_s: float) -> bytes:
+        if self._port is None:
+            time.sleep(max(0.0, timeout_s))
+            return b""
         try:
             self._port.timeout = max(0.0, timeout_s)
             first = self._port.read(1)
@@ -119,50 +137,72 @@ class SerialLink:
             waiting = min(self._port.in_waiting, max_bytes - 1)
             return first + (self._port.read(waiting) if waiting > 0 else b"")
         except (serial.SerialException, OSError) as exc:
-            raise LinkClosed(f"{self.description}: read failed: {exc}") from exc
+            raise self._lost("read", exc) from exc
 
     def close(self) -> None:
-        try:
-            self._port.close()
-        except (serial.SerialException, OSError):
-            pass
+        if self._port is not None:
+            try:
+                self._port.close()
+            except (serial.SerialException, OSError):
+                pass
+            self._port = None
 
 
 class TcpLink:
-    """A TCP connection to a terminal (ZVT over IP, usually port 20007)."""
+    """A TCP connection to a terminal (ZVT over IP, usually port 20007).
+
+    When the terminal closes the connection (or it breaks), the next write connects
+    again: recovery after a lost answer needs a fresh connection to ask on.
+    """
 
     def __init__(self, host: str, port: int, connect_timeout_s: float = 5.0):
         self.description = f"tcp://{host}:{port}"
         self.transport = "tcp"
+        self.host, self.port, self.connect_timeout_s = host, port, connect_timeout_s
+        self._sock: socket.socket | None = None
+        self._connect()
+
+    def _connect(self) -> None:
         try:
-            self._sock = socket.create_connection((host, port), timeout=connect_timeout_s)
+            self._sock = socket.create_connection((self.host, self.port),
+                                                  timeout=self.connect_timeout_s)
         except OSError as exc:
             raise TerminalError(f"cannot connect to {self.description}: {exc}") from exc
         self._sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def write(self, data: bytes) -> None:
+        if self._sock is None:
+            self._connect()
         try:
             self._sock.sendall(data)
         except OSError as exc:
+            self.close()
             raise LinkClosed(f"{self.description}: send failed: {exc}") from exc
 
     def read(self, max_bytes: int, timeout_s: float) -> bytes:
+        if self._sock is None:
+            time.sleep(max(0.0, timeout_s))
+            return b""
         self._sock.settimeout(max(0.001, timeout_s))
         try:
             data = self._sock.recv(max_bytes)
         except (socket.timeout, TimeoutError):
             return b""
         except OSError as exc:
+            self.close()
             raise LinkClosed(f"{self.description}: receive failed: {exc}") from exc
         if not data:
+            self.close()
             raise LinkClosed(f"{self.description}: the terminal closed the connection")
         return data
 
     def close(self) -> None:
-        try:
-            self._sock.close()
-        except OSError:
-            pass
+        if self._sock is not None:
+            try:
+                self._sock.close()
+            except OSError:
+                pass
+            self._sock = None
 
 
 def parse_tcp(device: str) -> tuple[str, int] | None:

@@ -11,6 +11,7 @@ what was approved since the last one.
 from __future__ import annotations
 
 import time
+from collections import deque
 from datetime import datetime
 
 from protocol.terminal.zvt import (Abort, AbortRequest, Ack, Authorisation, Bmps, Completion,
@@ -49,6 +50,9 @@ class ZvtTerminal:
         self.ident = scenario.terminal
         self.pace: dict = {}          # how the current step writes (slow line, split)
         self.abort_requested = False
+        # Commands that arrived in the same read as the 80 00 we were waiting for: they
+        # are served next, never dropped (a TCP segment can carry both).
+        self.backlog: deque = deque()
 
     # -- wire ---------------------------------------------------------------------------
 
@@ -97,6 +101,8 @@ class ZvtTerminal:
                     self.abort_requested = True
                     self.conn.send(Ack())
                     self._flush("ack of abort request")
+                else:
+                    self.backlog.append(event)
             self._flush()
         return True
 
@@ -104,7 +110,9 @@ class ZvtTerminal:
 
     def run(self) -> None:
         while True:
-            for event in self._read_events(POLL_S):
+            events = list(self.backlog) or self._read_events(POLL_S)
+            self.backlog.clear()
+            for event in events:
                 handler = {
                     Registration: self._registration, Authorisation: self._payment,
                     Refund: self._payment, Reversal: self._payment,
