@@ -62,6 +62,9 @@ def verdict_line(result: QrResult) -> str:
     name = FORMAT_NAMES.get(result.format, result.format)
     if result.format == "unknown":
         return "NOT A PAYMENT CODE counterpay knows"
+    if result.valid and result.checks_ok is None and result.format.startswith("cp-"):
+        # A signed code read without a key directory proves nothing yet; say so first.
+        return f"SIGNATURE NOT CHECKED: {name} (well formed; give --keys DIR to verify it)"
     if result.valid:
         return f"VALID {name}"
     if not result.structure_ok:
@@ -83,6 +86,8 @@ def describe(result: QrResult) -> str:
     for key, value in data.items():
         if key in FIELD_LABELS or value in (None, ""):
             continue
+        if isinstance(value, (list, tuple)):
+            value = ", ".join(str(v) for v in value)
         lines.append(f"  {key.replace('_', ' '):<22}{value}")
     return "\n".join(lines)
 

@@ -126,3 +126,21 @@ def test_the_installed_command_runs_as_a_process():
     done = subprocess.run([sys.executable, "-m", "counterpay", "qr", "parse", "--json", VALID],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0 and json.loads(done.stdout)["fields"]["iuv"] == "340000013900808"
+
+
+def test_signed_order_needs_keys_before_the_cashier_sees_valid(tmp_path):
+    from protocol.keys import SigningKey
+    from protocol.qr import cp_order
+
+    keys_dir = tmp_path / "keys"
+    assert CliRunner().invoke(cli, ["keys", "new", str(keys_dir)]).exit_code == 0
+    key = SigningKey.from_pem((keys_dir / "signing-key.pem").read_bytes())
+    payload = cp_order.make(cp_order.PaymentOrderCode("O-1", "CASE-7", 5000, "EUR", ("A1", "B2"), "Rossi",
+                                                      "RSSMRA80A01H501U", "2099-12-31"), key)
+    unchecked = run("parse", payload)
+    assert unchecked.output.startswith("SIGNATURE NOT CHECKED")
+    checked = run("parse", payload, "--keys", str(keys_dir))
+    assert checked.exit_code == 0 and checked.output.startswith("VALID counterpay payment order")
+    assert "A1, B2" in checked.output
+    data = json.loads(run("parse", payload, "--keys", str(keys_dir), "--json").output)
+    assert data["format"] == "cp-order" and data["fields"]["amount_minor"] == 5000

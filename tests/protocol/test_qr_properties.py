@@ -141,7 +141,7 @@ def test_rf_make_then_parse(body):
 # -- fuzzing ----------------------------------------------------------------------------------
 
 PREFIXES = ["", "PAGOPA|", "PAGOPA|002|", "BCD\n", "BCD\n001\n1\nSCT\n", "BCD\n002\n", "RF", "RF18",
-            "|PL|", "||||||||", "CPO1", "CPR1", "cp-order:", "cp-receipt:"]
+            "|PL|", "||||||||", "811", "821", "8111", "8211"]  # 81x/82x: counterpay order/receipt
 PARSERS = [registry.parse, pagopa.parse, epc.parse, zbp.parse, rf.parse]
 
 
