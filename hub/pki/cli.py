@@ -69,10 +69,13 @@ def _running_pid(settings: BrokerSettings) -> int | None:
     return None
 
 
-def _wait_until_up(process: subprocess.Popen, settings: BrokerSettings, timeout_s: float) -> None:
+def _wait_until_up(process: subprocess.Popen, settings: BrokerSettings, timeout_s: float,
+                   stopping: list[bool] | None = None) -> None:
     deadline = time.monotonic() + timeout_s
     host = _probe_host(settings)
     while time.monotonic() < deadline:
+        if stopping:          # asked to stop while starting: not a failure
+            return
         if process.poll() is not None:
             tail = settings.log_path.read_text(errors="replace")[-1500:] if settings.log_path.exists() else ""
             raise click.ClickException(f"mosquitto exited with code {process.returncode}; "
@@ -118,18 +121,28 @@ def up(config: str, background: bool, timeout_s: float) -> None:
         click.echo(f"broker up on {settings.bind}:{settings.port} (pid {process.pid}, pid file {settings.pid_path})")
         return
     process = subprocess.Popen(command)
+    stopping: list[bool] = []
+
+    def stop(*_args) -> None:
+        stopping.append(True)
+        process.terminate()
+
+    # Installed before anything can fail or wait: a SIGTERM to us must stop mosquitto too,
+    # never leave it running without its supervisor.
+    signal.signal(signal.SIGTERM, stop)
     settings.pid_path.write_text(f"{process.pid}\n")   # so a revocation can make it re-read the CRL
     try:
-        _wait_until_up(process, settings, timeout_s)
+        _wait_until_up(process, settings, timeout_s, stopping)
         click.echo(f"broker up on {settings.bind}:{settings.port} (pid {process.pid}); Ctrl-C stops it", err=True)
-        signal.signal(signal.SIGTERM, lambda *_: process.terminate())
         process.wait()
     except KeyboardInterrupt:
-        process.terminate()
-        process.wait(timeout=10)
+        stop()
     finally:
+        if process.poll() is None:
+            process.terminate()
+        process.wait(timeout=10)
         settings.pid_path.unlink(missing_ok=True)
-    sys.exit(0 if process.returncode in (0, -signal.SIGTERM) else 1)
+    sys.exit(0 if stopping or process.returncode == 0 else 1)
 
 
 @click.command("down")

@@ -36,6 +36,10 @@ class TlsBroker:
     def port(self) -> int:
         return self.settings.port
 
+    @property
+    def ca_cert(self) -> Path:
+        return self.paths.ca_cert
+
     def start(self) -> "TlsBroker":
         self.mosquitto.start()
         self.settings.pid_path.write_text(f"{self.mosquitto.process.pid}\n")   # as `hub up` does
@@ -61,9 +65,13 @@ class TlsBroker:
 
 
 class TlsClient:
-    """One MQTT v5 TLS connection; `connect()` returns whether the broker accepted it."""
+    """One MQTT v5 TLS connection; `connect()` returns whether the broker accepted it.
 
-    def __init__(self, broker: TlsBroker, client_id: str, cert: Path | None, key: Path | None):
+    `broker`: anything with `port` and `ca_cert` (a TlsBroker, or a SimpleNamespace for a
+    broker started some other way).
+    """
+
+    def __init__(self, broker, client_id: str, cert: Path | None, key: Path | None):
         self.broker = broker
         self.messages: list[tuple[str, bytes]] = []
         self.subacks: dict[int, list[int]] = {}
@@ -71,7 +79,7 @@ class TlsClient:
         self.lock = threading.Lock()
         self.connected = threading.Event()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
-        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(broker.paths.ca_cert))
+        context = ssl.create_default_context(ssl.Purpose.SERVER_AUTH, cafile=str(broker.ca_cert))
         if cert:
             context.load_cert_chain(str(cert), str(key))
         self.client.tls_set_context(context)

@@ -1,0 +1,106 @@
+"""`hub broker-config`, `hub up` and `hub down` on a hub configuration file, with real mosquitto."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from types import SimpleNamespace
+
+import pytest
+from click.testing import CliRunner
+from cryptography import x509
+
+from hub.pki.cli import broker_config, down, port_answers, up
+from hub.pki.setup import init_pki
+from tests.support.broker import free_port, have_mosquitto
+from tests.support.pki_broker import TlsClient
+
+pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
+
+
+@pytest.fixture
+def hub_config(tmp_path):
+    hub_dir = tmp_path / "hub"
+    port = free_port()
+    config = tmp_path / "hub.toml"
+    config.write_text(f'[hub]\ndata_dir = "{hub_dir}"\n\n[broker]\nhost = "counter-hub.local"\n'
+                      f'port = {port}\nbind = "127.0.0.1"\nserver_names = ["10.1.2.3"]\n')
+    return config, hub_dir, port
+
+
+def test_broker_config_without_init_names_the_missing_files(hub_config):
+    config, _hub_dir, _port = hub_config
+    result = CliRunner().invoke(broker_config, ["--config", str(config)])
+    assert result.exit_code != 0
+    assert "ca.pem" in result.output and "counterpay hub init" in result.output
+
+
+def test_broker_config_writes_tls_only_config_and_acl(hub_config, tmp_path):
+    config, hub_dir, port = hub_config
+    init_pki(hub_dir, config)
+    out = tmp_path / "custom.conf"
+    result = CliRunner().invoke(broker_config, ["--config", str(config), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    lines = out.read_text().splitlines()
+    assert [line for line in lines if line.startswith("listener")] == [f"listener {port} 127.0.0.1"]
+    for expected in ("require_certificate true", "use_identity_as_username true", "set_tcp_nodelay true",
+                     "persistence true", "allow_anonymous false", f"crlfile {hub_dir}/pki/crl.pem",
+                     f"acl_file {hub_dir}/broker/acl"):
+        assert expected in lines
+    acl = (hub_dir / "broker" / "acl").read_text().splitlines()
+    assert "pattern write cp/v1/agents/%u/events" in acl and "pattern read cp/v1/agents/%u/cmd" in acl
+    assert acl[acl.index("user hub") + 1] == "topic readwrite cp/v1/#"
+    # The server certificate names the configured hosts besides loopback.
+    cert = x509.load_pem_x509_certificate((hub_dir / "pki" / "broker.pem").read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert {"localhost", "counter-hub.local"} <= set(san.get_values_for_type(x509.DNSName))
+    assert {"127.0.0.1", "10.1.2.3"} <= {str(ip) for ip in san.get_values_for_type(x509.IPAddress)}
+
+
+def test_up_background_then_down(hub_config):
+    config, hub_dir, port = hub_config
+    init_pki(hub_dir, config)
+    runner = CliRunner()
+    started = runner.invoke(up, ["--config", str(config), "--background"])
+    pid_file = hub_dir / "broker" / "mosquitto.pid"
+    try:
+        assert started.exit_code == 0, started.output
+        assert port_answers("127.0.0.1", port)
+        assert "already runs" in runner.invoke(up, ["--config", str(config), "--background"]).output
+
+        broker = SimpleNamespace(port=port, ca_cert=hub_dir / "pki" / "ca.pem")
+        hub_client = TlsClient(broker, "hub-cli-test", hub_dir / "pki" / "hub.pem", hub_dir / "pki" / "hub.key")
+        assert hub_client.connect(), "the hub's own certificate opens the broker that `hub up` started"
+        assert hub_client.subscribe("$share/hub/cp/v1/agents/+/events") == [1]
+        hub_client.close()
+        assert runner.invoke(down, ["--config", str(config)]).exit_code == 0
+        assert not pid_file.exists()
+        deadline = time.monotonic() + 5
+        while port_answers("127.0.0.1", port) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert not port_answers("127.0.0.1", port)
+    finally:
+        if pid_file.exists():   # only the broker this test started
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def test_up_in_the_foreground_stops_cleanly_on_sigterm(hub_config):
+    config, hub_dir, port = hub_config
+    init_pki(hub_dir, config)
+    process = subprocess.Popen([sys.executable, "-c", "from hub.pki.cli import up; up()", "--config", str(config)],
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 15
+        while not port_answers("127.0.0.1", port) and time.monotonic() < deadline:
+            assert process.poll() is None, process.stderr.read().decode()
+            time.sleep(0.05)
+        assert port_answers("127.0.0.1", port)
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=10) == 0
+        assert not port_answers("127.0.0.1", port)
+    finally:
+        if process.poll() is None:
+            process.kill()
