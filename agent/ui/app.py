@@ -1,0 +1,119 @@
+"""The counter agent's Textual app: one screen for the configured mode, status always visible.
+
+    run(service, "cashier", scanner=SerialScanner("/dev/ttyACM0"))
+
+The app subscribes to the service's status (called from any thread; forwarded as a
+`StatusChanged` message), starts the serial scanner if one is given and forwards its
+codes to the screen, and owns the translation catalogue.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from textual.app import App
+from textual.binding import Binding
+from textual.reactive import reactive
+from textual import work
+
+from agent.ui.i18n import Catalogue
+from agent.ui.messages import ScanReceived, StatusChanged
+
+MODES = ("clerk", "cashier", "kiosk", "technician")
+DEFAULT_IDLE_RESET_S = 90.0
+
+
+def _screen_for(mode: str):
+    # Imported here so that starting one mode does not load the others' widgets.
+    if mode == "clerk":
+        from agent.ui.screens.clerk import ClerkScreen as screen
+    elif mode == "cashier":
+        from agent.ui.screens.cashier import CashierScreen as screen
+    elif mode == "kiosk":
+        from agent.ui.screens.kiosk import KioskScreen as screen
+    elif mode == "technician":
+        from agent.ui.screens.technician import TechnicianScreen as screen
+    else:
+        raise ValueError(f"mode {mode!r}: expected one of {', '.join(MODES)}")
+    return screen
+
+
+class CounterpayApp(App):
+    """The agent UI.  `service` is an agent.service.AgentService (or anything with its face)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "counterpay"
+    BINDINGS = [
+        Binding("ctrl+q", "leave", "Quit", show=False, priority=True),
+        Binding("ctrl+c", "leave", "Quit", show=False, priority=True),
+    ]
+
+    agent_status: reactive[Any] = reactive(None, always_update=True)
+
+    def __init__(self, service: Any, mode: str, *, scanner: Any = None, language: str = "en",
+                 idle_reset_s: float = DEFAULT_IDLE_RESET_S, currency: str = "EUR") -> None:
+        self.screen_class = _screen_for(mode)
+        super().__init__()
+        self.service = service
+        self.mode = mode
+        self.scanner = scanner
+        self.idle_reset_s = idle_reset_s
+        self.currency = currency
+        self.default_language = language
+        self.catalogue = Catalogue(language)
+        # Kiosk users are the public: no command palette, no way out.
+        self.ENABLE_COMMAND_PALETTE = mode != "kiosk"
+
+    def t(self, key: str, **values: object) -> str:
+        return self.catalogue.t(key, **values)
+
+    def set_language(self, language: str) -> None:
+        self.catalogue = Catalogue(language)
+
+    def on_mount(self) -> None:
+        self.service.subscribe(self._status_from_any_thread)
+        self.refresh_status()
+        if self.scanner is not None:
+            self.scanner.start(self._scan_from_any_thread)
+        self.push_screen(self.screen_class())
+
+    def on_unmount(self) -> None:
+        if self.scanner is not None:
+            self.scanner.stop()
+
+    # -- from other threads: only post_message, which is thread-safe ----------------
+
+    def _status_from_any_thread(self, status: Any) -> None:
+        self.post_message(StatusChanged(status))
+
+    def _scan_from_any_thread(self, event: Any) -> None:
+        self.post_message(ScanReceived(event.code, event.error, "serial"))
+
+    # -- handlers ---------------------------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="status")
+    def refresh_status(self) -> None:
+        try:
+            status = self.service.status()
+        except Exception as exc:   # the status bar must never take the app down
+            self.log.error(f"status() failed: {exc}")
+            return
+        self.post_message(StatusChanged(status))
+
+    def on_status_changed(self, message: StatusChanged) -> None:
+        self.agent_status = message.status
+
+    def on_scan_received(self, message: ScanReceived) -> None:
+        handler = getattr(self.screen, "handle_scan", None)
+        if handler is not None:
+            handler(message.code, message.error, message.source)
+
+    def action_leave(self) -> None:
+        if self.mode == "kiosk":
+            return
+        self.exit()
+
+
+def run(service: Any, mode: str, **options: Any) -> None:
+    """Run the UI for `mode` until the operator quits (options: scanner, language, idle_reset_s, currency)."""
+    CounterpayApp(service, mode, **options).run()

@@ -1,0 +1,1 @@
+"""One screen per mode (clerk, cashier, kiosk, technician) and the operator-check dialog."""

@@ -1,0 +1,53 @@
+"""Ask the operator to read the terminal when its answer never arrived (Concert has no enquiry).
+
+The hint comes from the agent core (what to look for on the terminal's display or its
+last slip).  The dialog returns True (charged), False (not charged) or None (later).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Static
+
+
+class OperatorCheckScreen(ModalScreen[bool | None]):
+    DEFAULT_CSS = """
+    OperatorCheckScreen { align: center middle; }
+    OperatorCheckScreen > Vertical {
+        width: 70; height: auto; max-height: 20;
+        border: thick $warning; background: $surface; padding: 1 2;
+    }
+    OperatorCheckScreen #check-title { text-style: bold; color: $warning; }
+    OperatorCheckScreen #check-hint { padding: 1 0; }
+    OperatorCheckScreen Horizontal { height: auto; }
+    """
+    BINDINGS = [
+        Binding("c", "answer(True)", "Charged"),
+        Binding("n", "answer(False)", "Not charged"),
+        Binding("escape", "answer(None)", "Later"),
+    ]
+
+    def __init__(self, message: str, hint: str | None) -> None:
+        super().__init__()
+        self.message = message
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        t = self.app.t
+        with Vertical():
+            yield Static(t("check.title"), id="check-title")
+            yield Static(self.message, id="check-message")
+            yield Static(self.hint or t("check.default_hint"), id="check-hint")
+            with Horizontal():
+                yield Button(t("check.charged"), id="charged", variant="success")
+                yield Button(t("check.not_charged"), id="not-charged", variant="error")
+            yield Static(t("check.keys"), classes="hint")
+
+    def on_button_pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "charged")
+
+    def action_answer(self, charged: bool | None) -> None:
+        self.dismiss(charged)

@@ -1,0 +1,1 @@
+"""Widgets grouped by feature: payment/ (tender, progress, receipt, verdict), scan/, status_bar."""

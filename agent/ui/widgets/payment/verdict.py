@@ -1,0 +1,42 @@
+"""A scanned code's verdict, plainly: VALID, or what exactly is wrong with it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+from agent.ui.format import money
+
+
+def verdict_text(verdict: Any, t) -> Text:
+    text = Text()
+    label = t(f"verdict.{verdict.verdict}").upper()
+    text.append(f" {label} ", "bold white on green" if verdict.valid else "bold white on red")
+    text.append(f"  {verdict.format}\n")
+    if verdict.amount_minor is not None:
+        text.append(t("verdict.amount") + ": ", "dim")
+        text.append(money(verdict.amount_minor, verdict.currency) + "\n", "bold")
+    reference = verdict.reference or {}
+    if reference.get("value"):
+        text.append(t("verdict.reference") + ": ", "dim")
+        text.append(f"{reference.get('format', '')} {reference['value']}\n")
+    if verdict.case_ref:
+        text.append(t("verdict.case") + ": ", "dim")
+        text.append(f"{verdict.case_ref}\n")
+    if verdict.payer_name or verdict.payer_id:
+        text.append(t("verdict.payer") + ": ", "dim")
+        text.append(" ".join(x for x in (verdict.payer_name, verdict.payer_id) if x) + "\n")
+    for error in verdict.errors or []:
+        text.append("✗ " + error + "\n", "red")
+    return text
+
+
+class VerdictView(Static):
+    DEFAULT_CSS = """
+    VerdictView { height: auto; padding: 0 1; }
+    """
+
+    def show(self, verdict: Any) -> None:
+        self.update(verdict_text(verdict, self.app.t) if verdict is not None else "")

@@ -1,0 +1,1 @@
+"""Scan input: typed or keyboard-wedge codes, with the wedge analysis shown."""

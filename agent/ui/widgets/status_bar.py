@@ -1,0 +1,46 @@
+"""The bar every mode shows on top: online/offline, outbox depth, terminal state."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rich.text import Text
+from textual.widgets import Static
+
+
+class StatusBar(Static):
+    DEFAULT_CSS = """
+    StatusBar {
+        dock: top;
+        height: 1;
+        background: $panel;
+        padding: 0 1;
+    }
+    """
+
+    def on_mount(self) -> None:
+        self.watch(self.app, "agent_status", self.show_status)
+
+    def show_status(self, status: Any) -> None:
+        t = self.app.t
+        text = Text()
+        if status is None:
+            text.append(t("status.starting"), "dim")
+            self.update(text)
+            return
+        if status.online:
+            text.append("● " + t("status.online"), "bold green")
+        else:
+            text.append("● " + t("status.offline"), "bold red")
+        text.append("  │  ")
+        depth_style = "bold red" if status.outbox_depth >= status.outbox_cap else ""
+        text.append(t("status.outbox", depth=status.outbox_depth), depth_style)
+        text.append("  │  ")
+        state = status.terminal_state
+        style = {"ready": "green", "busy": "yellow", "offline": "red",
+                 "unknown outcome": "bold red"}.get(state, "")
+        text.append(t("status.terminal", state=t(f"terminal.{state}")), style)
+        if self.app.mode != "kiosk":
+            text.append("  │  ")
+            text.append(f"{status.agent_id} · {status.office}", "dim")
+        self.update(text)
