@@ -105,6 +105,9 @@ def enqueue_confirmation(conn: Connection, *, event_id: str, agent_id: str, paym
         status=PENDING if name else UNROUTED, attempts=0, created_at=moment, window_started_at=moment,
         next_attempt_at=moment, replays=0))
     notify()
+    from hub.casesys.lookup import forget_everywhere
+    for ref in {v for k, v in registry.reference_values(payment, link or {}).items() if k != "reference"}:
+        forget_everywhere(ref)
     return webhook_id
 
 
