@@ -19,7 +19,7 @@ from agent.terminal.factory import open_driver
 from agent.terminal.file_journal import FileJournal
 from tests.terminal.concert_support import start_sim
 
-ANSWER_TIMEOUT_S = 3.0
+ANSWER_TIMEOUT_S = 2.0
 
 
 @pytest.fixture
@@ -63,7 +63,7 @@ STEP_CASES = {
     # id: (steps TOML for the first request, expected outcome, was the card charged?)
     "approve": ('action = "approve"', Outcome.APPROVED, True),
     "decline": ('action = "decline"\nresult_code = "05"', Outcome.DECLINED, False),
-    "slow_pin": ('action = "slow_pin"\nseconds = 1', Outcome.APPROVED, True),
+    "slow_pin": ('action = "slow_pin"\nseconds = 0.5', Outcome.APPROVED, True),
     "no_answer": ('action = "no_answer"', Outcome.OPERATOR_CHECK, False),
     "lose_answer": ('action = "lose_answer"', Outcome.OPERATOR_CHECK, True),
     "cable_pull": ('action = "cable_pull"', Outcome.OPERATOR_CHECK, True),
