@@ -21,7 +21,7 @@ from hub.store.db import Database
 
 log = logging.getLogger(__name__)
 
-OPTIONAL_ROUTERS = ("hub.delivery.routes", "hub.pki.routes")
+OPTIONAL_ROUTERS = ("hub.delivery.routes", "hub.pki.routes")   # delivery includes hub.casesys.routes
 
 
 def create_app(settings: Settings, *, context: HubContext | None = None) -> FastAPI:

@@ -1,36 +1,35 @@
-"""The QR payload printed on an order notice.
+"""The QR payload printed on an order notice: our signed order code.
 
-Our own signed order code (`protocol.qr.cp_order.make`) when that module is there;
-for a pagoPA order the pagoPA notice QR (`PAGOPA|002|notice|creditor|cents`) that any
-pagoPA channel can scan; otherwise the bare RF reference.
+`protocol.qr.cp_order` signs it with the hub's order key, so a cash point with no
+link to the case systems verifies it offline.  An order with no due date stays
+valid for DEFAULT_VALIDITY_DAYS.
 """
 
 from __future__ import annotations
 
-import importlib
-import inspect
+import datetime as dt
 from typing import Any
 
 from protocol.keys import SigningKey
+from protocol.qr import cp_order
+
+DEFAULT_VALIDITY_DAYS = 365
 
 
-def _cp_order_module():
-    try:
-        return importlib.import_module("protocol.qr.cp_order")
-    except ModuleNotFoundError:
-        return None
+def order_code(order: dict[str, Any], kid: str = "") -> cp_order.PaymentOrderCode:
+    expires = order.get("due_date") or (dt.date.today() + dt.timedelta(days=DEFAULT_VALIDITY_DAYS)).isoformat()
+    return cp_order.PaymentOrderCode(
+        order_id=order["order_id"], case_ref=order.get("case_ref") or "",
+        amount_minor=order["amount_minor"] if order["amount_kind"] == "fixed" else None,
+        currency=order["currency"], positions=tuple(order.get("positions") or ()),
+        payer_name=order.get("payer_name") or "", payer_id=order.get("payer_id") or "",
+        expires=expires, kid=kid)
 
 
-def order_qr(order: dict[str, Any], key: SigningKey, creditor_fiscal_code: str) -> str:
-    module = _cp_order_module()
-    if module is not None and hasattr(module, "make"):
-        offered = {"order_id": order["order_id"], "amount_minor": order["amount_minor"],
-                   "currency": order["currency"], "reference": order["reference"],
-                   "case_ref": order.get("case_ref"), "payer_name": order.get("payer_name"),
-                   "payer_id": order.get("payer_id"), "due_date": order.get("due_date"),
-                   "description": order.get("description"), "key": key}
-        parameters = inspect.signature(module.make).parameters
-        return module.make(**{name: value for name, value in offered.items() if name in parameters})
-    if order["reference_format"] == "pagopa":
-        return f"PAGOPA|002|{order['reference']}|{creditor_fiscal_code}|{order['amount_minor'] or 0}"
-    return order["reference"]
+def order_qr(order: dict[str, Any], key: SigningKey) -> str:
+    return cp_order.make(order_code(order, key.kid), key)
+
+
+def pagopa_qr(order: dict[str, Any], creditor_fiscal_code: str) -> str:
+    """The pagoPA notice QR that any pagoPA channel can scan (amount in cents)."""
+    return f"PAGOPA|002|{order['reference']}|{creditor_fiscal_code}|{order['amount_minor'] or 0}"

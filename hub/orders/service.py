@@ -37,7 +37,7 @@ def order_columns(request: OrderRequest, settings: Settings, actor: str, order_i
 
 def insert_order(conn: Connection, columns: dict[str, Any], settings: Settings, signing_key) -> dict[str, Any]:
     columns = dict(columns)
-    columns["qr_payload"] = order_qr(columns, signing_key, settings.creditor_fiscal_code) if signing_key else None
+    columns["qr_payload"] = order_qr(columns, signing_key) if signing_key else None
     conn.execute(orders.insert().values(**columns))
     linked = link_waiting_payments(conn, columns)
     record(conn, columns["created_by"], "order.create", f"order:{columns['order_id']}",

@@ -32,7 +32,7 @@ def _rows(db, table):
 
 
 def rejected(reason: str) -> float:
-    return REGISTRY.get_sample_value("cp_hub_ingest_rejected_total", {"reason": reason}) or 0.0
+    return REGISTRY.get_sample_value("counterpay_hub_ingest_rejected_total", {"reason": reason}) or 0.0
 
 
 def test_payment_is_stored_once_and_acked_with_the_hubs_signature(hub_context, directory, worker, mosquitto):

@@ -8,7 +8,7 @@ from hub.api.deps import get_db, require_role
 from hub.audit.log import entries, verify
 from hub.store.db import Database
 
-router = APIRouter(prefix="/audit", tags=["audit"], dependencies=[Depends(require_role("auditor"))])
+router = APIRouter(prefix="/api/v1/audit", tags=["audit"], dependencies=[Depends(require_role("auditor"))])
 
 
 @router.get("")

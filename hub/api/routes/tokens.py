@@ -9,7 +9,7 @@ from hub.api.deps import get_db, require_role
 from hub.api.security import Principal, create_token, list_tokens, revoke_token
 from hub.store.db import Database
 
-router = APIRouter(prefix="/tokens", tags=["tokens"])
+router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 
 
 class TokenRequest(BaseModel):

@@ -1,0 +1,67 @@
+"""The fee catalogue: drafts, validation, publishing (retained to agents over MQTT)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Depends, HTTPException
+
+from protocol.wire import topics
+from hub.api.deps import get_db, get_hub, require_role
+from hub.api.security import Principal
+from hub.catalogue import service
+from hub.catalogue.model import Catalogue
+from hub.context import HubContext
+from hub.store.db import Database
+
+router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"])
+READERS = Depends(require_role("operator", "auditor", "case-system"))
+
+
+@router.get("", dependencies=[READERS])
+def published(db: Database = Depends(get_db)) -> dict:
+    with db.connect() as conn:
+        document = service.current(conn)
+    if document is None:
+        raise HTTPException(404, "no catalogue version is published yet")
+    return document
+
+
+@router.post("/validate", dependencies=[Depends(require_role("operator"))])
+def validate(catalogue: Catalogue) -> dict:
+    # The body was validated on the way in (422 names every bad field); here it passed.
+    return {"valid": True, "price_lists": len(catalogue.price_lists),
+            "positions": sum(len(p.positions) for p in catalogue.price_lists)}
+
+
+@router.get("/versions", dependencies=[READERS])
+def versions(db: Database = Depends(get_db)) -> list[dict]:
+    with db.connect() as conn:
+        return service.versions(conn)
+
+
+@router.get("/versions/{version}", dependencies=[READERS])
+def version(version: int, db: Database = Depends(get_db)) -> dict:
+    with db.connect() as conn:
+        row = service.get_version(conn, version)
+    if row is None:
+        raise HTTPException(404, f"catalogue version {version} does not exist")
+    return row
+
+
+@router.post("/versions", status_code=201)
+def add_draft(catalogue: Catalogue, principal: Principal = Depends(require_role("operator")),
+              db: Database = Depends(get_db)) -> dict:
+    with db.begin() as conn:
+        return {"version": service.add_draft(conn, catalogue, principal.actor), "status": "draft"}
+
+
+@router.post("/versions/{version}/publish")
+def publish(version: int, principal: Principal = Depends(require_role("operator")),
+            hub: HubContext = Depends(get_hub), db: Database = Depends(get_db)) -> dict:
+    try:
+        with db.begin() as conn:
+            document = service.publish(conn, version, principal.actor)
+    except service.CatalogueError as exc:
+        raise HTTPException(404 if "does not exist" in str(exc) else 409, str(exc)) from None
+    # Retained, after the commit: agents that connect later still get this version.
+    sent = hub.publish(topics.CATALOGUE, service.payload(document), retain=True)
+    return {"version": version, "status": "published", "sent_to_agents": sent}

@@ -1,0 +1,1 @@
+"""The fee catalogue: versioned price lists agents cache to build payments offline."""

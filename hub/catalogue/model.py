@@ -1,0 +1,87 @@
+"""What a fee catalogue version holds, validated so every bad field is named.
+
+A price list follows the Latvian service catalogue's payment block (seed 001):
+legal acts, notes, accepted tenders, and positions: a parent position with
+sub-positions, unit of measure, unit price with VAT in minor units, VAT rate in
+basis points (2100 = 21 %), the legal act, whether it is mandatory, discounts.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
+
+
+class Discount(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    percent_bp: int | None = Field(default=None, ge=1, le=10_000)
+    amount_minor: int | None = Field(default=None, ge=1)
+
+    @model_validator(mode="after")
+    def _one_kind(self) -> "Discount":
+        if (self.percent_bp is None) == (self.amount_minor is None):
+            raise ValueError("a discount has either percent_bp or amount_minor")
+        return self
+
+
+class Position(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Code
+    parent: str | None = Field(default=None, max_length=64)
+    name: str = Field(min_length=1, max_length=200)
+    unit: str = Field(default="piece", min_length=1, max_length=40)
+    unit_price_minor: int | None = Field(default=None, ge=0, le=10**12)   # with VAT; None for a pure parent
+    vat_rate_bp: int = Field(default=0, ge=0, le=10_000)
+    legal_act: str | None = Field(default=None, max_length=400)
+    mandatory: bool = False
+    discounts: list[Discount] = Field(default_factory=list, max_length=20)
+    tenders: list[Literal["card", "cash"]] = Field(default_factory=lambda: ["card", "cash"], min_length=1)
+
+
+class PriceList(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Code
+    name: str = Field(min_length=1, max_length=200)
+    service_step: int | None = Field(default=None, ge=1)
+    legal_acts: list[str] = Field(default_factory=list, max_length=50)
+    notes: str | None = Field(default=None, max_length=2000)
+    positions: list[Position] = Field(min_length=1, max_length=2000)
+
+    @model_validator(mode="after")
+    def _tree(self) -> "PriceList":
+        codes = [p.code for p in self.positions]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"position codes repeat: {', '.join(duplicates)}")
+        by_code = {p.code: p for p in self.positions}
+        for position in self.positions:
+            if position.parent is None:
+                continue
+            parent = by_code.get(position.parent)
+            if parent is None:
+                raise ValueError(f"position {position.code}: parent {position.parent} is not in this price list")
+            if parent.parent is not None:
+                raise ValueError(f"position {position.code}: parent {parent.code} is itself a sub-position")
+        children = {p.parent for p in self.positions if p.parent}
+        for position in self.positions:
+            if position.code not in children and position.unit_price_minor is None:
+                raise ValueError(f"position {position.code} has no sub-positions, so it needs unit_price_minor")
+        return self
+
+
+class Catalogue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
+    price_lists: list[PriceList] = Field(min_length=1, max_length=500)
+
+    @model_validator(mode="after")
+    def _unique_lists(self) -> "Catalogue":
+        codes = [p.code for p in self.price_lists]
+        duplicates = sorted({c for c in codes if codes.count(c) > 1})
+        if duplicates:
+            raise ValueError(f"price list codes repeat: {', '.join(duplicates)}")
+        return self

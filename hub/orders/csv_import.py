@@ -1,0 +1,119 @@
+"""Bulk payment orders from CSV: all rows or none.
+
+Header (names, any order; only `amount` or `amount_minor` is needed for a fixed order):
+
+    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date
+
+`amount` is written as people write it ('12.50', '1 234,56'); `amount_minor` is
+integer minor units.  Every bad row is reported with its line number (the header is
+line 1) and every reason; if any row is bad nothing is created.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass
+from typing import Any
+
+from pydantic import ValidationError
+from sqlalchemy import Connection
+
+from protocol.money import Money, MoneyError
+from hub.audit.log import record
+from hub.config import Settings
+from hub.orders.model import OrderRequest
+from hub.orders.service import insert_order, order_columns
+
+COLUMNS = ("case_ref", "payer_name", "payer_id", "amount", "amount_minor", "currency", "amount_kind",
+           "reference_format", "description", "due_date")
+MAX_ROWS = 50_000
+
+
+@dataclass
+class RowError:
+    line: int
+    errors: list[str]
+
+    def to_json(self) -> dict[str, Any]:
+        return {"line": self.line, "errors": self.errors}
+
+
+class CsvImportError(ValueError):
+    def __init__(self, row_errors: list[RowError]):
+        super().__init__(f"{len(row_errors)} bad rows; nothing was imported")
+        self.row_errors = row_errors
+
+
+def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | None, list[str]]:
+    errors: list[str] = []
+    data: dict[str, Any] = {}
+    currency = (row.get("currency") or settings.currency).strip().upper()
+    data["currency"] = currency
+    for name in ("case_ref", "description", "due_date", "amount_kind", "reference_format"):
+        if (row.get(name) or "").strip():
+            data[name] = row[name].strip()
+    payer = {k: row[f"payer_{k}"].strip() for k in ("name", "id") if (row.get(f"payer_{k}") or "").strip()}
+    if payer:
+        data["payer"] = payer
+    amount, minor = (row.get("amount") or "").strip(), (row.get("amount_minor") or "").strip()
+    if amount and minor:
+        errors.append("give either amount or amount_minor, not both")
+    elif minor:
+        if minor.isdigit():
+            data["amount_minor"] = int(minor)
+        else:
+            errors.append(f"amount_minor {minor!r} is not a whole number of minor units")
+    elif amount:
+        try:
+            data["amount_minor"] = Money.parse(amount, currency).minor
+        except MoneyError as exc:
+            errors.append(f"amount: {exc}")
+    if errors:
+        return None, errors
+    try:
+        return OrderRequest.model_validate(data), []
+    except ValidationError as exc:
+        return None, [f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()]
+
+
+def parse_rows(text: str, settings: Settings) -> tuple[list[OrderRequest], list[RowError]]:
+    reader = csv.DictReader(io.StringIO(text))
+    if not reader.fieldnames:
+        return [], [RowError(1, ["the file is empty: a header line is expected"])]
+    header = [name.strip() for name in reader.fieldnames]
+    unknown = [name for name in header if name not in COLUMNS]
+    if unknown:
+        return [], [RowError(1, [f"unknown columns {', '.join(unknown)}; expected some of {', '.join(COLUMNS)}"])]
+    reader.fieldnames = header
+    requests, row_errors = [], []
+    for row in reader:
+        line = reader.line_num
+        if len(requests) + len(row_errors) >= MAX_ROWS:
+            row_errors.append(RowError(line, [f"more than {MAX_ROWS} rows; split the file"]))
+            break
+        if None in row:
+            row_errors.append(RowError(line, [f"{len(row[None])} more fields than the header has"]))
+            continue
+        if not any((value or "").strip() for value in row.values()):
+            continue
+        request, errors = _request(row, settings)
+        if errors:
+            row_errors.append(RowError(line, errors))
+        else:
+            requests.append(request)
+    if not requests and not row_errors:
+        row_errors.append(RowError(1, ["the file has a header but no rows"]))
+    return requests, row_errors
+
+
+def import_orders(conn: Connection, text: str, settings: Settings, actor: str, signing_key=None) -> list[dict]:
+    """Create every order of the CSV in the caller's transaction, or raise CsvImportError."""
+    requests, row_errors = parse_rows(text, settings)
+    if row_errors:
+        raise CsvImportError(row_errors)
+    created = [insert_order(conn, order_columns(request, settings, actor), settings, signing_key)
+               for request in requests]
+    record(conn, actor, "order.import", "orders", {"count": len(created),
+                                                   "first": created[0]["order_id"], "last": created[-1]["order_id"]})
+    return created
