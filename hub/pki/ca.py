@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Iterable
 
 from cryptography import x509
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
@@ -116,12 +116,14 @@ def parse_csr(csr_pem: str | bytes) -> x509.CertificateSigningRequest:
         raise CsrProblem(f"csr_pem is not a PEM certificate signing request ({exc}); "
                          "send the text that starts with -----BEGIN CERTIFICATE REQUEST-----") from None
     try:
+        key = csr.public_key()
         valid = csr.is_signature_valid
+    except UnsupportedAlgorithm as exc:   # e.g. a mangled key algorithm OID
+        raise CsrProblem(f"the CSR's key is of a kind this hub cannot read ({exc})") from None
     except (InvalidSignature, ValueError):
         valid = False
     if not valid:
         raise CsrProblem("the CSR's signature does not match its public key: it was altered or built wrongly")
-    key = csr.public_key()
     if isinstance(key, rsa.RSAPublicKey) and key.key_size < MIN_RSA_BITS:
         raise CsrProblem(f"the CSR's RSA key has {key.key_size} bits; at least {MIN_RSA_BITS} are required")
     if not isinstance(key, (rsa.RSAPublicKey, ec.EllipticCurvePublicKey, ed25519.Ed25519PublicKey)):
