@@ -62,7 +62,7 @@ def verdict_line(result: QrResult) -> str:
     name = FORMAT_NAMES.get(result.format, result.format)
     if result.format == "unknown":
         return "NOT A PAYMENT CODE counterpay knows"
-    if result.valid and result.checks_ok is None and result.format.startswith("cp-"):
+    if result.structure_ok and result.checks_ok is None and result.format.startswith("cp-"):
         # A signed code read without a key directory proves nothing yet; say so first.
         return f"SIGNATURE NOT CHECKED: {name} (well formed; give --keys DIR to verify it)"
     if result.valid:

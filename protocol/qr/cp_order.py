@@ -99,6 +99,7 @@ def parse(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | Non
 
 def _check(decoded: signed.Decoded, keys: KeyDirectory | None, kid: str, errors: list[str]) -> tuple[bool | None, str]:
     if keys is None:
+        errors.append("signature not checked: no key directory was given, so this order is not verified")
         return None, "signature not checked"
     try:
         signed.check_signature(decoded, keys, kid, use="order", owner="hub")

@@ -90,7 +90,9 @@ def parse(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | Non
     structure_ok = not errors
     checks_ok: bool | None = None
     verdict = "signature not checked"
-    if keys is not None:
+    if keys is None:
+        errors.append("signature not checked: no key directory was given, so this receipt is not verified")
+    else:
         try:
             signed.check_signature(decoded, keys, kid, use="receipt", owner=agent_id)
             checks_ok, verdict = True, "valid"

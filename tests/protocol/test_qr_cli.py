@@ -139,6 +139,7 @@ def test_signed_order_needs_keys_before_the_cashier_sees_valid(tmp_path):
                                                       "RSSMRA80A01H501U", "2099-12-31"), key)
     unchecked = run("parse", payload)
     assert unchecked.output.startswith("SIGNATURE NOT CHECKED")
+    assert unchecked.exit_code == 1
     checked = run("parse", payload, "--keys", str(keys_dir))
     assert checked.exit_code == 0 and checked.output.startswith("VALID counterpay payment order")
     assert "A1, B2" in checked.output
