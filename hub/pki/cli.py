@@ -3,6 +3,8 @@
     counterpay hub broker-config --config hub.toml [--out FILE]   write mosquitto.conf + ACL
     counterpay hub up --config hub.toml [--background]            start mosquitto with it
     counterpay hub down --config hub.toml                         stop the one `up --background` started
+    counterpay hub enrollment-token create|list|revoke …          (cli_admin.py)
+    counterpay hub revoke-agent AGENT_ID --reason …               (cli_admin.py)
 
 Exit codes: 0 done, 1 the broker did not come up, 2 a configuration problem.
 """
@@ -163,4 +165,9 @@ def down(config: str) -> None:
     click.echo(f"broker stopped (pid {pid})")
 
 
-COMMANDS = [broker_config, up, down]
+def _admin_commands() -> list[click.Command]:
+    from hub.pki.cli_admin import COMMANDS as ADMIN
+    return list(ADMIN)
+
+
+COMMANDS = [broker_config, up, down, *_admin_commands()]

@@ -1,7 +1,10 @@
-"""`hub broker-config`, `hub up` and `hub down` on a hub configuration file, with real mosquitto."""
+"""`hub broker-config`, `hub up`/`down`, enrollment tokens and agent revocation on a hub configuration file,
+with real mosquitto."""
 
 from __future__ import annotations
 
+import base64
+import json
 import os
 import signal
 import subprocess
@@ -13,10 +16,17 @@ import pytest
 from click.testing import CliRunner
 from cryptography import x509
 
+from hub.config import load
+from hub.pki.ca import CertificateAuthority, PkiPaths, make_csr
 from hub.pki.cli import broker_config, down, port_answers, up
+from hub.pki.cli_admin import enrollment_token, revoke_agent_command
+from hub.pki.enrollment import EnrollmentRequest, enroll
 from hub.pki.setup import init_pki
+from hub.store.db import Database
+from protocol.keys import KeyDirectory, SigningKey, public_raw
+from protocol.wire import topics
 from tests.support.broker import free_port, have_mosquitto
-from tests.support.pki_broker import TlsClient
+from tests.support.pki_broker import TlsClient, wait_for
 
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
 
@@ -104,3 +114,48 @@ def test_up_in_the_foreground_stops_cleanly_on_sigterm(hub_config):
     finally:
         if process.poll() is None:
             process.kill()
+
+
+def test_technician_flow_token_enroll_revoke_from_the_command_line(tmp_path):
+    hub_dir, port = tmp_path / "hub", free_port()
+    config = tmp_path / "hub.toml"
+    config.write_text(f'[hub]\ndata_dir = "{hub_dir}"\n[database]\nurl = "sqlite:///{tmp_path}/hub.db"\n'
+                      f'[mqtt]\ntls = true\nhost = "127.0.0.1"\nport = {port}\nca_file = "hub/pki/ca.pem"\n'
+                      f'cert_file = "hub/pki/hub.pem"\nkey_file = "hub/pki/hub.key"\n'
+                      f'[broker]\nport = {port}\nbind = "127.0.0.1"\n')
+    init_pki(hub_dir, config)
+    runner = CliRunner()
+    assert runner.invoke(up, ["--config", str(config), "--background"]).exit_code == 0
+    pid_file = hub_dir / "broker" / "mosquitto.pid"
+    try:
+        created = runner.invoke(enrollment_token, ["create", "--config", str(config), "--office", "rome-1"])
+        assert created.exit_code == 0, created.output
+        token = created.stdout.strip()
+        assert token.startswith("cpe_")
+        settings = load(config)
+        db = Database.open(settings.database_url)
+        key = SigningKey.generate()
+        with db.begin() as conn:
+            enroll(conn, CertificateAuthority.load(PkiPaths.under(hub_dir)), EnrollmentRequest(
+                token, "counter-1", make_csr("counter-1")[0].decode(),
+                base64.b64encode(public_raw(key.public_key)).decode()))
+        listed = runner.invoke(enrollment_token, ["list", "--config", str(config)])
+        assert json.loads(listed.stdout.splitlines()[0])["status"] == "used"
+
+        broker = SimpleNamespace(port=port, ca_cert=hub_dir / "pki" / "ca.pem")
+        watcher = TlsClient(broker, "hub-watch", hub_dir / "pki" / "hub.pem", hub_dir / "pki" / "hub.key")
+        assert watcher.connect()
+        watcher.subscribe(topics.KEYS)
+        revoked = runner.invoke(revoke_agent_command, ["--config", str(config), "counter-1", "--reason", "stolen"])
+        assert revoked.exit_code == 0, revoked.output
+        assert "broker reloaded" in revoked.output and "key directory published" in revoked.output
+        assert wait_for(lambda: any(KeyDirectory.from_json(json.loads(p)).get(key.kid).revoked_reason == "stolen"
+                                    for t, p in watcher.received() if t == topics.KEYS))
+        watcher.close()
+        again = runner.invoke(revoke_agent_command, ["--config", str(config), "ghost", "--reason", "x"])
+        assert again.exit_code == 1 and "never enrolled" in again.output
+        db.dispose()
+    finally:
+        runner.invoke(down, ["--config", str(config)])
+        if pid_file.exists():
+            os.kill(int(pid_file.read_text()), signal.SIGTERM)

@@ -1,0 +1,42 @@
+"""Publish the key directory once, from a command line, with the hub's own client certificate.
+
+`hub serve` publishes through its running MQTT client (keydir.publish_key_directory);
+the `hub revoke-agent` command has none, so it connects, publishes retained, waits for
+the PUBACK and leaves.  A broker that is down is reported, not fatal: the directory is
+published again at the next change or hub start.
+"""
+
+from __future__ import annotations
+
+import threading
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+
+from hub.pki.keydir import directory_payload
+from hub.pki.tls import hub_client_context
+from protocol.keys import KeyDirectory
+from protocol.wire.topics import KEYS
+
+
+def publish_directory_once(settings, directory: KeyDirectory, timeout_s: float = 10.0) -> str | None:
+    """Publish `directory` retained; None on success, else what went wrong."""
+    payload = directory_payload(directory)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hub-keys-{threading.get_ident()}",
+                         protocol=mqtt.MQTTv5)
+    done = threading.Event()
+    try:
+        client.tls_set_context(hub_client_context(settings))
+        client.connect(settings.mqtt.host, settings.mqtt.port, keepalive=30)
+    except (OSError, ValueError) as exc:
+        return f"could not reach the broker at {settings.mqtt.host}:{settings.mqtt.port}: {exc}"
+    client.on_publish = lambda *_args: done.set()
+    client.loop_start()
+    try:
+        client.publish(KEYS, payload, qos=1, retain=True)
+        if not done.wait(timeout_s):
+            return f"the broker did not confirm the key directory within {timeout_s:.0f}s"
+        return None
+    finally:
+        client.disconnect()
+        client.loop_stop()
