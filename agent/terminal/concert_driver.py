@@ -39,6 +39,10 @@ from protocol.terminal.concert.messages import MAX_AMOUNT_MINOR
 
 log = logging.getLogger(__name__)
 
+# After an answer session broke off (cable pulled, frame cut): how long to wait for the
+# terminal to try again (its own 3 ENQ tries of T_ACK each, with room to spare).
+RETRY_GRACE_S = 2 * MAX_ENQ_ATTEMPTS * (T_ACK.seconds + 0.5)
+
 KIND_TO_TYPE = {IntentKind.PAYMENT: TransactionType.DEBIT, IntentKind.REFUND: TransactionType.CREDIT,
                 IntentKind.REVERSAL: TransactionType.CANCELLATION}
 
@@ -57,6 +61,7 @@ class ConcertDriver(TerminalDriver):
     def __init__(self, link: Link, journal: TerminalJournal, on_progress: ProgressCallback | None = None,
                  *, pos_number: int = 1, answer_timeout_s: float = T_ANSWER.seconds,
                  full_answer: bool = True, cancel_on_terminal: bool = True,
+                 trace: Callable[[str, bytes, str], None] | None = None,
                  clock: Callable[[], float] = time.monotonic) -> None:
         super().__init__(journal, on_progress)
         if not 0 <= int(pos_number) <= 99:
@@ -66,6 +71,7 @@ class ConcertDriver(TerminalDriver):
         self.answer_timeout_s = float(answer_timeout_s)
         self.full_answer = bool(full_answer)
         self.cancel_on_terminal = bool(cancel_on_terminal)
+        self._trace = trace  # (direction "->"/"<-", bytes, meaning), for a technician's -v
         self._clock = clock
         self._lock = threading.Lock()
         self._sent: set[str] = set()  # intents whose request left this process
@@ -244,6 +250,9 @@ class ConcertDriver(TerminalDriver):
                     return self._receive_frame(conn)
                 except _FrameLost as exc:
                     problems.append(str(exc))
+                    # The answer was on its way and broke off.  A terminal tries its answer
+                    # session a few more times; beyond that, the clerk should not wait.
+                    deadline = min(deadline, self._clock() + RETRY_GRACE_S)
 
     def _receive_frame(self, conn: ConcertConnection) -> PaymentAnswer:
         """After the terminal's ENQ: accept, read the frame (NAK damaged ones), ACK it."""
@@ -302,7 +311,12 @@ class ConcertDriver(TerminalDriver):
     # ---- I/O around the codec ----------------------------------------------------
 
     def _write(self, conn: ConcertConnection, command) -> None:
-        self.link.write(conn.send(command))
+        data = conn.send(command)
+        if self._trace:
+            meaning = (command.message.describe() if isinstance(command, ev.SendMessage)
+                       else type(command).__name__)
+            self._trace("->", data, meaning)
+        self.link.write(data)
 
     def _wait(self, conn: ConcertConnection, seconds: float):
         """The next meaningful event within `seconds`, or the codec's TimedOut."""
@@ -312,6 +326,8 @@ class ConcertDriver(TerminalDriver):
     def _next(self, conn: ConcertConnection, deadline: float):
         while True:
             event = conn.next_event()
+            if self._trace and event is not ev.NEED_DATA and event is not ev.PAUSED:
+                self._trace("<-", _wire_view(event), event.describe().replace("peer", "terminal"))
             if isinstance(event, ev.LineNoise):
                 log.debug("concert line noise: %s", event.describe())
                 continue
@@ -323,6 +339,22 @@ class ConcertDriver(TerminalDriver):
             data = self.link.read(256, min(remaining, 0.5))
             if data:
                 conn.receive_data(data)
+
+
+def _wire_view(event) -> bytes:
+    """The bytes behind a received event, for traces; a card number in a report is masked."""
+    if isinstance(event, ev.MessageReceived):
+        message = event.message
+        if isinstance(message, PaymentAnswer) and message.report is not None:
+            masked = mask_card_number(message.report).ljust(len(message.report))
+            return event.raw[:13] + masked.encode("ascii") + event.raw[13 + len(message.report):]
+        return event.raw
+    if isinstance(event, ev.FrameCorrupt):
+        return event.raw[:13] + b"..." if len(event.raw) > 30 else event.raw  # may hold a card number
+    if isinstance(event, ev.LineNoise):
+        return event.data[:16]
+    return {ev.SessionRequested: b"\x05", ev.SessionAccepted: b"\x06", ev.MessageAccepted: b"\x06",
+            ev.MessageRejected: b"\x15", ev.SessionEnded: b"\x04"}.get(type(event), b"")
 
 
 class _FrameLost(Exception):

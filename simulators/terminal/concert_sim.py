@@ -95,7 +95,7 @@ class ConcertTerminal:
         step = self.scenario.next_step()
         self.log.note(f"step: {step.describe()} for {request.type.name.lower()} "
                       f"{request.amount_minor / 100:.2f}")
-        if request.pos_number != int(self.scenario.terminal.pos_number):
+        if f"{request.pos_number:02d}" != str(self.scenario.terminal.pos_number).zfill(2):
             self.log.note(f"request is for POS {request.pos_number:02d}, this terminal is set to "
                           f"{self.scenario.terminal.pos_number}: answering anyway")
         if request.delay is Delay.IMMEDIATE:
@@ -253,7 +253,7 @@ class ConcertTerminal:
             raw = b"\x15" if event.reason.startswith("NAK") else b"\x04"
         else:
             raw = _WIRE.get(type(event), b"")
-        self.log.received(raw, event.describe())
+        self.log.received(raw, event.describe().replace("peer", "cash register"))
 
 
 class _CablePulled(Exception):
