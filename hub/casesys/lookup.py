@@ -114,9 +114,13 @@ class CaseLookup:
                                           int(time.time()), b"")
         name = system["name"]
         try:
-            if self._client is None:
-                self._client = httpx.AsyncClient(timeout=self.timeout_s)
-            response = await self._client.get(url, headers=headers)
+            if self._client is not None:
+                response = await self._client.get(url, headers=headers)
+            else:
+                # A client per lookup: lookups come at a clerk's pace, and the API may run
+                # them on different event loops (a pooled client is bound to one loop).
+                async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+                    response = await client.get(url, headers=headers)
         except httpx.TimeoutException:
             return LookupResult("unreachable", ref, name, detail=f"case system {name} did not answer within "
                                                                  f"{self.timeout_s:g} s")
