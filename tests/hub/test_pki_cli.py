@@ -159,3 +159,18 @@ def test_technician_flow_token_enroll_revoke_from_the_command_line(tmp_path):
         runner.invoke(down, ["--config", str(config)])
         if pid_file.exists():
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def test_init_again_keeps_the_ca_and_reissues_the_broker_certificate_for_a_new_host(hub_config):
+    config, hub_dir, port = hub_config
+    paths = init_pki(hub_dir, config)
+    ca_before, hub_cert_before = paths.ca_cert.read_bytes(), paths.hub_client_cert.read_bytes()
+    broker_before = paths.broker_cert.read_bytes()
+    init_pki(hub_dir, config)
+    assert paths.broker_cert.read_bytes() == broker_before, "nothing changed: nothing re-issued"
+    config.write_text(config.read_text().replace('server_names = ["10.1.2.3"]', 'server_names = ["mqtt.office.example"]'))
+    init_pki(hub_dir, config)
+    assert paths.ca_cert.read_bytes() == ca_before and paths.hub_client_cert.read_bytes() == hub_cert_before
+    cert = x509.load_pem_x509_certificate(paths.broker_cert.read_bytes())
+    san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value
+    assert "mqtt.office.example" in san.get_values_for_type(x509.DNSName)
