@@ -82,8 +82,11 @@ def run(config_path: str, mode: str | None, headless: bool, pay_from) -> None:
     _say({"event": "ready", "status": asdict(service.status()), "open_payments": service.open_payments()})
     try:
         if pay_from is not None:
-            _scripted(service, pay_from, stop)
-        stop.wait()
+            # A reader thread: the main thread must stay free to see SIGTERM while
+            # stdin is blocked waiting for the next request.
+            threading.Thread(target=_scripted, args=(service, pay_from, stop), daemon=True).start()
+        while not stop.wait(0.5):
+            pass
     finally:
         service.close()
 

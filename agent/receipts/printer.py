@@ -78,7 +78,8 @@ class ReceiptPrinter:
             finally:
                 device.close()
         except Exception as exc:  # escpos raises its own and OS errors; the clerk needs one sentence
-            raise PrinterError(f"the receipt printer ({c.kind} {where}) failed: {exc}; "
+            reason = " ".join(str(exc).split())     # escpos messages carry line breaks
+            raise PrinterError(f"the receipt printer ({c.kind} {where}) failed: {reason}; "
                                "the payment is recorded, use reprint when the printer is back") from None
 
 

@@ -29,7 +29,8 @@ class AckingPeer:
         self.received: list[tuple[str, str, int, dict]] = []   # (agent, message id, seq, body) every delivery
         self.first_seen: dict[str, int] = {}                   # message id -> seq, first delivery only
         self.rejected: list[str] = []
-        self.states: dict[str, dict] = {}
+        self.states: dict[str, dict] = {}                      # latest birth/will per agent
+        self.state_history: list[dict] = []
         self.hold_acks = False
         self.lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acking-peer-{id(self)}",
@@ -65,6 +66,7 @@ class AckingPeer:
         if message.topic.endswith("/state"):
             with self.lock:
                 self.states[envelope.agent] = {"type": envelope.type, **envelope.body}
+                self.state_history.append({"agent": envelope.agent, "type": envelope.type, **envelope.body})
             return
         try:
             verify(envelope, self.keys, owner=envelope.agent)

@@ -1,0 +1,68 @@
+"""kill -9 between every step of the payment life, with real processes all round.
+
+A headless agent process takes a card payment from `counterpay sim terminal --protocol zvt
+--pty --record LEDGER` and syncs through a real mosquitto to an acking peer.  CP_CRASH_AT
+makes it SIGKILL itself at one step.  After a restart (recovery runs before new work):
+every approved payment is in the outbox exactly once, reaches the peer as one message id,
+and the terminal's ledger shows no intent charged twice.
+"""
+
+from __future__ import annotations
+
+import signal
+
+import pytest
+
+from tests.agent.agent_process import AgentProcess, query, wait_until
+from tests.agent.conftest import write_config
+
+POINTS = ["after_intent", "after_approval", "after_commit", "after_receipt", "during_publish", "after_puback"]
+
+
+@pytest.mark.parametrize("point", POINTS)
+def test_kill_9_at_each_step_loses_nothing_and_charges_once(point, tmp_path, mosquitto, peer, zvt_sim, keys):
+    config = write_config(tmp_path, keys, broker=mosquitto.url, device=zvt_sim.device, ack_timeout_s=2)
+    db = tmp_path / "data" / "agent.db"
+    if point == "after_puback":
+        peer.hold_acks = True     # the hub's ack must not beat the PUBACK
+
+    doomed = AgentProcess(config, crash_at=point)
+    assert doomed.next("ready") is not None, doomed.stderr()
+    doomed.pay(1500, case_ref="WAW/2026/1")
+    assert doomed.wait_killed() == -signal.SIGKILL, f"the agent was not killed at {point}"
+    peer.hold_acks = False
+
+    survivor = AgentProcess(config)
+    try:
+        ready = survivor.next("ready")
+        assert ready is not None, survivor.stderr()
+        assert ready["open_payments"] == [], "recovery must settle every open intent before new work"
+        survivor.pay(2700, case_ref="WAW/2026/2")
+        second = survivor.next("outcome")
+        assert second["outcome"] == "approved", second
+        assert wait_until(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0] == 0)
+
+        approved = query(db, "SELECT intent_id FROM journal WHERE state = 'approved'")
+        rows = query(db, "SELECT payment_id, COUNT(*) FROM outbox WHERE type = 'payment.captured' "
+                         "GROUP BY payment_id")
+        charges = zvt_sim.charges()
+        # Killed before the terminal heard of it: recovery finds nothing charged.
+        first_charged = point != "after_intent"
+        assert len(charges) == (2 if first_charged else 1)
+        assert len(approved) == len(charges)                       # no charge unrecorded, none twice
+        assert sorted(r[0] for r in rows) == sorted(a[0] for a in approved)
+        assert all(count == 1 for _, count in rows)                # exactly once in the outbox
+        assert sorted(peer.payments()) == sorted(a[0] for a in approved)   # delivered, one id each
+        per_payment = {}
+        for _, message_id, _, body in peer.received:
+            per_payment.setdefault(body["payment_id"], set()).add(message_id)
+        assert all(len(ids) == 1 for ids in per_payment.values())   # re-sends reuse the id
+        unprinted = query(db, "SELECT COUNT(*) FROM journal WHERE state = 'approved' AND receipt_printed_at IS NULL")
+        assert unprinted[0][0] == 0                                 # missed receipts printed at start-up
+        if point == "after_approval":
+            recovered = query(db, "SELECT outcome FROM journal WHERE state = 'approved' ORDER BY created_at")
+            assert '"recovered": true' in recovered[0][0]
+        kinds = [(s["type"], s["incarnation"]) for s in peer.state_history]
+        assert ("will", 1) in kinds and ("birth", 2) in kinds
+    finally:
+        survivor.stop()
