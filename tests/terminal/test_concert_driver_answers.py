@@ -127,3 +127,43 @@ def test_answers_that_do_not_settle_the_request_go_to_the_operator(scripted, ans
     assert "12.50 EUR" in result.operator_hint and "09:30 UTC" not in result.operator_hint
     assert re.search(r"at about \d\d:\d\d local time \(\d{4}-\d\d-\d\d \d\d:\d\d UTC\)", result.operator_hint)
     assert [r.outcome for r in journal.outcomes()] == [Outcome.OPERATOR_CHECK]
+
+
+class LateAnswerTerminal(ScriptedTerminal):
+    """Meets the driver's ENQ with its own: an answer to an earlier request was still due."""
+
+    def run(self) -> None:
+        try:
+            assert self._event() == ev.SessionRequested()       # the driver's ENQ...
+            self.conn = ConcertConnection(Role.TERMINAL)         # ...crosses ours on the line
+            self._send(ev.OpenSession())
+            assert self._event() == ev.SessionAccepted()         # the driver yields
+            self._send(ev.SendMessage(PaymentAnswer(pos_number=1, status="0", amount_minor=999)))
+            assert self._event() == ev.MessageAccepted()
+            self._send(ev.EndSession())
+            super().run()                                        # then the real exchange
+        except BaseException as exc:
+            self.error = exc
+
+
+def test_a_late_answer_crossing_our_request_is_set_aside_not_taken_for_ours(tmp_path, caplog):
+    caplog.set_level(logging.WARNING)
+    journal = FileJournal(tmp_path / "journal.jsonl")
+    master, slave = os.openpty()
+    import tty
+
+    tty.setraw(slave)
+    late = LateAnswerTerminal(master, lambda r: PaymentAnswer(
+        pos_number=r.pos_number, status="7", amount_minor=r.amount_minor, private=r.private))
+    late.start()
+    driver = ConcertDriver(open_link(os.ttyname(slave), CONCERT_USB_LINE), journal, answer_timeout_s=3)
+    try:
+        result = driver.pay(intent(1250))
+    finally:
+        driver.close()
+        late.join(5)
+        os.close(master)
+        os.close(slave)
+    assert late.error is None, late.error
+    assert result.outcome is Outcome.DECLINED and result.amount_minor == 1250
+    assert "late Concert answer" in caplog.text and "9.99" in caplog.text
