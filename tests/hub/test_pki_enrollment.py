@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import datetime as dt
+import threading
 
 import pytest
 from cryptography import x509
@@ -22,7 +23,7 @@ from hub.pki.ca import CertificateAuthority, PkiPaths, make_csr
 from hub.pki.enrollment import EnrollmentRefused, EnrollmentRequest, create_token, enroll, list_tokens, revoke_token
 from hub.pki.revocation import revoke_agent
 from hub.store.tables import agents
-from hub.store.tables_pki import enrollment_tokens
+from hub.store.tables_pki import agent_certificates, enrollment_tokens
 from protocol.keys import SigningKey, VerificationFailure, public_raw
 
 OPERATOR = "token:1:ops"
@@ -195,3 +196,28 @@ def test_revoking_an_unknown_agent_says_so(hub_db, ca):
         with hub_db.begin() as conn:
             revoke_agent(conn, ca, "ghost", "x", OPERATOR)
     assert caught.value.status == 404 and "never enrolled" in caught.value.message
+
+
+def test_two_agents_racing_for_one_token_get_one_certificate(hub_db, ca):
+    token = new_token(hub_db)
+    barrier = threading.Barrier(2)
+    outcomes: list[str] = []
+
+    def attempt(agent_id: str) -> None:
+        request = request_for(token, agent_id)
+        barrier.wait()
+        try:
+            with hub_db.begin() as conn:
+                enroll(conn, ca, request)
+            outcomes.append("enrolled")
+        except EnrollmentRefused as exc:
+            outcomes.append(exc.code)
+
+    threads = [threading.Thread(target=attempt, args=(f"racer-{n}",)) for n in (1, 2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=30)
+    assert sorted(outcomes) == ["enrolled", "token_used"]
+    with hub_db.connect() as conn:
+        assert len(conn.execute(select(agent_certificates)).all()) == 1
