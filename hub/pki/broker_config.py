@@ -37,6 +37,7 @@ def render_acl() -> str:
     return "\n".join([
         "# counterpay broker ACL, written by `counterpay hub broker-config`; do not edit by hand.",
         "# Patterns apply to every authenticated client; %u is the certificate CN (the agent id).",
+        "# (mosquitto warns that the broadcast pattern has no %u: intended, every agent reads broadcasts.)",
         f"pattern write {agent}/events",
         f"pattern readwrite {agent}/state",
         f"pattern read {agent}/acks",

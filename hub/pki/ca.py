@@ -66,7 +66,7 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
 
 
-def _write_private(path: Path, data: bytes) -> None:
+def write_private(path: Path, data: bytes) -> None:
     """Write a private key readable by its owner only (created 0600, never world-readable)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
@@ -74,7 +74,7 @@ def _write_private(path: Path, data: bytes) -> None:
         handle.write(data)
 
 
-def _write_public(path: Path, data: bytes) -> None:
+def write_public(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
     tmp.write_bytes(data)
@@ -163,8 +163,8 @@ class CertificateAuthority:
                                              encipher_only=False, decipher_only=False), critical=True)
                 .add_extension(x509.SubjectKeyIdentifier.from_public_key(key.public_key()), critical=False)
                 .sign(key, hashes.SHA256()))
-        _write_private(paths.ca_key, key_pem(key))
-        _write_public(paths.ca_cert, cert_pem(cert))
+        write_private(paths.ca_key, key_pem(key))
+        write_public(paths.ca_cert, cert_pem(cert))
         return cls(key, cert, paths)
 
     @classmethod
@@ -232,5 +232,5 @@ class CertificateAuthority:
         pem = crl.public_bytes(serialization.Encoding.PEM)
         target = path or (self.paths.crl if self.paths else None)
         if target is not None:
-            _write_public(target, pem)
+            write_public(target, pem)
         return pem

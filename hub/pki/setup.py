@@ -17,7 +17,7 @@ import ipaddress
 
 from cryptography import x509
 
-from hub.pki.ca import (HUB_CLIENT_CN, CertificateAuthority, PkiPaths, _write_private, _write_public, cert_pem,
+from hub.pki.ca import (HUB_CLIENT_CN, CertificateAuthority, PkiPaths, write_private, write_public, cert_pem,
                         make_csr, parse_csr)
 from hub.pki.settings import BrokerSettings
 
@@ -55,12 +55,12 @@ def init_pki(hub_dir: Path, config: Any = None) -> PkiPaths:
     if (not paths.broker_cert.exists() or not paths.broker_key.exists()
             or broker_cert_lacks(paths, settings.server_names)):
         cert, key = ca.issue_server(settings.server_names)
-        _write_private(paths.broker_key, key)
-        _write_public(paths.broker_cert, cert)
+        write_private(paths.broker_key, key)
+        write_public(paths.broker_cert, cert)
     if not paths.hub_client_cert.exists() or not paths.hub_client_key.exists():
         csr_pem, key = make_csr(HUB_CLIENT_CN)
-        _write_private(paths.hub_client_key, key)
-        _write_public(paths.hub_client_cert, cert_pem(ca.issue_client(parse_csr(csr_pem), HUB_CLIENT_CN)))
+        write_private(paths.hub_client_key, key)
+        write_public(paths.hub_client_cert, cert_pem(ca.issue_client(parse_csr(csr_pem), HUB_CLIENT_CN)))
     if not paths.crl.exists():
         ca.write_crl([])
     return paths
