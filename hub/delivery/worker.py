@@ -25,6 +25,7 @@ import random
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import httpx
@@ -36,6 +37,7 @@ from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
 from hub.delivery.policy import RetryPolicy
 from hub.store.db import Database
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
+from protocol import webhooks
 
 log = logging.getLogger(__name__)
 
@@ -55,13 +57,14 @@ def _earlier_pending():
 
 class DeliveryWorker:
     def __init__(self, db: Database, *, clock: Clock | None = None, policy: RetryPolicy | None = None,
-                 client: httpx.AsyncClient | None = None, max_in_flight: int = 32, poll_interval_s: float = 0.5,
+                 client: httpx.Client | None = None, max_in_flight: int = 32, poll_interval_s: float = 0.5,
                  request_timeout_s: float = 10.0, signing_time: Callable[[], float] | None = None,
                  rng: random.Random | None = None, owner: str | None = None):
         self.db = db
         self.clock = clock or SystemClock()
         self.policy = policy or RetryPolicy()
         self._client = client
+        self._executor: ThreadPoolExecutor | None = None
         self.max_in_flight = max_in_flight
         self.poll_interval_s = poll_interval_s
         self.request_timeout_s = request_timeout_s
@@ -149,35 +152,52 @@ class DeliveryWorker:
         return outcome
 
     # -- HTTP ------------------------------------------------------------------------
+    # Each attempt (POST, then recording the outcome) runs on a thread of our own pool
+    # with a synchronous httpx client: measured here, httpx's async stack (anyio) cost
+    # ~10 ms of CPU per request, the synchronous one a fraction of that.
 
-    def _http(self) -> httpx.AsyncClient:
+    def _http(self) -> httpx.Client:
         if self._client is None:
-            self._client = httpx.AsyncClient(timeout=self.request_timeout_s,
-                                             limits=httpx.Limits(max_connections=self.max_in_flight * 2))
+            self._client = httpx.Client(timeout=self.request_timeout_s,
+                                        limits=httpx.Limits(max_connections=self.max_in_flight * 2,
+                                                            max_keepalive_connections=self.max_in_flight * 2))
         return self._client
 
-    async def _attempt(self, row: dict[str, Any]) -> str:
+    def _pool(self) -> ThreadPoolExecutor:
+        if self._executor is None:
+            self._executor = ThreadPoolExecutor(max_workers=self.max_in_flight + 1,
+                                                thread_name_prefix="delivery")
+        return self._executor
+
+    def _deliver(self, row: dict[str, Any]) -> str:
         body = row["payload"].encode("utf-8")
-        secrets = registry.signing_secrets(row)
-        headers = queue_headers(secrets, row["webhook_id"], int(self.signing_time()), body)
+        headers = {**webhooks.signed_headers(registry.signing_secrets(row), row["webhook_id"],
+                                             int(self.signing_time()), body),
+                   "content-type": "application/json", "user-agent": "counterpay-hub"}
         started = time.monotonic()
         status = retry_after = error = None
         try:
-            response = await self._http().post(row["webhook_url"], content=body, headers=headers)
+            response = self._http().post(row["webhook_url"], content=body, headers=headers)
             status, retry_after = response.status_code, response.headers.get("retry-after")
             if not 200 <= status < 300:
                 error = f"HTTP {status}: {response.text[:200]}"
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:400]
         duration_ms = int((time.monotonic() - started) * 1000)
-        return await asyncio.to_thread(self._record, row, status, retry_after, error, duration_ms)
+        return self._record(row, status, retry_after, error, duration_ms)
+
+    async def _attempt(self, row: dict[str, Any]) -> str:
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), self._deliver, row)
+
+    async def _in_pool(self, fn, *args):
+        return await asyncio.get_running_loop().run_in_executor(self._pool(), fn, *args)
 
     # -- driving ---------------------------------------------------------------------
 
     async def run_once(self) -> float | None:
         """Send every row due now and wait for the answers; returns when to call again
         (now when something was sent, since later rows of those cases may be due)."""
-        claimed, next_due = await asyncio.to_thread(self._scan, self.clock.now(), self.max_in_flight)
+        claimed, next_due = await self._in_pool(self._scan, self.clock.now(), self.max_in_flight)
         if claimed:
             await asyncio.gather(*(self._attempt(row) for row in claimed))
             return self.clock.now()
@@ -198,7 +218,7 @@ class DeliveryWorker:
                 capacity = self.max_in_flight - len(inflight)
                 if capacity > 0:
                     try:
-                        claimed, next_due = await asyncio.to_thread(self._scan, self.clock.now(), capacity)
+                        claimed, next_due = await self._in_pool(self._scan, self.clock.now(), capacity)
                     except Exception:   # a database hiccup must not end delivery: log and poll again
                         log.exception("delivery scan failed; retrying at the next poll")
                 for row in claimed:
@@ -228,14 +248,11 @@ class DeliveryWorker:
 
     async def aclose(self) -> None:
         if self._client is not None:
-            await self._client.aclose()
+            self._client.close()
             self._client = None
-
-
-def queue_headers(secrets: list[str], webhook_id: str, timestamp: int, body: bytes) -> dict[str, str]:
-    from protocol import webhooks
-    return {**webhooks.signed_headers(secrets, webhook_id, timestamp, body),
-            "content-type": "application/json", "user-agent": "counterpay-hub"}
+        if self._executor is not None:
+            self._executor.shutdown(wait=False)
+            self._executor = None
 
 
 class BackgroundDelivery:

@@ -77,6 +77,8 @@ def case_system(host, port, secrets, cases_path, record_path, tolerance, mode, s
         sock.bind((host, port))
     except OSError as exc:
         raise click.UsageError(f"cannot listen on {host}:{port}: {exc.strerror}") from None
+    # Listen before saying so: connections made before uvicorn is up wait in the backlog.
+    sock.listen(2048)
     bound_port = sock.getsockname()[1]
     click.echo(f"listening: http://{host}:{bound_port}", nl=True)
     if not secrets:
