@@ -118,15 +118,16 @@ class CashierScreen(PaymentSteps, Screen):
 
     def handle_scan(self, code: str | None, error: str | None, source: str) -> None:
         """A serial scan: bytes as sent, no wedge analysis needed."""
+        if error is not None:
+            # A scanner problem (unplugged, line noise) must not pull the cashier off a tab.
+            self.app.notify(error, title=self.app.t("cashier.scanner_problem"), severity="error", timeout=8)
+            return
         if self.payment_running or self.query_one("#steps", ContentSwitcher).current != "verdict-step":
             self.app.notify(self.app.t("cashier.scan_ignored"), severity="warning")
             return
         self.query_one("#tabs", TabbedContent).active = "scan"
         self.query_one("#wedge", WedgeWarning).show(None)
-        if error is not None:
-            self.query_one("#verdict", VerdictView).show(None)
-            self.query_one("#scan-error", Static).update(error)
-            return
+        self.report = None
         self._check(code)
 
     def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:

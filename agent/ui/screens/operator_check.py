@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical
+from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
@@ -17,11 +17,11 @@ class OperatorCheckScreen(ModalScreen[bool | None]):
     DEFAULT_CSS = """
     OperatorCheckScreen { align: center middle; }
     OperatorCheckScreen > Vertical {
-        width: 70; height: auto; max-height: 20;
-        border: thick $warning; background: $surface; padding: 1 2;
+        width: 78; height: 22;
+        border: thick $warning; background: $surface; padding: 0 1;
     }
     OperatorCheckScreen #check-title { text-style: bold; color: $warning; }
-    OperatorCheckScreen #check-hint { padding: 1 0; }
+    OperatorCheckScreen VerticalScroll { height: 1fr; padding: 0 0 1 0; }
     OperatorCheckScreen Horizontal { height: auto; }
     """
     BINDINGS = [
@@ -39,8 +39,10 @@ class OperatorCheckScreen(ModalScreen[bool | None]):
         t = self.app.t
         with Vertical():
             yield Static(t("check.title"), id="check-title")
-            yield Static(self.message, id="check-message")
-            yield Static(self.hint or t("check.default_hint"), id="check-hint")
+            # The core's hint can be long (what to look for, which menu): it scrolls.
+            with VerticalScroll():
+                yield Static(self.message, id="check-message")
+                yield Static(self.hint or t("check.default_hint"), id="check-hint")
             with Horizontal():
                 yield Button(t("check.charged"), id="charged", variant="success")
                 yield Button(t("check.not_charged"), id="not-charged", variant="error")

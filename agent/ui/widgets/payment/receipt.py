@@ -48,7 +48,9 @@ class ReceiptView(Vertical):
         else:
             approved = outcome.outcome == "approved"
             status.set_classes("ok" if approved else "error")
-            text = t(f"outcome.{outcome.outcome}") + (f": {outcome.message}" if outcome.message else "")
+            text = t(f"outcome.{outcome.outcome}")
+            if outcome.message and outcome.message.casefold() != outcome.outcome.casefold():
+                text += f": {outcome.message}"
             if approved and self.public:
                 text = t("kiosk.take_receipt")
             if approved and outcome.change_minor:

@@ -1,0 +1,76 @@
+"""Clerk mode against the real AgentService: case → positions → tender → terminal progress → receipt.
+
+Real SQLite, a real mosquitto delivering the retained fee catalogue, and the simulated
+ZVT terminal (`counterpay sim terminal --protocol zvt --pty`, scenario slow_pin so the
+progress texts and the elapsed time are on screen while the "customer" enters the PIN).
+"""
+
+from __future__ import annotations
+
+from agent.ui.app import CounterpayApp
+from tests.agent.ui_pilot import screen_text, type_text, wait_for, wait_for_text
+from tests.agent.ui_real import open_service, zvt_terminal
+
+
+async def test_clerk_takes_a_card_payment_for_a_case_and_shows_the_receipt(tmp_path, mosquitto):
+    with zvt_terminal(tmp_path, scenario="slow_pin") as sim:
+        service = open_service(tmp_path, mosquitto.url, sim.device, mode="clerk")
+        try:
+            app = CounterpayApp(service, "clerk")
+            async with app.run_test(size=(80, 24)) as pilot:
+                text = await wait_for_text(pilot, "online")
+                assert "outbox 0" in text and "terminal: ready" in text
+                await type_text(pilot, "WAW/77")
+                await pilot.press("enter")
+                text = await wait_for_text(pilot, "Case WAW/77")
+                # Positions come from the catalogue the broker delivered (no hub API here).
+                assert "Vehicle registration" in text and "180.50 EUR" in text
+                await pilot.press("down", "enter", "enter")       # REG-01 twice
+                await pilot.press("down", "enter")                # STAMP once
+                await wait_for_text(pilot, "2 positions selected, total 378.00 EUR")
+                await pilot.press("f2")
+                await wait_for_text(pilot, "To pay: 378.00 EUR")
+                await pilot.press("enter")                        # the Card button has focus
+                text = await wait_for_text(pilot, "please watch PIN pad", timeout_s=10)
+                assert "Paying 378.00 EUR by Card" in text and "Elapsed 0:0" in text
+                await wait_for_text(pilot, "Approved", timeout_s=20)
+                text = await wait_for_text(pilot, "TOTAL")
+                assert "2 x Vehicle registration" in text and "378.00 EUR" in text
+                lines = app.screen.query_one("#receipt").outcome.receipt_lines   # the rest scrolls
+                assert any("WAW/77" in line for line in lines)
+                await wait_for(pilot, lambda: "outbox 1" in screen_text(app) or "outbox 0" in screen_text(app))
+                await pilot.press("enter")                        # Next payment
+                await wait_for_text(pilot, "Type or scan the case number")
+        finally:
+            service.close()
+    charges = [r for r in sim.requests() if r.get("kind") == "payment"]
+    assert [(r["amount_minor"], r["charged"]) for r in charges] == [(37800, True)]
+    assert (tmp_path / "receipts.bin").stat().st_size > 0          # committed, then printed
+
+
+async def test_clerk_cash_payment_shows_the_change(tmp_path, mosquitto):
+    service = open_service(tmp_path, mosquitto.url, None, mode="clerk")
+    try:
+        app = CounterpayApp(service, "clerk")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_text(pilot, "terminal: not configured")
+            await type_text(pilot, "KR-5")
+            await pilot.press("enter")
+            await wait_for_text(pilot, "Stamp duty")
+            await pilot.press("down", "down", "enter")            # STAMP 17.00
+            await pilot.press("f2")
+            await wait_for_text(pilot, "To pay: 17.00 EUR")
+            text = screen_text(app)
+            assert " Card " not in text                           # no terminal, no card tender
+            await type_text(pilot, "15")
+            await wait_for_text(pilot, "2.00 EUR still missing")
+            await pilot.press("backspace", "backspace")
+            await type_text(pilot, "20")
+            await wait_for_text(pilot, "Change to give back: 3.00 EUR")
+            await pilot.press("enter")
+            await wait_for_text(pilot, "Approved")
+            text = await wait_for_text(pilot, "TOTAL")
+            assert "Give back 3.00 EUR change." in text
+        assert service.totals_today() == {"cash": (1, 1700)}
+    finally:
+        service.close()

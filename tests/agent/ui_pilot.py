@@ -1,0 +1,36 @@
+"""Helpers for pilot tests: what the screen shows as text, and waiting for it."""
+
+from __future__ import annotations
+
+import io
+import time
+
+from rich.console import Console
+
+
+def screen_text(app) -> str:
+    """The whole screen as plain text, as an operator would read it."""
+    width, height = app.size
+    console = Console(width=width, height=height, file=io.StringIO(), force_terminal=True,
+                      color_system="truecolor", record=True, legacy_windows=False)
+    console.print(app.screen._compositor.render_update(full=True))
+    return console.export_text(styles=False)
+
+
+async def wait_for(pilot, condition, timeout_s: float = 15.0, what: str = "condition") -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        await pilot.pause(0.05)
+        if condition():
+            return
+    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; screen:\n{screen_text(pilot.app)}")
+
+
+async def wait_for_text(pilot, text: str, timeout_s: float = 15.0) -> str:
+    await wait_for(pilot, lambda: text in screen_text(pilot.app), timeout_s, repr(text))
+    return screen_text(pilot.app)
+
+
+async def type_text(pilot, text: str) -> None:
+    """Key presses, one per character, like a person or a keyboard-wedge scanner."""
+    await pilot.press(*text)
