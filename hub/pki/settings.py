@@ -17,7 +17,8 @@ broker configuration can be written before anything else of the hub runs:
 
 from __future__ import annotations
 
-import getpass
+import os
+import pwd
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -41,7 +42,7 @@ class BrokerSettings:
     server_names: tuple[str, ...] = ()
     # mosquitto started as root drops to the 'mosquitto' user, which cannot read the hub's
     # 0600 key files; so by default it stays the user that starts it (never root in production).
-    user: str = field(default_factory=getpass.getuser)
+    user: str = field(default_factory=lambda: pwd.getpwuid(os.geteuid()).pw_name)
 
     @property
     def pki(self) -> PkiPaths:
