@@ -14,6 +14,8 @@ pulled cable: the outcome of a request in flight is unknown and must be recovere
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import time
 from dataclasses import dataclass
@@ -129,14 +131,18 @@ class SerialLink:
         if self._port is None:
             time.sleep(max(0.0, timeout_s))
             return b""
+        # select + os.read on the port's descriptor rather than pyserial's read: on a pty
+        # pyserial raises "readiness to read but returned no data" when a read races the
+        # writer, which is not a pulled cable.  A vanished device still fails with EIO.
         try:
-            self._port.timeout = max(0.0, timeout_s)
-            first = self._port.read(1)
-            if not first:
+            fd = self._port.fileno()
+            ready, _, _ = select.select([fd], [], [], max(0.0, timeout_s))
+            if not ready:
                 return b""
-            waiting = min(self._port.in_waiting, max_bytes - 1)
-            return first + (self._port.read(waiting) if waiting > 0 else b"")
-        except (serial.SerialException, OSError) as exc:
+            return os.read(fd, max_bytes)
+        except BlockingIOError:
+            return b""
+        except (serial.SerialException, OSError, ValueError) as exc:
             raise self._lost("read", exc) from exc
 
     def close(self) -> None:
