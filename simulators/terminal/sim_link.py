@@ -158,17 +158,16 @@ def write_paced(link, data: bytes, *, bytes_per_second: float | None = None,
     raw = getattr(link, "_write", link.write)
     if bytes_per_second:
         # Pace against the clock, not per sleep, so sleep overshoot does not accumulate.
+        # A byte reaches the other end only once it is fully on the wire, so each piece
+        # is handed over at the time its last byte would have arrived.
         start = time.monotonic()
         step = max(1, int(bytes_per_second // 100))  # ~10 ms worth of bytes per write
         for i in range(0, len(data), step):
-            due = start + i / bytes_per_second
-            delay = due - time.monotonic()
+            piece = data[i:i + step]
+            delay = start + (i + len(piece)) / bytes_per_second - time.monotonic()
             if delay > 0:
                 time.sleep(delay)
-            raw(data[i:i + step])
-        tail = start + len(data) / bytes_per_second - time.monotonic()
-        if tail > 0:
-            time.sleep(tail)
+            raw(piece)
         return
     if chunk_bytes:
         for i in range(0, len(data), chunk_bytes):
