@@ -7,6 +7,11 @@
 Without --headless, `run` starts the Textual UI (`agent.ui.app:run(service, mode)`).
 Headless with `--pay-from -` it reads payment requests as JSON lines on stdin and
 writes one JSON outcome line per request on stdout (scripted desks, tests, benches).
+A line may instead carry a scanned code, `{"scan": "<payload>", "tender": "card"}`
+(optional "amount_minor" for open amounts, "cash_given_minor"): it is checked like a
+cashier's scan (signed codes against the cached key directory) and paid from the verdict;
+an invalid code gets an "outcome" line with outcome "refused" and the verdict.
+`--scanner DEVICE` hands a serial QR scanner to the UI (cashier and kiosk take its codes).
 Exit codes: 0 ok, 1 a "no" (payment refused…), 2 configuration or environment error.
 """
 
@@ -66,13 +71,19 @@ def agent() -> None:
 @click.option("--headless", is_flag=True, help="no UI: sync, recovery and scripted payments only")
 @click.option("--pay-from", type=click.File("r"), default=None,
               help="headless: read payment requests (JSON lines) from this file, '-' for stdin")
-def run(config_path: str, mode: str | None, headless: bool, pay_from) -> None:
+@click.option("--scanner", "scanner_device", default=None, metavar="DEVICE",
+              help="UI: a serial QR scanner (e.g. /dev/ttyACM0 or the pty of `counterpay sim scanner`)")
+def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_device: str | None) -> None:
     """Run the agent (the UI unless --headless)."""
     service = open_service(config_path, mode)
     if not headless:
         from agent.ui.app import run as run_ui
+        options = {"currency": service.config.currency}
+        if scanner_device:
+            from agent.scanner.serial_reader import SerialScanner
+            options["scanner"] = SerialScanner(scanner_device)
         try:
-            run_ui(service, service.config.mode)
+            run_ui(service, service.config.mode, **options)
         finally:
             service.close()
         return
@@ -109,12 +120,36 @@ def _scripted(service, source, stop: threading.Event) -> None:
             continue
         try:
             data = json.loads(line)
-            request = PaymentRequest(**data)
-        except (json.JSONDecodeError, TypeError) as exc:
+            request = _from_scan(service, data) if isinstance(data, dict) and "scan" in data else PaymentRequest(**data)
+        except (json.JSONDecodeError, TypeError, ValueError) as exc:
             _say({"event": "error", "message": f"not a payment request: {exc}"})
+            continue
+        if isinstance(request, dict):       # a scanned code that cannot be paid
+            _say({"event": "outcome", **request})
             continue
         outcome = service.pay(request, on_progress=lambda text: _say({"event": "progress", "text": text}))
         _say({"event": "outcome", **asdict(outcome)})
+
+
+def _from_scan(service, data: dict):
+    """A scripted scan: the cashier's path (check the code, pay what its verdict says)."""
+    from agent.payments import PaymentRequest
+    payload = data["scan"]
+    if not isinstance(payload, str) or not payload:
+        raise ValueError("'scan' must be the scanned code's text")
+    verdict = service.check_code(payload)
+    if not verdict.valid:
+        return {"payment_id": None, "outcome": "refused", "scan_format": verdict.format,
+                "message": f"{verdict.format} code {verdict.verdict}: {'; '.join(verdict.errors)}".rstrip(": ")}
+    amount = verdict.amount_minor or data.get("amount_minor")
+    if not isinstance(amount, int) or amount <= 0:
+        return {"payment_id": None, "outcome": "refused", "scan_format": verdict.format,
+                "message": f"the {verdict.format} code carries no amount: give amount_minor"}
+    return PaymentRequest(amount_minor=amount, currency=verdict.currency or service.config.currency,
+                          tender=data.get("tender", "card"), reference=dict(verdict.reference),
+                          case_ref=verdict.case_ref, order_id=verdict.order_id, payer_name=verdict.payer_name,
+                          payer_id=verdict.payer_id, cash_given_minor=data.get("cash_given_minor"),
+                          operator=data.get("operator"))
 
 
 @agent.command()
