@@ -1,0 +1,430 @@
+"""A whole office site as real processes: broker, hub, case system, terminal, scanner, agent.
+
+    site = Site(Path("/tmp/office"))
+    site.start()                       # mosquitto (hub TLS config), hub, case-system sim,
+                                       # ZVT terminal sim on a pty, scanner sim, enrolled agent config
+    agent = site.start_agent(headless=True, pay_from="-")
+    ...
+    site.stop()                        # leaves nothing running (process groups, TERM then KILL)
+
+Every part runs as its own `counterpay …` process in its own process group, so a
+`kill -9` of one (chaos tests: `kill_agent`, `kill_hub`, `stop_broker`) is real and
+hits only that part.  Logs go to `<workdir>/logs/<part>.log`, pid files to
+`<workdir>/pids/`.  Ports are free loopback ports picked at start.  The readers
+(`hub_payments`, `hub_deliveries`, `case_record`, `terminal_ledger`, `agent_db`) are
+what tests and the demo's summary check invariants with.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import signal
+import sqlite3
+import subprocess
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from counterpay.site_process import (Child, SiteError, counterpay_command, free_port, port_answers, reap_leftovers,
+                                     running_in, wait_for)
+from protocol import webhooks
+
+__all__ = ["Site", "SiteError", "SitePlan"]
+
+CASE_SYSTEM = "demo-cases"
+DEMO_CASES = (("DEMO-2026-0001", 4500, "Vehicle registration", "Anna Bērziņa"),
+              ("DEMO-2026-0002", 1250, "Certificate of residence", "Marco Rossi"),
+              ("DEMO-2026-0003", 8000, "Building permit fee", "Jan Kowalski"))
+
+
+@dataclass
+class SitePlan:
+    """What the site is made of; defaults give the newcomer's demo."""
+    agent_id: str = "demo-desk-1"
+    office: str = "Demo office"
+    terminal_steps: list[dict] = field(default_factory=lambda: [{"action": "approve"}])
+    terminal_t4_s: float = 3.0          # the simulator answers at once; a lost answer shows within seconds
+    case_patterns: list[dict] = field(default_factory=lambda: [{"on": "case_ref", "regex": "DEMO-.+"},
+                                                              {"on": "order_id", "regex": ".+"}])
+    outbox_window: int = 200
+    printer: bool = True
+
+
+class Site:
+    def __init__(self, workdir: Path, plan: SitePlan | None = None):
+        self.workdir = Path(workdir).resolve()
+        self.plan = plan or SitePlan()
+        self.hub_dir = self.workdir / "hub"
+        self.hub_config = self.hub_dir / "hub.toml"
+        self.agent_dir = self.workdir / "agent"
+        self.agent_config = self.agent_dir / "agent.toml"
+        self.key_dir = self.agent_dir / "keys"
+        self.ledger_path = self.workdir / "terminal-ledger.jsonl"
+        self.case_record_path = self.workdir / "case-system-record.jsonl"
+        self.scenario_path = self.workdir / "terminal-scenario.toml"
+        self.terminal_device = self.workdir / "terminal.pty"      # stable symlinks to the ptys
+        self.scanner_device = self.workdir / "scanner.pty"
+        self.scanner_input = self.workdir / "scanner.in"          # a named pipe: each line written is one scan
+        self.receipts_path = self.agent_dir / "receipts.txt"
+        self.logs = self.workdir / "logs"
+        self.children: dict[str, Child] = {}
+        self.api_port = self.broker_port = self.case_port = 0
+        self.admin_token = ""
+        self.webhook_secret = ""
+        self.started = False
+
+    # -- addresses ---------------------------------------------------------------------------
+    @property
+    def api_url(self) -> str:
+        return f"http://127.0.0.1:{self.api_port}"
+
+    @property
+    def case_url(self) -> str:
+        return f"http://127.0.0.1:{self.case_port}"
+
+    def log(self, part: str) -> Path:
+        return self.logs / f"{part}.log"
+
+    # -- the whole site ------------------------------------------------------------------------
+    def start(self) -> "Site":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        reap_leftovers(self.workdir)
+        for old in (self.ledger_path, self.case_record_path):
+            old.unlink(missing_ok=True)
+        try:
+            self._init_hub()
+            self.start_broker()
+            self.start_hub()
+            self.start_case_system()
+            self._register_case_system()
+            self.start_terminal()
+            self.start_scanner()
+            self._enroll_agent()
+            self._write_agent_config()
+        except BaseException:
+            self.stop()
+            raise
+        self.started = True
+        return self
+
+    def stop(self) -> list[tuple[int, str]]:
+        """Stop every part (agent first, broker last); returns what is still running (should be nothing)."""
+        for name in ("agent", "scanner", "terminal", "case-system", "hub"):
+            child = self.children.pop(name, None)
+            if child is not None:
+                child.stop()
+        self.stop_broker()
+        reap_leftovers(self.workdir)
+        return running_in(self.workdir)
+
+    def __enter__(self) -> "Site":
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    # -- hub and broker ------------------------------------------------------------------------
+    def _init_hub(self) -> None:
+        self.hub_dir.mkdir(parents=True, exist_ok=True)
+        token_file = self.workdir / "admin-token"
+        if not self.hub_config.exists():
+            self.api_port, self.broker_port = free_port(), free_port()
+            self.hub_config.write_text(_hub_toml(self.hub_dir, self.api_port, self.broker_port), encoding="utf-8")
+        else:   # a kept site: same files, same ports (if still free)
+            text = self.hub_config.read_text(encoding="utf-8")
+            self.api_port = int(re.search(r"\[api\][^\[]*port = (\d+)", text).group(1))
+            self.broker_port = int(re.search(r"\[mqtt\][^\[]*port = (\d+)", text).group(1))
+        done = subprocess.run(counterpay_command("hub", "init", "--dir", str(self.hub_dir)), capture_output=True,
+                              text=True, timeout=120)
+        (self.logs).mkdir(parents=True, exist_ok=True)
+        self.log("hub-init").write_text(done.stdout + done.stderr, encoding="utf-8")
+        if done.returncode != 0:
+            raise SiteError(f"`counterpay hub init` failed ({done.returncode}): {done.stderr.strip()[-800:]}")
+        found = re.search(r"admin API token[^:]*:\s*(\S+)", done.stdout)
+        if found:
+            token_file.write_text(found.group(1) + "\n", encoding="utf-8")
+            token_file.chmod(0o600)
+        if not token_file.exists():
+            raise SiteError(f"`hub init` printed no admin token and {token_file} is missing; remove {self.workdir}")
+        self.admin_token = token_file.read_text(encoding="utf-8").strip()
+
+    def start_broker(self) -> None:
+        done = subprocess.run(counterpay_command("hub", "up", "--config", str(self.hub_config), "--background"),
+                              capture_output=True, text=True, timeout=60)
+        with open(self.log("broker-up"), "a", encoding="utf-8") as log:
+            log.write(done.stdout + done.stderr)
+        if done.returncode != 0:
+            raise SiteError(f"`counterpay hub up` failed: {(done.stdout + done.stderr).strip()[-800:]}")
+
+    def stop_broker(self, hard: bool = False) -> None:
+        """`hub down` (or SIGKILL with hard=True: a broker crash, no clean persistence write)."""
+        pid_file = self.hub_dir / "broker" / "mosquitto.pid"
+        if hard and pid_file.exists():
+            try:
+                os.kill(int(pid_file.read_text().strip()), signal.SIGKILL)
+            except (ValueError, ProcessLookupError):
+                pass
+            pid_file.unlink(missing_ok=True)
+            return
+        if pid_file.exists():
+            subprocess.run(counterpay_command("hub", "down", "--config", str(self.hub_config)), capture_output=True,
+                           timeout=60)
+
+    def start_hub(self) -> None:
+        child = self.children["hub"] = Child("hub", counterpay_command("hub", "serve", "--config",
+                                                                       str(self.hub_config)), self.workdir)
+        wait_for(lambda: _http_ok(f"{self.api_url}/openapi.json"), 60, f"the hub API on {self.api_url}",
+                 process=child)
+
+    def kill_hub(self, sig: int = signal.SIGKILL) -> None:
+        child = self.children.pop("hub", None)
+        if child is not None:
+            child.kill(sig) if sig == signal.SIGKILL else child.stop(sig=sig)
+
+    def api(self, method: str, path: str, **kwargs) -> httpx.Response:
+        headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
+        return httpx.request(method, f"{self.api_url}{path}", headers=headers, timeout=30, **kwargs)
+
+    def api_json(self, method: str, path: str, **kwargs):
+        response = self.api(method, path, **kwargs)
+        if response.status_code >= 400:
+            raise SiteError(f"{method} {path} answered {response.status_code}: {response.text[:500]}")
+        return response.json()
+
+    # -- case system ---------------------------------------------------------------------------
+    def start_case_system(self) -> None:
+        if not self.case_port:
+            self.case_port = free_port()
+            self.webhook_secret = webhooks.new_secret()
+        cases = self.workdir / "cases.toml"
+        cases.write_text(_cases_toml(), encoding="utf-8")
+        child = self.children["case-system"] = Child(
+            "case-system", counterpay_command("sim", "case-system", "--port", str(self.case_port), "--secret",
+                                              self.webhook_secret, "--cases", str(cases),
+                                              "--record", str(self.case_record_path)),
+            self.workdir, stdout_path=self.logs / "case-system.out")
+        wait_for(lambda: port_answers(self.case_port), 30, f"the case-system simulator on port {self.case_port}",
+                 process=child)
+
+    def stop_case_system(self, hard: bool = False) -> None:
+        child = self.children.pop("case-system", None)
+        if child is not None:
+            child.kill() if hard else child.stop()
+
+    def _register_case_system(self) -> None:
+        body = {"name": CASE_SYSTEM, "patterns": self.plan.case_patterns, "webhook_url": f"{self.case_url}/webhook",
+                "lookup_url": f"{self.case_url}/cases/{{ref}}", "secret": self.webhook_secret}
+        response = self.api("POST", "/api/v1/case-systems", json=body)
+        if response.status_code == 409 or (response.status_code == 400 and "exist" in response.text):
+            response = self.api("PATCH", f"/api/v1/case-systems/{CASE_SYSTEM}",
+                                json={"webhook_url": body["webhook_url"], "lookup_url": body["lookup_url"],
+                                      "rotate_secret": self.webhook_secret, "enabled": True})
+        if response.status_code >= 300:
+            raise SiteError(f"registering the case system at the hub answered {response.status_code}: "
+                            f"{response.text[:500]}")
+
+    def case_fault(self, mode: str, **options) -> dict:
+        """Tell the case-system simulator to fail: mode ok|fail|slow|gone|down (+ status, delay_s, for_s, count…)."""
+        response = httpx.post(f"{self.case_url}/admin/mode", json={"mode": mode, **options}, timeout=10)
+        response.raise_for_status()
+        return response.json()
+
+    def case_record(self) -> list[dict]:
+        """Every webhook request the case system received (its JSON-lines record)."""
+        return _json_lines(self.case_record_path)
+
+    # -- terminal and scanner ------------------------------------------------------------------
+    def start_terminal(self) -> None:
+        self.scenario_path.write_text(_scenario_toml(self.plan.terminal_steps), encoding="utf-8")
+        self.terminal_device.unlink(missing_ok=True)
+        child = self.children["terminal"] = Child(
+            "terminal", counterpay_command("sim", "terminal", "--protocol", "zvt", "--pty", "--link",
+                                           str(self.terminal_device), "--scenario", str(self.scenario_path),
+                                           "--record", str(self.ledger_path), "--log", str(self.log("terminal"))),
+            self.workdir, stdout_path=self.logs / "terminal.out")
+        self.terminal_pty = child.first_line("device: ")
+        wait_for(self.terminal_device.exists, 10, f"the terminal's link {self.terminal_device}", process=child)
+
+    def stop_terminal(self, hard: bool = False) -> None:
+        child = self.children.pop("terminal", None)
+        if child is not None:
+            child.kill() if hard else child.stop()
+
+    def terminal_ledger(self) -> list[dict]:
+        """The simulated terminal's truthful record: every financial request, charged or not."""
+        return _json_lines(self.ledger_path)
+
+    def start_scanner(self) -> None:
+        self.scanner_device.unlink(missing_ok=True)
+        child = self.children["scanner"] = Child(
+            "scanner", counterpay_command("sim", "scanner", "--pty", "--link", str(self.scanner_device),
+                                          "--from", str(self.scanner_input)),
+            self.workdir, stdout_path=self.logs / "scanner.out")
+        self.scanner_pty = child.first_line("device: ")
+
+    def scan(self, payload: str) -> None:
+        """Scan a code with the simulated scanner (what `echo CODE > scanner.in` does)."""
+        with open(self.scanner_input, "w", encoding="utf-8") as pipe:
+            pipe.write(payload.replace("\n", "\\n") + "\n")
+
+    # -- agent ---------------------------------------------------------------------------------
+    def _enroll_agent(self) -> None:
+        if (self.key_dir / "client.pem").exists():
+            return
+        token = self.api_json("POST", "/api/v1/enrollment-tokens",
+                              json={"office": self.plan.office, "agent_id": self.plan.agent_id,
+                                    "note": "counterpay demo"})["token"]
+        done = subprocess.run(counterpay_command("agent", "enroll", "--hub", self.api_url, "--token", token,
+                                                 "--agent-id", self.plan.agent_id, "--dir", str(self.key_dir)),
+                              capture_output=True, text=True, timeout=60)
+        self.log("agent-enroll").write_text(done.stdout + done.stderr, encoding="utf-8")
+        if done.returncode != 0:
+            raise SiteError(f"`counterpay agent enroll` failed: {(done.stdout + done.stderr).strip()[-800:]}")
+
+    def _write_agent_config(self) -> None:
+        p = self.plan
+        lines = ["# written by counterpay.site for this site", "[agent]", f'id = "{p.agent_id}"',
+                 f'office = "{p.office}"', f'data_dir = "{self.agent_dir}"', f'key_dir = "{self.key_dir}"',
+                 'currency = "EUR"', 'tenders = ["card", "cash"]', 'mode = "clerk"', "",
+                 "[hub]", f'broker = "mqtts://127.0.0.1:{self.broker_port}"', f'api = "{self.api_url}"',
+                 f"window = {p.outbox_window}", "ack_timeout_s = 10", "",
+                 "[terminal]", 'protocol = "zvt"', f'device = "{self.terminal_device}"', "timeout_s = 60",
+                 f"t4_s = {float(p.terminal_t4_s)}", ""]
+        if p.printer:
+            lines += ["[printer]", 'kind = "file"', f'path = "{self.receipts_path}"', ""]
+        self.agent_dir.mkdir(parents=True, exist_ok=True)
+        self.agent_config.write_text("\n".join(lines), encoding="utf-8")
+
+    def agent_command(self, *, headless: bool = True, pay_from: str | None = None, mode: str = "clerk",
+                      scanner: bool = False) -> list[str]:
+        command = counterpay_command("agent", "run", "--config", str(self.agent_config), "--mode", mode)
+        if headless:
+            command.append("--headless")
+        if pay_from:
+            command += ["--pay-from", pay_from]
+        if scanner:
+            command += ["--scanner", str(self.scanner_device)]
+        return command
+
+    def start_agent(self, headless: bool = True, extra_env: dict | None = None, pay_from: str | None = "-",
+                    stdout=subprocess.PIPE) -> Child:
+        """The headless agent as a child process; with pay_from '-' its stdin takes JSON payment lines."""
+        child = self.children["agent"] = Child(
+            "agent", self.agent_command(headless=headless, pay_from=pay_from), self.workdir, env=extra_env,
+            stdin=subprocess.PIPE if pay_from == "-" else subprocess.DEVNULL, stdout=stdout)
+        return child
+
+    def kill_agent(self, sig: int = signal.SIGKILL) -> int | None:
+        child = self.children.pop("agent", None)
+        if child is None:
+            return None
+        if sig == signal.SIGKILL:
+            child.kill()
+        else:
+            return child.stop(sig=sig)
+        return child.popen.returncode
+
+    def restart_agent(self, **options) -> Child:
+        self.kill_agent(signal.SIGTERM)
+        return self.start_agent(**options)
+
+    def agent_db(self) -> sqlite3.Connection:
+        """The agent's SQLite store, read-only (safe while the agent runs: WAL)."""
+        return sqlite3.connect(f"file:{self.agent_dir / 'agent.db'}?mode=ro", uri=True, timeout=10)
+
+    # -- hub readers ---------------------------------------------------------------------------
+    def hub_payments(self, **filters) -> list[dict]:
+        """Every payment the hub stored (paged through /api/v1/payments)."""
+        found, offset = [], 0
+        while True:
+            page = self.api_json("GET", "/api/v1/payments", params={**filters, "limit": 1000, "offset": offset})
+            found += page["payments"]
+            offset += len(page["payments"])
+            if not page["payments"] or offset >= page["total"]:
+                return found
+
+    def hub_deliveries(self, **filters) -> list[dict]:
+        """The hub's webhook deliveries (paged through /api/v1/deliveries)."""
+        found, offset = [], 0
+        while True:
+            page = self.api_json("GET", "/api/v1/deliveries", params={**filters, "limit": 1000, "offset": offset})
+            rows = page["deliveries"] if isinstance(page, dict) else page
+            found += rows
+            offset += len(rows)
+            if len(rows) < 1000:
+                return found
+
+
+def _http_ok(url: str) -> bool:
+    try:
+        return httpx.get(url, timeout=1.0).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _json_lines(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    rows = []
+    for line in path.read_text(encoding="utf-8", errors="replace").splitlines():
+        try:
+            rows.append(json.loads(line))
+        except json.JSONDecodeError:
+            continue        # a line being written right now
+    return rows
+
+
+def _hub_toml(hub_dir: Path, api_port: int, broker_port: int) -> str:
+    return f"""# counterpay hub configuration for a demo site (see hub/config.py)
+[hub]
+data_dir = "{hub_dir}"
+
+[database]
+url = "sqlite:///{hub_dir / 'hub.db'}"
+
+[mqtt]
+host = "127.0.0.1"
+port = {broker_port}
+tls = true
+client_id = "hub-1"
+ca_file = "pki/ca.pem"
+cert_file = "pki/hub.pem"
+key_file = "pki/hub.key"
+
+[broker]
+bind = "127.0.0.1"
+
+[api]
+host = "127.0.0.1"
+port = {api_port}
+
+[keys]
+order_key = "keys/order.pem"
+event_key = "keys/event.pem"
+
+[orders]
+currency = "EUR"
+creditor_fiscal_code = "00311260095"
+segregation_code = "01"
+"""
+
+
+def _scenario_toml(steps: list[dict]) -> str:
+    lines = ['name = "site"', "", "[terminal]", 'terminal_id = "52500001"', 'card_type = "girocard"',
+             "card_type_code = 5", 'masked_pan = "672559******1234"', 'currency = "EUR"', ""]
+    for step in steps or [{"action": "approve"}]:
+        lines.append("[[steps]]")
+        lines += [f"{key} = {json.dumps(value)}" for key, value in step.items()]
+    return "\n".join(lines) + "\n"
+
+
+def _cases_toml() -> str:
+    out = []
+    for ref, amount, name, payer in DEMO_CASES:
+        out += ["[[case]]", f'ref = "{ref}"', f"amount_owed_minor = {amount}", 'currency = "EUR"',
+                f'payer = {{ name = "{payer}" }}', "[[case.positions]]", f'code = "{ref[-4:]}"', f'name = "{name}"',
+                "quantity = 1", f"unit_minor = {amount}", ""]
+    return "\n".join(out)
