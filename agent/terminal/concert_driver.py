@@ -29,7 +29,7 @@ from agent.terminal.base import (
     TerminalResult, TerminalStatus,
 )
 from agent.terminal.concert_operator import cancel_by_hand_hint, money, operator_hint
-from agent.terminal.link import Link, TerminalError
+from agent.terminal.link import Link, TerminalError, drain
 from protocol.terminal.concert import (
     CURRENCY_NUMERIC, MAX_ENQ_ATTEMPTS, T_ACK, T_ANSWER, T_EOT, T_FRAME, AnswerFlag, ConcertConnection,
     ConcertProtocolError, PaymentAnswer, PaymentRequest, Role, TransactionType, mask_card_number,
@@ -183,6 +183,13 @@ class ConcertDriver(TerminalDriver):
     def _exchange(self, intent: Intent, request: PaymentRequest) -> PaymentAnswer:
         conn = ConcertConnection(Role.CASH_REGISTER)
         try:
+            # Bytes still in the line belong to a conversation that is over (a terminal
+            # that tried to deliver a late answer while nobody listened): drop them so
+            # they do not eat this request's session attempts.  Counted, never shown:
+            # they may hold a card number.
+            stale = drain(self.link, quiet_s=0.02, limit_s=0.3)
+            if stale:
+                log.info("dropped %d stale bytes from the Concert line before a new request", len(stale))
             self._open_session(conn)
         except (TerminalError, ConcertProtocolError) as exc:
             raise _NotSent(str(exc)) from exc
@@ -258,7 +265,7 @@ class ConcertDriver(TerminalDriver):
         """After the terminal's ENQ: accept, read the frame (NAK damaged ones), ACK it."""
         self._write(conn, ev.AcceptSession())
         while True:
-            event = self._wait(conn, T_FRAME.seconds)
+            event = self._wait(conn, T_FRAME.seconds, per_byte=True)
             if isinstance(event, ev.MessageReceived):
                 self._write(conn, ev.AcceptMessage())
                 if isinstance(self._wait(conn, T_EOT.seconds), ev.SessionRequested):
@@ -318,12 +325,16 @@ class ConcertDriver(TerminalDriver):
             self._trace("->", data, meaning)
         self.link.write(data)
 
-    def _wait(self, conn: ConcertConnection, seconds: float):
-        """The next meaningful event within `seconds`, or the codec's TimedOut."""
-        event = self._next(conn, self._clock() + seconds)
+    def _wait(self, conn: ConcertConnection, seconds: float, per_byte: bool = False):
+        """The next meaningful event within `seconds`, or the codec's TimedOut.
+
+        `per_byte`: the timer restarts with every byte that arrives (a frame trickling
+        down a slow line is late as a whole but never silent for long).
+        """
+        event = self._next(conn, self._clock() + seconds, seconds if per_byte else None)
         return event if event is not None else conn.expire()
 
-    def _next(self, conn: ConcertConnection, deadline: float):
+    def _next(self, conn: ConcertConnection, deadline: float, restart_s: float | None = None):
         while True:
             event = conn.next_event()
             if self._trace and event is not ev.NEED_DATA and event is not ev.PAUSED:
@@ -339,6 +350,8 @@ class ConcertDriver(TerminalDriver):
             data = self.link.read(256, min(remaining, 0.5))
             if data:
                 conn.receive_data(data)
+                if restart_s is not None:
+                    deadline = max(deadline, self._clock() + restart_s)
 
 
 def _wire_view(event) -> bytes:

@@ -30,7 +30,7 @@ import time
 
 from protocol.terminal.concert import (
     MAX_ENQ_ATTEMPTS, T_ACK, T_EOT, AnswerFlag, ConcertConnection, ConcertProtocolError, Delay, PaymentAnswer,
-    PaymentRequest, Role, TransactionType, frame, render_frame,
+    PaymentRequest, Role, TransactionType, render_frame,
 )
 from protocol.terminal.concert import events as ev
 from simulators.terminal.ledger import Ledger
@@ -220,8 +220,10 @@ class ConcertTerminal:
 
     def _wait(self, seconds: float | None):
         """Next meaningful event; with `seconds`, the codec's TimedOut when none came."""
+        restart = None
         if seconds is None and self.conn.timer() is not None:
-            seconds = self.conn.timer().seconds  # a link timer runs even while idle-waiting
+            # A link timer runs even while idle-waiting; like T_FRAME it restarts with each byte.
+            seconds = restart = self.conn.timer().seconds
         deadline = None if seconds is None else time.monotonic() + seconds
         while True:
             event = self.conn.next_event()
@@ -236,6 +238,8 @@ class ConcertTerminal:
                 data = self.link.read(256, min(remaining, IDLE_POLL_S))
                 if data:
                     self.conn.receive_data(data)
+                    if restart is not None:
+                        deadline = time.monotonic() + restart
                 continue
             if event is ev.PAUSED:
                 raise ConcertProtocolError(f"simulator stalled in {self.conn.state.value}")

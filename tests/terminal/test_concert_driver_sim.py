@@ -7,7 +7,6 @@ simulator's ledger, which is the truth about the card, showing no second charge.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 import uuid
@@ -109,7 +108,7 @@ def test_the_same_intent_is_never_sent_twice(concert):
     assert len(sim.requests()) == 1 and len(sim.charges()) == 1
 
 
-def test_recover_after_a_restart_asks_the_operator_without_touching_the_terminal(concert, tmp_path):
+def test_recover_after_a_restart_asks_the_operator_without_touching_the_terminal(concert):
     driver, journal, sim = concert('[[steps]]\naction = "approve"\n', "restart")
     pending = intent(4200, reference="CASE-17")
     journal.record_intent(pending)  # the process died right after journaling the intent
@@ -142,7 +141,7 @@ def test_refund_and_cancellation_use_concert_types_and_the_ledger_nets_them(conc
     assert_journal_sound(journal)
 
 
-def test_reverse_can_be_left_to_the_operator(concert, tmp_path):
+def test_reverse_can_be_left_to_the_operator(concert):
     _, journal, sim = concert('[[steps]]\naction = "approve"\n', "manual")
     driver = open_driver("concert", sim.device, journal, cancel_on_terminal=False)
     try:

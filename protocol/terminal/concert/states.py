@@ -98,7 +98,7 @@ class Timer:
 # (pypostelium: "the Telium spec says we have to wait up to 3 seconds"); the answer
 # timer bounds how long a card holder may take and belongs to the caller's own loop.
 T_ACK = Timer("T_ACK", 3.0, "peer's ACK/NAK to our ENQ or to our frame")
-T_FRAME = Timer("T_FRAME", 3.0, "peer's frame after we accepted its session, and its bytes")
+T_FRAME = Timer("T_FRAME", 3.0, "peer's frame after we accepted its session; restarted by each byte")
 T_EOT = Timer("T_EOT", 2.0, "peer's EOT after we acknowledged its frame")
 T_ANSWER = Timer("T_ANSWER", 180.0, "terminal opening its answer session after our request (A010)")
 
