@@ -159,7 +159,7 @@ class Operations:
                 count = self.outbox.replay_from(int(command.get("from_seq") or 0))
                 log.info("hub asked to replay from seq %s: %d rows re-queued", command.get("from_seq"), count)
                 if self.sync:
-                    self.sync.wake()
+                    self.sync.rewind(int(command.get("from_seq") or 0))
             elif kind == "end_of_day":
                 self.end_of_day()
             elif kind == "diagnostics":

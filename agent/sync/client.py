@@ -92,6 +92,7 @@ class SyncClient:
         self._acks: list[tuple[str, str]] = []
         self._acks_lock = threading.Lock()
         self._dirty = True
+        self._rewind: int | None = None
         self._keys = ...                      # KeyDirectory | None, loaded on first use
         self._mids: dict[int, str] = {}       # paho mid -> message id, for the PUBACK crash point
         self.topics = {kind: topics.agent_topic(agent_id, kind) for kind in topics.KINDS}
@@ -106,6 +107,11 @@ class SyncClient:
         self._wake.set()
         if self._thread:
             self._thread.join(timeout_s)
+
+    def rewind(self, from_seq: int) -> None:
+        """Rows from `from_seq` on were re-queued (hub replay): publish them again."""
+        self._rewind = min(self._rewind, from_seq - 1) if self._rewind is not None else from_seq - 1
+        self.wake()
 
     def wake(self) -> None:
         """New rows in the outbox: look now rather than at the next tick."""
@@ -180,6 +186,8 @@ class SyncClient:
         for message_id, (seq, _, raw) in resend:
             self._publish(client, message_id, raw)
             self._inflight[message_id] = (seq, now, raw)
+        if self._rewind is not None:
+            self._cursor, self._rewind = min(self._cursor, max(0, self._rewind)), None
         room = self.window - len(self._inflight)
         if room <= 0 or not self._dirty:
             return

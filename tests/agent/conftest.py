@@ -81,7 +81,8 @@ def zvt_sim(tmp_path):
 
 
 def write_config(workdir: Path, keys: Keys, *, broker: str | None = None, device: str | None = None,
-                 cap: int = 10_000, ack_timeout_s: float = 30, extra: str = "") -> Path:
+                 cap: int = 10_000, ack_timeout_s: float = 30, extra: str = "", protocol: str = "zvt",
+                 terminal_options: str = "") -> Path:
     key_dir = workdir / "keys"
     key_dir.mkdir(parents=True, exist_ok=True)
     (key_dir / "signing_key.pem").write_bytes(keys.agent.to_pem())
@@ -90,7 +91,7 @@ def write_config(workdir: Path, keys: Keys, *, broker: str | None = None, device
     if broker:
         lines += ["[hub]", f'broker = "{broker}"', f"ack_timeout_s = {ack_timeout_s}", ""]
     if device:
-        lines += ["[terminal]", 'protocol = "zvt"', f'device = "{device}"', ""]
+        lines += ["[terminal]", f'protocol = "{protocol}"', f'device = "{device}"', terminal_options, ""]
     lines += ["[printer]", 'kind = "file"', f'path = "{workdir / "receipts.bin"}"', "", extra]
     path = workdir / "agent.toml"
     path.write_text("\n".join(lines))

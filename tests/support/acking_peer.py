@@ -16,6 +16,8 @@ import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from protocol.keys import KeyDirectory, SigningKey
 from protocol.wire import WireError, decode, make, topics, verify
@@ -33,7 +35,7 @@ class AckingPeer:
         self.state_history: list[dict] = []
         self.hold_acks = False
         self.lock = threading.Lock()
-        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acking-peer-{id(self)}",
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"acking-peer-{port}",
                                   protocol=mqtt.MQTTv5)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
@@ -42,7 +44,11 @@ class AckingPeer:
 
     def start(self) -> "AckingPeer":
         self.client.reconnect_delay_set(0.1, 1)
-        self.client.connect_async(self.host, self.port)
+        # A persistent session, like the hub's: events published while the peer is away
+        # (broker restart, reconnect race) wait for it at the broker.
+        properties = Properties(PacketTypes.CONNECT)
+        properties.SessionExpiryInterval = 3600
+        self.client.connect_async(self.host, self.port, clean_start=False, properties=properties)
         self.client.loop_start()
         return self
 
