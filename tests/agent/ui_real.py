@@ -48,9 +48,10 @@ class SimTerminal:
 
 
 @contextmanager
-def zvt_terminal(tmp_path: Path, scenario: str | None = None):
+def zvt_terminal(tmp_path: Path, scenario: str | None = None, protocol: str = "zvt"):
+    """`counterpay sim terminal --protocol zvt|concert --pty` as a subprocess."""
     ledger = tmp_path / "terminal-ledger.jsonl"
-    args = [sys.executable, "-m", "counterpay.cli", "sim", "terminal", "--protocol", "zvt", "--pty",
+    args = [sys.executable, "-m", "counterpay.cli", "sim", "terminal", "--protocol", protocol, "--pty",
             "--record", str(ledger), "--log", str(tmp_path / "terminal.log")]
     if scenario:
         args += ["--scenario", scenario]
@@ -78,7 +79,8 @@ def publish_catalogue(broker_url: str, document: dict = CATALOGUE) -> None:
 
 
 def open_service(tmp_path: Path, broker_url: str | None, terminal_device: str | None, *, mode: str,
-                 with_catalogue: bool = True, outbox_cap: int = 10_000) -> AgentService:
+                 with_catalogue: bool = True, outbox_cap: int = 10_000, protocol: str = "zvt",
+                 **terminal_options) -> AgentService:
     key_dir = tmp_path / "keys"
     key_dir.mkdir(exist_ok=True)
     if not (key_dir / "signing_key.pem").exists():
@@ -94,7 +96,7 @@ def open_service(tmp_path: Path, broker_url: str | None, terminal_device: str | 
         if with_catalogue:
             publish_catalogue(broker_url)
     if terminal_device:
-        data["terminal"] = {"protocol": "zvt", "device": terminal_device, "timeout_s": 30}
+        data["terminal"] = {"protocol": protocol, "device": terminal_device, "timeout_s": 30, **terminal_options}
     (tmp_path / "data").mkdir(exist_ok=True)
     service = AgentService.open(agent_config.from_dict(data))
     if broker_url and with_catalogue:

@@ -25,6 +25,14 @@ from agent.ui.widgets.scan.scan_input import ScanInput, WedgeWarning
 from agent.ui.widgets.status_bar import StatusBar
 
 LOG_KEYS = ("log", "log_tail", "recent_log")
+# What a technician looks at first; everything else follows in the core's order.
+FIRST = ("broker", "online", "connected_since", "tls", "cert_expires", "cert_days_left", "cert_subject",
+         "clock_skew_s", "outbox_depth", "outbox_oldest_age_s", "outbox_cap", "last_ack_at", "last_error")
+
+
+def _rank(key: str) -> int:
+    top = key.split(".")[0].split("[")[0]
+    return FIRST.index(top) if top in FIRST else len(FIRST)
 
 
 def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
@@ -132,7 +140,7 @@ class TechnicianScreen(Screen):
         table = self.query_one("#diag-table", DataTable)
         table.clear()
         terminal_rows = []
-        for key, value in flatten(diagnostics):
+        for key, value in sorted(flatten(diagnostics), key=lambda row: _rank(row[0])):
             if key.startswith("terminal"):
                 terminal_rows.append((key, value))
             elif not key.startswith("ports"):
@@ -165,7 +173,7 @@ class TechnicianScreen(Screen):
     # -- scanner test -----------------------------------------------------------------
 
     def handle_scan(self, code: str | None, error: str | None, source: str) -> None:
-        self.query_one("#tabs", TabbedContent).active = "scanner"
+        self.action_tab("scanner")
         self.query_one("#wedge", WedgeWarning).show(None)
         raw = self.query_one("#scan-raw", Static)
         if error is not None:

@@ -1,0 +1,55 @@
+"""Kiosk mode against the real AgentService: scan a notice → confirm → pay by card → take the receipt.
+
+Also: the idle reset back to the welcome page, the language switch, and that a
+citizen has no way out of the kiosk (no quit key, no command palette).
+"""
+
+from __future__ import annotations
+
+from agent.ui.app import CounterpayApp
+from tests.agent.ui_pilot import screen_text, type_text, wait_for, wait_for_text
+from tests.agent.ui_real import PAGOPA_BAD_CHECK, PAGOPA_OK, open_service, zvt_terminal
+
+
+async def test_citizen_pays_a_notice_by_card_and_the_kiosk_resets_when_idle(tmp_path, mosquitto):
+    with zvt_terminal(tmp_path) as sim:
+        service = open_service(tmp_path, mosquitto.url, sim.device, mode="kiosk")
+        try:
+            app = CounterpayApp(service, "kiosk", idle_reset_s=2)
+            async with app.run_test(size=(80, 24)) as pilot:
+                text = await wait_for_text(pilot, "Pay your fee here")
+                assert "ui-test-01" not in text                   # no desk details for the public
+                await type_text(pilot, PAGOPA_OK)                 # a keyboard-wedge scanner
+                await pilot.press("enter")
+                text = await wait_for_text(pilot, "Please check the amount")
+                assert "001340000013900808" in text and "Pay by card" in text
+                await pilot.press("enter")
+                await wait_for_text(pilot, "Thank you. Please take your receipt.", timeout_s=20)
+                assert "Reprint" not in screen_text(app)
+                await wait_for_text(pilot, "Pay your fee here", timeout_s=6)   # idle reset
+                await pilot.press("ctrl+q")                        # no way out for the public
+                await pilot.pause(0.2)
+                assert app.is_running and not app.ENABLE_COMMAND_PALETTE
+        finally:
+            service.close()
+    assert [r["amount_minor"] for r in sim.requests() if r.get("kind") == "payment"] == [5000]
+
+
+async def test_kiosk_refuses_a_bad_notice_in_the_citizens_language(tmp_path, mosquitto):
+    service = open_service(tmp_path, mosquitto.url, None, mode="kiosk")
+    try:
+        app = CounterpayApp(service, "kiosk", idle_reset_s=60)
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_text(pilot, "Pay your fee here")
+            await pilot.press("f2")                                 # English → Ελληνικά
+            await wait_for_text(pilot, "Πληρώστε εδώ το τέλος σας")
+            await pilot.press("f2", "f2")                          # → Italiano → Latviešu
+            await pilot.press("f2")                                # → Polski
+            await wait_for_text(pilot, "Tutaj zapłacisz opłatę")
+            await type_text(pilot, PAGOPA_BAD_CHECK)
+            await pilot.press("enter")
+            # Polish text with the English verdict: pl.json is partial and falls back.
+            await wait_for_text(pilot, "Tego kodu nie można tu opłacić (check digits wrong)")
+        assert service.recent_payments() == []
+    finally:
+        service.close()

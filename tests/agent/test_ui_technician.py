@@ -1,0 +1,39 @@
+"""Technician mode against the real AgentService: diagnostics, ports, terminal, scanner test, log."""
+
+from __future__ import annotations
+
+from agent.scanner.serial_reader import SerialScanner
+from agent.ui.app import CounterpayApp
+from tests.agent.scanner_sim import sim_scanner
+from tests.agent.ui_pilot import type_text, wait_for_text
+from tests.agent.ui_real import PAGOPA_OK, open_service, zvt_terminal
+
+
+async def test_technician_sees_broker_outbox_ports_terminal_and_a_serial_scan(tmp_path, mosquitto):
+    with zvt_terminal(tmp_path) as sim:
+        service = open_service(tmp_path, mosquitto.url, sim.device, mode="technician")
+        try:
+            with sim_scanner("--payload", PAGOPA_OK, "--delay", "2", "--linger", "60") as (_, scanner_device):
+                app = CounterpayApp(service, "technician", scanner=SerialScanner(scanner_device))
+                async with app.run_test(size=(80, 24)) as pilot:
+                    text = await wait_for_text(pilot, "Broker online · outbox 0 of 10000")
+                    assert mosquitto.url in text and "clock_skew_s" in text
+                    await pilot.press("f2")
+                    # The simulators' ptys are listed with a hint where they come from.
+                    text = await wait_for_text(pilot, sim.device + " ")
+                    assert scanner_device in text and "pseudo-terminal" in text
+                    await pilot.press("f3")
+                    text = await wait_for_text(pilot, "Terminal: ready (zvt)")
+                    assert sim.device in text
+                    # The serial scan arrives by itself and switches to the scanner tab.
+                    text = await wait_for_text(pilot, "From serial: 46 characters", timeout_s=10)
+                    assert PAGOPA_OK in text and " VALID " in text
+                    await type_text(pilot, "BCD")                 # a wedge scan cut at the first line break
+                    await pilot.press("enter")
+                    await wait_for_text(pilot, "only the first line arrived")
+                    mosquitto.stop()
+                    await wait_for_text(pilot, "● offline", timeout_s=15)
+                    await pilot.press("f9", "f1")
+                    await wait_for_text(pilot, "Broker offline")
+        finally:
+            service.close()
