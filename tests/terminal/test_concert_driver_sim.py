@@ -89,6 +89,9 @@ def test_scenario_step_gives_one_outcome_per_intent_and_no_second_charge(concert
 
     requests = sim.requests()
     assert [r["amount_minor"] for r in requests] == [1250, 700]  # each request reached the terminal once
+    # Journal first: each intent was on disk before the terminal saw its request.
+    journaled = [r["at"] for r in journal.records() if r["record"] == "intent"]
+    assert all(j <= r["at"] for j, r in zip(journaled, requests, strict=True))
     assert [r["amount_minor"] for r in sim.charges()] == ([1250, 700] if charged else [700])
     assert_journal_sound(journal)
     if expected is Outcome.OPERATOR_CHECK:
@@ -188,3 +191,28 @@ def test_the_simulator_log_shows_frames_and_their_meaning_without_card_numbers(c
     assert "full answer POS 01: status 0 (success) 12.50" in log
     assert "ACK: request received" in log and "EOT: answer delivered" in log
     assert "card '************1234'" in log  # the meaning column masks even the first six
+
+
+def test_garbage_from_the_cash_register_does_not_stop_the_simulated_terminal(concert):
+    import os
+
+    driver, _, sim = concert('[[steps]]\naction = "approve"\n', "garbage")
+    fd = os.open(sim.device, os.O_RDWR | os.O_NOCTTY)
+    try:
+        # Noise, then a session carrying an intact frame that is not Concert V2 (V3 tags).
+        os.write(fd, b"\x00\xff\x13noise\x05")
+        time.sleep(0.3)
+        body = b"CZ0040320CA0011CB0042500\x03"
+        lrc = 0
+        for byte in body:
+            lrc ^= byte
+        os.write(fd, b"\x02" + body + bytes([lrc]))
+        time.sleep(0.3)
+    finally:
+        os.close(fd)
+    result = driver.pay(intent(1250))
+    assert result.outcome is Outcome.APPROVED, result.message
+    assert sim.process.poll() is None
+    log = sim.log()
+    assert "ignored" in log and "protocol error, line reset" in log and "Concert V2" in log
+    assert [r["amount_minor"] for r in sim.requests()] == [1250]
