@@ -16,9 +16,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def start_zvt_sim(workdir: Path, transport: str = "pty", scenario: str | None = None,
                   scenario_text: str | None = None, extra: list[str] | None = None) -> RunningSim:
-    """`transport` is "pty" or "tcp"; `scenario` a bundled name or file, or TOML text."""
+    """`transport`: "pty", "tcp" or a serial device path; `scenario` a bundled name or file."""
     workdir.mkdir(parents=True, exist_ok=True)
-    medium = ["--pty"] if transport == "pty" else ["--tcp", "127.0.0.1:0"]
+    medium = {"pty": ["--pty"], "tcp": ["--tcp", "127.0.0.1:0"]}.get(transport,
+                                                                       ["--serial", transport])
     args = [sys.executable, "-m", "counterpay", "sim", "terminal", "--protocol", "zvt", *medium,
             "--record", str(workdir / "ledger.jsonl"), "--log", str(workdir / "sim.log"),
             *(extra or [])]
