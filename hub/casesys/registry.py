@@ -20,6 +20,7 @@ from __future__ import annotations
 import functools
 import json
 import re
+import time
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
@@ -170,6 +171,7 @@ def create(conn: Connection, spec: CaseSystemCreate, actor: str) -> tuple[dict[s
               "secret": spec.secret or generated, "previous_secret": spec.previous_secret,
               "enabled": spec.enabled, "disabled_reason": None, "created_at": now, "updated_at": now}
     conn.execute(case_systems.insert().values(**values))
+    invalidate_cache()
     record(conn, actor, "case_system.create", f"case_system:{spec.name}",
            {k: v for k, v in public_view(values).items() if k not in ("created_at", "updated_at")})
     return values, generated
@@ -199,6 +201,7 @@ def update(conn: Connection, name: str, change: CaseSystemUpdate, actor: str) ->
         raise RegistryError("nothing to change: give at least one field")
     values["updated_at"] = now_iso()
     conn.execute(case_systems.update().where(case_systems.c.name == name).values(**values))
+    invalidate_cache()
     audited = {k: (fingerprint(v) if k in ("secret", "previous_secret") else v) for k, v in values.items()}
     record(conn, actor, "case_system.update", f"case_system:{name}", audited)
     return {**row, **values}, generated
@@ -208,6 +211,7 @@ def disable_gone(conn: Connection, name: str, reason: str, actor: str = "deliver
     """The endpoint answered 410: stop sending until an admin enables it again."""
     conn.execute(case_systems.update().where(case_systems.c.name == name, case_systems.c.enabled.is_(True))
                  .values(enabled=False, disabled_reason=reason, updated_at=now_iso()))
+    invalidate_cache()
     record(conn, actor, "case_system.disable", f"case_system:{name}", {"reason": reason})
 
 
@@ -243,9 +247,32 @@ def matches(row: dict[str, Any], values: dict[str, str]) -> bool:
     return False
 
 
-def choose(conn: Connection, values: dict[str, str]) -> dict[str, Any] | None:
+# Ingest calls `choose` for every payment; reading the registry each time cost more than
+# the rest of the enqueue.  Changes made here clear the cache at once; changes made by
+# another hub process are seen within CACHE_TTL_S (the delivery worker routes what was
+# queued unrouted in that window: hub.delivery.replay.route_recent).
+CACHE_TTL_S = 1.0
+_cache: tuple[float, list[dict[str, Any]]] | None = None
+
+
+def invalidate_cache() -> None:
+    global _cache
+    _cache = None
+
+
+def _cached_list(conn: Connection) -> list[dict[str, Any]]:
+    global _cache
+    cached = _cache
+    if cached is not None and time.monotonic() - cached[0] < CACHE_TTL_S:
+        return cached[1]
+    rows = list_all(conn)
+    _cache = (time.monotonic(), rows)
+    return rows
+
+
+def choose(conn: Connection, values: dict[str, str], *, cached: bool = False) -> dict[str, Any] | None:
     """The case system these values belong to (enabled or not), or None."""
-    for row in list_all(conn):
+    for row in (_cached_list(conn) if cached else list_all(conn)):
         if matches(row, values):
             return row
     return None

@@ -2,7 +2,7 @@
 
 counterpay_webhook_attempts_total{outcome}   every attempt: delivered | retry | gone | dead
 counterpay_webhook_delivered_total           confirmations a case system accepted
-counterpay_webhook_dead_letters_total        confirmations given up on (after the retry window)
+counterpay_webhook_dead_letters_made_total   confirmations given up on (after the retry window)
 counterpay_webhook_backlog                   confirmations waiting to be delivered (pending)
 counterpay_webhook_dead_letters              dead letters not replayed yet
 counterpay_webhook_unrouted                  confirmations no case system matches

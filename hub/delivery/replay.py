@@ -47,6 +47,18 @@ def route_unrouted(conn: Connection, actor: str, now: float | None = None) -> in
     return routed
 
 
+def route_recent(conn: Connection, since: str, actor: str = "delivery-worker", now: float | None = None) -> int:
+    """Route unrouted confirmations queued since `since` (the registry cache's blind spot)."""
+    now_s = stamp(time.time() if now is None else now)
+    rows = conn.execute(select(deliveries).where(deliveries.c.status == queue.UNROUTED,
+                                                 deliveries.c.created_at >= since)).mappings().all()
+    routed = sum(1 for row in rows if _route(conn, row, now_s))
+    if routed:
+        record(conn, actor, "delivery.route", "deliveries", {"routed": routed, "queued_since": since})
+        queue.notify()
+    return routed
+
+
 def replay(conn: Connection, *, actor: str, event_ids: list[str] | None = None, since: str | None = None,
            until: str | None = None, case_system: str | None = None, include_delivered: bool = False,
            now: float | None = None) -> dict[str, Any]:

@@ -29,12 +29,13 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import httpx
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, bindparam, exists, or_, select
 
 from hub.casesys import registry
 from hub.delivery import metrics, queue
 from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
 from hub.delivery.policy import RetryPolicy
+from hub.delivery.replay import route_recent
 from hub.store.db import Database
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
 from protocol import webhooks
@@ -47,12 +48,34 @@ RESCAN_AFTER_WAKE_S = (0.005, 0.02, 0.05, 0.1, 0.25)
 GAUGE_REFRESH_S = 1.0
 
 
-def _earlier_pending():
-    earlier = deliveries.alias("earlier")
-    return exists().where(and_(earlier.c.case_system == deliveries.c.case_system,
-                               earlier.c.case_key == deliveries.c.case_key,
-                               earlier.c.status == queue.PENDING,
-                               earlier.c.id < deliveries.c.id))
+# Statements built once with parameters: compiled once and cached (they run per scan / attempt).
+# One statement with every column as a parameter: compiled once, cached (this runs per attempt).
+_RECORD_OUTCOME = deliveries.update().where(deliveries.c.id == bindparam("row_id")).values(
+    attempts=bindparam("attempts"), last_attempt_at=bindparam("last_attempt_at"),
+    last_status=bindparam("last_status"), last_error=bindparam("last_error"), status=bindparam("status"),
+    next_attempt_at=bindparam("next_attempt_at"), delivered_at=bindparam("delivered_at"),
+    dead_at=bindparam("dead_at"), lease_owner=None, lease_until=None)
+
+
+_earlier = deliveries.alias("earlier")
+_EARLIER_PENDING = exists().where(and_(_earlier.c.case_system == deliveries.c.case_system,
+                                       _earlier.c.case_key == deliveries.c.case_key,
+                                       _earlier.c.status == queue.PENDING,
+                                       _earlier.c.id < deliveries.c.id))
+_NOT_LEASED = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < bindparam("now"))
+# The heads of the queue: pending, endpoint enabled, not being sent, and first of their case.
+_HEADS = (select(deliveries.c.id, deliveries.c.next_attempt_at)
+          .join(case_systems, case_systems.c.name == deliveries.c.case_system)
+          .where(deliveries.c.status == queue.PENDING, case_systems.c.enabled.is_(True), _NOT_LEASED,
+                 ~_EARLIER_PENDING)
+          .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(bindparam("limit")))
+_CLAIM = (deliveries.update()
+          .where(deliveries.c.id.in_(bindparam("ids", expanding=True)), deliveries.c.status == queue.PENDING,
+                 _NOT_LEASED)
+          .values(lease_owner=bindparam("token"), lease_until=bindparam("until")))
+_CLAIMED = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret)
+            .join(case_systems, case_systems.c.name == deliveries.c.case_system)
+            .where(deliveries.c.lease_owner == bindparam("token")).order_by(deliveries.c.id))
 
 
 class DeliveryWorker:
@@ -79,13 +102,7 @@ class DeliveryWorker:
         """Claim up to `capacity` due rows; returns them and when the next one is due."""
         now_s = stamp(now)
         with self.db.begin() as conn:
-            heads = conn.execute(
-                select(deliveries.c.id, deliveries.c.next_attempt_at)
-                .join(case_systems, case_systems.c.name == deliveries.c.case_system)
-                .where(deliveries.c.status == queue.PENDING, case_systems.c.enabled.is_(True),
-                       or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now_s),
-                       ~_earlier_pending())
-                .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(capacity + 1)).all()
+            heads = conn.execute(_HEADS, {"now": now_s, "limit": capacity + 1}).all()
             due = [h.id for h in heads if h.next_attempt_at <= now_s]
             later = [unstamp(h.next_attempt_at) for h in heads if h.next_attempt_at > now_s]
             next_due = now if len(due) > capacity else (min(later) if later else None)
@@ -93,24 +110,19 @@ class DeliveryWorker:
             if not due:
                 return [], next_due
             token = f"{self.owner}:{uuid.uuid4().hex[:16]}"
-            lease_until = stamp(now + self.request_timeout_s + 30.0)
-            conn.execute(deliveries.update()
-                         .where(deliveries.c.id.in_(due), deliveries.c.status == queue.PENDING,
-                                or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < now_s))
-                         .values(lease_owner=token, lease_until=lease_until))
-            rows = conn.execute(
-                select(deliveries, case_systems.c.webhook_url, case_systems.c.secret,
-                       case_systems.c.previous_secret)
-                .join(case_systems, case_systems.c.name == deliveries.c.case_system)
-                .where(deliveries.c.lease_owner == token).order_by(deliveries.c.id)).mappings().all()
+            conn.execute(_CLAIM, {"ids": due, "now": now_s, "token": token,
+                                  "until": stamp(now + self.request_timeout_s + 30.0)})
+            rows = conn.execute(_CLAIMED, {"token": token}).mappings().all()
         return [dict(r) for r in rows], next_due
 
     def _record(self, row: dict[str, Any], status: int | None, retry_after: str | None, error: str | None,
                 duration_ms: int) -> str:
         now = self.clock.now()
         now_s = stamp(now)
-        values: dict[str, Any] = {"attempts": row["attempts"] + 1, "last_attempt_at": now_s, "last_status": status,
-                                  "last_error": error, "lease_owner": None, "lease_until": None}
+        values: dict[str, Any] = {
+            "row_id": row["id"], "attempts": row["attempts"] + 1, "last_attempt_at": now_s, "last_status": status,
+            "last_error": error, "status": row["status"], "next_attempt_at": row["next_attempt_at"],
+            "delivered_at": row["delivered_at"], "dead_at": row["dead_at"]}
         next_at = None
         with self.db.begin() as conn:
             if status is not None and 200 <= status < 300:
@@ -132,13 +144,10 @@ class DeliveryWorker:
                     wait = self.policy.backoff(row["attempts"] + 1, self.rng)
                 next_at = stamp(now + wait)
                 values.update(next_attempt_at=next_at)
-            conn.execute(deliveries.update().where(deliveries.c.id == row["id"]).values(**values))
-            conn.execute(delivery_attempts.insert().values(
-                delivery_id=row["id"], at=now_s, http_status=status, error=error, duration_ms=duration_ms,
-                outcome=outcome, next_attempt_at=next_at))
-            if time.monotonic() - self._gauges_at >= GAUGE_REFRESH_S:
-                self._gauges_at = time.monotonic()
-                metrics.refresh_gauges(conn)
+            conn.execute(_RECORD_OUTCOME, values)
+            conn.execute(delivery_attempts.insert(), {
+                "delivery_id": row["id"], "at": now_s, "http_status": status, "error": error,
+                "duration_ms": duration_ms, "outcome": outcome, "next_attempt_at": next_at})
         metrics.ATTEMPTS.labels(outcome).inc()
         if outcome == "delivered":
             metrics.DELIVERED.inc()
@@ -150,6 +159,14 @@ class DeliveryWorker:
         elif outcome == "gone":
             log.warning("case system %s answered 410 Gone: endpoint disabled", row["case_system"])
         return outcome
+
+    def _maintain(self) -> None:
+        """Once a second: the backlog gauges, and routing confirmations another hub process
+        queued unrouted while its registry cache was stale."""
+        with self.db.begin() as conn:
+            counts = metrics.refresh_gauges(conn)
+            if counts.get(queue.UNROUTED):
+                route_recent(conn, since=stamp(time.time() - 5 * registry.CACHE_TTL_S))
 
     # -- HTTP ------------------------------------------------------------------------
     # Each attempt (POST, then recording the outcome) runs on a thread of our own pool
@@ -221,6 +238,12 @@ class DeliveryWorker:
                         claimed, next_due = await self._in_pool(self._scan, self.clock.now(), capacity)
                     except Exception:   # a database hiccup must not end delivery: log and poll again
                         log.exception("delivery scan failed; retrying at the next poll")
+                if time.monotonic() - self._gauges_at >= GAUGE_REFRESH_S:
+                    self._gauges_at = time.monotonic()
+                    try:
+                        await self._in_pool(self._maintain)
+                    except Exception:
+                        log.exception("delivery gauges/routing failed; trying again in a second")
                 for row in claimed:
                     task = asyncio.create_task(self._attempt(row))
                     inflight.add(task)
