@@ -317,6 +317,13 @@ class Site:
             stdin=subprocess.PIPE if pay_from == "-" else subprocess.DEVNULL, stdout=stdout)
         return child
 
+    def start_agent_ui(self, mode: str = "clerk") -> Child:
+        """The agent with its Textual UI on our terminal (same process group: it owns the foreground)."""
+        child = self.children["agent"] = Child(
+            "agent", self.agent_command(headless=False, mode=mode, scanner=True), self.workdir, own_group=False,
+            inherit_stdio=True)
+        return child
+
     def kill_agent(self, sig: int = signal.SIGKILL) -> int | None:
         child = self.children.pop("agent", None)
         if child is None:

@@ -105,7 +105,7 @@ class Child:
 
     def __init__(self, name: str, command: list[str], workdir: Path, *, env: dict | None = None,
                  stdin=subprocess.DEVNULL, stdout_path: Path | None = None, own_group: bool = True,
-                 stdout=None, stderr_to_log: bool = True, cwd: Path | None = None):
+                 stdout=None, stderr_to_log: bool = True, cwd: Path | None = None, inherit_stdio: bool = False):
         self.name = name
         self.workdir = workdir
         self.log_path = workdir / "logs" / f"{name}.log"
@@ -116,13 +116,15 @@ class Child:
         self.own_group = own_group
         log = open(self.log_path, "ab")
         out = stdout if stdout is not None else (open(stdout_path, "wb") if stdout_path else log)
+        if inherit_stdio:       # a UI in the foreground: our terminal is its terminal
+            stdin, out = None, None
         try:
             self.popen = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=log if stderr_to_log else None,
                                           env={**os.environ, **(env or {})}, start_new_session=own_group,
                                           cwd=str(cwd) if cwd else None)
         finally:
             log.close()
-            if out is not log and hasattr(out, "close") and stdout is None:
+            if out is not None and out is not log and hasattr(out, "close") and stdout is None:
                 out.close()
         self.pid_path.write_text(f"{self.popen.pid}\n")
 

@@ -1,0 +1,144 @@
+"""`counterpay demo`: broker, hub, case system, terminal, scanner and an enrolled agent, all at once.
+
+    counterpay demo                          the counter UI (clerk mode) wired to a whole site
+    counterpay demo --mode cashier           the cashier screen, which takes the scanner's codes
+    counterpay demo --headless --payments 1000 [--json]    scripted payments, then the proof
+
+Interactive: the site starts (every part a real process, see counterpay.site), what
+runs where is printed (and written to DIR/demo-info.txt), and after Enter the agent UI
+takes the terminal.  Quitting the UI (Ctrl-Q / Ctrl-C) or Ctrl-C / SIGTERM to this
+command stops every part and leaves nothing running.  Without a terminal (CI, a pipe)
+it says so and runs a short headless demo instead of waiting for a person.
+Exit codes: 0 ok, 1 the headless proof failed, 2 the site could not start.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+import click
+
+NO_TTY_PAYMENTS = 12
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
+@click.command("demo")
+@click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
+              help="where the site keeps its files (default: a temporary folder, removed at the end unless --keep)")
+@click.option("--keep", is_flag=True, help="keep the site's folder (databases, logs, records) after stopping")
+@click.option("--headless", is_flag=True, help="no UI: take scripted payments and print a summary")
+@click.option("--payments", "count", type=click.IntRange(1, 100_000), default=30, show_default=True,
+              help="with --headless: how many payments (every kind is in the first ten)")
+@click.option("--json", "as_json", is_flag=True, help="with --headless: the summary as JSON on stdout")
+@click.option("--mode", type=click.Choice(["clerk", "cashier", "technician"]), default="clerk", show_default=True,
+              help="the UI mode of the counter")
+def demo(directory: str | None, keep: bool, headless: bool, count: int, as_json: bool, mode: str) -> None:
+    """Run broker, hub, case-system, terminal and scanner simulators and an agent together."""
+    workdir = Path(directory).resolve() if directory else Path(tempfile.mkdtemp(prefix="counterpay-demo-"))
+    remove = directory is None and not keep
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
+            click.echo(f"no terminal (TTY) here, so no counter UI: running a short headless demo instead "
+                       f"(counterpay demo --headless --payments {NO_TTY_PAYMENTS}).", err=True)
+            headless, count = True, NO_TTY_PAYMENTS
+        code = _headless(workdir, count, as_json) if headless else _interactive(workdir, mode)
+    except KeyboardInterrupt:
+        code = 130
+    finally:
+        if remove:
+            shutil.rmtree(workdir, ignore_errors=True)
+        elif keep or directory:
+            click.echo(f"the site's files stay in {workdir}", err=True)
+    sys.exit(code)
+
+
+def _headless(workdir: Path, count: int, as_json: bool) -> int:
+    from counterpay import demo_headless
+    say = (lambda text: click.echo(text, err=True)) if as_json else click.echo
+    summary = demo_headless.run(workdir, count, say=say)
+    if as_json:
+        click.echo(json.dumps(summary.as_dict(), indent=2))
+    else:
+        click.echo(demo_headless.render(summary))
+    return 0 if summary.ok else 1
+
+
+def _interactive(workdir: Path, mode: str) -> int:
+    from counterpay.site import Site, SiteError
+    site = Site(workdir)
+    click.echo(f"starting broker, hub, case system, terminal and scanner simulators in {workdir} …")
+    try:
+        try:
+            site.start()
+        except SiteError as exc:
+            click.echo(f"the demo site did not start: {exc}\nlogs: {site.logs}", err=True)
+            return 2
+        info = describe(site, mode)
+        (workdir / "demo-info.txt").write_text(info + "\n", encoding="utf-8")
+        click.echo(info)
+        click.echo("\nPress Enter to open the counter UI (quit it with Ctrl-Q; Ctrl-C here stops everything) ",
+                   nl=False)
+        sys.stdin.readline()
+        ui = site.start_agent_ui(mode)
+        try:
+            ui.popen.wait()
+        except KeyboardInterrupt:
+            ui.stop(grace_s=5)
+        finally:
+            _restore_terminal()
+        return 0
+    finally:
+        click.echo("stopping every part …")
+        left = site.stop()
+        click.echo("stopped; nothing left running." if not left else
+                   f"still running: {', '.join(str(pid) for pid, _ in left)}")
+
+
+def _restore_terminal() -> None:
+    """A UI killed mid-screen can leave the terminal raw and in the alternate screen."""
+    if sys.stdout.isatty():
+        sys.stdout.write("\x1b[?1049l\x1b[?25h\x1b[0m")
+        sys.stdout.flush()
+        subprocess.run(["stty", "sane"], stdin=sys.stdin, check=False)
+
+
+def describe(site, mode: str) -> str:
+    hub_cfg = site.hub_config
+    cases = ", ".join(ref for ref, *_ in __import__("counterpay.site", fromlist=["DEMO_CASES"]).DEMO_CASES)
+    code = "RF18539007547034"
+    return "\n".join([
+        "",
+        "counterpay demo: everything runs on this machine, as separate processes",
+        "",
+        f"  hub API          {site.api_url}   (docs: {site.api_url}/docs)",
+        f"  admin token      {site.admin_token}",
+        f"                   curl -H 'Authorization: Bearer {site.admin_token}' {site.api_url}/api/v1/payments",
+        f"  MQTT broker      mqtts://127.0.0.1:{site.broker_port}  (TLS, client certificates; {hub_cfg.parent}/broker)",
+        f"  hub config       {hub_cfg}      log {site.log('hub')}",
+        f"  case system sim  {site.case_url}/webhook   log {site.log('case-system')}",
+        f"                   record {site.case_record_path}   (its cases: {cases})",
+        f"  ZVT terminal sim {site.terminal_pty} (link {site.terminal_device})   log {site.log('terminal')}",
+        f"                   ledger {site.ledger_path}   scenario {site.scenario_path}",
+        f"  scanner sim      {site.scanner_pty} (link {site.scanner_device}); scan a code from another shell:",
+        f"                   echo '{code}' > {site.scanner_input}"
+        + ("" if mode == "cashier" else "   (the cashier screen takes scans: counterpay demo --mode cashier)"),
+        f"  agent            {site.plan.agent_id}, config {site.agent_config}, database {site.agent_dir / 'agent.db'}",
+        f"                   receipts {site.receipts_path}   log {site.agent_dir / 'agent.log'}",
+        "",
+        f"Take a card payment in the UI ({mode} mode): type a case number such as {cases.split(', ')[0]},",
+        "choose the fee, pay by card; the simulated terminal approves. Within seconds the payment is in",
+        f"the hub ({site.api_url}/api/v1/payments with the token) and in the case system's log:",
+        f"  tail -f {site.log('case-system')}",
+        f"This text is also in {site.workdir / 'demo-info.txt'}.",
+    ])
