@@ -187,7 +187,7 @@ class ConcertDriver(TerminalDriver):
             # that tried to deliver a late answer while nobody listened): drop them so
             # they do not eat this request's session attempts.  Counted, never shown:
             # they may hold a card number.
-            stale = drain(self.link, quiet_s=0.02, limit_s=0.3)
+            stale = drain(self.link, quiet_s=0.0, limit_s=0.3)
             if stale:
                 log.info("dropped %d stale bytes from the Concert line before a new request", len(stale))
             self._open_session(conn)

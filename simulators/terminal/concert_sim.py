@@ -41,7 +41,7 @@ from simulators.terminal.sim_log import SimLog
 KINDS = {TransactionType.DEBIT: "payment", TransactionType.CREDIT: "refund",
          TransactionType.CANCELLATION: "reversal"}
 ALPHA = {f"{number:03d}": code for code, number in CURRENCY_NUMERIC.items()}
-CARD_TIME_S = 0.05      # the card holder of an ordinary step is quick
+CARD_TIME_S = 0.0       # the card holder of an ordinary step is instant (slow_pin is the slow one)
 IDLE_POLL_S = 1.0
 
 _WIRE = {ev.SessionRequested: b"\x05", ev.SessionAccepted: b"\x06", ev.MessageAccepted: b"\x06",
