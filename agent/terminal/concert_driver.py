@@ -196,7 +196,7 @@ class ConcertDriver(TerminalDriver):
         self._sent.add(intent.intent_id)  # from the first byte of the request on
         try:
             self._send_request(conn, request)
-            self.on_progress(f"Follow the terminal: {money(request.amount_minor, intent.currency)}")
+            self._progress(f"Follow the terminal: {money(request.amount_minor, intent.currency)}")
             return self._receive_answer(conn)
         except (TerminalError, ConcertProtocolError) as exc:
             raise _Unknown(f"after the request was sent: {exc}.") from exc
@@ -314,6 +314,12 @@ class ConcertDriver(TerminalDriver):
         self.journal.record_outcome(result)
         log.info("concert %s: %s %s", result.intent_id, result.outcome.value, result.message)
         return result
+
+    def _progress(self, text: str) -> None:
+        try:
+            self.on_progress(text)
+        except Exception:  # a UI hiccup must not leave a sent request without its outcome
+            log.exception("progress callback failed")
 
     # ---- I/O around the codec ----------------------------------------------------
 

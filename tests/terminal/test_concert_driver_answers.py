@@ -167,3 +167,29 @@ def test_a_late_answer_crossing_our_request_is_set_aside_not_taken_for_ours(tmp_
     assert late.error is None, late.error
     assert result.outcome is Outcome.DECLINED and result.amount_minor == 1250
     assert "late Concert answer" in caplog.text and "9.99" in caplog.text
+
+
+def test_a_failing_progress_display_does_not_lose_the_outcome(tmp_path):
+    master, slave = os.openpty()
+    import tty
+
+    tty.setraw(slave)
+    terminal = ScriptedTerminal(master, lambda r: PaymentAnswer(
+        pos_number=r.pos_number, status="0", amount_minor=r.amount_minor, private=r.private))
+    terminal.start()
+    journal = FileJournal(tmp_path / "journal.jsonl")
+
+    def broken_display(text: str) -> None:
+        raise RuntimeError("the screen is gone")
+
+    driver = ConcertDriver(open_link(os.ttyname(slave), CONCERT_USB_LINE), journal, broken_display,
+                           answer_timeout_s=3)
+    try:
+        result = driver.pay(intent())
+    finally:
+        driver.close()
+        terminal.join(5)
+        os.close(master)
+        os.close(slave)
+    assert result.outcome is Outcome.APPROVED
+    assert [r.outcome for r in journal.outcomes()] == [Outcome.APPROVED]
