@@ -23,6 +23,7 @@ from protocol.terminal.zvt import (Abort, Ack, Completion, CorruptFrame, Deliver
                                    DeliveryFailed, FrameRejected, IntermediateStatus, Message,
                                    Nack, PrintLine, PrintTextBlock, State, StatusInformation,
                                    ZvtConnection, ZvtProtocolError)
+from protocol.terminal.zvt.messages import UnknownMessage
 from protocol.terminal.zvt.texts import describe, intermediate_text
 
 READ_CHUNK = 4096
@@ -137,6 +138,8 @@ def run_command(conn: ZvtConnection, link: Link, command: Message, *, financial:
             elif isinstance(event, Abort):
                 conv.abort = event.result_code
                 conn.send(Ack())
+            elif isinstance(event, UnknownMessage):
+                conn.send(Ack())  # e.g. 06 E0 display text: acknowledged, not needed here
         _write(link, conn, trace, "ack")
         timer = conn.timer()
         deadline = time.monotonic() + (timer.seconds if timer else 0)

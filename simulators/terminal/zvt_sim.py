@@ -22,6 +22,7 @@ from protocol.terminal.zvt import (Abort, AbortRequest, Ack, Authorisation, Bmps
                                    encode_message, frame_apdu)
 from protocol.terminal.zvt.bmp import CARD_TYPE_SLOT
 from protocol.terminal.zvt.framing import Delivered
+from protocol.terminal.zvt.messages import UnknownMessage
 from protocol.terminal.zvt.texts import describe, format_amount
 from simulators.terminal.ledger import Ledger
 from simulators.terminal.scenario import Scenario, Step
@@ -33,7 +34,7 @@ POLL_S = 0.2
 ACK_WAIT_S = 5.0      # how long the PT waits for the ECR's 80 00 / link ACK (T3)
 SW_VERSION = "counterpay-sim 1"
 BUSY = 0x9C           # "please wait": still busy with the previous transaction
-NO_TRANSACTION = 0x83  # "function not possible": nothing to repeat / reverse
+NO_TRANSACTION = 0x83  # "function not possible": nothing to repeat, not simulated
 UNKNOWN_RECEIPT = 0xB5
 ALREADY_REVERSED = 0xB4
 ABORTED = 0x6C
@@ -118,6 +119,7 @@ class ZvtTerminal:
                     Refund: self._payment, Reversal: self._payment,
                     EndOfDay: self._end_of_day, StatusEnquiry: self._status_enquiry,
                     RepeatReceipt: self._repeat_receipt, LogOff: self._log_off,
+                    UnknownMessage: self._not_supported,
                 }.get(type(event))
                 if handler is None:
                     continue
@@ -132,6 +134,10 @@ class ZvtTerminal:
         self._send(Ack(), expect_ack=False)
         self._send(Completion(bmps=Bmps(terminal_id=self.ident.terminal_id,
                                          currency=self.ident.currency_numeric)), expect_ack=True)
+
+    def _not_supported(self, msg: UnknownMessage) -> None:
+        self.log.note(f"command {msg.cls_:02X} {msg.instr:02X} is not simulated")
+        self._send(Nack(NO_TRANSACTION), expect_ack=False)
 
     def _log_off(self, msg: LogOff) -> None:
         self._send(Ack(), expect_ack=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from protocol.terminal.zvt import (Ack, Authorisation, Bmps, Completion, CorruptFrame,
+from protocol.terminal.zvt import (Ack, Authorisation, Bmps, Completion, CorruptFrame, Nack,
                                    Delivered, DeliveryFailed, FrameRejected, IntermediateStatus,
                                    PrintTextBlock, Role, State, StatusInformation,
                                    ZvtConnection, ZvtProtocolError, decode_apdu,
@@ -122,3 +122,19 @@ def test_track_data_is_skipped_not_kept():
     assert msg.bmps.result_code == 0                       # parsing went on after the track
     kept = [v for v in vars(msg.bmps).values() if isinstance(v, (bytes, str))]
     assert not any(track in (v if isinstance(v, bytes) else v.encode()) for v in kept)
+
+
+def test_commands_we_do_not_model_keep_the_master_slave_rule():
+    ecr = ZvtConnection(Role.ECR, "tcp")
+    ecr.send(PAY)
+    ecr.receive_data(encode_message(Ack()))
+    display = bytes([0x06, 0xE0, 0x03, 0xF1, 0xF1, 0x41])     # 06 E0 display text while paying
+    (event,) = ecr.receive_data(display)
+    assert (event.cls_, event.instr) == (0x06, 0xE0) and ecr.timer() is None
+    ecr.send(Ack())
+    assert ecr.state is State.PT_ACTIVE
+    pt = ZvtConnection(Role.PT, "tcp")
+    (diagnosis,) = pt.receive_data(bytes([0x06, 0x70, 0x00]))
+    assert pt.state is State.AWAIT_COMMAND_ACK
+    pt.send(Nack(0x83))
+    assert pt.state is State.IDLE

@@ -80,6 +80,11 @@ TRANSITIONS.update({
     # the PT may answer the abort request straight with its Abort
     (State.AWAIT_ABORT_ACK, P, Abort): State.AWAIT_FINAL_ACK,
 })
+# Commands we do not model (06 70 diagnosis, 06 E0 display text …) still follow the
+# master/slave rule: the ECR may send one when idle (the PT answers 84 83 if it cannot
+# do it); the PT may send one while it is master, and the ECR acknowledges and ignores it.
+TRANSITIONS[(State.IDLE, E, UnknownMessage)] = State.AWAIT_COMMAND_ACK
+TRANSITIONS[(State.PT_ACTIVE, P, UnknownMessage)] = State.AWAIT_ECR_ACK
 for _report in PT_REPORTS:
     TRANSITIONS[(State.PT_ACTIVE, P, _report)] = State.AWAIT_ECR_ACK
 for _end in PT_ENDINGS:
@@ -120,10 +125,6 @@ class ZvtConnection:
         for event in self.framer.receive_data(data):
             if isinstance(event, ApduReceived):
                 msg = decode_apdu(event.apdu)
-                if isinstance(msg, UnknownMessage):
-                    raise ZvtProtocolError(
-                        f"unknown command {msg.cls_:02x} {msg.instr:02x} in state "
-                        f"{self.state.value}")
                 self._advance(self.role.peer, msg)
                 events.append(msg)
             else:

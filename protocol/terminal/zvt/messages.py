@@ -341,7 +341,8 @@ class Nack(Message):
 
 @dataclass
 class UnknownMessage(Message):
-    NAME = "unknown"
+    """An APDU whose command we do not model, kept whole."""
+    NAME = "unknown command"
     cls_: int = 0
     instr: int = 0
     raw: bytes = b""
