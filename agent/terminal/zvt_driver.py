@@ -63,12 +63,27 @@ class ZvtDriver(TerminalDriver):
     # -- plumbing -----------------------------------------------------------------------
 
     def _run(self, command, *, financial: bool = False) -> Conversation:
+        self._discard_stale()
         try:
             return run_command(self.conn, self.link, command, financial=financial,
                                on_progress=self.on_progress, trace=self.trace)
         except (AnswerMissing, NotDelivered):
             self._abandon()
             raise
+
+    def _discard_stale(self) -> None:
+        """Bytes waiting before we speak belong to an abandoned conversation (a terminal
+        finishing late after our timeout): read and drop them so they cannot be taken
+        for the answer to the next command.  Their truth is asked for by recovery."""
+        try:
+            for _ in range(64):
+                stale = self.link.read(4096, 0)
+                if not stale:
+                    return
+                if self.trace:
+                    self.trace("<-", stale, "stale bytes from an abandoned conversation: dropped")
+        except TerminalError:
+            return
 
     def _abandon(self) -> None:
         """Drop the broken conversation and whatever the terminal still had on the line."""
