@@ -51,6 +51,8 @@ class SitePlan:
                                                               {"on": "order_id", "regex": ".+"}])
     outbox_window: int = 200
     printer: bool = True
+    agent_broker_port: int = 0          # what the agent dials for the broker; 0: the broker itself
+                                        # (chaos tests put a relay here that cuts the agent's network)
 
 
 class Site:
@@ -289,7 +291,7 @@ class Site:
         lines = ["# written by counterpay.site for this site", "[agent]", f'id = "{p.agent_id}"',
                  f'office = "{p.office}"', f'data_dir = "{self.agent_dir}"', f'key_dir = "{self.key_dir}"',
                  'currency = "EUR"', 'tenders = ["card", "cash"]', 'mode = "clerk"', "",
-                 "[hub]", f'broker = "mqtts://127.0.0.1:{self.broker_port}"', f'api = "{self.api_url}"',
+                 "[hub]", f'broker = "mqtts://127.0.0.1:{p.agent_broker_port or self.broker_port}"', f'api = "{self.api_url}"',
                  f"window = {p.outbox_window}", "ack_timeout_s = 10", "",
                  "[terminal]", 'protocol = "zvt"', f'device = "{self.terminal_device}"', "timeout_s = 60",
                  f"t4_s = {float(p.terminal_t4_s)}", ""]
