@@ -4,6 +4,11 @@ Catalogue (`topics.CATALOGUE`): UTF-8 JSON
     {"version": "2026-11-01", "positions": [{"code": "REG-1", "name": "Vehicle registration",
       "parent_code": null, "unit": "piece", "unit_minor": 4500, "vat_rate_bp": 0,
       "mandatory": true, "legal_act": "…", "tenders": ["card", "cash"]}, …]}
+The hub publishes its catalogue versions as price lists (hub.catalogue.model.Catalogue):
+    {"version": 3, "currency": "EUR", "price_lists": [{"code": "DEMO", "positions": [{"code": "REG-1",
+      "parent": null, "name": "…", "unit": "piece", "unit_price_minor": 4500, "vat_rate_bp": 0, …}]}]}
+which is flattened to the positions above (`parent` → parent_code, `unit_price_minor` →
+unit_minor; a pure parent without a price gets 0).
 Key directory (`topics.KEYS`): `KeyDirectory.to_json()`.
 A bad document is refused with a reason and the previous cache stays.
 """
@@ -51,8 +56,10 @@ def store_catalogue(store: Store, raw: bytes) -> int:
         document = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise CacheError(f"catalogue is not UTF-8 JSON: {exc}") from None
+    if isinstance(document, dict) and isinstance(document.get("price_lists"), list):
+        document = _flatten_price_lists(document)
     if not isinstance(document, dict) or not isinstance(document.get("positions"), list):
-        raise CacheError("catalogue must be an object with a 'positions' list")
+        raise CacheError("catalogue must be an object with a 'positions' list (or the hub's 'price_lists')")
     positions = [_position(item, i) for i, item in enumerate(document["positions"])]
     version = str(document.get("version", ""))
     with store.transaction() as db:
@@ -62,6 +69,22 @@ def store_catalogue(store: Store, raw: bytes) -> int:
         db.execute("INSERT INTO settings(key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = "
                    "excluded.value", (CATALOGUE_VERSION_SETTING, json.dumps(version)))
     return len(positions)
+
+
+def _flatten_price_lists(document: dict) -> dict:
+    """The hub's published shape (price lists) → the flat positions the agent caches."""
+    positions = []
+    for index, price_list in enumerate(document["price_lists"]):
+        if not isinstance(price_list, dict) or not isinstance(price_list.get("positions"), list):
+            raise CacheError(f"catalogue price list {index} must be an object with a 'positions' list")
+        for item in price_list["positions"]:
+            if not isinstance(item, dict):
+                raise CacheError(f"catalogue price list {price_list.get('code', index)}: a position is not an object")
+            flat = {k: v for k, v in item.items() if k not in ("parent", "unit_price_minor")}
+            flat["parent_code"] = item.get("parent")
+            flat["unit_minor"] = 0 if item.get("unit_price_minor") is None else item.get("unit_price_minor")
+            positions.append(flat)
+    return {"version": document.get("version", ""), "positions": positions}
 
 
 def catalogue(store: Store) -> list[dict]:
