@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -55,6 +56,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20.0)
     parser.add_argument("--cases", type=int, default=500, help="distinct cases the payments belong to")
     parser.add_argument("--db", help="database URL (default: a fresh SQLite file)")
+    parser.add_argument("--in-flight", type=int, default=None, help="worker's max requests in flight")
     args = parser.parse_args()
 
     workdir = Path(tempfile.mkdtemp(prefix="cp-webhook-bench-"))
@@ -65,10 +67,13 @@ def main() -> None:
         registry.create(conn, registry.CaseSystemCreate(
             name=f"bench-{int(time.time())}", patterns=[{"on": "case_ref", "regex": r"BENCH-\d+"}],
             webhook_url=base_url + "/webhook", secret=secret), "bench")
-    delivery = BackgroundDelivery(db).start()
+    options = {"max_in_flight": args.in_flight} if args.in_flight else {}
+    delivery = BackgroundDelivery(db, **options).start()
     total = int(args.rate * args.seconds)
     committed: dict[str, float] = {}
+    load_before = os.getloadavg()[0]
     try:
+        cpu_started = time.process_time()
         started = time.perf_counter()
         for n in range(total):
             due = started + n / args.rate
@@ -94,6 +99,7 @@ def main() -> None:
             if done >= total:
                 break
             time.sleep(0.5)
+        cpu_used = time.process_time() - cpu_started   # producer + worker: both halves of the hub's work
         time.sleep(0.5)
     finally:
         delivery.stop()
@@ -116,6 +122,10 @@ def main() -> None:
         print(f"  latency  p50  {statistics.median(latencies) * 1000:7.1f} ms")
         print(f"           p99  {percentile(latencies, 0.99) * 1000:7.1f} ms   (target <= 1000 ms)")
         print(f"           max  {max(latencies) * 1000:7.1f} ms")
+    print(f"  hub CPU       {cpu_used / total * 1000:.2f} ms per confirmation (queue + deliver + record), "
+          f"i.e. ~{total / cpu_used:.0f}/s per core")
+    print(f"  machine load  {load_before:.1f} before, {os.getloadavg()[0]:.1f} after (1-min load average, "
+          f"{os.cpu_count()} cores): latency suffers when other work shares the cores")
     print("  (receipt stamps have 1 ms resolution)")
 
 

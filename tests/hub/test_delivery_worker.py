@@ -227,3 +227,34 @@ async def test_run_wakes_up_on_enqueue_instead_of_waiting_for_the_poll(hub_db, s
     await worker.aclose()
     assert _row(hub_db, event_id)["status"] == "delivered"
     assert [r["answered"] for r in _for(sim, webhook_id)] == [204]
+
+
+async def test_a_hanging_case_system_cannot_take_every_slot(hub_db, sim):
+    import socket
+    from hub.casesys import registry
+    hang = socket.socket()                  # accepts connections (kernel backlog), never answers
+    hang.bind(("127.0.0.1", 0))
+    hang.listen(64)
+    try:
+        with hub_db.begin() as conn:
+            registry.create(conn, registry.CaseSystemCreate(
+                name="hang", patterns=[{"on": "case_ref", "regex": "H-.*"}],
+                webhook_url=f"http://127.0.0.1:{hang.getsockname()[1]}/webhook", secret=sim.secrets[0]), "test")
+        register(hub_db, sim)
+        hanging = [enqueue(hub_db, f"H-{n}")[0] for n in range(6)]       # queued first: first in line
+        event_id, _ = enqueue(hub_db, "VR-110")
+        worker = DeliveryWorker(hub_db, max_in_flight=4, max_per_system=2, request_timeout_s=20.0)
+        stop = asyncio.Event()
+        runner = asyncio.create_task(worker.run(stop))
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline and _row(hub_db, event_id)["status"] != "delivered":
+            await asyncio.sleep(0.05)
+        delivered = _row(hub_db, event_id)["status"] == "delivered"
+        # The hanging requests are still waiting for their 20 s timeout: none has an outcome yet.
+        untouched = all(_row(hub_db, e)["attempts"] == 0 for e in hanging)
+        stop.set()
+    finally:
+        hang.close()                        # resets the waiting connections: the worker's threads end
+    await asyncio.wait_for(runner, 30)
+    await worker.aclose()
+    assert delivered and untouched
