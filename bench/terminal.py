@@ -19,10 +19,14 @@ import tempfile
 import time
 from pathlib import Path
 
-from agent.terminal.base import Intent, IntentKind
-from agent.terminal.file_journal import FileJournal
-from agent.terminal.link import LineSettings, open_link
-from agent.terminal.zvt_driver import ZvtDriver
+# Run as a script, this folder is first on sys.path and its sibling bench/agent.py would
+# shadow the `agent` package: drop it before importing the product.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
+
+from agent.terminal.base import Intent, IntentKind  # noqa: E402
+from agent.terminal.file_journal import FileJournal  # noqa: E402
+from agent.terminal.link import LineSettings, open_link  # noqa: E402
+from agent.terminal.zvt_driver import ZvtDriver  # noqa: E402
 
 REPO = Path(__file__).resolve().parents[1]
 TARGET_RATIO = 1.2
