@@ -269,8 +269,9 @@ class AgentService(Operations):
         try:
             tls = self.identity.tls_files()
             cert = (tls.cert, tls.key) if tls else None
-            response = httpx.get(f"{self.config.hub_api.rstrip('/')}/api/v1/cases/{case_ref}", timeout=3.0,
-                                 cert=cert, verify=tls.ca if tls else True)
+            # httpx 0.28 takes the client certificate on a Client only (get(cert=…) is a TypeError).
+            with httpx.Client(cert=cert, verify=tls.ca if tls else True, timeout=3.0) as client:
+                response = client.get(f"{self.config.hub_api.rstrip('/')}/api/v1/cases/{case_ref}")
             if response.status_code != 200:
                 return None
             data = response.json()
