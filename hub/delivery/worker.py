@@ -65,7 +65,7 @@ _EARLIER_PENDING = exists().where(and_(_earlier.c.case_system == deliveries.c.ca
                                        _earlier.c.id < deliveries.c.id))
 _NOT_LEASED = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < bindparam("now"))
 # The heads of the queue: pending, endpoint enabled, not being sent, and first of their case.
-_HEADS = (select(deliveries.c.id, deliveries.c.next_attempt_at, deliveries.c.case_system)
+_HEADS = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret)
           .join(case_systems, case_systems.c.name == deliveries.c.case_system)
           .where(deliveries.c.status == queue.PENDING, case_systems.c.enabled.is_(True), _NOT_LEASED,
                  deliveries.c.case_system.not_in(bindparam("busy", expanding=True)), ~_EARLIER_PENDING)
@@ -112,40 +112,40 @@ class DeliveryWorker:
         with self._busy_lock:
             busy = {name for name, n in self._busy.items() if n >= self.max_per_system}
         with self.db.begin() as conn:
-            heads = conn.execute(_HEADS, {"now": now_s, "limit": capacity + 1, "busy": sorted(busy)}).all()
+            heads = conn.execute(_HEADS, {"now": now_s, "limit": capacity + 1, "busy": sorted(busy)}).mappings().all()
             due, later, per_system = [], [], Counter()
             with self._busy_lock:
                 for head in heads:
-                    if head.next_attempt_at > now_s:
-                        later.append(unstamp(head.next_attempt_at))
-                    elif self._busy[head.case_system] + per_system[head.case_system] < self.max_per_system:
-                        due.append(head.id)
-                        per_system[head.case_system] += 1
+                    if head["next_attempt_at"] > now_s:
+                        later.append(unstamp(head["next_attempt_at"]))
+                    elif self._busy[head["case_system"]] + per_system[head["case_system"]] < self.max_per_system:
+                        due.append(head)
+                        per_system[head["case_system"]] += 1
                 self._busy.update(per_system)    # released in _deliver, whatever happens
             next_due = now if len(due) > capacity else (min(later) if later else None)
-            surplus = due[capacity:]
+            self._release_rows(due[capacity:])
             due = due[:capacity]
-            if surplus:
-                self._release_ids(heads, surplus)
             if not due:
                 return [], next_due
             token = f"{self.owner}:{uuid.uuid4().hex[:16]}"
             try:
-                conn.execute(_CLAIM, {"ids": due, "now": now_s, "token": token,
-                                      "until": stamp(now + self.request_timeout_s + 30.0)})
-                rows = [dict(r) for r in conn.execute(_CLAIMED, {"token": token}).mappings()]
+                claimed = conn.execute(_CLAIM, {"ids": [r["id"] for r in due], "now": now_s, "token": token,
+                                                "until": stamp(now + self.request_timeout_s + 30.0)}).rowcount
+                if claimed == len(due):
+                    rows = [dict(r) for r in due]
+                else:   # another hub worker took some between our read and our claim
+                    rows = [dict(r) for r in conn.execute(_CLAIMED, {"token": token}).mappings()]
             except BaseException:
-                self._release_ids(heads, due)
+                self._release_rows(due)
                 raise
-        claimed = {r["id"] for r in rows}
-        self._release_ids(heads, [i for i in due if i not in claimed])   # taken by another worker meanwhile
+        taken = {r["id"] for r in rows}
+        self._release_rows([r for r in due if r["id"] not in taken])
         return rows, next_due
 
-    def _release_ids(self, heads, ids) -> None:
-        systems = {h.id: h.case_system for h in heads}
+    def _release_rows(self, rows) -> None:
         with self._busy_lock:
-            for row_id in ids:
-                self._busy[systems[row_id]] -= 1
+            for row in rows:
+                self._busy[row["case_system"]] -= 1
 
     def _release(self, case_system: str) -> None:
         with self._busy_lock:
