@@ -100,6 +100,7 @@ class Site:
             self._init_hub()
             self.start_broker()
             self.start_hub()
+            self._publish_catalogue()
             self.start_case_system()
             self._register_case_system()
             self.start_terminal()
@@ -185,6 +186,18 @@ class Site:
         child = self.children.pop("hub", None)
         if child is not None:
             child.kill(sig) if sig == signal.SIGKILL else child.stop(sig=sig)
+
+    def _publish_catalogue(self) -> None:
+        """A small fee catalogue, published (retained) so the clerk screen has positions to choose."""
+        if self.api("GET", "/api/v1/catalogue").status_code == 200:
+            return
+        positions = [{"code": ref[-4:], "name": name, "unit_price_minor": amount, "legal_act": "Demo fees act §1"}
+                     for ref, amount, name, _payer in DEMO_CASES]
+        positions.append({"code": "COPY", "name": "Certified copy", "unit": "page", "unit_price_minor": 200})
+        draft = self.api_json("POST", "/api/v1/catalogue/versions",
+                              json={"currency": "EUR", "price_lists": [{"code": "DEMO", "name": "Demo office fees",
+                                                                        "positions": positions}]})
+        self.api_json("POST", f"/api/v1/catalogue/versions/{draft['version']}/publish")
 
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}

@@ -116,8 +116,8 @@ class Child:
         self.own_group = own_group
         log = open(self.log_path, "ab")
         out = stdout if stdout is not None else (open(stdout_path, "wb") if stdout_path else log)
-        if inherit_stdio:       # a UI in the foreground: our terminal is its terminal
-            stdin, out = None, None
+        if inherit_stdio:       # a UI in the foreground: our terminal is its terminal (Textual draws on stderr)
+            stdin, out, stderr_to_log = None, None, False
         try:
             self.popen = subprocess.Popen(command, stdin=stdin, stdout=out, stderr=log if stderr_to_log else None,
                                           env={**os.environ, **(env or {})}, start_new_session=own_group,

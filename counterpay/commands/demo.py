@@ -47,6 +47,7 @@ def demo(directory: str | None, keep: bool, headless: bool, count: int, as_json:
     workdir = Path(directory).resolve() if directory else Path(tempfile.mkdtemp(prefix="counterpay-demo-"))
     remove = directory is None and not keep
     signal.signal(signal.SIGTERM, _interrupt)
+    signal.signal(signal.SIGHUP, _interrupt)     # the terminal window closed: still stop every part
     try:
         if not headless and not (sys.stdin.isatty() and sys.stdout.isatty()):
             click.echo(f"no terminal (TTY) here, so no counter UI: running a short headless demo instead "
@@ -59,7 +60,10 @@ def demo(directory: str | None, keep: bool, headless: bool, count: int, as_json:
         if remove:
             shutil.rmtree(workdir, ignore_errors=True)
         elif keep or directory:
-            click.echo(f"the site's files stay in {workdir}", err=True)
+            try:
+                click.echo(f"the site's files stay in {workdir}", err=True)
+            except OSError:
+                pass
     sys.exit(code)
 
 
@@ -96,13 +100,24 @@ def _interactive(workdir: Path, mode: str) -> int:
         except KeyboardInterrupt:
             ui.stop(grace_s=5)
         finally:
-            _restore_terminal()
+            try:
+                _restore_terminal()
+            except OSError:
+                pass
         return 0
     finally:
-        click.echo("stopping every part …")
+        _tell("stopping every part …")
         left = site.stop()
-        click.echo("stopped; nothing left running." if not left else
-                   f"still running: {', '.join(str(pid) for pid, _ in left)}")
+        _tell("stopped; nothing left running." if not left else
+              f"still running: {', '.join(str(pid) for pid, _ in left)}")
+
+
+def _tell(text: str) -> None:
+    """Print, but never let a vanished terminal (closed window: EIO) stop the clean-up."""
+    try:
+        click.echo(text)
+    except OSError:
+        pass
 
 
 def _restore_terminal() -> None:
