@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from agent.terminal.link import Link, LinkClosed
-from protocol.terminal.zvt import (Abort, Ack, Completion, CorruptFrame, Delivered,
-                                   DeliveryFailed, FrameRejected, IntermediateStatus, Message,
+from protocol.terminal.zvt import (Abort, AbortRequest, Ack, Completion, CorruptFrame,
+                                   Delivered, DeliveryFailed, FrameRejected, IntermediateStatus, Message,
                                    Nack, PrintLine, PrintTextBlock, State, StatusInformation,
                                    ZvtConnection, ZvtProtocolError)
 from protocol.terminal.zvt.messages import UnknownMessage
@@ -65,8 +65,11 @@ def _write(link: Link, conn: ZvtConnection, trace: Trace | None, meaning: str = 
 
 def run_command(conn: ZvtConnection, link: Link, command: Message, *, financial: bool,
                 on_progress: Callable[[str], None] = lambda text: None,
-                trace: Trace | None = None) -> Conversation:
+                trace: Trace | None = None,
+                abort_wanted: Callable[[], bool] = lambda: False) -> Conversation:
+    """Run `command` to its end; `abort_wanted()` true asks the terminal to abort (06 B0)."""
     conv = Conversation()
+    abort_sent = False
     conn.send(command)
     _write(link, conn, trace, describe(command))
     command_delivered = link.transport != "serial"
@@ -77,6 +80,14 @@ def run_command(conn: ZvtConnection, link: Link, command: Message, *, financial:
         return conn.state is State.IDLE and not conn.framer.awaiting_ack
 
     while not finished():
+        if not abort_sent and conn.state is State.PT_ACTIVE and abort_wanted():
+            # 06 B0 is the one message the ECR may send while the PT is master; the PT
+            # answers with its Abort (06 1E) if the card was not charged yet, or finishes.
+            conn.send(AbortRequest())
+            _write(link, conn, trace, "abort request")
+            abort_sent = True
+            timer = conn.timer()
+            deadline = time.monotonic() + (timer.seconds if timer else 0)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             timer = conn.timer()

@@ -59,14 +59,25 @@ class ZvtDriver(TerminalDriver):
         self.registered = False
         self.terminal_id: str | None = None
         self._mark: str | None = None      # newest trace known, "trace:N" / NO_MARK
+        self._abort_wanted = False
 
     # -- plumbing -----------------------------------------------------------------------
+
+    def request_abort(self) -> None:
+        """Ask the terminal to cancel the running payment (the clerk's Cancel button).
+
+        Safe to call from another thread: it only sets a flag the running command checks.
+        The terminal decides: before the card is charged it aborts (ABORTED), after it
+        finishes normally; either way the outcome comes from the terminal's answer.
+        """
+        self._abort_wanted = True
 
     def _run(self, command, *, financial: bool = False) -> Conversation:
         self._discard_stale()
         try:
             return run_command(self.conn, self.link, command, financial=financial,
-                               on_progress=self.on_progress, trace=self.trace)
+                               on_progress=self.on_progress, trace=self.trace,
+                               abort_wanted=lambda: financial and self._abort_wanted)
         except (AnswerMissing, NotDelivered):
             self._abandon()
             raise
@@ -147,6 +158,7 @@ class ZvtDriver(TerminalDriver):
         return Bmps(amount=intent.amount_minor, currency=CURRENCY_NUMERIC[intent.currency])
 
     def _financial(self, intent: Intent, command) -> TerminalResult:
+        self._abort_wanted = False
         try:
             self._ensure_registered()
             mark = self._learn_mark()

@@ -107,6 +107,17 @@ class ZvtTerminal:
             self._flush()
         return True
 
+    def _listen(self, seconds: float) -> None:
+        """While the customer types the PIN: the cash register may ask us to abort."""
+        end = time.monotonic() + seconds
+        while time.monotonic() < end and not self.abort_requested:
+            for event in self._read_events(min(POLL_S, max(0.0, end - time.monotonic()))):
+                if isinstance(event, AbortRequest):
+                    self.abort_requested = True
+                    self._send(Ack(), expect_ack=False)
+                elif not isinstance(event, (Ack, Delivered)):
+                    self.backlog.append(event)
+
     # -- serving ------------------------------------------------------------------------
 
     def run(self) -> None:
@@ -276,8 +287,9 @@ class ZvtTerminal:
             end = time.monotonic() + step.seconds
             while time.monotonic() < end and not self.abort_requested:
                 self._send(IntermediateStatus(0x01), expect_ack=True)
-                time.sleep(min(1.0, max(0.0, end - time.monotonic())))
+                self._listen(min(1.0, max(0.0, end - time.monotonic())))
         if self.abort_requested:
+            self.log.note("the cash register asked to abort before the card was charged")
             record(False, f"{ABORTED:02X}")
             self._send(Abort(ABORTED), expect_ack=True)
             return

@@ -189,3 +189,31 @@ def test_restart_in_the_middle_is_resolved_from_the_journal(tmp_path):
     assert result.outcome is A and result.recovered
     assert result.receipt_no == str(sim.charges()[0]["receipt_no"])
     assert len(sim.requests()) == 1 and journal.open_intents() == []
+
+
+@pytest.mark.parametrize("transport", ["pty", "tcp"])
+def test_clerk_cancels_during_pin_entry_and_nothing_is_charged(tmp_path, transport):
+    sim = start_zvt_sim(tmp_path / "sim", transport, scenario_text=
+                        "[[steps]]\naction = 'slow_pin'\nseconds = 5\n[[steps]]\naction = 'approve'\n")
+    journal = FileJournal(tmp_path / "journal.jsonl")
+    try:
+        driver = driver_for(sim, journal)
+        progress: list[str] = []
+
+        def cancel_on_pin(text: str) -> None:
+            progress.append(text)
+            if "PIN" in text:
+                driver.request_abort()
+
+        driver.on_progress = cancel_on_pin
+        cancelled = driver.pay(Intent("c1", IntentKind.PAYMENT, 1500))
+        driver.on_progress = lambda text: None
+        after = driver.pay(Intent("c2", IntentKind.PAYMENT, 1500))
+        driver.close()
+    finally:
+        sim.stop()
+    assert cancelled.outcome is X and cancelled.result_code == "6C", cancelled.message
+    assert after.outcome is A
+    assert [r["charged"] for r in sim.requests()] == [False, True]
+    assert_one_final_outcome_each(journal, [Intent("c1", IntentKind.PAYMENT, 1500),
+                                            Intent("c2", IntentKind.PAYMENT, 1500)])
