@@ -25,7 +25,7 @@ from protocol.terminal.zvt.framing import Delivered
 from protocol.terminal.zvt.messages import UnknownMessage
 from protocol.terminal.zvt.texts import describe, format_amount
 from simulators.terminal.ledger import Ledger
-from simulators.terminal.scenario import Scenario, Step
+from simulators.terminal.scenario import Scenario
 from simulators.terminal.sim_link import SimLinkClosed, write_paced
 from simulators.terminal.sim_log import SimLog
 
