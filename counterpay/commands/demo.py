@@ -88,7 +88,8 @@ def _interactive(workdir: Path, mode: str) -> int:
         except SiteError as exc:
             click.echo(f"the demo site did not start: {exc}\nlogs: {site.logs}", err=True)
             return 2
-        info = describe(site, mode)
+        codes = _demo_orders(site)
+        info = describe(site, mode, codes)
         (workdir / "demo-info.txt").write_text(info + "\n", encoding="utf-8")
         click.echo(info)
         click.echo("\nPress Enter to open the counter UI (quit it with Ctrl-Q; Ctrl-C here stops everything) ",
@@ -128,10 +129,25 @@ def _restore_terminal() -> None:
         subprocess.run(["stty", "sane"], stdin=sys.stdin, check=False)
 
 
-def describe(site, mode: str) -> str:
+def _demo_orders(site) -> list[tuple[str, str]]:
+    """Two real payment orders at the hub, so a scanned code links to its order and case."""
+    from counterpay.demo_script import CREDITOR_FISCAL_CODE
+    from protocol.qr import pagopa
+    made = []
+    for fmt, case, amount in (("pagopa", "DEMO-2026-0002", 1250), ("rf", "DEMO-2026-0003", 8000)):
+        order = site.api_json("POST", "/api/v1/orders", json={"amount_minor": amount, "reference_format": fmt,
+                                                               "case_ref": case, "description": "demo order"})
+        payload = pagopa.make(order["reference"], CREDITOR_FISCAL_CODE, amount) if fmt == "pagopa" \
+            else order["reference"]
+        made.append((f"{fmt} order {order['order_id']} for {case}, {amount / 100:.2f} EUR", payload))
+    return made
+
+
+def describe(site, mode: str, codes: list[tuple[str, str]] = ()) -> str:
+    from counterpay.site import DEMO_CASES
     hub_cfg = site.hub_config
-    cases = ", ".join(ref for ref, *_ in __import__("counterpay.site", fromlist=["DEMO_CASES"]).DEMO_CASES)
-    code = "RF18539007547034"
+    cases = ", ".join(ref for ref, *_ in DEMO_CASES)
+    scans = [f"                   echo '{payload}' > {site.scanner_input}   # {what}" for what, payload in codes]
     return "\n".join([
         "",
         "counterpay demo: everything runs on this machine, as separate processes",
@@ -145,9 +161,9 @@ def describe(site, mode: str) -> str:
         f"                   record {site.case_record_path}   (its cases: {cases})",
         f"  ZVT terminal sim {site.terminal_pty} (link {site.terminal_device})   log {site.log('terminal')}",
         f"                   ledger {site.ledger_path}   scenario {site.scenario_path}",
-        f"  scanner sim      {site.scanner_pty} (link {site.scanner_device}); scan a code from another shell:",
-        f"                   echo '{code}' > {site.scanner_input}"
-        + ("" if mode == "cashier" else "   (the cashier screen takes scans: counterpay demo --mode cashier)"),
+        f"  scanner sim      {site.scanner_pty} (link {site.scanner_device}); scan a code from another shell"
+        + (":" if mode == "cashier" else " (the cashier screen takes scans: counterpay demo --mode cashier):"),
+        *scans,
         f"  agent            {site.plan.agent_id}, config {site.agent_config}, database {site.agent_dir / 'agent.db'}",
         f"                   receipts {site.receipts_path}   log {site.agent_dir / 'agent.log'}",
         "",
