@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
 import time
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
 from protocol import webhooks
+from simulators.case_system.cli import case_system
 from tests.support.case_system import CaseSystemSim
 
 CASES = """
@@ -159,13 +159,11 @@ def test_duplicates_stay_visible_across_a_restart(tmp_path):
 def test_a_bad_cases_file_is_refused_with_the_reason(tmp_path, content, suffix, expected):
     path = tmp_path / f"cases{suffix}"
     path.write_text(content)
-    result = subprocess.run([sys.executable, "-m", "counterpay", "sim", "case-system", "--port", "0",
-                             "--cases", str(path)], capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2
-    assert expected in result.stderr
+    result = CliRunner().invoke(case_system, ["--port", "0", "--cases", str(path)])
+    assert result.exit_code == 2
+    assert expected in result.output
 
 
 def test_a_malformed_secret_is_refused():
-    result = subprocess.run([sys.executable, "-m", "counterpay", "sim", "case-system", "--port", "0",
-                             "--secret", "nope"], capture_output=True, text=True, timeout=30)
-    assert result.returncode == 2 and "whsec_" in result.stderr
+    result = CliRunner().invoke(case_system, ["--port", "0", "--secret", "nope"])
+    assert result.exit_code == 2 and "whsec_" in result.output
