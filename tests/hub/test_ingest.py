@@ -141,3 +141,13 @@ def test_bad_messages_are_dropped_with_a_reason_and_do_not_block_the_stream(hub_
     assert rejected("agent_mismatch") == before["agent_mismatch"] + 1
     assert rejected("not_enrolled") == before["not_enrolled"] + 1
     client.close()
+
+
+def test_the_fast_ack_is_byte_for_byte_the_wire_contracts_ack():
+    from hub.ingest.store import sign_ack
+    key = SigningKey.generate()
+    event = FakeAgent("counter-8").payment()
+    fast = sign_ack(event, key, "2026-11-22T12:00:00.000Z")
+    reference = make(event.agent, event.seq, "ack", {"for_id": event.id, "for_seq": event.seq, "status": "stored"},
+                     key, message_id=f"ack-{event.id}", time="2026-11-22T12:00:00.000Z").encode()
+    assert fast == reference

@@ -1,0 +1,251 @@
+"""Hub ingest benchmark: signed events from many simulated agents through a real
+mosquitto until acked, for the hub's ingest and, side by side, for the floor.
+
+    .venv/bin/python bench/hub_ingest.py [--agents 100] [--events 20000] [--rate 1000]
+
+The floor is a bare paho subscriber that inserts every message into SQLite (batched
+commits) and answers each with an unsigned ack: no decoding, no signature check, no
+dedup, no linking.  Each subject runs in its own process, with a fresh broker, and the
+load generator in another process, so the generator does not share the subject's GIL.
+
+Two phases per subject:
+  flood   every event published as fast as QoS 1 allows → events/s (first publish to last ack)
+  paced   events at --rate per second → ack latency p50 / p99 (publish → ack received)
+Targets (issue 5): hub ≥ 3,000 events/s and ≥ 0.5 × the floor.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing as mp
+import sqlite3
+import statistics
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
+
+from protocol.keys import KeyDirectory, SigningKey  # noqa: E402
+from protocol.wire import make, topics  # noqa: E402
+from tests.support.broker import Mosquitto  # noqa: E402
+
+
+# -- subjects (each in its own process) ------------------------------------------------------------
+def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_no: int = 0) -> None:
+    import logging
+    logging.basicConfig(level=logging.ERROR)
+    from hub.config import Settings
+    from hub.context import HubContext
+    from hub.ingest.worker import IngestWorker
+    from hub.store.db import Database
+    import os
+    if os.environ.get("BENCH_NO_DELIVERY"):
+        import hub.delivery.queue as delivery_queue
+        delivery_queue.enqueue_confirmation = delivery_queue.enqueue_confirmations = None
+    database = Database.open(f"sqlite:///{workdir}/hub.db")
+    context = HubContext(Settings(database_url=database.url, data_dir=Path(workdir)), database,
+                         SigningKey.generate(), SigningKey.generate(),
+                         static_directory=KeyDirectory.from_json(directory_json), directory_ttl_s=60)
+    worker = IngestWorker(context, host="127.0.0.1", port=port, client_id=f"bench-hub-{worker_no}", clean_start=True,
+                          session_expiry_s=0).start()
+    import os
+    if os.environ.get("BENCH_PROFILE"):
+        import yappi
+        yappi.set_clock_type("cpu")
+        yappi.start()
+    ready.set()
+    stop.wait()
+    worker.stop()
+    if os.environ.get("BENCH_PROFILE"):
+        yappi.stop()
+        yappi.get_func_stats().sort("tsub").print_all(out=open(os.environ["BENCH_PROFILE"], "a"),
+                                                      columns={0: ("name", 90), 1: ("ncall", 10), 2: ("tsub", 8), 3: ("ttot", 8), 4: ("tavg", 8)})
+        yappi.get_thread_stats().print_all(out=open(os.environ["BENCH_PROFILE"], "a"))
+
+
+def run_floor(port: int, workdir: str, _directory_json: dict, ready, stop, _worker_no: int = 0) -> None:
+    db = sqlite3.connect(f"{workdir}/floor.db", check_same_thread=False, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE events (agent TEXT, id TEXT, payload BLOB)")
+    pending: list[tuple[str, str, bytes]] = []
+    lock = threading.Lock()
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="bench-floor", protocol=mqtt.MQTTv5)
+    client.max_inflight_messages_set(1000)
+    subscribed = threading.Event()
+
+    def on_message(_c, _u, message):
+        agent = message.topic.split("/")[3]
+        document = json.loads(message.payload)
+        with lock:
+            pending.append((agent, document["id"], message.payload))
+
+    client.on_message = on_message
+    client.on_subscribe = lambda *_a: subscribed.set()
+    client.on_connect = lambda c, *_a: c.subscribe(topics.SHARED_EVENTS, qos=1)
+    client.connect("127.0.0.1", port)
+    client.loop_start()
+    subscribed.wait(10)
+    ready.set()
+    while not stop.is_set():
+        time.sleep(0.005)
+        with lock:
+            batch, pending[:] = list(pending), []
+        if not batch:
+            continue
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO events VALUES (?, ?, ?)", batch)
+        db.execute("COMMIT")
+        for agent, message_id, _ in batch:
+            client.publish(topics.acks(agent), json.dumps({"body": {"for_id": message_id}}), qos=1)
+    client.loop_stop()
+
+
+# -- load generator (its own process) --------------------------------------------------------------
+def generate(port: int, agents: list[tuple[str, bytes]], events_per_agent: int, rate: float | None,
+             connections: int, results) -> None:
+    keys = [(agent_id, SigningKey.from_pem(pem)) for agent_id, pem in agents]
+    prepared: list[tuple[str, str, bytes]] = []
+    for seq in range(1, events_per_agent + 1):
+        for agent_id, key in keys:
+            body = {"payment_id": f"{agent_id}-{seq}", "receipt_id": f"R{seq}", "office": "bench",
+                    "amount_minor": 100 + seq, "currency": "EUR", "tender": "card",
+                    "reference": {"format": "case", "value": f"CASE-{seq % 97}"},
+                    "captured_at": "2026-11-22T10:00:00.000Z"}
+            envelope = make(agent_id, seq, "payment.captured", body, key)
+            prepared.append((agent_id, envelope.id, envelope.encode()))
+    sent: dict[str, float] = {}
+    acked: dict[str, float] = {}
+    lock = threading.Lock()
+    everything = threading.Event()
+    total = len(prepared)
+    clients = []
+    by_agent: dict[str, mqtt.Client] = {}
+    for n in range(connections):
+        client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"bench-agents-{n}", protocol=mqtt.MQTTv5)
+        client.max_inflight_messages_set(1000)
+        client.max_queued_messages_set(0)
+        mine = [agent_id for i, (agent_id, _) in enumerate(agents) if i % connections == n]
+
+        def on_message(_c, _u, message):
+            now = time.perf_counter()
+            for_id = json.loads(message.payload)["body"]["for_id"]
+            with lock:
+                if for_id not in acked:
+                    acked[for_id] = now
+                    if len(acked) == total:
+                        everything.set()
+
+        subscribed = threading.Event()
+        client.on_message = on_message
+        client.on_subscribe = lambda *_a, _e=subscribed: _e.set()
+        client.connect("127.0.0.1", port)
+        client.loop_start()
+        client.subscribe([(topics.acks(a), 1) for a in mine])
+        subscribed.wait(10)
+        clients.append(client)
+        for agent_id in mine:
+            by_agent[agent_id] = client
+    start = time.perf_counter()
+    interval = 1.0 / rate if rate else 0.0
+    for index, (agent_id, message_id, payload) in enumerate(prepared):
+        if interval:
+            due = start + index * interval
+            delay = due - time.perf_counter()
+            if delay > 0:
+                time.sleep(delay)
+        sent[message_id] = time.perf_counter()
+        by_agent[agent_id].publish(topics.events(agent_id), payload, qos=1)
+    everything.wait(120)
+    with lock:
+        acked = dict(acked)
+    end = max(acked.values()) if acked else time.perf_counter()
+    latencies = sorted(acked[m] - sent[m] for m in acked if m in sent)
+    for client in clients:
+        client.disconnect()
+        client.loop_stop()
+    results.put({"events": total, "acked": len(acked), "seconds": end - start,
+                 "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
+                 "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1] if latencies else None,
+                 "mean_ms": 1000 * statistics.fmean(latencies) if latencies else None})
+
+
+def measure(subject, agents, directory_json, events_per_agent, rate, connections, processes=1) -> dict:
+    context = mp.get_context("spawn")
+    with tempfile.TemporaryDirectory() as workdir:
+        broker = Mosquitto(Path(workdir) / "broker").start()
+        stop, results = context.Event(), context.Queue()
+        readies = [context.Event() for _ in range(processes)]
+        subjects = [context.Process(target=subject, args=(broker.port, workdir, directory_json, readies[n], stop, n))
+                    for n in range(processes)]
+        for n, process in enumerate(subjects):
+            process.start()
+            if n == 0:
+                readies[0].wait(30)   # the first one creates the database
+        try:
+            if not all(ready.wait(30) for ready in readies):
+                raise RuntimeError(f"{subject.__name__} did not start")
+            loader = context.Process(target=generate, args=(broker.port, agents, events_per_agent, rate,
+                                                            connections, results))
+            loader.start()
+            outcome = results.get(timeout=300)
+            loader.join(30)
+        finally:
+            stop.set()
+            for process in subjects:
+                process.join(30)
+                if process.is_alive():
+                    process.terminate()
+            broker.stop()
+    return outcome
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--agents", type=int, default=100)
+    parser.add_argument("--events", type=int, default=20000, help="flood phase: events in total")
+    parser.add_argument("--rate", type=float, default=1000.0, help="paced phase: events per second")
+    parser.add_argument("--paced-seconds", type=float, default=5.0)
+    parser.add_argument("--connections", type=int, default=8, help="MQTT connections the agents share")
+    parser.add_argument("--hub-workers", type=int, default=1,
+                        help="hub ingest processes sharing $share/hub/… (the floor is always one subscriber)")
+    args = parser.parse_args()
+    directory = KeyDirectory()
+    agents = []
+    for n in range(args.agents):
+        key = SigningKey.generate()
+        agent_id = f"bench-{n:04d}"
+        directory.add(key.public_entry(agent_id, ["event"]))
+        agents.append((agent_id, key.to_pem()))
+    flood_per_agent = max(1, args.events // args.agents)
+    paced_per_agent = max(1, int(args.rate * args.paced_seconds) // args.agents)
+    rows = []
+    subjects = (("floor (bare paho → SQLite)", run_floor, 1),
+                (f"hub ingest ×{args.hub_workers}", run_hub, args.hub_workers))
+    for name, subject, processes in subjects:
+        flood = measure(subject, agents, directory.to_json(), flood_per_agent, None, args.connections, processes)
+        paced = measure(subject, agents, directory.to_json(), paced_per_agent, args.rate, args.connections,
+                        processes)
+        rows.append((name, flood, paced))
+    print(f"\n{args.agents} agents over {args.connections} connections; flood {flood_per_agent * args.agents} "
+          f"events; paced {paced_per_agent * args.agents} events at {args.rate:.0f}/s")
+    print(f"{'subject':30} {'events/s':>10} {'acked':>12} {'flood p50':>10} {'flood p99':>10} "
+          f"{'paced p50':>10} {'paced p99':>10}")
+    for name, flood, paced in rows:
+        rate = flood["acked"] / flood["seconds"]
+        print(f"{name:30} {rate:10.0f} {flood['acked']:>6}/{flood['events']:<5} {flood['p50_ms']:9.1f}ms "
+              f"{flood['p99_ms']:9.1f}ms {paced['p50_ms']:9.1f}ms {paced['p99_ms']:9.1f}ms")
+    floor_rate = rows[0][1]["acked"] / rows[0][1]["seconds"]
+    hub_rate = rows[1][1]["acked"] / rows[1][1]["seconds"]
+    print(f"hub / floor = {hub_rate / floor_rate:.2f} (target ≥ 0.5); hub {hub_rate:.0f} events/s (target ≥ 3000)")
+
+
+if __name__ == "__main__":
+    main()
