@@ -209,10 +209,12 @@ def update(conn: Connection, name: str, change: CaseSystemUpdate, actor: str) ->
 
 def disable_gone(conn: Connection, name: str, reason: str, actor: str = "delivery-worker") -> None:
     """The endpoint answered 410: stop sending until an admin enables it again."""
-    conn.execute(case_systems.update().where(case_systems.c.name == name, case_systems.c.enabled.is_(True))
-                 .values(enabled=False, disabled_reason=reason, updated_at=now_iso()))
+    changed = conn.execute(case_systems.update()
+                           .where(case_systems.c.name == name, case_systems.c.enabled.is_(True))
+                           .values(enabled=False, disabled_reason=reason, updated_at=now_iso())).rowcount
     invalidate_cache()
-    record(conn, actor, "case_system.disable", f"case_system:{name}", {"reason": reason})
+    if changed:   # two requests in flight may both get the 410: one audit entry
+        record(conn, actor, "case_system.disable", f"case_system:{name}", {"reason": reason})
 
 
 @functools.lru_cache(maxsize=256)

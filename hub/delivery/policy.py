@@ -6,7 +6,8 @@ come back together ("equal jitter"; never longer than the schedule, so the sched
 also an upper bound a test can check).  With the defaults: 2 s, 4 s, 8 s … 1 h, then hourly.
 
 A `Retry-After` answer (seconds or an HTTP date, RFC 9110 §10.2.3) replaces the backoff,
-capped at `max_retry_after_s` so a misconfigured server cannot park a payment for weeks.
+capped at `max_retry_after_s` so a misconfigured server cannot park a payment for weeks,
+and never shorter than `first_delay_s`.
 A confirmation becomes a dead letter only at the first failure after `give_up_after_s`
 (72 h by default) of trying, counted from when it was queued or last replayed.
 """
@@ -50,4 +51,5 @@ class RetryPolicy:
             if moment is None:
                 return None
             seconds = moment.timestamp() - now
-        return min(max(0.0, seconds), self.max_retry_after_s)
+        # Floor at the first backoff step: "Retry-After: 0" on every answer must not become a busy loop.
+        return min(max(self.first_delay_s, seconds), self.max_retry_after_s)

@@ -83,3 +83,4 @@ def test_malformed_secrets_are_named(secret):
 def test_arbitrary_headers_never_verify_and_never_crash(headers, body):
     with pytest.raises(WebhookSignatureError):
         webhooks.verify([SPEC_SECRET], headers, body, now=SPEC_TS)
+
