@@ -19,6 +19,8 @@ import tempfile
 import time
 from pathlib import Path
 
+from figures import record  # noqa: E402  (this folder is on sys.path when run as a script)
+
 # Run as a script, this folder is first on sys.path and its sibling bench/agent.py would
 # shadow the `agent` package: drop it before importing the product.
 sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
@@ -94,6 +96,9 @@ def main() -> None:
     print(f"  measured (median of {args.payments}): {measured * 1000:8.1f} ms")
     print(f"  ratio:             {ratio:8.3f}  (target ≤ {TARGET_RATIO})"
           f"  {'OK' if ratio <= TARGET_RATIO else 'ABOVE TARGET'}")
+    record("terminal", "ZVT payment round trip, 9600 baud pty", round(measured * 1000, 1), "ms")
+    record("terminal", "ZVT round trip / line-rate floor", round(ratio, 3), "ratio", f"<= {TARGET_RATIO}",
+           ratio <= TARGET_RATIO)
 
 
 if __name__ == "__main__":
