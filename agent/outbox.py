@@ -95,13 +95,18 @@ class Outbox:
         return [OutboxRow(r["seq"], r["message_id"], r["type"], bytes(r["envelope"]), r["attempts"]) for r in rows]
 
     def note_sent(self, seqs: Iterable[int]) -> None:
-        seqs = list(seqs)
-        if not seqs:
-            return
+        self.record_progress(seqs, [])
+
+    def record_progress(self, sent: Iterable[int], acks: Iterable[tuple[str, str]]) -> list[str]:
+        """Sends and hub acks since the last call, in one transaction (one fsync, not two per row)."""
+        sent = list(sent)
+        if not sent:
+            return self.mark_acked(acks)
         now = utc_now()
         with self.store.transaction() as db:
             db.conn.executemany("UPDATE outbox SET attempts = attempts + 1, last_sent_at = ? WHERE seq = ?",
-                                [(now, seq) for seq in seqs])
+                                [(now, seq) for seq in sent])
+            return self.mark_acked(acks)
 
     def mark_acked(self, acks: Iterable[tuple[str, str]]) -> list[str]:
         """Apply hub acks [(message_id, status)] in one transaction; returns ids that changed."""

@@ -41,6 +41,7 @@ from agent.sync import caches
 from agent.sync.backoff import Backoff
 
 log = logging.getLogger("counterpay.agent.sync")
+FLUSH_EVERY_S = 0.05
 
 
 @dataclass(frozen=True)
@@ -90,10 +91,13 @@ class SyncClient:
         self._inflight: dict[str, tuple[int, float, bytes]] = {}   # message id -> (seq, sent at, bytes)
         self._cursor = 0
         self._acks: list[tuple[str, str]] = []
+        self._sent: list[int] = []
+        self._flushed_at = 0.0
         self._acks_lock = threading.Lock()
         self._dirty = True
         self._rewind: int | None = None
         self._keys = ...                      # KeyDirectory | None, loaded on first use
+        self._hub_keys = False                # does the directory list a hub key yet?
         self._mids: dict[int, str] = {}       # paho mid -> message id, for the PUBACK crash point
         self.topics = {kind: topics.agent_topic(agent_id, kind) for kind in topics.KINDS}
 
@@ -129,7 +133,7 @@ class SyncClient:
                            tls_version=ssl.PROTOCOL_TLS_CLIENT)
         will = make(self.agent_id, 0, "will", {"incarnation": self.incarnation, "online": False}, self.key)
         client.will_set(self.topics["state"], will.encode(), qos=1, retain=True)
-        client.max_inflight_messages_set(max(20, self.window))
+        client.max_inflight_messages_set(self.window + 10)   # + birth and re-sends
         client.max_queued_messages_set(0)
         client.on_connect = self._on_connect
         client.on_disconnect = self._on_disconnect
@@ -138,16 +142,22 @@ class SyncClient:
         return client
 
     def _run(self) -> None:
-        client = None
         while not self._stop.is_set():
+            # A fresh paho client for every connection, always a clean start: paho's own
+            # in-flight state lives in memory and is not what decides delivery; the outbox
+            # is, and every pending row is published again below.
             try:
-                client = client or self._client()
-                client.connect(self.address.host, self.address.port, keepalive=20)
+                client = self._client()
+                client.connect(self.address.host, self.address.port, keepalive=20, clean_start=True)
             except (OSError, ssl.SSLError, ValueError) as exc:
                 self._set_error(f"cannot reach the broker {self.address.host}:{self.address.port}: {exc}")
                 self._stop.wait(self.backoff.next_delay())
                 continue
             self._session(client)
+            try:
+                self._flush(force=True)
+            except StoreError as exc:
+                self._set_error(str(exc))
             if self.online:
                 self.online = False
                 self.on_change()
@@ -167,8 +177,8 @@ class SyncClient:
                 return
             if self.online:
                 try:
-                    self._apply_acks()
                     self._pump(client)
+                    self._flush(force=not self._inflight)
                 except StoreError as exc:
                     self._set_error(str(exc))
                     self._stop.wait(1.0)
@@ -199,8 +209,7 @@ class SyncClient:
             self._cursor = row.seq
             if index == 0:
                 crash_point("during_publish")
-        if rows or resend:
-            self.outbox.note_sent([row.seq for row in rows] + [entry[0] for _, entry in resend])
+        self._sent.extend([row.seq for row in rows] + [entry[0] for _, entry in resend])
 
     def _publish(self, client: mqtt.Client, message_id: str, raw: bytes) -> None:
         info = client.publish(self.topics["events"], raw, qos=1)
@@ -210,17 +219,24 @@ class SyncClient:
         if self._mids.pop(mid, None) is not None:
             crash_point("after_puback")
 
-    def _apply_acks(self) -> None:
-        with self._acks_lock:
-            batch, self._acks = self._acks, []
-        if not batch:
+    def _flush(self, force: bool = False) -> None:
+        """Persist sends and acks in batches: one fsync per batch keeps the drain fast.
+
+        Losing an unflushed ack in a crash is harmless: the row is re-sent with the same
+        id and the hub answers 'duplicate'.  In-flight slots were freed when the ack came.
+        """
+        if not (self._acks or self._sent):
             return
-        self.outbox.mark_acked(batch)
-        for message_id, _ in batch:
-            self._inflight.pop(message_id, None)
-        self.last_ack_at = time.time()
-        self._dirty = True
-        self.on_change()
+        if not force and len(self._acks) < self.window and time.monotonic() - self._flushed_at < FLUSH_EVERY_S:
+            return
+        with self._acks_lock:
+            acks, self._acks = self._acks, []
+        sent, self._sent = self._sent, []
+        self.outbox.record_progress(sent, acks)
+        self._flushed_at = time.monotonic()
+        if acks:
+            self.last_ack_at = time.time()
+            self.on_change()
 
     # callbacks (network thread) ----------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -253,12 +269,15 @@ class SyncClient:
                 caches.store_catalogue(self.store, message.payload)
             elif message.topic == topics.KEYS:
                 self._keys = caches.store_keys(self.store, message.payload)
+                self._hub_keys = any(e.owner == "hub" for e in self._keys.entries.values())
             elif message.topic == topics.REVOCATIONS:
                 pass  # revocations arrive folded into the key directory; nothing else to keep
             elif message.topic == self.topics["acks"]:
                 envelope = self._from_hub(message.payload, "ack")
                 with self._acks_lock:
                     self._acks.append((envelope.body["for_id"], envelope.body["status"]))
+                if self._inflight.pop(envelope.body["for_id"], None) is not None:
+                    self._dirty = True       # a slot in the window is free
             elif message.topic == self.topics["cmd"]:
                 envelope = self._from_hub(message.payload, "command")
                 if self.on_command:
@@ -275,9 +294,9 @@ class SyncClient:
             raise WireError("wrong_agent", f"message is for agent {envelope.agent}, not for {self.agent_id}")
         if self._keys is ...:
             self._keys = caches.cached_keys(self.store)
-        keys = self._keys
-        if keys is not None and any(e.owner == "hub" for e in keys.entries.values()):
-            verify(envelope, keys, owner="hub")
+            self._hub_keys = self._keys is not None and any(e.owner == "hub" for e in self._keys.entries.values())
+        if self._hub_keys:
+            verify(envelope, self._keys, owner="hub")
         # Before the first key directory arrives (a fresh install) the broker's ACL is the
         # only guard: only the hub may write to …/acks and …/cmd.
         return envelope
