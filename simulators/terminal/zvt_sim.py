@@ -87,14 +87,14 @@ class ZvtTerminal:
         while not (delivered and acked):
             if time.monotonic() > deadline:
                 self.log.note(f"no answer from the cash register to {msg.NAME}; giving up")
-                self.conn.reset()
+                self._abandon()
                 return False
             for event in self._read_events(POLL_S):
                 if isinstance(event, Delivered):
                     delivered = True
                 elif isinstance(event, DeliveryFailed):
                     self.log.note("frame refused three times; conversation abandoned")
-                    self.conn.reset()
+                    self._abandon()
                     return False
                 elif isinstance(event, Ack):
                     delivered = acked = True
@@ -106,6 +106,13 @@ class ZvtTerminal:
                     self.backlog.append(event)
             self._flush()
         return True
+
+    def _abandon(self) -> None:
+        """Give up the conversation.  Commands set aside meanwhile were accepted by the state
+        machine the reset forgets: answering them later would break the protocol (and kill
+        the simulator), so they go too; the cash register repeats them after its timeout."""
+        self.conn.reset()
+        self.backlog.clear()
 
     def _listen(self, seconds: float) -> None:
         """While the customer types the PIN: the cash register may ask us to abort."""
@@ -138,6 +145,13 @@ class ZvtTerminal:
                     handler(event)
                 except _Hangup:
                     pass
+                except ZvtProtocolError as exc:
+                    # A cash register that died mid-conversation and a new one talking: the
+                    # terminal drops the conversation and stays up (the ledger already says
+                    # what was charged); the register's own timeouts and recovery take over.
+                    self.log.note(f"protocol error while answering: {exc}; conversation reset")
+                    self._abandon()
+                    break
                 finally:
                     self.pace = {}
 
