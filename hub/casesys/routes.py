@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from hub.api.deps import get_db, require_role
 from hub.casesys import registry
 from hub.casesys.lookup import CaseLookup
+from hub.delivery import wakeup
 from hub.delivery.replay import route_unrouted
 from hub.store.db import Database
 
@@ -63,11 +64,10 @@ def update_case_system(name: str, change: registry.CaseSystemUpdate, db: Databas
         with db.begin() as conn:
             row, generated = registry.update(conn, name, change, principal.actor)
             routed = route_unrouted(conn, principal.actor) if change.patterns is not None else 0
+            if change.enabled:
+                wakeup.announce(conn)   # its waiting confirmations can go now
     except registry.RegistryError as exc:
         raise HTTPException(exc.status, str(exc)) from None
-    if change.enabled:
-        from hub.delivery.queue import notify
-        notify()   # its waiting confirmations can go now
     return {**_view(row, generated), "routed_waiting_confirmations": routed}
 
 

@@ -34,16 +34,15 @@ system, so it is the same on every retry and every replay), ``webhook-timestamp`
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
-import threading
 import time
 from typing import Any
 
 from sqlalchemy import Connection, select
 
 from hub.casesys import registry
+from hub.delivery import wakeup
 from hub.delivery.clock import stamp
 from hub.store.tables_delivery import deliveries
 
@@ -106,37 +105,12 @@ def enqueue_confirmation(conn: Connection, *, event_id: str, agent_id: str, paym
         "case_system": name, "case_key": case_key(payment, link, event_id), "payload": payload.decode("utf-8"),
         "status": PENDING if name else UNROUTED, "attempts": 0, "created_at": moment,
         "window_started_at": moment, "next_attempt_at": moment, "replays": 0})
-    notify()
+    wakeup.announce(conn)
     from hub.casesys.lookup import forget_everywhere
     for ref in {v for k, v in registry.reference_values(payment, link or {}).items() if k != "reference"}:
         forget_everywhere(ref)
     return webhook_id
 
 
-# Wake-ups: workers in this process subscribe an asyncio.Event; enqueue and replay set it
-# (thread-safe) so a confirmation leaves within milliseconds instead of at the next poll.
-# Enqueue runs before its transaction commits, so a worker woken early may not see the
-# row yet: the worker re-scans a few times shortly after each wake-up (worker.py).
-_subscribers: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
-_subscribers_lock = threading.Lock()
-
-
-def subscribe(loop: asyncio.AbstractEventLoop, event: asyncio.Event) -> None:
-    with _subscribers_lock:
-        _subscribers.append((loop, event))
-
-
-def unsubscribe(event: asyncio.Event) -> None:
-    with _subscribers_lock:
-        _subscribers[:] = [(loop, ev) for loop, ev in _subscribers if ev is not event]
-
-
-def notify() -> None:
-    with _subscribers_lock:
-        targets = list(_subscribers)
-    for loop, event in targets:
-        if not event.is_set() and not loop.is_closed():
-            try:
-                loop.call_soon_threadsafe(event.set)
-            except RuntimeError:
-                pass  # the loop closed between the check and the call: that worker is gone
+# Wake-ups live in hub.delivery.wakeup; these names stay for callers of this module.
+subscribe, unsubscribe, notify = wakeup.subscribe, wakeup.unsubscribe, wakeup.notify

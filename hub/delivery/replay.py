@@ -18,7 +18,7 @@ from sqlalchemy import Connection, select
 
 from hub.audit.log import record
 from hub.casesys import registry
-from hub.delivery import queue
+from hub.delivery import queue, wakeup
 from hub.delivery.clock import stamp
 from hub.store.tables_delivery import deliveries
 
@@ -43,7 +43,7 @@ def route_unrouted(conn: Connection, actor: str, now: float | None = None) -> in
     routed = sum(1 for row in rows if _route(conn, row, now_s))
     if routed:
         record(conn, actor, "delivery.route", "deliveries", {"routed": routed})
-        queue.notify()
+        wakeup.announce(conn)
     return routed
 
 
@@ -55,7 +55,7 @@ def route_recent(conn: Connection, since: str, actor: str = "delivery-worker", n
     routed = sum(1 for row in rows if _route(conn, row, now_s))
     if routed:
         record(conn, actor, "delivery.route", "deliveries", {"routed": routed, "queued_since": since})
-        queue.notify()
+        wakeup.announce(conn)
     return routed
 
 
@@ -97,5 +97,5 @@ def replay(conn: Connection, *, actor: str, event_ids: list[str] | None = None, 
            {"event_ids": event_ids, "since": since, "until": until, "include_delivered": include_delivered,
             "replayed": len(result["replayed"]), "still_unrouted": len(result["still_unrouted"])})
     if result["replayed"]:
-        queue.notify()
+        wakeup.announce(conn)
     return result

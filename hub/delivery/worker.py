@@ -10,8 +10,9 @@
 - Rows are claimed with a lease (`lease_owner`, `lease_until`) so several hub workers
   can share one PostgreSQL database; a crashed worker's lease runs out and another
   worker sends the row again, with the same webhook id (receivers deduplicate by it).
-- Wake-ups: `queue.notify()` wakes `run()` as soon as a row is queued; it also polls
-  every `poll_interval_s` for rows queued by other processes and for retries due.
+- Wake-ups: `wakeup.notify()` wakes `run()` as soon as a row is queued in this process,
+  PostgreSQL NOTIFY when another process commits one (hub.delivery.wakeup); it also
+  polls every `poll_interval_s` (SQLite across processes, retries due).
 - Time comes from an injectable `Clock`; `run_once()` lets a test drive days of
   retries step by step.  The signature timestamp comes from `signing_time` (the clock
   by default) so a test on virtual time can still sign with real time.
@@ -33,7 +34,7 @@ import httpx
 from sqlalchemy import and_, bindparam, exists, or_, select
 
 from hub.casesys import registry
-from hub.delivery import metrics, queue
+from hub.delivery import metrics, queue, wakeup
 from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
 from hub.delivery.policy import RetryPolicy
 from hub.delivery.replay import route_recent
@@ -267,7 +268,13 @@ class DeliveryWorker:
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
-        queue.subscribe(loop, wake)
+        wakeup.subscribe(loop, wake)
+        listener = None
+        if self.db.dialect_name == "postgresql":
+            def woken_by_commit() -> None:
+                if not loop.is_closed():
+                    loop.call_soon_threadsafe(wake.set)
+            listener = wakeup.PostgresListener(self.db.engine.url, woken_by_commit).start()
         inflight: set[asyncio.Task] = set()
         rescans: list[float] = []
         woken = True
@@ -307,7 +314,9 @@ class DeliveryWorker:
                     wake.clear()
                     woken = True
         finally:
-            queue.unsubscribe(wake)
+            wakeup.unsubscribe(wake)
+            if listener is not None:
+                await asyncio.to_thread(listener.stop)
             if inflight:
                 await asyncio.gather(*inflight, return_exceptions=True)
 

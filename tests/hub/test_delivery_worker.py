@@ -259,3 +259,23 @@ async def test_a_hanging_case_system_cannot_take_every_slot(hub_db, sim):
     await asyncio.wait_for(runner, 30)
     await worker.aclose()
     assert delivered and untouched
+
+
+async def test_on_postgresql_a_commit_in_another_process_wakes_the_worker(hub_db, sim, monkeypatch):
+    if hub_db.dialect_name != "postgresql":
+        pytest.skip("LISTEN/NOTIFY is PostgreSQL's; SQLite processes find each other's rows by polling")
+    from hub.delivery import wakeup
+    register(hub_db, sim)
+    worker = DeliveryWorker(hub_db, poll_interval_s=30.0)
+    stop = asyncio.Event()
+    runner = asyncio.create_task(worker.run(stop))
+    await asyncio.sleep(0.5)
+    monkeypatch.setattr(wakeup, "notify", lambda: None)      # as if queued by another process
+    event_id, _ = await asyncio.to_thread(enqueue, hub_db, "VR-111")
+    deadline = time.monotonic() + 10     # far below the 30 s poll: only NOTIFY can deliver in time
+    while time.monotonic() < deadline and _row(hub_db, event_id)["status"] != "delivered":
+        await asyncio.sleep(0.05)
+    stop.set()
+    await runner
+    await worker.aclose()
+    assert _row(hub_db, event_id)["status"] == "delivered"
