@@ -14,13 +14,16 @@ never waits for us.  Afterwards the proof is read from the parts themselves:
 from __future__ import annotations
 
 import json
+import shutil
 import threading
 import time
 from collections import Counter
 from dataclasses import asdict, dataclass, field
+from pathlib import Path
 
 from counterpay import demo_script
 from counterpay.site import Site, SitePlan
+from counterpay.site_process import reap_leftovers
 
 
 @dataclass
@@ -34,6 +37,7 @@ class Summary:
     stored_at_hub: int = 0
     delivered_to_case_system: int = 0
     unlinked: int = 0
+    hub_deliveries: dict = field(default_factory=dict)    # the hub's own view: status -> count
     by_kind: dict = field(default_factory=dict)
     problems: list = field(default_factory=list)
     seconds: dict = field(default_factory=dict)
@@ -46,9 +50,26 @@ class Summary:
         return {**asdict(self), "ok": self.ok}
 
 
+def fresh_folder(workdir: Path) -> None:
+    """The proof counts what the hub and case system hold, so a run starts from an empty site.
+    A folder from an earlier demo is cleared (its processes stopped first); any other non-empty folder is refused."""
+    workdir = Path(workdir).resolve()
+    if not workdir.exists() or not any(workdir.iterdir()):
+        return
+    if not (workdir / "hub" / "hub.toml").exists():
+        raise ValueError(f"{workdir} is not empty and holds no demo site: give an empty or new folder")
+    reap_leftovers(workdir)
+    shutil.rmtree(workdir)
+
+
 def run(workdir, n: int, *, say=print, sync_timeout_s: float | None = None) -> Summary:
     payments = demo_script.plan(n)
     summary = Summary(payments=n)
+    try:
+        fresh_folder(workdir)
+    except ValueError as exc:
+        summary.problems.append(str(exc))
+        return summary
     site = Site(workdir, SitePlan(terminal_steps=demo_script.terminal_steps(payments), terminal_t4_s=1.5,
                                   printer=False))
     started = time.monotonic()
@@ -152,7 +173,8 @@ def _wait_for_sync(site: Site, summary: Summary, timeout_s: float, say) -> None:
     while time.monotonic() < deadline:
         stored = len(site.hub_payments(agent=site.plan.agent_id))
         delivered = len({_payment_id(r) for r in _accepted(site)})
-        if stored >= summary.taken and delivered >= summary.taken:
+        if stored >= summary.taken and delivered >= summary.taken and \
+                len(site.hub_deliveries(status="delivered")) >= summary.taken:
             return
         time.sleep(0.3)
     say(f"  still waiting after {timeout_s:.0f} s; checking what arrived")
@@ -176,6 +198,14 @@ def _check(site: Site, payments, outcomes: dict[int, dict], summary: Summary) ->
     missing = approved - set(at_hub)
     if missing:
         summary.problems.append(f"{len(missing)} approved payments are not at the hub, e.g. {sorted(missing)[:3]}")
+
+    deliveries = {row["event_id"]: row["status"] for row in site.hub_deliveries()}
+    summary.hub_deliveries = dict(Counter(deliveries.values()))
+    by_payment = {row["payment_id"]: row["message_id"] for row in hub}
+    not_done = [pid for pid in approved if deliveries.get(by_payment.get(pid)) != "delivered"]
+    if not_done:
+        summary.problems.append(f"{len(not_done)} approved payments are not 'delivered' in the hub's delivery "
+                                f"list, e.g. {sorted(not_done)[:3]}")
 
     accepted = Counter(_payment_id(r) for r in _accepted(site))
     summary.delivered_to_case_system = sum(1 for pid in approved if accepted.get(pid) == 1)
@@ -208,6 +238,7 @@ def render(summary: Summary) -> str:
              f"stored at the hub (once):      {summary.stored_at_hub}",
              f"delivered to the case system:  {summary.delivered_to_case_system}",
              f"unlinked at the hub:           {summary.unlinked}",
+             f"hub's delivery list:           {summary.hub_deliveries}",
              f"refused / other:               {summary.refused} / {summary.other}",
              "by kind:                       " + ", ".join(f"{k} {dict(v)}" for k, v in summary.by_kind.items()),
              f"time: site {s.get('site_start')} s, orders {s.get('orders')} s, payments {s.get('payments')} s "

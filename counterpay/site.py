@@ -30,14 +30,12 @@ import httpx
 
 from counterpay.site_process import (Child, SiteError, counterpay_command, free_port, port_answers, reap_leftovers,
                                      running_in, wait_for)
+from counterpay.site_files import DEMO_CASES, cases_toml, hub_toml, scenario_toml
 from protocol import webhooks
 
 __all__ = ["Site", "SiteError", "SitePlan"]
 
 CASE_SYSTEM = "demo-cases"
-DEMO_CASES = (("DEMO-2026-0001", 4500, "Vehicle registration", "Anna Bērziņa"),
-              ("DEMO-2026-0002", 1250, "Certificate of residence", "Marco Rossi"),
-              ("DEMO-2026-0003", 8000, "Building permit fee", "Jan Kowalski"))
 
 
 @dataclass
@@ -135,7 +133,7 @@ class Site:
         token_file = self.workdir / "admin-token"
         if not self.hub_config.exists():
             self.api_port, self.broker_port = free_port(), free_port()
-            self.hub_config.write_text(_hub_toml(self.hub_dir, self.api_port, self.broker_port), encoding="utf-8")
+            self.hub_config.write_text(hub_toml(self.hub_dir, self.api_port, self.broker_port), encoding="utf-8")
         else:   # a kept site: same files, same ports (if still free)
             text = self.hub_config.read_text(encoding="utf-8")
             self.api_port = int(re.search(r"\[api\][^\[]*port = (\d+)", text).group(1))
@@ -215,7 +213,7 @@ class Site:
             self.case_port = free_port()
             self.webhook_secret = webhooks.new_secret()
         cases = self.workdir / "cases.toml"
-        cases.write_text(_cases_toml(), encoding="utf-8")
+        cases.write_text(cases_toml(), encoding="utf-8")
         child = self.children["case-system"] = Child(
             "case-system", counterpay_command("sim", "case-system", "--port", str(self.case_port), "--secret",
                                               self.webhook_secret, "--cases", str(cases),
@@ -253,7 +251,7 @@ class Site:
 
     # -- terminal and scanner ------------------------------------------------------------------
     def start_terminal(self) -> None:
-        self.scenario_path.write_text(_scenario_toml(self.plan.terminal_steps), encoding="utf-8")
+        self.scenario_path.write_text(scenario_toml(self.plan.terminal_steps), encoding="utf-8")
         self.terminal_device.unlink(missing_ok=True)
         child = self.children["terminal"] = Child(
             "terminal", counterpay_command("sim", "terminal", "--protocol", "zvt", "--pty", "--link",
@@ -397,56 +395,3 @@ def _json_lines(path: Path) -> list[dict]:
         except json.JSONDecodeError:
             continue        # a line being written right now
     return rows
-
-
-def _hub_toml(hub_dir: Path, api_port: int, broker_port: int) -> str:
-    return f"""# counterpay hub configuration for a demo site (see hub/config.py)
-[hub]
-data_dir = "{hub_dir}"
-
-[database]
-url = "sqlite:///{hub_dir / 'hub.db'}"
-
-[mqtt]
-host = "127.0.0.1"
-port = {broker_port}
-tls = true
-client_id = "hub-1"
-ca_file = "pki/ca.pem"
-cert_file = "pki/hub.pem"
-key_file = "pki/hub.key"
-
-[broker]
-bind = "127.0.0.1"
-
-[api]
-host = "127.0.0.1"
-port = {api_port}
-
-[keys]
-order_key = "keys/order.pem"
-event_key = "keys/event.pem"
-
-[orders]
-currency = "EUR"
-creditor_fiscal_code = "00311260095"
-segregation_code = "01"
-"""
-
-
-def _scenario_toml(steps: list[dict]) -> str:
-    lines = ['name = "site"', "", "[terminal]", 'terminal_id = "52500001"', 'card_type = "girocard"',
-             "card_type_code = 5", 'masked_pan = "672559******1234"', 'currency = "EUR"', ""]
-    for step in steps or [{"action": "approve"}]:
-        lines.append("[[steps]]")
-        lines += [f"{key} = {json.dumps(value)}" for key, value in step.items()]
-    return "\n".join(lines) + "\n"
-
-
-def _cases_toml() -> str:
-    out = []
-    for ref, amount, name, payer in DEMO_CASES:
-        out += ["[[case]]", f'ref = "{ref}"', f"amount_owed_minor = {amount}", 'currency = "EUR"',
-                f'payer = {{ name = "{payer}" }}', "[[case.positions]]", f'code = "{ref[-4:]}"', f'name = "{name}"',
-                "quantity = 1", f"unit_minor = {amount}", ""]
-    return "\n".join(out)

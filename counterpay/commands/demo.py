@@ -15,7 +15,6 @@ Exit codes: 0 ok, 1 the headless proof failed, 2 the site could not start.
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import signal
 import subprocess
@@ -36,7 +35,9 @@ def _interrupt(signum, frame) -> None:
 @click.option("--dir", "directory", type=click.Path(file_okay=False), default=None,
               help="where the site keeps its files (default: a temporary folder, removed at the end unless --keep)")
 @click.option("--keep", is_flag=True, help="keep the site's folder (databases, logs, records) after stopping")
-@click.option("--headless", is_flag=True, help="no UI: take scripted payments and print a summary")
+@click.option("--headless", is_flag=True,
+              help="no UI: take scripted payments and print a summary (starts from an empty site: "
+                   "an earlier demo in --dir is cleared)")
 @click.option("--payments", "count", type=click.IntRange(1, 100_000), default=30, show_default=True,
               help="with --headless: how many payments (every kind is in the first ten)")
 @click.option("--json", "as_json", is_flag=True, help="with --headless: the summary as JSON on stdout")

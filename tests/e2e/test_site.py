@@ -8,6 +8,8 @@ import json
 import signal
 import time
 
+import pytest
+
 from counterpay.site import Site, SitePlan
 from counterpay.site_process import pid_alive, running_in
 
@@ -36,6 +38,7 @@ def wait_until(check, timeout_s: float, what: str):
     return value
 
 
+@pytest.mark.slow        # ~30 s; the chaos suite's short run exercises these controls in the default run
 def test_site_parts_fail_and_come_back_without_loss_or_doubles(tmp_path):
     site = Site(tmp_path / "site", SitePlan(printer=False))
     try:
