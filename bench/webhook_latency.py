@@ -23,9 +23,10 @@ import subprocess
 import sys
 import tempfile
 import time
+import uuid
 from pathlib import Path
 
-from sqlalchemy import func, select
+from sqlalchemy import create_engine, func, select, text
 
 from hub.casesys import registry
 from hub.delivery.queue import enqueue_confirmation
@@ -45,6 +46,22 @@ def start_sim(workdir: Path, secret: str) -> tuple[subprocess.Popen, str]:
     return process, first.split(" ", 1)[1]
 
 
+def scratch_database(url: str | None, workdir: Path):
+    """A fresh SQLite file, or a fresh schema in the PostgreSQL database given (dropped after)."""
+    if not url:
+        return f"sqlite:///{workdir / 'hub.db'}", lambda: None
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+
+    def drop() -> None:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
+        admin.dispose()
+    return f"{url}{'&' if '?' in url else '?'}options=-csearch_path%3D{schema}", drop
+
+
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
@@ -62,7 +79,8 @@ def main() -> None:
     workdir = Path(tempfile.mkdtemp(prefix="cp-webhook-bench-"))
     secret = webhooks.new_secret()
     sim, base_url = start_sim(workdir, secret)
-    db = Database.open(args.db or f"sqlite:///{workdir / 'hub.db'}")
+    db_url, cleanup = scratch_database(args.db, workdir)
+    db = Database.open(db_url)
     with db.begin() as conn:
         registry.create(conn, registry.CaseSystemCreate(
             name=f"bench-{int(time.time())}", patterns=[{"on": "case_ref", "regex": r"BENCH-\d+"}],
@@ -105,6 +123,8 @@ def main() -> None:
         delivery.stop()
         sim.terminate()
         sim.wait(10)
+        db.dispose()
+        cleanup()
 
     received: dict[str, float] = {}
     for line in (workdir / "received.jsonl").read_text().splitlines():
