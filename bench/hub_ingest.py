@@ -54,7 +54,7 @@ def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_n
                          SigningKey.generate(), SigningKey.generate(),
                          static_directory=KeyDirectory.from_json(directory_json), directory_ttl_s=60)
     worker = IngestWorker(context, host="127.0.0.1", port=port, client_id=f"bench-hub-{worker_no}", clean_start=True,
-                          session_expiry_s=0).start()
+                          session_expiry_s=0, ack_qos=int(os.environ.get("BENCH_ACK_QOS", "1"))).start()
     import os
     if os.environ.get("BENCH_PROFILE"):
         import yappi

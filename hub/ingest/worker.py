@@ -49,8 +49,12 @@ class Incoming:
 class IngestWorker:
     def __init__(self, context: HubContext, *, host: str, port: int, client_id: str = "hub-1",
                  tls: ssl.SSLContext | None = None, batch_max: int = 500, batch_window_s: float = 0.005,
-                 clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S):
+                 clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S, ack_qos: int = 1):
         self.context = context
+        # QoS 1 acks wait in the broker for an agent that is offline right now, so it
+        # need not re-send its outbox; QoS 0 saves a PUBACK per event (the agent re-sends
+        # unacked events on reconnect and gets the original ack again either way).
+        self.ack_qos = ack_qos
         self.host, self.port = host, port
         self.batch_max, self.batch_window_s = batch_max, batch_window_s
         self.inbox: queue.Queue[Incoming] = queue.Queue()
@@ -162,7 +166,7 @@ class IngestWorker:
             outgoing = self._store(events, state)
             # store_batch yields one ack per event, in order: publish them now the batch is committed.
             for (envelope, _), item, (agent_id, ack, outcome) in zip(events, event_items, outgoing.acks):
-                self.client.publish(topics.acks(agent_id), ack, qos=1)
+                self.client.publish(topics.acks(agent_id), ack, qos=self.ack_qos)
                 metrics.EVENTS.labels(envelope.type, outcome).inc()
                 metrics.ACK_LATENCY.observe(time.monotonic() - item.arrived)
             for agent_id, first_missing in outgoing.gaps.items():

@@ -11,6 +11,8 @@ Everything above this module is SQLAlchemy Core written once for both databases.
 from __future__ import annotations
 
 import contextlib
+import fcntl
+import threading
 from pathlib import Path
 from typing import Iterator
 
@@ -45,9 +47,14 @@ def _sqlite_begin_immediate(conn) -> None:
 
 
 class Database:
-    def __init__(self, engine: Engine, url: str):
+    def __init__(self, engine: Engine, url: str, write_lock_path: Path | None = None):
         self.engine = engine
         self.url = url
+        # SQLite writers in several processes (hub workers sharing the stream) or threads
+        # queue on this file lock: SQLite's own busy handler polls with sleeps of up to
+        # 100 ms, while a blocked flock() wakes the moment the writer before it is done.
+        self._write_lock_path = write_lock_path
+        self._holder = threading.local()
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> "Database":
@@ -56,6 +63,7 @@ class Database:
         except ArgumentError as exc:
             raise DatabaseError(f"database url {url!r} is not a valid URL: {exc}") from None
         backend = parsed.get_backend_name()
+        lock_path = None
         if backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
                 Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
@@ -65,11 +73,13 @@ class Database:
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None))
             event.listen(engine, "begin", _sqlite_begin_immediate)
+            if parsed.database and parsed.database != ":memory:":
+                lock_path = Path(parsed.database + ".writelock")
         elif backend == "postgresql":
             engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
         else:
             raise DatabaseError(f"database url {url!r}: only sqlite:/// and postgresql+psycopg:// are supported")
-        database = cls(engine, url)
+        database = cls(engine, url, lock_path)
         if migrate:
             with database.begin() as conn:
                 migrations.apply(conn)
@@ -82,8 +92,20 @@ class Database:
     @contextlib.contextmanager
     def begin(self) -> Iterator[Connection]:
         """One transaction: committed when the block ends, rolled back on an exception."""
-        with self.engine.begin() as conn:
-            yield conn
+        if self._write_lock_path is None or getattr(self._holder, "held", False):
+            # (a nested begin in one thread is a bug; SQLite's busy timeout reports it)
+            with self.engine.begin() as conn:
+                yield conn
+            return
+        with open(self._write_lock_path, "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            self._holder.held = True
+            try:
+                with self.engine.begin() as conn:
+                    yield conn
+            finally:
+                self._holder.held = False
+                fcntl.flock(lock, fcntl.LOCK_UN)
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
