@@ -226,6 +226,12 @@ class DeliveryWorker:
     def _deliver(self, row: dict[str, Any]) -> str:
         try:
             return self._post_and_record(row)
+        except Exception:
+            # Most likely the database failed while recording: the lease runs out and the
+            # row is sent again with the same webhook id (receivers deduplicate by it).
+            log.exception("delivery of %s (event %s) could not be recorded; it will be retried",
+                          row["webhook_id"], row["event_id"])
+            return "error"
         finally:
             self._release(row["case_system"])
 
