@@ -279,3 +279,19 @@ async def test_on_postgresql_a_commit_in_another_process_wakes_the_worker(hub_db
     await runner
     await worker.aclose()
     assert _row(hub_db, event_id)["status"] == "delivered"
+
+
+async def test_rows_claimed_by_a_worker_that_died_are_sent_by_another_after_the_lease(hub_db, sim):
+    register(hub_db, sim)
+    clock = FakeClock()
+    event_id, webhook_id = enqueue(hub_db, "VR-112", now=clock.now())
+    dead = _worker(hub_db, clock, owner="dead-worker")
+    claimed, _ = dead._scan(clock.now(), 4)            # claimed, then the process is killed
+    assert [r["event_id"] for r in claimed] == [event_id]
+    other = _worker(hub_db, clock, owner="other-worker")
+    await other.run_once()
+    assert _for(sim, webhook_id) == []                 # the lease still holds: not sent twice at once
+    clock.advance(other.request_timeout_s + 31)
+    await drive(other, clock, until=clock.now() + 60)
+    assert [r["answered"] for r in _for(sim, webhook_id)] == [204]
+    assert _row(hub_db, event_id)["status"] == "delivered"
