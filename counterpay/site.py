@@ -30,7 +30,7 @@ import httpx
 
 from counterpay.site_process import (Child, SiteError, counterpay_command, free_port, port_answers, reap_leftovers,
                                      running_in, wait_for)
-from counterpay.site_files import DEMO_CASES, cases_toml, hub_toml, scenario_toml
+from counterpay.site_files import cases_toml, demo_catalogue, hub_toml, scenario_toml
 from protocol import webhooks
 
 __all__ = ["Site", "SiteError", "SitePlan"]
@@ -97,12 +97,15 @@ class Site:
         try:
             self._init_hub()
             self.start_broker()
-            self.start_hub()
+            # Started together, then waited for: each part takes seconds to import, and there are two cores.
+            for start in (self.start_hub, self.start_case_system, self.start_terminal, self.start_scanner):
+                start(wait=False)
+            self._await_hub()
+            self._await_case_system()
+            self._await_terminal()
+            self._await_scanner()
             self._publish_catalogue()
-            self.start_case_system()
             self._register_case_system()
-            self.start_terminal()
-            self.start_scanner()
             self._enroll_agent()
             self._write_agent_config()
         except BaseException:
@@ -174,11 +177,15 @@ class Site:
             subprocess.run(counterpay_command("hub", "down", "--config", str(self.hub_config)), capture_output=True,
                            timeout=60)
 
-    def start_hub(self) -> None:
-        child = self.children["hub"] = Child("hub", counterpay_command("hub", "serve", "--config",
-                                                                       str(self.hub_config)), self.workdir)
+    def start_hub(self, wait: bool = True) -> None:
+        self.children["hub"] = Child("hub", counterpay_command("hub", "serve", "--config", str(self.hub_config)),
+                                     self.workdir)
+        if wait:
+            self._await_hub()
+
+    def _await_hub(self) -> None:
         wait_for(lambda: _http_ok(f"{self.api_url}/openapi.json"), 60, f"the hub API on {self.api_url}",
-                 process=child)
+                 process=self.children["hub"])
 
     def kill_hub(self, sig: int = signal.SIGKILL) -> None:
         child = self.children.pop("hub", None)
@@ -187,15 +194,9 @@ class Site:
 
     def _publish_catalogue(self) -> None:
         """A small fee catalogue, published (retained) so the clerk screen has positions to choose."""
-        if self.api("GET", "/api/v1/catalogue").status_code == 200:
-            return
-        positions = [{"code": ref[-4:], "name": name, "unit_price_minor": amount, "legal_act": "Demo fees act §1"}
-                     for ref, amount, name, _payer in DEMO_CASES]
-        positions.append({"code": "COPY", "name": "Certified copy", "unit": "page", "unit_price_minor": 200})
-        draft = self.api_json("POST", "/api/v1/catalogue/versions",
-                              json={"currency": "EUR", "price_lists": [{"code": "DEMO", "name": "Demo office fees",
-                                                                        "positions": positions}]})
-        self.api_json("POST", f"/api/v1/catalogue/versions/{draft['version']}/publish")
+        if self.api("GET", "/api/v1/catalogue").status_code != 200:
+            draft = self.api_json("POST", "/api/v1/catalogue/versions", json=demo_catalogue())
+            self.api_json("POST", f"/api/v1/catalogue/versions/{draft['version']}/publish")
 
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
@@ -208,19 +209,23 @@ class Site:
         return response.json()
 
     # -- case system ---------------------------------------------------------------------------
-    def start_case_system(self) -> None:
+    def start_case_system(self, wait: bool = True) -> None:
         if not self.case_port:
             self.case_port = free_port()
             self.webhook_secret = webhooks.new_secret()
         cases = self.workdir / "cases.toml"
         cases.write_text(cases_toml(), encoding="utf-8")
-        child = self.children["case-system"] = Child(
+        self.children["case-system"] = Child(
             "case-system", counterpay_command("sim", "case-system", "--port", str(self.case_port), "--secret",
                                               self.webhook_secret, "--cases", str(cases),
                                               "--record", str(self.case_record_path)),
             self.workdir, stdout_path=self.logs / "case-system.out")
+        if wait:
+            self._await_case_system()
+
+    def _await_case_system(self) -> None:
         wait_for(lambda: port_answers(self.case_port), 30, f"the case-system simulator on port {self.case_port}",
-                 process=child)
+                 process=self.children["case-system"])
 
     def stop_case_system(self, hard: bool = False) -> None:
         child = self.children.pop("case-system", None)
@@ -250,14 +255,19 @@ class Site:
         return _json_lines(self.case_record_path)
 
     # -- terminal and scanner ------------------------------------------------------------------
-    def start_terminal(self) -> None:
+    def start_terminal(self, wait: bool = True) -> None:
         self.scenario_path.write_text(scenario_toml(self.plan.terminal_steps), encoding="utf-8")
         self.terminal_device.unlink(missing_ok=True)
-        child = self.children["terminal"] = Child(
+        self.children["terminal"] = Child(
             "terminal", counterpay_command("sim", "terminal", "--protocol", "zvt", "--pty", "--link",
                                            str(self.terminal_device), "--scenario", str(self.scenario_path),
                                            "--record", str(self.ledger_path), "--log", str(self.log("terminal"))),
             self.workdir, stdout_path=self.logs / "terminal.out")
+        if wait:
+            self._await_terminal()
+
+    def _await_terminal(self) -> None:
+        child = self.children["terminal"]
         self.terminal_pty = child.first_line("device: ")
         wait_for(self.terminal_device.exists, 10, f"the terminal's link {self.terminal_device}", process=child)
 
@@ -270,13 +280,17 @@ class Site:
         """The simulated terminal's truthful record: every financial request, charged or not."""
         return _json_lines(self.ledger_path)
 
-    def start_scanner(self) -> None:
+    def start_scanner(self, wait: bool = True) -> None:
         self.scanner_device.unlink(missing_ok=True)
-        child = self.children["scanner"] = Child(
+        self.children["scanner"] = Child(
             "scanner", counterpay_command("sim", "scanner", "--pty", "--link", str(self.scanner_device),
                                           "--from", str(self.scanner_input)),
             self.workdir, stdout_path=self.logs / "scanner.out")
-        self.scanner_pty = child.first_line("device: ")
+        if wait:
+            self._await_scanner()
+
+    def _await_scanner(self) -> None:
+        self.scanner_pty = self.children["scanner"].first_line("device: ")
 
     def scan(self, payload: str) -> None:
         """Scan a code with the simulated scanner (what `echo CODE > scanner.in` does)."""
@@ -358,25 +372,20 @@ class Site:
     # -- hub readers ---------------------------------------------------------------------------
     def hub_payments(self, **filters) -> list[dict]:
         """Every payment the hub stored (paged through /api/v1/payments)."""
-        found, offset = [], 0
-        while True:
-            page = self.api_json("GET", "/api/v1/payments", params={**filters, "limit": 1000, "offset": offset})
-            found += page["payments"]
-            offset += len(page["payments"])
-            if not page["payments"] or offset >= page["total"]:
-                return found
+        return self._paged("/api/v1/payments", "payments", filters)
 
     def hub_deliveries(self, **filters) -> list[dict]:
         """The hub's webhook deliveries (paged through /api/v1/deliveries)."""
-        found, offset = [], 0
+        return self._paged("/api/v1/deliveries", "deliveries", filters)
+
+    def _paged(self, path: str, key: str, filters: dict) -> list[dict]:
+        found: list[dict] = []
         while True:
-            page = self.api_json("GET", "/api/v1/deliveries", params={**filters, "limit": 1000, "offset": offset})
-            rows = page["deliveries"] if isinstance(page, dict) else page
+            page = self.api_json("GET", path, params={**filters, "limit": 1000, "offset": len(found)})
+            rows = page[key] if isinstance(page, dict) else page
             found += rows
-            offset += len(rows)
             if len(rows) < 1000:
                 return found
-
 
 def _http_ok(url: str) -> bool:
     try:

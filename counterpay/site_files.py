@@ -61,3 +61,11 @@ def cases_toml() -> str:
                 f'payer = {{ name = "{payer}" }}', "[[case.positions]]", f'code = "{ref[-4:]}"', f'name = "{name}"',
                 "quantity = 1", f"unit_minor = {amount}", ""]
     return "\n".join(out)
+
+
+def demo_catalogue() -> dict:
+    """The fee catalogue the demo hub publishes (hub.catalogue.model.Catalogue)."""
+    positions = [{"code": ref[-4:], "name": name, "unit_price_minor": amount, "legal_act": "Demo fees act §1"}
+                 for ref, amount, name, _payer in DEMO_CASES]
+    positions.append({"code": "COPY", "name": "Certified copy", "unit": "page", "unit_price_minor": 200})
+    return {"currency": "EUR", "price_lists": [{"code": "DEMO", "name": "Demo office fees", "positions": positions}]}

@@ -145,7 +145,7 @@ def _demo_orders(site) -> list[tuple[str, str]]:
 
 
 def describe(site, mode: str, codes: list[tuple[str, str]] = ()) -> str:
-    from counterpay.site import DEMO_CASES
+    from counterpay.site_files import DEMO_CASES
     hub_cfg = site.hub_config
     cases = ", ".join(ref for ref, *_ in DEMO_CASES)
     scans = [f"                   echo '{payload}' > {site.scanner_input}   # {what}" for what, payload in codes]
