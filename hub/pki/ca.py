@@ -112,7 +112,7 @@ def parse_csr(csr_pem: str | bytes) -> x509.CertificateSigningRequest:
     data = csr_pem.encode("ascii", "replace") if isinstance(csr_pem, str) else csr_pem
     try:
         csr = x509.load_pem_x509_csr(data)
-    except ValueError as exc:
+    except (ValueError, x509.InvalidVersion) as exc:   # InvalidVersion is no ValueError
         raise CsrProblem(f"csr_pem is not a PEM certificate signing request ({exc}); "
                          "send the text that starts with -----BEGIN CERTIFICATE REQUEST-----") from None
     try:
