@@ -218,14 +218,19 @@ def _check(site: Site, payments, outcomes: dict[int, dict], summary: Summary) ->
         summary.problems.append(f"{len(undelivered)} approved payments never reached the case system, "
                                 f"e.g. {sorted(undelivered)[:3]}")
 
-    charged = Counter(r["amount_minor"] for r in site.terminal_ledger()
-                      if r.get("record") == "request" and r.get("kind") == "payment" and r.get("charged"))
+    # Amounts are unique per payment, so the ledger tells exactly what the terminal was asked and did.
+    requests = [r for r in site.terminal_ledger() if r.get("record") == "request" and r.get("kind") == "payment"]
+    asked = Counter(r["amount_minor"] for r in requests)
+    charged = Counter(r["amount_minor"] for r in requests if r.get("charged"))
     for p in payments:
         outcome = outcomes.get(p.index, {}).get("outcome")
         want = 1 if p.card and outcome == "approved" else 0
         if charged.get(p.amount_minor, 0) != want:
             summary.problems.append(f"payment {p.index + 1} ({p.kind}, {outcome}): the terminal charged "
                                     f"{p.amount_minor} {charged.get(p.amount_minor, 0)} times, expected {want}")
+        if asked.get(p.amount_minor, 0) != (1 if p.card else 0):   # a lost answer must never be sent again
+            summary.problems.append(f"payment {p.index + 1} ({p.kind}): the terminal got "
+                                    f"{asked.get(p.amount_minor, 0)} financial requests for it")
     summary.seconds["charges_in_ledger"] = sum(charged.values())
 
 

@@ -168,9 +168,14 @@ def describe(site, mode: str, codes: list[tuple[str, str]] = ()) -> str:
         f"  agent            {site.plan.agent_id}, config {site.agent_config}, database {site.agent_dir / 'agent.db'}",
         f"                   receipts {site.receipts_path}   log {site.agent_dir / 'agent.log'}",
         "",
-        f"Take a card payment in the UI ({mode} mode): type a case number such as {cases.split(', ')[0]},",
-        "choose the fee, pay by card; the simulated terminal approves. Within seconds the payment is in",
-        f"the hub ({site.api_url}/api/v1/payments with the token) and in the case system's log:",
+        *(["Take a card payment (clerk mode): type a case number such as DEMO-2026-0001 and Enter, Enter on a",
+           "fee row adds it, F2 goes to the tender, Enter on Card pays; the simulated terminal approves."]
+          if mode == "clerk" else
+          ["Take a payment (cashier mode): run one of the echo lines above in another shell, F5 charges,",
+           "Enter on Card pays; the simulated terminal approves."] if mode == "cashier" else
+          ["Technician mode: check the terminal and the scanner (F-keys at the bottom)."]),
+        f"Within seconds the payment is in the hub ({site.api_url}/api/v1/payments with the token) and in",
+        "the case system's log:",
         f"  tail -f {site.log('case-system')}",
         f"This text is also in {site.workdir / 'demo-info.txt'}.",
     ])
