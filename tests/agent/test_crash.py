@@ -28,6 +28,8 @@ def test_kill_9_at_each_step_loses_nothing_and_charges_once(point, tmp_path, mos
 
     doomed = AgentProcess(config, crash_at=point)
     assert doomed.next("ready") is not None, doomed.stderr()
+    # Connected (its will is registered at the broker) before it is made to die.
+    assert peer.wait_for(lambda: any(s["type"] == "birth" for s in peer.state_history), 10)
     doomed.pay(1500, case_ref="WAW/2026/1")
     assert doomed.wait_killed() == -signal.SIGKILL, f"the agent was not killed at {point}"
     peer.hold_acks = False
