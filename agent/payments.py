@@ -165,6 +165,8 @@ class PaymentLife:
             driver = None
             if request.tender == "card":
                 if self.unresolved:
+                    self._retry_unresolved()
+                if self.unresolved:
                     return PaymentOutcome(None, "refused", "an earlier card payment has an unknown outcome; "
                                           "resolve it (technician screen) before taking a new one")
                 try:
@@ -185,7 +187,16 @@ class PaymentLife:
                                       f"started: {exc}")
             crash_point("after_intent")
             self.on_change()
-            return self._card(row, driver, on_progress)
+            try:
+                return self._card(row, driver, on_progress)
+            except StoreError as exc:
+                # The terminal may have charged and we cannot write it down: never retry;
+                # the intent is on disk and recovery settles it once the disk is writable.
+                if intent_id not in self.unresolved:
+                    self.unresolved.append(intent_id)
+                return PaymentOutcome(intent_id, "unknown", f"the journal could not be written ({exc}); the card "
+                                      "may have been charged. Do not take the payment again: it is recovered "
+                                      "from the terminal once the disk is fixed", row["receipt_id"])
 
     def _cash(self, intent_id: str, request: PaymentRequest, stored: dict) -> PaymentOutcome:
         with self.store.transaction():
@@ -229,6 +240,12 @@ class PaymentLife:
                                   operator_hint=result.operator_hint)
         return PaymentOutcome(intent.intent_id, row["state"], result.message)
 
+    def _retry_unresolved(self) -> None:
+        try:
+            self.resolve_open()
+        except StoreError as exc:
+            log.warning("open payments still unresolved: %s", exc)
+
     def _recover(self, intent: Intent, driver: TerminalDriver) -> TerminalResult:
         try:
             result = driver.recover(intent)
@@ -238,6 +255,25 @@ class PaymentLife:
         if result.outcome.final and intent.intent_id in self.unresolved:
             self.unresolved.remove(intent.intent_id)
         return result
+
+    def _retry_unresolved(self) -> None:
+        """Ask the terminal again about intents it could not be asked about before (busy, or
+        still in a dead register's conversation): it may answer now.  Never re-sends a request."""
+        try:
+            driver = self.driver()
+        except TerminalError:
+            return
+        if driver is None:
+            return
+        for intent_id in list(self.unresolved):
+            row = self.journal.get(intent_id)
+            if row is None or row["state"] in ("approved", "declined", "aborted"):
+                self.unresolved.remove(intent_id)
+                continue
+            intent = SqliteJournal.intent_of(row)
+            result = self._recover(intent, driver)
+            if result.outcome.final:
+                self._settle(intent, None, result)      # commit; an approved one gets its receipt
 
     # receipts ------------------------------------------------------------------------
     def receipt_qr(self, row: dict) -> str:
@@ -294,6 +330,7 @@ class PaymentLife:
         except TerminalError as exc:
             driver = None
             log.warning("cannot resolve %d open payments: terminal unavailable: %s", len(open_intents), exc)
+        self.unresolved = [i for i in self.unresolved if i in {o.intent_id for o in open_intents}]
         outcomes = []
         for intent in open_intents:
             row = self.journal.get(intent.intent_id)
@@ -308,6 +345,10 @@ class PaymentLife:
                 outcomes.append(PaymentOutcome(intent.intent_id, "unknown", "terminal unavailable; will retry"))
                 continue
             result = self._recover(intent, driver)
+            if result.outcome is Outcome.UNKNOWN and intent.intent_id not in self.unresolved:
+                # The terminal could not be asked yet (still busy with the dead conversation):
+                # no new card payment until it is, or the next one would hide this one's answer.
+                self.unresolved.append(intent.intent_id)
             outcomes.append(self._settle(intent, None, result) if result.outcome.final else
                             PaymentOutcome(intent.intent_id, result.outcome.value, result.message,
                                            row["receipt_id"], operator_hint=result.operator_hint))
