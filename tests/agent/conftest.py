@@ -40,12 +40,14 @@ def keys() -> Keys:
 class TerminalSim:
     """`counterpay sim terminal --protocol zvt --pty --record LEDGER` as a real process."""
 
-    def __init__(self, workdir: Path, protocol: str = "zvt", scenario: str | None = None):
+    def __init__(self, workdir: Path, protocol: str = "zvt", scenario: str | None = None, link: Path | None = None):
         self.ledger = workdir / "ledger.jsonl"
         args = [*COUNTERPAY, "sim", "terminal", "--protocol", protocol, "--pty", "--record", str(self.ledger),
                 "--log", str(workdir / "sim.log")]
         if scenario:
             args += ["--scenario", scenario]
+        if link:
+            args += ["--link", str(link)]
         self.process = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                         cwd=ROOT, start_new_session=True)
         line = self.process.stdout.readline()

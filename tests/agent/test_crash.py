@@ -68,3 +68,38 @@ def test_kill_9_at_each_step_loses_nothing_and_charges_once(point, tmp_path, mos
         assert ("will", 1) in kinds and ("birth", 2) in kinds
     finally:
         survivor.stop()
+
+
+def test_terminal_unplugged_at_restart_keeps_the_intent_open_until_it_answers(tmp_path, keys):
+    from agent.config import load
+    from agent.payments import PaymentRequest
+    from agent.service import AgentService
+    from tests.agent.conftest import TerminalSim
+
+    link = tmp_path / "ttyTERMINAL"
+    (tmp_path / "sim").mkdir()
+    sim = TerminalSim(tmp_path / "sim", link=link)
+    try:
+        config = write_config(tmp_path, keys, device=str(link))
+        doomed = AgentProcess(config, crash_at="after_approval")
+        assert doomed.next("ready") is not None
+        doomed.pay(1500)
+        assert doomed.wait_killed() == -signal.SIGKILL
+        unplugged = tmp_path / "ttyTERMINAL.unplugged"
+        link.rename(unplugged)                                   # the cable is out
+        service = AgentService.open(load(config))
+        try:
+            assert service.status().terminal_state == "unknown outcome"
+            assert [p["state"] for p in service.open_payments()] == ["sent"]
+            refused = service.pay(PaymentRequest(900, "EUR", "card"))
+            assert refused.outcome == "refused" and "unknown outcome" in refused.message
+            assert service.outbox.depth() == 0 and len(sim.charges()) == 1
+            unplugged.rename(link)                               # plugged back in
+            later = service.pay(PaymentRequest(900, "EUR", "card"))
+            assert later.outcome == "approved", later.message
+            assert service.open_payments() == []
+            assert service.outbox.depth() == 2 and len(sim.charges()) == 2   # the first found, not re-sent
+        finally:
+            service.close()
+    finally:
+        sim.stop()

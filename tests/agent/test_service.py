@@ -145,3 +145,19 @@ def test_concert_unknown_outcome_waits_for_the_operator(tmp_path, keys, service_
         assert len(sim.charges()) == 1
     finally:
         sim.stop()
+
+
+def test_unwritable_store_refuses_before_the_terminal_is_asked_and_keeps_the_journal(service_with, zvt_sim):
+    service = service_with(device=zvt_sim.device)
+    first = service.pay(card(1000))
+    assert first.outcome == "approved"
+    # The store turns read-only under the agent (a remounted disk); the file-level full
+    # disk is proven in test_store.py.
+    service.store.conn.execute("PRAGMA query_only = ON")
+    refused = service.pay(card(2000))
+    assert refused.outcome == "refused" and "read-only" in refused.message and "not started" in refused.message
+    assert len(zvt_sim.charges()) == 1                                   # the terminal never heard of it
+    service.store.conn.execute("PRAGMA query_only = OFF")
+    assert service.pay(card(3000)).outcome == "approved"
+    assert [p["amount_minor"] for p in service.recent_payments()] == [3000, 1000]
+    assert service.outbox.depth() == 2
