@@ -136,7 +136,10 @@ class PtyScreen:
         os.close(self.master)
 
 
-def test_ctrl_c_in_the_interactive_demo_stops_everything(tmp_path):
+@pytest.mark.parametrize("how", ["typed", pytest.param("sigint", marks=pytest.mark.slow)])
+def test_ctrl_c_in_the_interactive_demo_stops_everything(tmp_path, how):
+    """typed: the person presses Ctrl-C in the UI (raw mode: a key, the UI quits);
+    sigint: `kill -INT` to the demo itself while the UI runs."""
     workdir = tmp_path / "site"
     screen = PtyScreen(demo_command("--dir", str(workdir)))
     try:
@@ -145,7 +148,10 @@ def test_ctrl_c_in_the_interactive_demo_stops_everything(tmp_path):
         screen.type(b"\r")
         screen.wait_for(b"Clerk", 60)                 # the clerk screen is drawn
         assert (workdir / "pids" / "agent.pid").exists()
-        screen.type(b"\x03")                          # what a person's Ctrl-C sends
+        if how == "typed":
+            screen.type(b"\x03")                      # what a person's Ctrl-C sends
+        else:
+            screen.process.send_signal(signal.SIGINT)
         assert screen.process.wait(60) == 0
         assert b"nothing left running" in screen.output
     finally:
