@@ -2,6 +2,7 @@
 mosquitto until acked, for the hub's ingest and, side by side, for the floor.
 
     .venv/bin/python bench/hub_ingest.py [--agents 100] [--events 20000] [--rate 1000]
+        [--hub-workers 1] [--ack-qos 1] [--without-delivery]
 
 The floor is a bare paho subscriber that inserts every message into SQLite (batched
 commits) and answers each with an unsigned ack: no decoding, no signature check, no
@@ -38,15 +39,15 @@ from tests.support.broker import Mosquitto  # noqa: E402
 
 
 # -- subjects (each in its own process) ------------------------------------------------------------
-def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_no: int = 0) -> None:
+def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_no: int, options: dict) -> None:
     import logging
     logging.basicConfig(level=logging.ERROR)
     from hub.config import Settings
     from hub.context import HubContext
     from hub.ingest.worker import IngestWorker
     from hub.store.db import Database
-    import os
-    if os.environ.get("BENCH_NO_DELIVERY"):
+    if options["without_delivery"]:
+        # The ingest alone: no confirmations queued for case systems (hub-delivery's cost).
         import hub.delivery.queue as delivery_queue
         delivery_queue.enqueue_confirmation = delivery_queue.enqueue_confirmations = None
     database = Database.open(f"sqlite:///{workdir}/hub.db")
@@ -54,23 +55,13 @@ def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_n
                          SigningKey.generate(), SigningKey.generate(),
                          static_directory=KeyDirectory.from_json(directory_json), directory_ttl_s=60)
     worker = IngestWorker(context, host="127.0.0.1", port=port, client_id=f"bench-hub-{worker_no}", clean_start=True,
-                          session_expiry_s=0, ack_qos=int(os.environ.get("BENCH_ACK_QOS", "1"))).start()
-    import os
-    if os.environ.get("BENCH_PROFILE"):
-        import yappi
-        yappi.set_clock_type("cpu")
-        yappi.start()
+                          session_expiry_s=0, ack_qos=options["ack_qos"]).start()
     ready.set()
     stop.wait()
     worker.stop()
-    if os.environ.get("BENCH_PROFILE"):
-        yappi.stop()
-        yappi.get_func_stats().sort("tsub").print_all(out=open(os.environ["BENCH_PROFILE"], "a"),
-                                                      columns={0: ("name", 90), 1: ("ncall", 10), 2: ("tsub", 8), 3: ("ttot", 8), 4: ("tavg", 8)})
-        yappi.get_thread_stats().print_all(out=open(os.environ["BENCH_PROFILE"], "a"))
 
 
-def run_floor(port: int, workdir: str, _directory_json: dict, ready, stop, _worker_no: int = 0) -> None:
+def run_floor(port: int, workdir: str, _directory_json: dict, ready, stop, _worker_no: int, options: dict) -> None:
     db = sqlite3.connect(f"{workdir}/floor.db", check_same_thread=False, isolation_level=None)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=NORMAL")
@@ -104,7 +95,7 @@ def run_floor(port: int, workdir: str, _directory_json: dict, ready, stop, _work
         db.executemany("INSERT INTO events VALUES (?, ?, ?)", batch)
         db.execute("COMMIT")
         for agent, message_id, _ in batch:
-            client.publish(topics.acks(agent), json.dumps({"body": {"for_id": message_id}}), qos=1)
+            client.publish(topics.acks(agent), json.dumps({"body": {"for_id": message_id}}), qos=options["ack_qos"])
     client.loop_stop()
 
 
@@ -177,13 +168,13 @@ def generate(port: int, agents: list[tuple[str, bytes]], events_per_agent: int, 
                  "mean_ms": 1000 * statistics.fmean(latencies) if latencies else None})
 
 
-def measure(subject, agents, directory_json, events_per_agent, rate, connections, processes=1) -> dict:
+def measure(subject, agents, directory_json, events_per_agent, rate, connections, processes, options) -> dict:
     context = mp.get_context("spawn")
     with tempfile.TemporaryDirectory() as workdir:
         broker = Mosquitto(Path(workdir) / "broker").start()
         stop, results = context.Event(), context.Queue()
         readies = [context.Event() for _ in range(processes)]
-        subjects = [context.Process(target=subject, args=(broker.port, workdir, directory_json, readies[n], stop, n))
+        subjects = [context.Process(target=subject, args=(broker.port, workdir, directory_json, readies[n], stop, n, options))
                     for n in range(processes)]
         for n, process in enumerate(subjects):
             process.start()
@@ -216,6 +207,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=8, help="MQTT connections the agents share")
     parser.add_argument("--hub-workers", type=int, default=1,
                         help="hub ingest processes sharing $share/hub/… (the floor is always one subscriber)")
+    parser.add_argument("--ack-qos", type=int, choices=(0, 1), default=1, help="QoS of the acks (both subjects)")
+    parser.add_argument("--without-delivery", action="store_true",
+                        help="do not queue webhook confirmations (measures the ingest alone)")
     args = parser.parse_args()
     directory = KeyDirectory()
     agents = []
@@ -226,15 +220,18 @@ def main() -> None:
         agents.append((agent_id, key.to_pem()))
     flood_per_agent = max(1, args.events // args.agents)
     paced_per_agent = max(1, int(args.rate * args.paced_seconds) // args.agents)
+    options = {"ack_qos": args.ack_qos, "without_delivery": args.without_delivery}
     rows = []
     subjects = (("floor (bare paho → SQLite)", run_floor, 1),
                 (f"hub ingest ×{args.hub_workers}", run_hub, args.hub_workers))
     for name, subject, processes in subjects:
-        flood = measure(subject, agents, directory.to_json(), flood_per_agent, None, args.connections, processes)
+        flood = measure(subject, agents, directory.to_json(), flood_per_agent, None, args.connections, processes,
+                        options)
         paced = measure(subject, agents, directory.to_json(), paced_per_agent, args.rate, args.connections,
-                        processes)
+                        processes, options)
         rows.append((name, flood, paced))
-    print(f"\n{args.agents} agents over {args.connections} connections; flood {flood_per_agent * args.agents} "
+    print(f"\n{args.agents} agents over {args.connections} connections; acks QoS {args.ack_qos}; "
+          f"{'without' if args.without_delivery else 'with'} webhook confirmations queued; flood {flood_per_agent * args.agents} "
           f"events; paced {paced_per_agent * args.agents} events at {args.rate:.0f}/s")
     print(f"{'subject':30} {'events/s':>10} {'acked':>12} {'flood p50':>10} {'flood p99':>10} "
           f"{'paced p50':>10} {'paced p99':>10}")

@@ -6,7 +6,7 @@ read the same on SQLite and PostgreSQL.  Money is integer minor units (BigIntege
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, ForeignKey, Index, Integer, String, Table, Text,
+from sqlalchemy import (JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, Text,
                         UniqueConstraint)
 
 from hub.store.metadata import metadata
