@@ -90,13 +90,22 @@ def test_broadcasts_are_cached_and_bad_ones_refused_without_stopping(mosquitto, 
     outbox = Outbox(store, AGENT_ID, keys.agent)
     sync = sync_for(store, outbox, keys, mosquitto)
     hub = publisher(mosquitto)
-    catalogue = {"version": "2026-11", "positions": [
-        {"code": "REG-1", "name": "Vehicle registration", "unit": "piece", "unit_minor": 4500, "mandatory": True},
-        {"code": "REG-1a", "name": "Plates", "parent_code": "REG-1", "unit_minor": 1200, "tenders": ["card"]}]}
+    # The hub's published document (hub.catalogue.service.wire_document), as the hub sends it.
+    catalogue = {"version": 3, "published_at": "2026-11-01T00:00:00Z", "currency": "EUR", "price_lists": [
+        {"code": "VEH", "name": "Vehicles", "legal_acts": ["Reg. 123"], "positions": [
+            {"code": "REG-1", "parent": None, "name": "Vehicle registration", "unit": "piece",
+             "unit_price_minor": None, "vat_rate_bp": 0, "legal_act": None, "mandatory": True, "discounts": [],
+             "tenders": ["card", "cash"]},
+            {"code": "REG-1a", "parent": "REG-1", "name": "Plates", "unit": "piece", "unit_price_minor": 1200,
+             "vat_rate_bp": 2100, "legal_act": "Reg. 124", "mandatory": False, "discounts": [],
+             "tenders": ["card"]}]}]}
     hub.publish(topics.CATALOGUE, json.dumps(catalogue), qos=1, retain=True).wait_for_publish()
     sync.start()
     try:
         assert peer.wait_for(lambda: len(caches.catalogue(store)) == 2)
+        parent, plates = caches.catalogue(store)
+        assert (parent["unit_minor"], parent["legal_act"], parent["mandatory"]) == (0, "Reg. 123", True)
+        assert (plates["parent_code"], plates["unit_minor"], plates["tenders"]) == ("REG-1", 1200, ["card"])
         assert peer.wait_for(lambda: caches.cached_keys(store) is not None)
         assert caches.cached_keys(store).get(keys.agent.kid).owner == AGENT_ID
         hub.publish(topics.CATALOGUE, b'{"positions": [{"code": "X", "name": "bad", "unit_minor": 1.5}]}', qos=1)
