@@ -2,9 +2,12 @@
 it means messages are missing, and the agent is asked to replay from the first one.
 
 Agents number their events from 1.  The common case (the batch continues where the
-agent left off) is decided in memory; only a gap looks at the stored seqs.  The
+agent left off) is decided in memory; only a gap looks at the stored seqs.
+A replay is asked for once the gap has lasted `grace_s` (several hub workers sharing
+the stream see an agent's events briefly out of order, and that is no loss), and the
 same missing seq is asked for again only after REPLAY_REPEAT_S: the agent may be
-replaying already.
+replaying already.  `due_replays` runs after every batch and on the worker's idle
+tick, so a gap is chased even when the agent sends nothing more.
 """
 
 from __future__ import annotations
@@ -17,11 +20,11 @@ from hub.store.tables import agents, events
 from hub.store.timeutil import iso
 
 REPLAY_REPEAT_S = 30
+DEFAULT_GAP_GRACE_S = 2.0
 
 _UPDATE = (agents.update().where(agents.c.agent_id == bindparam("b_agent"))
            .values(contiguous_seq=bindparam("b_contiguous"), max_seq=bindparam("b_max"),
-                   last_seen=bindparam("b_seen"), replay_from=bindparam("b_replay_from"),
-                   replay_at=bindparam("b_replay_at")))
+                   last_seen=bindparam("b_seen"), gap_since=bindparam("b_gap_since")))
 
 
 def _walk(conn: Connection, agent_id: str, contiguous: int, max_seq: int) -> int:
@@ -41,14 +44,11 @@ def _walk(conn: Connection, agent_id: str, contiguous: int, max_seq: int) -> int
 
 
 def advance_sequences(conn: Connection, agent_ids: set[str], new_seqs: dict[str, set[int]],
-                      received_at: str) -> dict[str, int]:
-    """Update contiguous/max seq and last_seen of every agent in the batch; returns the gaps to ask for."""
+                      received_at: str) -> None:
+    """Update contiguous/max seq, gap_since and last_seen of every agent in the batch."""
     query = select(agents.c.agent_id, agents.c.contiguous_seq, agents.c.max_seq, agents.c.last_seen,
-                   agents.c.replay_from, agents.c.replay_at).where(agents.c.agent_id.in_(sorted(agent_ids)))
+                   agents.c.gap_since).where(agents.c.agent_id.in_(sorted(agent_ids)))
     rows = {row.agent_id: row for row in conn.execute(query)}
-    now = dt.datetime.now(dt.timezone.utc)
-    recent = iso(now - dt.timedelta(seconds=REPLAY_REPEAT_S))
-    gaps: dict[str, int] = {}
     updates = []
     for agent_id in sorted(agent_ids):
         row = rows[agent_id]
@@ -59,14 +59,25 @@ def advance_sequences(conn: Connection, agent_ids: set[str], new_seqs: dict[str,
             contiguous += 1
         if contiguous < max_seq:
             contiguous = _walk(conn, agent_id, contiguous, max_seq)
-        replay_from, replay_at = row.replay_from, row.replay_at
-        if contiguous < max_seq:
-            first_missing = contiguous + 1
-            if not (replay_from == first_missing and replay_at and replay_at > recent):
-                gaps[agent_id] = first_missing
-                replay_from, replay_at = first_missing, iso(now)
+        gap_since = (row.gap_since or received_at) if contiguous < max_seq else None
         updates.append({"b_agent": agent_id, "b_contiguous": contiguous, "b_max": max_seq,
-                        "b_seen": max(received_at, row.last_seen or ""), "b_replay_from": replay_from,
-                        "b_replay_at": replay_at})
+                        "b_seen": max(received_at, row.last_seen or ""), "b_gap_since": gap_since})
     conn.execute(_UPDATE, updates)
-    return gaps
+
+
+def due_replays(conn: Connection, grace_s: float = DEFAULT_GAP_GRACE_S) -> dict[str, int]:
+    """Agents whose gap has lasted `grace_s` and who were not just asked: agent → first missing seq."""
+    now = dt.datetime.now(dt.timezone.utc)
+    old_enough = iso(now - dt.timedelta(seconds=grace_s))
+    recent = iso(now - dt.timedelta(seconds=REPLAY_REPEAT_S))
+    rows = conn.execute(select(agents.c.agent_id, agents.c.contiguous_seq, agents.c.replay_from, agents.c.replay_at)
+                        .where(agents.c.gap_since.is_not(None), agents.c.gap_since <= old_enough)).all()
+    due = {}
+    for row in rows:
+        first_missing = row.contiguous_seq + 1
+        if row.replay_from == first_missing and row.replay_at and row.replay_at > recent:
+            continue
+        due[row.agent_id] = first_missing
+        conn.execute(agents.update().where(agents.c.agent_id == row.agent_id)
+                     .values(replay_from=first_missing, replay_at=iso(now)))
+    return due

@@ -26,7 +26,7 @@ from protocol.keys import SigningKey
 from protocol.wire import Envelope
 from hub.context import optional_module
 from hub.ingest.presence import apply_state
-from hub.ingest.sequence import advance_sequences
+from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, advance_sequences, due_replays
 from hub.linking.linker import find_link
 from hub.store.tables import agents, events, payments, voids
 from hub.store.timeutil import normalise, now_iso
@@ -200,7 +200,7 @@ def _ensure_agents(conn: Connection, agent_ids: set[str]) -> None:
 
 
 def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]],
-                event_key: SigningKey) -> Outgoing:
+                event_key: SigningKey, gap_grace_s: float = DEFAULT_GAP_GRACE_S) -> Outgoing:
     """`checked`: (event envelope, its raw text); `state`: (birth/will envelope, unused)."""
     received_at = now_iso()
     out = Outgoing()
@@ -240,5 +240,6 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
         out.state.append((envelope.agent, apply_state(conn, envelope, received_at)))
     seen = {env.agent for env, _ in checked}
     if seen:
-        out.gaps = advance_sequences(conn, seen, new_seqs, received_at)
+        advance_sequences(conn, seen, new_seqs, received_at)
+        out.gaps = due_replays(conn, gap_grace_s)
     return out

@@ -29,6 +29,7 @@ from protocol.wire import topics
 from hub.context import HubContext
 from hub.ingest import metrics
 from hub.ingest.checks import Rejected, check
+from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, due_replays
 from hub.ingest.store import store_batch
 
 log = logging.getLogger(__name__)
@@ -49,12 +50,15 @@ class Incoming:
 class IngestWorker:
     def __init__(self, context: HubContext, *, host: str, port: int, client_id: str = "hub-1",
                  tls: ssl.SSLContext | None = None, batch_max: int = 500, batch_window_s: float = 0.005,
-                 clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S, ack_qos: int = 1):
+                 clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S, ack_qos: int = 1,
+                 gap_grace_s: float = DEFAULT_GAP_GRACE_S):
         self.context = context
         # QoS 1 acks wait in the broker for an agent that is offline right now, so it
         # need not re-send its outbox; QoS 0 saves a PUBACK per event (the agent re-sends
         # unacked events on reconnect and gets the original ack again either way).
         self.ack_qos = ack_qos
+        self.gap_grace_s = gap_grace_s
+        self._next_gap_sweep = 0.0
         self.host, self.port = host, port
         self.batch_max, self.batch_window_s = batch_max, batch_window_s
         self.inbox: queue.Queue[Incoming] = queue.Queue()
@@ -133,6 +137,7 @@ class IngestWorker:
         while not self._stop.is_set():
             batch = self._take_batch()
             if not batch:
+                self._sweep_gaps()
                 continue
             try:
                 self.process(batch)
@@ -176,18 +181,32 @@ class IngestWorker:
             if item.qos > 0:
                 self.client.ack(item.mid, item.qos)
 
+    def _sweep_gaps(self) -> None:
+        """On an idle tick: chase gaps of agents that have gone quiet since."""
+        if time.monotonic() < self._next_gap_sweep:
+            return
+        self._next_gap_sweep = time.monotonic() + max(self.gap_grace_s / 2, 0.2)
+        try:
+            with self.context.db.begin() as conn:
+                due = due_replays(conn, self.gap_grace_s)
+        except Exception:
+            log.exception("sequence gap sweep failed")
+            return
+        for agent_id, first_missing in due.items():
+            self.request_replay(agent_id, first_missing)
+
     def _store(self, events, state):
         for attempt in range(5):
             try:
                 with self.context.db.begin() as conn:
-                    return store_batch(conn, events, state, self.context.event_key)
+                    return store_batch(conn, events, state, self.context.event_key, self.gap_grace_s)
             except (IntegrityError, OperationalError) as exc:
                 # Another hub worker stored one of these first (or held the lock): the
                 # retry sees its rows and treats them as duplicates.
                 log.info("ingest batch retried after %s", type(exc).__name__)
                 time.sleep(0.05 * (attempt + 1))
         with self.context.db.begin() as conn:
-            return store_batch(conn, events, state, self.context.event_key)
+            return store_batch(conn, events, state, self.context.event_key, self.gap_grace_s)
 
     def _reject(self, item: Incoming, rejected: Rejected) -> None:
         metrics.REJECTED.labels(rejected.reason).inc()

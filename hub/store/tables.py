@@ -92,6 +92,9 @@ agents = Table(
     Column("max_seq", BigInteger, nullable=False, default=0),
     Column("replay_from", BigInteger),                      # last replay asked for, and when
     Column("replay_at", String(40)),
+    # When the current sequence gap was first seen.  Databases made before migration
+    # 0004 get it from 0004; newer ones from 0001 (0004 then finds it and does nothing).
+    Column("gap_since", String(40)),
 )
 
 orders = Table(

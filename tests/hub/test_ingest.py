@@ -21,7 +21,7 @@ from tests.hub.agents import FakeAgent, WireClient
 def worker(hub_context, mosquitto):
     ingest = IngestWorker(hub_context, host="127.0.0.1", port=mosquitto.port,
                           client_id=f"hub-{uuid.uuid4().hex[:6]}", clean_start=True,
-                          session_expiry_s=0).start()
+                          session_expiry_s=0, gap_grace_s=0.3).start()
     yield ingest
     ingest.stop()
 
@@ -81,6 +81,17 @@ def test_a_sequence_gap_asks_the_agent_to_replay_from_the_first_missing(hub_cont
     with hub_context.db.connect() as conn:
         row = conn.execute(select(agents).where(agents.c.agent_id == agent.agent_id)).mappings().one()
     assert (row["contiguous_seq"], row["max_seq"]) == (2, 5)
+    client.close()
+
+
+def test_events_briefly_out_of_order_do_not_trigger_a_replay(hub_context, directory, worker, mosquitto):
+    agent = FakeAgent("counter-9").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-counter-9", [agent.agent_id])
+    first, second = agent.payment(), agent.payment()
+    client.send(second)
+    client.send(first)            # within the grace period: two workers' normal interleaving
+    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 2)
+    assert not client.wait_for(lambda: client.commands(agent.agent_id), 1.0)
     client.close()
 
 
