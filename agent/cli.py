@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import signal
 import sys
 import threading
@@ -56,7 +57,7 @@ def open_service(config_path: str, mode: str | None):
     _setup_logging(config)
     try:
         return AgentService.open(config)
-    except (StoreError, IdentityError) as exc:
+    except (StoreError, IdentityError, ValueError) as exc:
         _fail(str(exc))
 
 
@@ -100,6 +101,11 @@ def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_de
             pass
     finally:
         service.close()
+    if pay_from is not None:
+        # The reader thread may sit in a blocking read of stdin; everything is committed
+        # and closed, so leave without waiting for it (interpreter shutdown would abort).
+        sys.stdout.flush()
+        os._exit(0)
 
 
 def _say(document: dict) -> None:

@@ -252,6 +252,7 @@ class SyncClient:
         client.publish(self.topics["state"], birth.encode(), qos=1, retain=True)
         # Everything pending goes out again: in-flight state died with the old connection.
         self._inflight.clear()
+        self._mids.clear()
         self._cursor = 0
         self._dirty = True
         self.online = True
