@@ -155,3 +155,20 @@ def test_metrics_show_unlinked_payments_and_agents(api):
     text = api.client.get("/metrics").text
     assert "counterpay_hub_unlinked_payments 1.0" in text
     assert "counterpay_hub_agents_known 1.0" in text
+
+
+def test_a_receipt_verifies_against_the_hubs_key_directory_and_a_revoked_key_does_not(api, directory):
+    from protocol.qr import cp_receipt
+    agent = FakeAgent("desk-5").enroll(directory)
+    payload = cp_receipt.make(cp_receipt.ReceiptCode("R-1", agent.agent_id, "2026-11-22T10:15:00Z", 12500, "EUR",
+                                                     "card", "T0042", "CASE-1", "1234", agent.key.kid), agent.key)
+    auditor = api.auth(api.token("auditor"))
+    verdict = api.client.post("/api/v1/verify", json={"payload": payload}, headers=auditor).json()
+    assert (verdict["format"], verdict["valid"], verdict["fields"]["verdict"]) == ("cp-receipt", True, "valid")
+    directory.revoke(agent.key.kid, "2026-11-22T11:00:00Z", "stolen laptop")
+    revoked = api.client.post("/api/v1/verify", json={"payload": payload}, headers=auditor).json()
+    assert not revoked["valid"]
+    stranger = FakeAgent("desk-6")
+    unknown = cp_receipt.make(cp_receipt.ReceiptCode("R-2", "desk-6", "2026-11-22T10:15:00Z", 1, "EUR", "cash", "",
+                                                     "C", "", stranger.key.kid), stranger.key)
+    assert not api.client.post("/api/v1/verify", json={"payload": unknown}, headers=auditor).json()["valid"]
