@@ -3,9 +3,16 @@
 The UI never touches SQLite, MQTT or a serial port; it calls `AgentService` (blocking
 calls in Textual workers, thread=True) and listens for `AgentStatus` changes through
 `subscribe()`.  Contract: /work/AGENT_FACADE.md.  Additions beyond that contract:
-`PaymentRequest.operator`, `AgentService.open_payments()` (intents waiting for an
-operator or for recovery), `AgentService.journal_entry(payment_id)`,
-`CataloguePosition.from_dict`, and the `AgentService.config` / `.incarnation` attributes.
+`PaymentRequest.operator` (who took it, goes into the event), `AgentService.open_payments()`
+(intents waiting for an operator or for recovery, as dicts with payment_id, state,
+amount_minor, operator_hint, …), `AgentService.journal_entry(payment_id)`,
+`AgentService.keys()` (the cached key directory or None), `CataloguePosition.from_dict`,
+and the `.config` / `.incarnation` attributes.  `diagnostics()` keys: agent_id, office,
+mode, incarnation, store, schema_version, broker, online, outbox_depth,
+outbox_oldest_age_s, outbox_cap, terminal_state, terminal_protocol, terminal_device,
+last_error, tls, cert_expires, cert_days_left, cert_subject, clock_skew_s, last_ack_at,
+connected_since, serial_ports, open_payments, log_tail (list of lines).
+Blocking calls (pay, end_of_day, lookup_case, diagnostics) belong in worker threads.
 
     service = AgentService.open(agent.config.load("agent.toml"))
     outcome = service.pay(PaymentRequest(4500, "EUR", "card", {"format": "case", "value": "WAW/77"}),

@@ -131,6 +131,8 @@ class Operations:
                 info["cert_subject"] = cert.subject.rfc4514_string()
             except (OSError, ValueError) as exc:
                 info["cert_error"] = str(exc)
+        if self.sync and self.sync.clock_skew_s is not None:
+            info["clock_skew_s"] = self.sync.clock_skew_s
         if self.sync and self.sync.connected_since:
             info["connected_since"] = dt.datetime.fromtimestamp(self.sync.connected_since, dt.timezone.utc).isoformat()
         try:

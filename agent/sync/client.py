@@ -20,6 +20,7 @@ after_puback (PUBACK of an event arrived, hub ack not yet).
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import ssl
 import threading
@@ -85,6 +86,7 @@ class SyncClient:
         self.last_error: str | None = None
         self.last_ack_at: float | None = None
         self.connected_since: float | None = None
+        self.clock_skew_s: float | None = None
         self._stop = threading.Event()
         self._wake = threading.Event()
         self._thread: threading.Thread | None = None
@@ -275,6 +277,7 @@ class SyncClient:
                 pass  # revocations arrive folded into the key directory; nothing else to keep
             elif message.topic == self.topics["acks"]:
                 envelope = self._from_hub(message.payload, "ack")
+                self._note_skew(envelope.time)
                 with self._acks_lock:
                     self._acks.append((envelope.body["for_id"], envelope.body["status"]))
                 if self._inflight.pop(envelope.body["for_id"], None) is not None:
@@ -286,6 +289,14 @@ class SyncClient:
         except (WireError, caches.CacheError, StoreError) as exc:
             # Bad input on the wire: say what was wrong, drop it, stay up.
             self._set_error(f"dropped a message on {message.topic}: {exc}")
+
+    def _note_skew(self, hub_time: str) -> None:
+        """Local clock minus the hub's, from ack times (an upper bound: includes the trip)."""
+        try:
+            sent = dt.datetime.fromisoformat(hub_time.replace("Z", "+00:00"))
+        except ValueError:
+            return
+        self.clock_skew_s = round((dt.datetime.now(dt.timezone.utc) - sent).total_seconds(), 3)
 
     def _from_hub(self, raw: bytes, expected_type: str):
         envelope = decode(raw)
