@@ -356,6 +356,10 @@ class PaymentLife:
         return outcomes
 
     def resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome:
+        with self.lock:
+            return self._resolve_operator_check(payment_id, charged, operator)
+
+    def _resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome:
         row = self.journal.get(payment_id)
         if row is None:
             return PaymentOutcome(payment_id, "refused", f"no payment {payment_id} in the journal")

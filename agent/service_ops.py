@@ -52,8 +52,9 @@ class Operations:
         message = ""
         if self.config.terminal is not None:
             try:
-                driver = self._get_driver()
-                result = driver.end_of_day()
+                with self.life.lock:          # never while a payment is talking to the terminal
+                    driver = self._get_driver()
+                    result = driver.end_of_day()
                 if result.ok:
                     terminal_count, terminal_total = result.count, result.total_minor
                 message = result.message

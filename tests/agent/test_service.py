@@ -161,3 +161,16 @@ def test_unwritable_store_refuses_before_the_terminal_is_asked_and_keeps_the_jou
     assert service.pay(card(3000)).outcome == "approved"
     assert [p["amount_minor"] for p in service.recent_payments()] == [3000, 1000]
     assert service.outbox.depth() == 2
+
+
+def test_lost_zvt_answer_is_found_by_recovery_not_by_a_second_charge(tmp_path, keys, service_with):
+    sim = TerminalSim(tmp_path, scenario="lose_answer")
+    try:
+        service = service_with(device=sim.device, terminal_options="t4_s = 3")
+        outcome = service.pay(card(3300))
+        assert outcome.outcome == "approved", outcome.message
+        assert len(sim.charges()) == 1 and service.outbox.depth() == 1
+        entry = service.journal_entry(outcome.payment_id)
+        assert entry["state"] == "approved" and entry["masked_pan"].endswith("5454")
+    finally:
+        sim.stop()
