@@ -2,7 +2,8 @@
 
 Dedup is by (agent id, message id), the events table's unique key; a payment is
 also unique by (agent id, payment id).  For every new event the signed ack is made
-here and stored with it, so a duplicate later gets the very same ack bytes.
+here and stored with it (evidence of what the agent was told); a duplicate is acked
+again for the same message id and seq, with status 'duplicate'.
 Confirmations for case systems are queued in the same transaction
 (`hub.delivery.queue.enqueue_confirmation`, when hub-delivery is installed).
 The caller publishes acks only after this transaction commits.
@@ -49,19 +50,19 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
-def _known(conn: Connection, columns, keys: list[tuple[str, str]], *extra) -> dict[tuple[str, str], Any]:
-    found: dict[tuple[str, str], Any] = {}
+def _known(conn: Connection, columns, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
+    """Which of these (a, b) keys are stored already (one query per CHUNK keys)."""
+    found: dict[tuple[str, str], bool] = {}
     for chunk in _chunks(sorted(set(keys))):
-        rows = conn.execute(select(*columns, *extra).where(tuple_(*columns).in_(chunk)))
-        for row in rows:
-            found[(row[0], row[1])] = row[2] if extra else True
+        for row in conn.execute(select(*columns).where(tuple_(*columns).in_(chunk))):
+            found[(row[0], row[1])] = True
     return found
 
 
 _KIDS: dict[int, str] = {}
 
 
-def sign_ack(envelope: Envelope, key: SigningKey, at: str) -> bytes:
+def sign_ack(envelope: Envelope, key: SigningKey, at: str, status: str = "stored") -> bytes:
     """The signed ack envelope, byte for byte what `wire.make(...).encode()` gives.
 
     Built here rather than with wire.make because it runs once per event: the body is
@@ -73,7 +74,7 @@ def sign_ack(envelope: Envelope, key: SigningKey, at: str) -> bytes:
         kid = _KIDS[id(key)] = key.kid
     document = {"v": 1, "id": f"ack-{envelope.id}"[:64], "agent": envelope.agent, "seq": envelope.seq,
                 "time": at, "type": "ack", "kid": kid,
-                "body": {"for_id": envelope.id, "for_seq": envelope.seq, "status": "stored"}}
+                "body": {"for_id": envelope.id, "for_seq": envelope.seq, "status": status}}
     unsigned = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     document["sig"] = base64.urlsafe_b64encode(key.sign(unsigned)).decode("ascii").rstrip("=")
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -207,22 +208,24 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
     agent_ids = {env.agent for env, _ in checked} | {env.agent for env, _ in state}
     if agent_ids:
         _ensure_agents(conn, agent_ids)
-    existing = _known(conn, (events.c.agent_id, events.c.message_id), [(e.agent, e.id) for e, _ in checked],
-                      events.c.ack) if checked else {}
+    existing = _known(conn, (events.c.agent_id, events.c.message_id),
+                      [(e.agent, e.id) for e, _ in checked]) if checked else {}
     new_rows: list[dict[str, Any]] = []
     new_seqs: dict[str, set[int]] = {}
     captured, voided = [], []
     for envelope, raw in checked:
         key = (envelope.agent, envelope.id)
         if key in existing:
-            out.acks.append((envelope.agent, existing[key].encode("utf-8"), "duplicate"))
+            # Acked again, as 'duplicate' and with the time of now: agents estimate clock
+            # skew from ack times, so replaying the first ack's bytes would mislead them.
+            out.acks.append((envelope.agent, sign_ack(envelope, event_key, received_at, "duplicate"), "duplicate"))
             out.duplicates += 1
             continue
         ack = sign_ack(envelope, event_key, received_at)
-        existing[key] = ack.decode("utf-8")
+        existing[key] = True
         new_rows.append({"agent_id": envelope.agent, "message_id": envelope.id, "seq": envelope.seq,
                          "type": envelope.type, "time": envelope.time, "received_at": received_at,
-                         "envelope": raw, "ack": existing[key]})
+                         "envelope": raw, "ack": ack.decode("utf-8")})
         out.acks.append((envelope.agent, ack, "stored"))
         out.stored += 1
         new_seqs.setdefault(envelope.agent, set()).add(envelope.seq)

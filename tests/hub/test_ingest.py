@@ -50,7 +50,7 @@ def test_payment_is_stored_once_and_acked_with_the_hubs_signature(hub_context, d
     client.close()
 
 
-def test_a_duplicate_gets_the_original_ack_again_and_is_not_stored_twice(hub_context, directory, worker, mosquitto):
+def test_a_duplicate_is_acked_again_and_is_not_stored_twice(hub_context, directory, worker, mosquitto):
     agent = FakeAgent("counter-2").enroll(directory)
     client = WireClient(mosquitto.port, "agent-counter-2", [agent.agent_id])
     event = agent.payment()
@@ -59,8 +59,11 @@ def test_a_duplicate_gets_the_original_ack_again_and_is_not_stored_twice(hub_con
     client.send(event)
     client.send(event)
     assert client.wait_for(lambda: len(client.raw_acks(agent.agent_id)) == 3)
-    first, second, third = client.raw_acks(agent.agent_id)
-    assert first == second == third
+    first, second, third = client.acks(agent.agent_id)
+    for ack in (first, second, third):
+        verify(ack, hub_context.hub_entries(), owner="hub")
+    assert {(a.id, a.body["for_id"], a.body["for_seq"]) for a in (first, second, third)} == {(first.id, event.id, 1)}
+    assert [a.body["status"] for a in (first, second, third)] == ["stored", "duplicate", "duplicate"]
     assert len(_rows(hub_context.db, events)) == 1
     assert len(_rows(hub_context.db, payments)) == 1
     client.close()
