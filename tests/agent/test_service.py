@@ -174,3 +174,22 @@ def test_lost_zvt_answer_is_found_by_recovery_not_by_a_second_charge(tmp_path, k
         assert entry["state"] == "approved" and entry["masked_pan"].endswith("5454")
     finally:
         sim.stop()
+
+
+def test_a_dead_printer_never_loses_the_payment_and_the_receipt_comes_out_after_restart(tmp_path, keys):
+    dead = 'kind = "network"\nhost = "127.0.0.1"\nport = 1'
+    service = open_service(write_config(tmp_path, keys, printer=dead))
+    try:
+        outcome = service.pay(PaymentRequest(4500, "EUR", "cash"))
+        assert outcome.outcome == "approved" and "receipt not printed" in outcome.message
+        assert outcome.receipt_lines and outcome.receipt_qr               # shown on screen all the same
+        assert service.outbox.depth() == 1
+    finally:
+        service.close()
+    service = open_service(write_config(tmp_path, keys))                    # printer fixed, agent restarted
+    try:
+        roll = (tmp_path / "receipts.bin").read_bytes()
+        assert outcome.receipt_qr.encode() in roll and outcome.receipt_id.encode() in roll
+        assert service.outbox.depth() == 1                                  # still exactly once
+    finally:
+        service.close()
