@@ -28,6 +28,8 @@ from agent.terminal.base import Intent, IntentKind, Outcome, TerminalResult
 OPEN_STATES = ("intent", "sent", "unknown", "operator_check")
 FINAL_STATES = ("approved", "declined", "aborted")
 _DIGITS = re.compile(r"\d")
+# 13-19 digits, possibly grouped by spaces or dashes: the shape of a card number.
+_PAN_LIKE = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
 
 
 def utc_now() -> str:
@@ -44,10 +46,20 @@ def mask_pan(value: str | None) -> str | None:
     return "*" * (len(digits) - 4) + "".join(digits[-4:])
 
 
+def scrub(text: str | None) -> str | None:
+    """Mask anything shaped like a full card number in free text (terminal receipt lines)."""
+    if not text:
+        return text
+    return _PAN_LIKE.sub(lambda m: mask_pan(re.sub(r"[ -]", "", m.group(0))), text)
+
+
 def result_to_json(result: TerminalResult) -> str:
     data = dataclasses.asdict(result)
     data["outcome"] = result.outcome.value
     data["masked_pan"] = mask_pan(result.masked_pan)
+    data["message"] = scrub(result.message)
+    data["operator_hint"] = scrub(result.operator_hint)
+    data["receipt_lines"] = [scrub(line) for line in result.receipt_lines]
     return json.dumps(data, ensure_ascii=False)
 
 

@@ -92,3 +92,17 @@ def test_full_disk_is_reported_and_nothing_half_written(tmp_path, keys):
             outbox.append("diagnostics.report", {"info": {"padding": "x" * 180, "n": n}})
     assert store.scalar("SELECT COUNT(*) FROM outbox") == store.scalar("SELECT MAX(seq) FROM outbox")
     assert store.get_setting("outbox_seq") == store.scalar("SELECT MAX(seq) FROM outbox")
+
+
+def test_journal_never_stores_a_full_card_number(tmp_path):
+    from agent.journal import SqliteJournal
+    from agent.terminal.base import Intent, IntentKind, Outcome, TerminalResult
+    store = Store.open(tmp_path / "agent.db")
+    journal = SqliteJournal(store)
+    journal.record_intent(Intent("i-1", IntentKind.PAYMENT, 1500, "EUR"))
+    journal.record_outcome(TerminalResult("i-1", Outcome.APPROVED, "approved 4111111111111111", 1500, "EUR",
+                                          masked_pan="4111111111111111",
+                                          receipt_lines=["CARD 4111 1111 1111 1111", "AMOUNT 15.00", "TRACE 000123"]))
+    raw = store.conn.execute("SELECT outcome FROM journal").fetchone()[0]
+    assert "4111111111111111" not in raw and "4111 1111 1111" not in raw
+    assert "1111" in raw and "TRACE 000123" in raw and "AMOUNT 15.00" in raw
