@@ -58,6 +58,11 @@ def test_card_payment_is_committed_receipted_delivered_and_verifiable(service_wi
     assert service.search_payers("bērz")[0]["id"] == "010190-12345"
     assert service.totals_today()["card"] == (1, 4500)
     assert service.reprint(outcome.receipt_id)[1].strip() == "PAYMENT RECEIPT (COPY)"
+    from io import BytesIO
+    from PIL import Image
+    from pyzbar import pyzbar
+    png = Image.open(BytesIO(service.receipt_png(outcome.receipt_id)))
+    assert [d.data.decode() for d in pyzbar.decode(png)] == [outcome.receipt_qr]   # same signed code
     eod = service.end_of_day()
     assert (eod.terminal_count, eod.terminal_total_minor, eod.mismatch) == (1, 4500, False), eod.message
 
