@@ -100,10 +100,8 @@ class CashierScreen(PaymentSteps, Screen):
     def action_tab(self, tab: str) -> None:
         if self.payment_running:
             return   # the payment view stays in front until the terminal answers
-        self.query_one("#tabs", TabbedContent).active = tab
-        if tab == "today":
-            self._load_totals()
-        elif tab == "payers":
+        self.query_one("#tabs", TabbedContent).active = tab    # "today" loads on activation
+        if tab == "payers":
             self.query_one("#payer-search", Input).focus()
         elif tab == "scan":
             self.query_one("#scan-input", ScanInput).focus()
