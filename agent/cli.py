@@ -78,7 +78,11 @@ def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_de
     """Run the agent (the UI unless --headless)."""
     service = open_service(config_path, mode)
     if not headless:
-        from agent.ui.app import run as run_ui
+        try:
+            from agent.ui.app import run as run_ui
+        except ImportError as exc:
+            service.close()
+            _fail(f"the agent UI cannot start ({exc}); use --headless to run without it")
         options = {"currency": service.config.currency}
         if scanner_device:
             from agent.scanner.serial_reader import SerialScanner

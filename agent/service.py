@@ -6,7 +6,8 @@ calls in Textual workers, thread=True) and listens for `AgentStatus` changes thr
 `PaymentRequest.operator` (who took it, goes into the event), `AgentService.open_payments()`
 (intents waiting for an operator or for recovery, as dicts with payment_id, state,
 amount_minor, operator_hint, …), `AgentService.journal_entry(payment_id)`,
-`AgentService.keys()` (the cached key directory or None), `CataloguePosition.from_dict`,
+`AgentService.keys()` (the cached key directory or None), `AgentService.receipt_png(receipt_id)`
+(PNG bytes with the signed QR), `CataloguePosition.from_dict`,
 and the `.config` / `.incarnation` attributes.  `diagnostics()` keys: agent_id, office,
 mode, incarnation, store, schema_version, broker, online, outbox_depth,
 outbox_oldest_age_s, outbox_cap, terminal_state, terminal_protocol, terminal_device,
@@ -315,6 +316,18 @@ class AgentService(Operations):
         """Intents not settled: waiting for recovery or for an operator to read the terminal."""
         return [self._payment_summary(row) for row in self.journal_open("intent", "sent", "unknown",
                                                                          "operator_check")]
+
+    def receipt_png(self, receipt_id: str) -> bytes:
+        """The receipt (with its signed QR) as a PNG, for preview on screen or e-mail."""
+        import io
+        from agent.receipts.printer import render_png
+        row = self.life.journal.by_receipt(receipt_id)
+        if row is None or row["state"] != "approved":
+            raise KeyError(f"no approved payment with receipt {receipt_id}")
+        lines, qr = self.life.receipt_lines(row)
+        buffer = io.BytesIO()
+        render_png(lines, qr, buffer)
+        return buffer.getvalue()
 
     def reprint(self, receipt_id: str) -> list[str]:
         row = self.life.journal.by_receipt(receipt_id)
