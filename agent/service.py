@@ -133,6 +133,7 @@ class AgentService(Operations):
             store.close()
             raise
         service._seed_keys()
+        service.outbox.prune_acked(older_than_days=30)   # history the hub has confirmed long ago
         if config.terminal is not None:
             service._get_driver(quiet=True)
         service.life.resolve_open()           # before any new work is taken

@@ -116,6 +116,8 @@ class Operations:
                       "schema_version": self.store.schema_version, "broker": self.config.broker,
                       "online": status.online, "outbox_depth": status.outbox_depth,
                       "outbox_oldest_age_s": status.oldest_age_s, "outbox_cap": status.outbox_cap,
+                      "outbox_rejected": int(self.store.scalar(
+                          "SELECT COUNT(*) FROM outbox WHERE state = 'rejected'") or 0),
                       "terminal_state": status.terminal_state, "terminal_protocol": status.terminal_protocol,
                       "terminal_device": self.config.terminal.device if self.config.terminal else None,
                       "last_error": status.last_error, "tls": False, "cert_expires": None,
