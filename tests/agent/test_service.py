@@ -120,7 +120,8 @@ def test_hub_commands_replay_and_diagnostics(service_with, mosquitto, peer, keys
     hub.loop_start()
     try:
         for command in ({"request_id": "r1", "command": "replay", "from_seq": 1},
-                        {"request_id": "r2", "command": "diagnostics"}):
+                        {"request_id": "r2", "command": "diagnostics"},
+                        {"request_id": "r3", "command": "end_of_day"}):
             envelope = make(AGENT_ID, 0, "command", command, keys.hub)
             hub.publish(topics.commands(AGENT_ID), envelope.encode(), qos=1)
         assert peer.wait_for(lambda: any(body.get("request_id") == "r2" for _, _, _, body in peer.received))
@@ -130,6 +131,9 @@ def test_hub_commands_replay_and_diagnostics(service_with, mosquitto, peer, keys
         assert len(deliveries) == 2 and len(set(deliveries)) == 1     # replayed with the same id
         report = next(body for _, _, _, body in peer.received if body.get("request_id") == "r2")
         assert report["info"]["agent_id"] == AGENT_ID and "outbox_depth" in report["info"]
+        assert peer.wait_for(lambda: any("batch_id" in body for _, _, _, body in peer.received))
+        eod = next(body for _, _, _, body in peer.received if "batch_id" in body)
+        assert eod["journal"]["cash"] == {"count": 1, "total_minor": 700} and eod["mismatch"] is False
     finally:
         hub.loop_stop()
 
