@@ -8,8 +8,11 @@
     site.stop()                        # leaves nothing running (process groups, TERM then KILL)
 
 Every part runs as its own `counterpay …` process in its own process group, so a
-`kill -9` of one (chaos tests: `kill_agent`, `kill_hub`, `stop_broker`) is real and
-hits only that part.  Logs go to `<workdir>/logs/<part>.log`, pid files to
+`kill -9` of one is real and hits only that part.  Chaos controls: `kill_agent(sig)` /
+`start_agent(extra_env={"CP_CRASH_AT": …})` / `restart_agent()`, `kill_hub()` / `start_hub()`,
+`stop_broker(hard=…)` / `start_broker()`, `stop_case_system()` / `start_case_system()` (same
+port and secret), `case_fault(mode, …)`, `stop_terminal()` / `start_terminal()` (note: a new
+terminal process starts its scenario and trace numbers afresh; its ledger file is appended).  Logs go to `<workdir>/logs/<part>.log`, pid files to
 `<workdir>/pids/`.  Ports are free loopback ports picked at start.  The readers
 (`hub_payments`, `hub_deliveries`, `case_record`, `terminal_ledger`, `agent_db`) are
 what tests and the demo's summary check invariants with.
@@ -338,7 +341,9 @@ class Site:
 
     def start_agent(self, headless: bool = True, extra_env: dict | None = None, pay_from: str | None = "-",
                     stdout=subprocess.PIPE) -> Child:
-        """The headless agent as a child process; with pay_from '-' its stdin takes JSON payment lines."""
+        """The headless agent as a child process; with pay_from '-' its stdin takes JSON payment lines.
+        Its stdout (JSON lines: ready, progress, outcome) is a pipe the caller must read; stdout=None
+        sends it to logs/agent.log instead (a pipe nobody reads blocks the agent once full)."""
         child = self.children["agent"] = Child(
             "agent", self.agent_command(headless=headless, pay_from=pay_from), self.workdir, env=extra_env,
             stdin=subprocess.PIPE if pay_from == "-" else subprocess.DEVNULL, stdout=stdout)
