@@ -139,11 +139,44 @@ class IngestWorker:
             if not batch:
                 self._sweep_gaps()
                 continue
+            self._process_until_done(batch)
+
+    def _process_until_done(self, batch: list[Incoming]) -> None:
+        """A failing batch (database down, a bug) is retried, never dropped: the agents'
+        events are in it.  While the database is down that holds the stream, as it must.
+        If the batch keeps failing with the database up, it is split so one poison
+        message cannot block the others: that message alone is dropped with a reason."""
+        delay = 0.2
+        for attempt in range(1, 1_000_000):
             try:
                 self.process(batch)
-            except Exception:   # never let one bad batch kill the consumer; the broker redelivers
-                log.exception("ingest batch of %d failed; the messages stay unacked", len(batch))
-                time.sleep(0.5)
+                return
+            except Exception:   # never let one bad batch kill the consumer
+                log.exception("ingest batch of %d failed (attempt %d); retrying", len(batch), attempt)
+            if self._stop.is_set():
+                return
+            if attempt >= 3 and len(batch) > 1 and self._database_answers():
+                for item in batch:
+                    self._process_alone(item)
+                return
+            time.sleep(delay)
+            delay = min(delay * 2, 10.0)
+
+    def _process_alone(self, item: Incoming) -> None:
+        try:
+            self.process([item])
+        except Exception as exc:
+            self._reject(item, Rejected("store_failed", f"could not be stored: {exc!r}"))
+            if item.qos > 0:
+                self.client.ack(item.mid, item.qos)
+
+    def _database_answers(self) -> bool:
+        try:
+            with self.context.db.connect() as conn:
+                conn.exec_driver_sql("SELECT 1")
+            return True
+        except Exception:
+            return False
 
     def process(self, batch: list[Incoming]) -> None:
         directory = self.context.key_directory()

@@ -165,3 +165,27 @@ def test_the_fast_ack_is_byte_for_byte_the_wire_contracts_ack():
     reference = make(event.agent, event.seq, "ack", {"for_id": event.id, "for_seq": event.seq, "status": "stored"},
                      key, message_id=f"ack-{event.id}", time="2026-11-22T12:00:00.000Z").encode()
     assert fast == reference
+
+
+def test_a_message_that_cannot_be_stored_is_dropped_alone_and_the_rest_are_stored(hub_context, directory, worker,
+                                                                                    mosquitto, monkeypatch):
+    import hub.ingest.worker as worker_module
+    real_store_batch = worker_module.store_batch
+
+    def store_batch_with_a_bug(conn, events_, state, key, grace):
+        if any(envelope.body.get("amount_minor") == 666 for envelope, _ in events_):
+            raise RuntimeError("a bug that only this payment triggers")
+        return real_store_batch(conn, events_, state, key, grace)
+
+    monkeypatch.setattr(worker_module, "store_batch", store_batch_with_a_bug)
+    monkeypatch.setattr(worker_module.time, "sleep", lambda _s: None)
+    agent = FakeAgent("counter-10").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-counter-10", [agent.agent_id])
+    before = rejected("store_failed")
+    worker.batch_window_s = 0.3          # so the poison and the good ones share a batch
+    for envelope in (agent.payment(1), agent.payment(666), agent.payment(3)):
+        client.send(envelope)
+    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 2)
+    assert sorted(p["amount_minor"] for p in _rows(hub_context.db, payments)) == [1, 3]
+    assert rejected("store_failed") == before + 1
+    client.close()
