@@ -54,17 +54,19 @@ class FleetStats:
     rejected: int = 0
     connect_failures: int = 0
     latencies_s: list[float] = field(default_factory=list)
+    sent_log: list[tuple[str, float]] = field(default_factory=list)   # (message id, wall-clock send time)
 
 
 class SimulatedAgent:
     def __init__(self, identity: FleetIdentity, office: str, stats: FleetStats, rng: random.Random,
-                 incarnation: int = 1, references: list[str] | None = None):
+                 incarnation: int = 1, references: list[str] | None = None, case_prefix: str = "FLEET"):
         self.identity = identity
         self.office = office
         self.stats = stats
         self.rng = rng
         self.incarnation = incarnation
         self.references = references or []
+        self.case_prefix = case_prefix
         self.seq = 0
         self.pending: dict[str, Pending] = {}
         self.terminal = SimulatedCardTerminal(f"T{abs(hash(identity.agent_id)) % 10**8:08d}", rng)
@@ -120,7 +122,7 @@ class SimulatedAgent:
     def send_payment(self) -> None:
         self.seq += 1
         amount = self.rng.choice((500, 1250, 2000, 4550, 12500, 30000))
-        reference = self.rng.choice(self.references) if self.references else f"FLEET-{self.agent_id}-{self.seq}"
+        reference = self.rng.choice(self.references) if self.references else f"{self.case_prefix}-{self.agent_id}-{self.seq}"
         body = {"payment_id": f"{self.agent_id}-{self.incarnation}-{self.seq}",
                 "receipt_id": f"R-{self.agent_id}-{self.seq}", "office": self.office,
                 "amount_minor": amount, "currency": "EUR", "tender": "card",
@@ -130,6 +132,7 @@ class SimulatedAgent:
         payload = envelope.encode()
         self.pending[envelope.id] = Pending(time.monotonic(), payload)
         self.stats.sent += 1
+        self.stats.sent_log.append((envelope.id, time.time()))
         self.client.publish(topics.events(self.agent_id), payload, qos=1)
 
     def resend_overdue(self, now: float) -> None:

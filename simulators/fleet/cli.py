@@ -29,9 +29,13 @@ from simulators.fleet.runner import FleetRunner
 @click.option("--office", default="fleet-office", show_default=True)
 @click.option("--prefix", default="fleet", show_default=True, help="Agent ids are PREFIX-0001 …")
 @click.option("--seed", type=int, default=1, show_default=True)
+@click.option("--case-prefix", default="FLEET", show_default=True,
+              help="Payments are for cases PREFIX-<agent>-<seq>; match it to a case system's pattern.")
+@click.option("--sent-log", type=click.Path(dir_okay=False, path_type=Path),
+              help="Write one JSON line per payment sent (message id, wall-clock time), for latency checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def fleet(hub_url: str, admin_token: str, count: int, rate: float, duration: float, folder: Path,
-          office: str, prefix: str, seed: int, as_json: bool) -> None:
+          office: str, prefix: str, seed: int, case_prefix: str, sent_log: Path | None, as_json: bool) -> None:
     """Run COUNT simulated agents (own certificates, keys, terminals) against a hub."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < count + 64:
@@ -44,7 +48,8 @@ def fleet(hub_url: str, admin_token: str, count: int, rate: float, duration: flo
             for number in range(1, count + 1):
                 agent_id = f"{prefix}-{number:04d}"
                 ident = identity.enroll(client, admin_token, agent_id, office, folder / agent_id)
-                agents.append(SimulatedAgent(ident, office, stats, random.Random(rng.random())))
+                agents.append(SimulatedAgent(ident, office, stats, random.Random(rng.random()),
+                                             case_prefix=case_prefix))
     except httpx.HTTPStatusError as exc:
         raise click.UsageError(f"enrollment failed: {exc.response.status_code} {exc.response.text[:300]}")
     except httpx.HTTPError as exc:
@@ -52,12 +57,14 @@ def fleet(hub_url: str, admin_token: str, count: int, rate: float, duration: flo
     runner = FleetRunner(agents, stats)
     try:
         runner.connect_all()
-        if not as_json:
-            click.echo(f"{sum(a.connected for a in agents)}/{count} agents connected; sending {rate}/s for {duration}s",
-                       err=True)
+        click.echo(f"{sum(a.connected for a in agents)}/{count} agents connected; sending {rate}/s for {duration}s",
+                   err=True)
         summary = runner.run(rate, duration)
     finally:
         runner.close()
+        if sent_log is not None:
+            sent_log.write_text("".join(json.dumps({"event_id": mid, "sent_at": at}) + "\n"
+                                        for mid, at in stats.sent_log))
     if as_json:
         click.echo(json.dumps(summary.to_json()))
     else:
