@@ -49,7 +49,9 @@ def test_signed_garbage_bodies_are_recorded_and_the_simulator_stays_up(sim, body
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(headers=st.dictionaries(st.sampled_from(["webhook-id", "webhook-timestamp", "webhook-signature"]),
-                               st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60)))
+                               st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=126), max_size=60)
+                               # an HTTP client cannot send a header value with white space at its ends
+                               .filter(lambda value: value == value.strip())))
 def test_forged_headers_get_401_and_the_simulator_stays_up(sim, headers):
     response = httpx.post(sim.webhook_url, content=b"{}", headers=headers, timeout=10)
     assert response.status_code == 401 and response.json()["reason"]
