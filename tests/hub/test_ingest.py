@@ -189,3 +189,33 @@ def test_a_message_that_cannot_be_stored_is_dropped_alone_and_the_rest_are_store
     assert sorted(p["amount_minor"] for p in _rows(hub_context.db, payments)) == [1, 3]
     assert rejected("store_failed") == before + 1
     client.close()
+
+
+def test_events_not_committed_when_a_hub_worker_dies_are_redelivered_to_its_successor(hub_context, directory,
+                                                                                      mosquitto, monkeypatch):
+    import hub.ingest.worker as worker_module
+    real_store_batch = worker_module.store_batch
+
+    def database_down(*_args):
+        raise RuntimeError("database unreachable")
+
+    agent = FakeAgent("counter-11").enroll(directory)
+    monkeypatch.setattr(worker_module, "store_batch", database_down)
+    monkeypatch.setattr(IngestWorker, "_database_answers", lambda _self: False)
+    first = IngestWorker(hub_context, host="127.0.0.1", port=mosquitto.port, client_id="hub-crashy",
+                         session_expiry_s=300).start()
+    client = WireClient(mosquitto.port, "agent-counter-11", [agent.agent_id])
+    events_sent = [agent.payment(10), agent.payment(20)]
+    for envelope in events_sent:
+        client.send(envelope)
+    assert not client.wait_for(lambda: client.acks(agent.agent_id), 1.0)
+    first.stop()                                   # dies without having committed or PUBACKed
+    monkeypatch.setattr(worker_module, "store_batch", real_store_batch)
+    second = IngestWorker(hub_context, host="127.0.0.1", port=mosquitto.port, client_id="hub-crashy",
+                          session_expiry_s=0).start()
+    try:
+        assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 2, 10)
+        assert sorted(p["amount_minor"] for p in _rows(hub_context.db, payments)) == [10, 20]
+    finally:
+        second.stop()
+        client.close()
