@@ -8,7 +8,7 @@ progress texts and the elapsed time are on screen while the "customer" enters th
 from __future__ import annotations
 
 from agent.ui.app import CounterpayApp
-from tests.agent.ui_pilot import screen_text, type_text, wait_for, wait_for_text
+from tests.agent.ui_pilot import go_to_row, screen_text, type_text, wait_for, wait_for_text
 from tests.agent.ui_real import open_service, zvt_terminal
 
 
@@ -25,8 +25,10 @@ async def test_clerk_takes_a_card_payment_for_a_case_and_shows_the_receipt(tmp_p
                 text = await wait_for_text(pilot, "Case WAW/77")
                 # Positions come from the catalogue the broker delivered (no hub API here).
                 assert "Vehicle registration" in text and "180.50 EUR" in text
-                await pilot.press("down", "enter", "enter")       # REG-01 twice
-                await pilot.press("down", "enter")                # STAMP once
+                await go_to_row(pilot, "position-table", "REG-01")
+                await pilot.press("enter", "enter")               # REG-01 twice
+                await go_to_row(pilot, "position-table", "STAMP")
+                await pilot.press("enter")                        # STAMP once
                 await wait_for_text(pilot, "2 positions selected, total 378.00 EUR")
                 await pilot.press("f2")
                 await wait_for_text(pilot, "To pay: 378.00 EUR")
@@ -57,7 +59,8 @@ async def test_clerk_cash_payment_shows_the_change(tmp_path, mosquitto):
             await type_text(pilot, "KR-5")
             await pilot.press("enter")
             await wait_for_text(pilot, "Stamp duty")
-            await pilot.press("down", "down", "enter")            # STAMP 17.00
+            await go_to_row(pilot, "position-table", "STAMP")
+            await pilot.press("enter")                            # STAMP 17.00
             await pilot.press("f2")
             await wait_for_text(pilot, "To pay: 17.00 EUR")
             text = screen_text(app)

@@ -8,7 +8,7 @@ the core's hint with "Charged" / "Not charged", and nothing is sent to the termi
 from __future__ import annotations
 
 from agent.ui.app import CounterpayApp
-from tests.agent.ui_pilot import type_text, wait_for_text
+from tests.agent.ui_pilot import go_to_row, type_text, wait_for_text
 from tests.agent.ui_real import open_service, zvt_terminal
 
 
@@ -23,7 +23,8 @@ async def test_operator_check_shows_the_hint_and_records_the_operators_answer(tm
                 await type_text(pilot, "KR-9")
                 await pilot.press("enter")
                 await wait_for_text(pilot, "Stamp duty")
-                await pilot.press("down", "down", "enter", "f2")
+                await go_to_row(pilot, "position-table", "STAMP")
+                await pilot.press("enter", "f2")
                 await wait_for_text(pilot, "To pay: 17.00 EUR")
                 await pilot.press("enter")
                 text = await wait_for_text(pilot, "Read the terminal: did it charge the card?", timeout_s=20)

@@ -34,3 +34,11 @@ async def wait_for_text(pilot, text: str, timeout_s: float = 15.0) -> str:
 async def type_text(pilot, text: str) -> None:
     """Key presses, one per character, like a person or a keyboard-wedge scanner."""
     await pilot.press(*text)
+
+
+async def go_to_row(pilot, table_id: str, key: str) -> None:
+    """Move a DataTable's cursor to the row with `key` with arrow keys, as an operator would."""
+    table = pilot.app.screen.query_one(f"#{table_id}")
+    target = [row_key.value for row_key in table.rows].index(key)
+    step = "down" if target > table.cursor_row else "up"
+    await pilot.press(*[step] * abs(target - table.cursor_row))
