@@ -2,10 +2,10 @@
 
 Header (names, any order; only `amount` or `amount_minor` is needed for a fixed order):
 
-    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date
+    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date,positions
 
 `amount` is written as people write it ('12.50', '1 234,56'); `amount_minor` is
-integer minor units.  Every bad row is reported with its line number (the header is
+integer minor units; `positions` is fee catalogue codes separated by spaces.  Every bad row is reported with its line number (the header is
 line 1) and every reason; if any row is bad nothing is created.
 """
 
@@ -23,10 +23,10 @@ from protocol.money import Money, MoneyError
 from hub.audit.log import record
 from hub.config import Settings
 from hub.orders.model import OrderRequest
-from hub.orders.service import insert_order, order_columns
+from hub.orders.service import insert_order, order_columns, unknown_positions
 
 COLUMNS = ("case_ref", "payer_name", "payer_id", "amount", "amount_minor", "currency", "amount_kind",
-           "reference_format", "description", "due_date")
+           "reference_format", "description", "due_date", "positions")
 MAX_ROWS = 50_000
 
 
@@ -56,6 +56,8 @@ def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | No
     payer = {k: row[f"payer_{k}"].strip() for k in ("name", "id") if (row.get(f"payer_{k}") or "").strip()}
     if payer:
         data["payer"] = payer
+    if (row.get("positions") or "").strip():
+        data["positions"] = row["positions"].split()
     amount, minor = (row.get("amount") or "").strip(), (row.get("amount_minor") or "").strip()
     if amount and minor:
         errors.append("give either amount or amount_minor, not both")
@@ -77,7 +79,7 @@ def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | No
         return None, [f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()]
 
 
-def parse_rows(text: str, settings: Settings) -> tuple[list[OrderRequest], list[RowError]]:
+def parse_rows(text: str, settings: Settings) -> tuple[list[tuple[int, OrderRequest]], list[RowError]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         return [], [RowError(1, ["the file is empty: a header line is expected"])]
@@ -101,7 +103,7 @@ def parse_rows(text: str, settings: Settings) -> tuple[list[OrderRequest], list[
         if errors:
             row_errors.append(RowError(line, errors))
         else:
-            requests.append(request)
+            requests.append((line, request))
     if not requests and not row_errors:
         row_errors.append(RowError(1, ["the file has a header but no rows"]))
     return requests, row_errors
@@ -110,10 +112,14 @@ def parse_rows(text: str, settings: Settings) -> tuple[list[OrderRequest], list[
 def import_orders(conn: Connection, text: str, settings: Settings, actor: str, signing_key=None) -> list[dict]:
     """Create every order of the CSV in the caller's transaction, or raise CsvImportError."""
     requests, row_errors = parse_rows(text, settings)
+    for line, request in requests:
+        unknown = unknown_positions(conn, request.positions)
+        if unknown:
+            row_errors.append(RowError(line, [f"positions {', '.join(unknown)} are not in the published fee catalogue"]))
     if row_errors:
-        raise CsvImportError(row_errors)
+        raise CsvImportError(sorted(row_errors, key=lambda e: e.line))
     created = [insert_order(conn, order_columns(request, settings, actor), settings, signing_key)
-               for request in requests]
+               for _, request in requests]
     record(conn, actor, "order.import", "orders", {"count": len(created),
                                                    "first": created[0]["order_id"], "last": created[-1]["order_id"]})
     return created

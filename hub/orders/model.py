@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 
 class PayerIn(BaseModel):
@@ -25,6 +25,16 @@ class OrderRequest(BaseModel):
     payer: PayerIn | None = None
     description: str | None = Field(default=None, max_length=400)
     due_date: dt.date | None = None
+    positions: list[str] = Field(default_factory=list, max_length=50,
+                                 description="fee catalogue position codes this order is for")
+
+    @field_validator("positions")
+    @classmethod
+    def _position_codes(cls, codes: list[str]) -> list[str]:
+        for code in codes:
+            if not code or len(code) > 64 or "," in code:
+                raise ValueError(f"position code {code!r} must be 1-64 characters without commas")
+        return codes
 
     @model_validator(mode="after")
     def _amount_fits_kind(self) -> "OrderRequest":

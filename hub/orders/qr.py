@@ -21,7 +21,7 @@ def order_code(order: dict[str, Any], kid: str = "") -> cp_order.PaymentOrderCod
     return cp_order.PaymentOrderCode(
         order_id=order["order_id"], case_ref=order.get("case_ref") or "",
         amount_minor=order["amount_minor"] if order["amount_kind"] == "fixed" else None,
-        currency=order["currency"], positions=tuple(order.get("positions") or ()),
+        currency=order["currency"], positions=tuple(c for c in (order.get("positions") or "").split(",") if c),
         payer_name=order.get("payer_name") or "", payer_id=order.get("payer_id") or "",
         expires=expires, kid=kid)
 

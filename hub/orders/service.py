@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
+from hub.catalogue import service as catalogue
 from hub.config import Settings
 from hub.linking.linker import link_waiting_payments
 from hub.linking.status import order_payments, summarise
@@ -17,7 +18,11 @@ from hub.orders.references import new_order_id, pagopa_notice, rf_reference
 from hub.store.tables import orders
 from hub.store.timeutil import now_iso
 
-__all__ = ["OrderRequest", "create_order", "get_order", "search_orders", "order_view"]
+__all__ = ["OrderRequest", "OrderError", "create_order", "get_order", "search_orders", "order_view"]
+
+
+class OrderError(ValueError):
+    """The order cannot be made as asked; the message says why."""
 
 
 def order_columns(request: OrderRequest, settings: Settings, actor: str, order_id: str | None = None) -> dict[str, Any]:
@@ -32,11 +37,24 @@ def order_columns(request: OrderRequest, settings: Settings, actor: str, order_i
             "iuv": iuv, "case_ref": request.case_ref, "payer_name": payer.name if payer else None,
             "payer_id": payer.id if payer else None, "description": request.description,
             "due_date": request.due_date.isoformat() if request.due_date else None,
+            "positions": ",".join(request.positions) or None,
             "created_at": now_iso(), "created_by": actor}
+
+
+def unknown_positions(conn: Connection, codes: list[str]) -> list[str]:
+    """Codes not in the published catalogue (none are checked while nothing is published)."""
+    document = catalogue.current(conn) if codes else None
+    if document is None:
+        return []
+    known = {p["code"] for price_list in document["price_lists"] for p in price_list["positions"]}
+    return [code for code in codes if code not in known]
 
 
 def insert_order(conn: Connection, columns: dict[str, Any], settings: Settings, signing_key) -> dict[str, Any]:
     columns = dict(columns)
+    unknown = unknown_positions(conn, position_codes(columns))
+    if unknown:
+        raise OrderError(f"positions {', '.join(unknown)} are not in the published fee catalogue")
     columns["qr_payload"] = order_qr(columns, signing_key) if signing_key else None
     conn.execute(orders.insert().values(**columns))
     linked = link_waiting_payments(conn, columns)
@@ -58,7 +76,14 @@ def get_order(conn: Connection, order_id: str) -> dict[str, Any] | None:
 
 def order_view(conn: Connection, order: dict[str, Any]) -> dict[str, Any]:
     paid = order_payments(conn, order["order_id"])
-    return order | summarise(order, paid) | {"payments": paid}
+    return order | {"positions": position_codes(order)} | summarise(order, paid) | {"payments": paid}
+
+
+def position_codes(order: dict[str, Any]) -> list[str]:
+    value = order.get("positions")
+    if isinstance(value, list):
+        return value
+    return [code for code in (value or "").split(",") if code]
 
 
 def search_orders(conn: Connection, *, case_ref: str | None = None, reference: str | None = None,

@@ -114,6 +114,7 @@ orders = Table(
     Column("qr_payload", Text),
     Column("created_at", String(40), nullable=False),
     Column("created_by", String(100), nullable=False),
+    Column("positions", String(1000)),                      # catalogue codes, comma-separated (migration 0005)
 )
 Index("ix_orders_case", orders.c.case_ref)
 Index("ix_orders_iuv", orders.c.iuv)

@@ -172,3 +172,21 @@ def test_a_receipt_verifies_against_the_hubs_key_directory_and_a_revoked_key_doe
     unknown = cp_receipt.make(cp_receipt.ReceiptCode("R-2", "desk-6", "2026-11-22T10:15:00Z", 1, "EUR", "cash", "",
                                                      "C", "", stranger.key.kid), stranger.key)
     assert not api.client.post("/api/v1/verify", json={"payload": unknown}, headers=auditor).json()["valid"]
+
+
+def test_an_order_names_catalogue_positions_that_travel_in_its_signed_qr(api):
+    operator = api.auth(api.token("operator"))
+    version = api.client.post("/api/v1/catalogue/versions", json=CATALOGUE, headers=operator).json()["version"]
+    api.client.post(f"/api/v1/catalogue/versions/{version}/publish", headers=operator)
+    bad = api.client.post("/api/v1/orders", json={"amount_minor": 3700, "positions": ["REG-1", "NOPE"]},
+                          headers=operator)
+    assert bad.status_code == 422 and "NOPE" in bad.json()["detail"]
+    order = api.client.post("/api/v1/orders", json={"amount_minor": 3700, "positions": ["REG-1", "PLATE"]},
+                            headers=operator).json()
+    assert order["positions"] == ["REG-1", "PLATE"]
+    verdict = api.client.post("/api/v1/verify", json={"payload": order["qr_payload"]}, headers=operator).json()
+    assert verdict["fields"]["positions"] == ["REG-1", "PLATE"]
+    csv_text = "amount,positions\n1.00,PLATE\n2.00,PLATE GHOST\n"
+    response = api.client.post("/api/v1/orders/import", content=csv_text.encode(), headers=operator)
+    assert response.status_code == 422
+    assert response.json()["row_errors"] == [{"line": 3, "errors": ["positions GHOST are not in the published fee catalogue"]}]

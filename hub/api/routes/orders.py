@@ -12,7 +12,7 @@ from hub.context import HubContext
 from hub.orders.csv_import import CsvImportError, import_orders
 from hub.orders.model import OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
-from hub.orders.service import create_order, get_order, order_view, search_orders
+from hub.orders.service import OrderError, create_order, get_order, order_view, search_orders
 from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -24,9 +24,12 @@ MAX_CSV_BYTES = 20 * 1024 * 1024
 def create(request: OrderRequest, principal: Principal = Depends(require_role("operator", "case-system")),
            hub: HubContext = Depends(get_hub), settings: Settings = Depends(get_settings),
            db: Database = Depends(get_db)) -> dict:
-    with db.begin() as conn:
-        order = create_order(conn, request, settings, principal.actor, signing_key=hub.order_key)
-        return order_view(conn, order)
+    try:
+        with db.begin() as conn:
+            order = create_order(conn, request, settings, principal.actor, signing_key=hub.order_key)
+            return order_view(conn, order)
+    except OrderError as exc:
+        raise HTTPException(422, str(exc)) from None
 
 
 @router.post("/import", status_code=201,
