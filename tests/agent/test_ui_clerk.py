@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from agent.ui.app import CounterpayApp
 from tests.agent.ui_pilot import go_to_row, screen_text, type_text, wait_for, wait_for_text
-from tests.agent.ui_real import open_service, zvt_terminal
+from tests.agent.ui_real import open_service, publish_key_directory, zvt_terminal
 
 
 async def test_clerk_takes_a_card_payment_for_a_case_and_shows_the_receipt(tmp_path, mosquitto):
@@ -77,3 +77,38 @@ async def test_clerk_cash_payment_shows_the_change(tmp_path, mosquitto):
         assert service.totals_today() == {"cash": (1, 1700)}
     finally:
         service.close()
+
+
+async def test_clerk_verifies_a_scanned_receipt_and_rejects_a_forged_one(tmp_path, mosquitto):
+    from agent.service import PaymentRequest
+    from agent.ui.messages import ScanReceived
+
+    publish_key_directory(mosquitto.url, tmp_path)
+    service = open_service(tmp_path, mosquitto.url, None, mode="clerk")
+    try:
+        await wait_until(lambda: service.keys() is not None)
+        outcome = service.pay(PaymentRequest(1700, "EUR", "cash", {"format": "case", "value": "KR-7"},
+                                             case_ref="KR-7", cash_given_minor=2000))
+        assert outcome.outcome == "approved" and outcome.receipt_qr
+        app = CounterpayApp(service, "clerk")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_text(pilot, "Type or scan the case number")
+            app.post_message(ScanReceived(outcome.receipt_qr))       # as the serial scanner delivers it
+            text = await wait_for_text(pilot, "Receipt VERIFIED")
+            assert " VALID " in text and "17.00 EUR" in text
+            digits = list(outcome.receipt_qr)
+            digits[-5] = "1" if digits[-5] != "1" else "2"             # one digit of the signature changed
+            app.post_message(ScanReceived("".join(digits)))
+            text = await wait_for_text(pilot, "does NOT verify")
+            assert " VALID " not in text
+    finally:
+        service.close()
+
+
+async def wait_until(condition, timeout_s: float = 10.0) -> None:
+    import asyncio
+    import time
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        await asyncio.sleep(0.05)

@@ -21,7 +21,7 @@ import paho.mqtt.client as mqtt
 
 from agent import config as agent_config
 from agent.service import AgentService
-from protocol.keys import SigningKey
+from protocol.keys import KeyDirectory, SigningKey
 from protocol.wire import topics
 
 CATALOGUE = {"version": "2026-11-01", "positions": [
@@ -31,6 +31,7 @@ CATALOGUE = {"version": "2026-11-01", "positions": [
      "unit_minor": 8000, "vat_rate_bp": 2300, "tenders": ["card", "cash"]},
     {"code": "STAMP", "name": "Stamp duty", "unit": "pcs", "unit_minor": 1700, "tenders": ["card", "cash"]},
 ]}
+AGENT_ID = "ui-test-01"
 PAGOPA_OK = "PAGOPA|002|001340000013900808|00311260095|5000"
 PAGOPA_BAD_CHECK = "PAGOPA|002|399000012345678900|83000390019|222250"
 
@@ -66,27 +67,43 @@ def zvt_terminal(tmp_path: Path, scenario: str | None = None, protocol: str = "z
         proc.stdout.close()
 
 
-def publish_catalogue(broker_url: str, document: dict = CATALOGUE) -> None:
+def publish_catalogue(broker_url: str, document: dict = CATALOGUE, topic: str = topics.CATALOGUE) -> None:
+    """Retain a broadcast document on the broker, as the hub does."""
     host, port = broker_url.removeprefix("mqtt://").split(":")
     client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, protocol=mqtt.MQTTv5)
     client.connect(host, int(port))
     client.loop_start()
     try:
-        client.publish(topics.CATALOGUE, json.dumps(document), qos=1, retain=True).wait_for_publish(5)
+        client.publish(topic, json.dumps(document), qos=1, retain=True).wait_for_publish(5)
     finally:
         client.loop_stop()
         client.disconnect()
+
+
+def agent_key(tmp_path: Path) -> SigningKey:
+    """The test agent's signing key (made once per test directory)."""
+    key_dir = tmp_path / "keys"
+    key_dir.mkdir(exist_ok=True)
+    path = key_dir / "signing_key.pem"
+    if not path.exists():
+        path.write_bytes(SigningKey.generate().to_pem())
+    return SigningKey.from_pem(path.read_bytes())
+
+
+def publish_key_directory(broker_url: str, tmp_path: Path) -> None:
+    """A key directory that knows this agent's receipt key, retained as the hub publishes it."""
+    directory = KeyDirectory()
+    directory.add(agent_key(tmp_path).public_entry(AGENT_ID, ["event", "receipt"]))
+    publish_catalogue(broker_url, directory.to_json(), topics.KEYS)
 
 
 def open_service(tmp_path: Path, broker_url: str | None, terminal_device: str | None, *, mode: str,
                  with_catalogue: bool = True, outbox_cap: int = 10_000, protocol: str = "zvt",
                  **terminal_options) -> AgentService:
     key_dir = tmp_path / "keys"
-    key_dir.mkdir(exist_ok=True)
-    if not (key_dir / "signing_key.pem").exists():
-        (key_dir / "signing_key.pem").write_bytes(SigningKey.generate().to_pem())
+    agent_key(tmp_path)
     data: dict = {
-        "agent": {"id": "ui-test-01", "office": "Riga 1", "data_dir": str(tmp_path / "data"),
+        "agent": {"id": AGENT_ID, "office": "Riga 1", "data_dir": str(tmp_path / "data"),
                   "key_dir": str(key_dir), "currency": "EUR", "mode": mode},
         "outbox": {"cap": outbox_cap},
         "printer": {"kind": "file", "path": str(tmp_path / "receipts.bin")},

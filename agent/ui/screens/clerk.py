@@ -1,8 +1,9 @@
 """Clerk mode: case number → fee positions → tender → terminal progress → receipt.
 
 Fee positions come from the cached catalogue (works offline); when the hub answers a
-case lookup, its amount and positions are preselected.  Every service call runs in a
-worker thread.
+case lookup, its amount and positions are preselected.  A receipt QR scanned (or
+typed) at the case prompt is verified offline instead (DESIGN.md step 8): verified,
+forged, unknown key or revoked.  Every service call runs in a worker thread.
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
 from agent.ui.widgets.payment.receipt import ReceiptView
 from agent.ui.widgets.payment.tender import TenderForm
+from agent.ui.widgets.payment.verdict import VerdictView
+from protocol.qr import detect_format
 from agent.ui.widgets.status_bar import StatusBar
 
 
@@ -53,6 +56,7 @@ class ClerkScreen(PaymentSteps, Screen):
                 yield Static(t("clerk.case_prompt"), classes="hint")
                 yield Input(placeholder=t("clerk.case_placeholder"), id="case-ref")
                 yield Static("", id="case-message", classes="hint")
+                yield VerdictView(id="receipt-verdict")
             with Vertical(id="positions"):
                 yield Static("", id="case-header", classes="title")
                 yield Static("", id="lookup-message", classes="hint")
@@ -91,6 +95,11 @@ class ClerkScreen(PaymentSteps, Screen):
         if not ref:
             self.query_one("#case-message", Static).update(self.app.t("clerk.case_missing"))
             return
+        if detect_format(ref) == "cp-receipt":
+            event.input.value = ""
+            self.handle_scan(ref, None, "keyboard")
+            return
+        self.query_one("#receipt-verdict", VerdictView).show(None)
         self.case_ref = ref
         self.query_one("#case-message", Static).update(self.app.t("clerk.looking_up", case=ref))
         self._load_case(ref)
@@ -144,6 +153,36 @@ class ClerkScreen(PaymentSteps, Screen):
         self._show_total()
         self.query_one("#steps", ContentSwitcher).current = "positions"
         table.focus()
+
+    # -- a receipt scanned at the desk -------------------------------------------------
+
+    def handle_scan(self, code: str | None, error: str | None, source: str) -> None:
+        if self.query_one("#steps", ContentSwitcher).current != "case":
+            self.app.notify(self.app.t("cashier.scan_ignored"), severity="warning")
+            return
+        if error is not None:
+            self.app.notify(error, title=self.app.t("cashier.scanner_problem"), severity="error")
+            return
+        if detect_format(code) != "cp-receipt":
+            # A case number printed as a barcode: take it as typed.
+            self.query_one("#case-ref", Input).value = code
+            return
+        self.query_one("#case-message", Static).update(self.app.t("clerk.verifying_receipt"))
+        self._verify_receipt(code)
+
+    @work(thread=True, exclusive=True, group="verify")
+    def _verify_receipt(self, code: str) -> None:
+        try:
+            verdict, error = self.app.service.verify_receipt(code), None
+        except Exception as exc:
+            verdict, error = None, str(exc)
+        self.app.call_from_thread(self._show_receipt_verdict, verdict, error)
+
+    def _show_receipt_verdict(self, verdict: Any, error: str | None) -> None:
+        t = self.app.t
+        message = error or (t("clerk.receipt_verified") if verdict.valid else t("clerk.receipt_not_verified"))
+        self.query_one("#case-message", Static).update(message)
+        self.query_one("#receipt-verdict", VerdictView).show(verdict)
 
     # -- step 2: positions ------------------------------------------------------------
 

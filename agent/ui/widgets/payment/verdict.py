@@ -21,7 +21,8 @@ def verdict_text(verdict: Any, t) -> Text:
     reference = verdict.reference or {}
     if reference.get("value"):
         text.append(t("verdict.reference") + ": ", "dim")
-        text.append(f"{reference.get('format', '')} {reference['value']}\n")
+        kind = reference.get("format")
+        text.append((f"{kind} " if kind and kind != "none" else "") + f"{reference['value']}\n")
     if verdict.case_ref:
         text.append(t("verdict.case") + ": ", "dim")
         text.append(f"{verdict.case_ref}\n")
