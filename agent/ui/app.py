@@ -46,6 +46,7 @@ class CounterpayApp(App):
     BINDINGS = [
         Binding("ctrl+q", "leave", "Quit", show=False, priority=True),
         Binding("ctrl+c", "leave", "Quit", show=False, priority=True),
+        Binding("ctrl+o", "open_checks", "Open checks", show=False),
     ]
 
     agent_status: reactive[Any] = reactive(None, always_update=True)
@@ -76,6 +77,9 @@ class CounterpayApp(App):
         if self.scanner is not None:
             self.scanner.start(self._scan_from_any_thread)
         self.push_screen(self.screen_class())
+        if self.mode != "kiosk":
+            # Left over from before a crash or a "decide later": ask before new work.
+            self.action_open_checks()
 
     def on_unmount(self) -> None:
         if self.scanner is not None:
@@ -107,6 +111,50 @@ class CounterpayApp(App):
         handler = getattr(self.screen, "handle_scan", None)
         if handler is not None:
             handler(message.code, message.error, message.source)
+
+    # -- operator checks still open in the journal -------------------------------------
+
+    @work(thread=True, exclusive=True, group="open-checks")
+    def action_open_checks(self) -> None:
+        opener = getattr(self.service, "open_payments", None)   # beyond the base facade
+        if opener is None:
+            return
+        try:
+            waiting = [p for p in opener() if p.get("state") == "operator_check"]
+        except Exception as exc:
+            self.log.error(f"open_payments() failed: {exc}")
+            return
+        if waiting:
+            self.call_from_thread(self._ask_open_check, waiting)
+
+    def _ask_open_check(self, waiting: list[dict]) -> None:
+        from agent.ui.format import money
+        from agent.ui.screens.operator_check import OperatorCheckScreen
+
+        entry, rest = waiting[0], waiting[1:]
+        message = self.t("check.open_entry", amount=money(entry.get("amount_minor"), entry.get("currency")),
+                         at=entry.get("created_at") or "—",
+                         reference=(entry.get("reference") or {}).get("value") or entry.get("case_ref") or "—")
+
+        def answered(charged: bool | None) -> None:
+            if charged is not None:
+                self._resolve_open_check(entry["payment_id"], charged)
+            if rest:
+                self._ask_open_check(rest)
+
+        self.push_screen(OperatorCheckScreen(message, entry.get("operator_hint")), answered)
+
+    @work(thread=True, group="open-checks-resolve")
+    def _resolve_open_check(self, payment_id: str, charged: bool) -> None:
+        status = self.agent_status
+        operator = f"{self.mode}@{status.agent_id if status else 'agent'}"
+        try:
+            outcome = self.service.resolve_operator_check(payment_id, charged, operator)
+        except Exception as exc:
+            self.call_from_thread(self.notify, str(exc), severity="error")
+            return
+        self.call_from_thread(self.notify, self.t(f"outcome.{outcome.outcome}") + ": " + outcome.message,
+                              timeout=10)
 
     def action_leave(self) -> None:
         if self.mode == "kiosk":

@@ -76,3 +76,15 @@ def test_diacritics_in_a_recognised_code_only_warn():
 def test_plain_garbage_is_not_called_a_layout_problem():
     report = analyse_wedge("hello world")
     assert not report.suspect and not report.problems
+
+
+from hypothesis import given, settings, strategies as st  # noqa: E402
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=120) | st.sampled_from([PAGOPA.replace("|", c) for c in "<>§ü\\'#*~"]))
+def test_fuzz_analysis_never_raises_and_only_reports_repairs_that_change_the_text(text):
+    report = analyse_wedge(text)
+    assert report.text == text
+    if report.repaired is not None:
+        assert report.suspect and report.repaired != text and report.problems

@@ -39,3 +39,26 @@ async def test_operator_check_shows_the_hint_and_records_the_operators_answer(tm
             service.close()
     charges = [r for r in sim.requests() if r.get("kind") == "payment"]
     assert len(charges) == 1                # asked once, never sent again
+
+
+async def test_an_operator_check_left_open_is_asked_when_the_ui_starts(tmp_path, mosquitto):
+    from agent.service import PaymentRequest
+
+    with zvt_terminal(tmp_path, scenario="lose_answer", protocol="concert") as sim:
+        service = open_service(tmp_path, mosquitto.url, sim.device, mode="cashier", protocol="concert",
+                               answer_timeout_s=2)
+        try:
+            first = service.pay(PaymentRequest(2500, "EUR", "card", {"format": "case", "value": "KR-11"},
+                                               case_ref="KR-11"))
+            assert first.outcome == "operator_check"
+            app = CounterpayApp(service, "cashier")
+            async with app.run_test(size=(80, 24)) as pilot:
+                text = await wait_for_text(pilot, "still has no outcome")
+                assert "25.00 EUR" in text and "KR-11" in text
+                await pilot.press("n")                               # the terminal shows a refusal
+                await wait_for_text(pilot, "terminal: ready", timeout_s=10)
+            assert service.open_payments() == []
+            assert service.totals_today() in ({}, {"card": (0, 0)})
+        finally:
+            service.close()
+    assert len([r for r in sim.requests() if r.get("kind") == "payment"]) == 1
