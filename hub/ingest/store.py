@@ -59,7 +59,7 @@ def _known(conn: Connection, columns, keys: list[tuple[str, str]]) -> dict[tuple
     return found
 
 
-_KIDS: dict[int, str] = {}
+_KIDS: dict[int, tuple[SigningKey, str]] = {}   # id → (the key itself, so the id stays its own; kid)
 
 
 def sign_ack(envelope: Envelope, key: SigningKey, at: str, status: str = "stored") -> bytes:
@@ -69,9 +69,14 @@ def sign_ack(envelope: Envelope, key: SigningKey, at: str, status: str = "stored
     ours (str and int only, so json.dumps is already canonical), and the key id is
     worked out once per key instead of once per signature.
     """
-    kid = _KIDS.get(id(key))
-    if kid is None:
-        kid = _KIDS[id(key)] = key.kid
+    cached = _KIDS.get(id(key))
+    if cached is not None and cached[0] is key:
+        kid = cached[1]
+    else:
+        if len(_KIDS) > 64:
+            _KIDS.clear()
+        kid = key.kid
+        _KIDS[id(key)] = (key, kid)
     document = {"v": 1, "id": f"ack-{envelope.id}"[:64], "agent": envelope.agent, "seq": envelope.seq,
                 "time": at, "type": "ack", "kid": kid,
                 "body": {"for_id": envelope.id, "for_seq": envelope.seq, "status": status}}
