@@ -1,7 +1,7 @@
 """`counterpay hub serve`: the API on uvicorn, the ingest worker, and the delivery worker.
 
-At start the hub publishes (retained) the key directory and the current fee
-catalogue, so a broker that lost its retained messages gets them back.
+On every connection to the broker the hub publishes (retained) the key directory and
+the current fee catalogue, so a broker that lost its retained messages gets them back.
 """
 
 from __future__ import annotations
@@ -48,9 +48,8 @@ def serve(settings: Settings, *, with_ingest: bool = True, with_delivery: bool =
     ingest = delivery = None
     if with_ingest:
         ingest = IngestWorker(context, host=settings.mqtt.host, port=settings.mqtt.port,
-                              client_id=settings.mqtt.client_id, tls=tls_context(settings)).start()
-        if ingest.connected.is_set():
-            publish_retained_state(context)
+                              client_id=settings.mqtt.client_id, tls=tls_context(settings),
+                              on_connected=lambda: publish_retained_state(context)).start()
     worker = optional_module("hub.delivery.worker")
     if with_delivery and worker is not None:
         delivery = worker.BackgroundDelivery(context.db).start()

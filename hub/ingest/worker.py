@@ -51,13 +51,16 @@ class IngestWorker:
     def __init__(self, context: HubContext, *, host: str, port: int, client_id: str = "hub-1",
                  tls: ssl.SSLContext | None = None, batch_max: int = 500, batch_window_s: float = 0.005,
                  clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S, ack_qos: int = 1,
-                 gap_grace_s: float = DEFAULT_GAP_GRACE_S):
+                 gap_grace_s: float = DEFAULT_GAP_GRACE_S, on_connected=None):
         self.context = context
         # QoS 1 acks wait in the broker for an agent that is offline right now, so it
         # need not re-send its outbox; QoS 0 saves a PUBACK per event (the agent re-sends
         # unacked events on reconnect and gets the original ack again either way).
         self.ack_qos = ack_qos
         self.gap_grace_s = gap_grace_s
+        # Called (on its own thread) after every (re)connection: `hub serve` republishes
+        # the retained catalogue and key directory, in case the broker lost them.
+        self.on_connected = on_connected
         self._next_gap_sweep = 0.0
         self.host, self.port = host, port
         self.batch_max, self.batch_window_s = batch_max, batch_window_s
@@ -89,6 +92,14 @@ class IngestWorker:
             return
         self.connected.set()
         client.subscribe([(topics.SHARED_EVENTS, 1), (topics.ALL_STATES, 1)])
+        if self.on_connected is not None:
+            threading.Thread(target=self._call_on_connected, name="hub-on-connected", daemon=True).start()
+
+    def _call_on_connected(self) -> None:
+        try:
+            self.on_connected()
+        except Exception:
+            log.exception("publishing the retained hub state after connecting failed")
 
     def _on_message(self, _client, _userdata, message) -> None:
         self.inbox.put(Incoming(message.topic, message.payload, message.mid, message.qos, time.monotonic()))

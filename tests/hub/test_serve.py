@@ -4,6 +4,7 @@ bad configuration is refused with the file, the key and what was expected."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -14,6 +15,8 @@ import time
 import httpx
 import pytest
 
+from protocol.keys import KeyDirectory
+from protocol.wire import topics
 from hub.config import ConfigError, load
 from hub.store.db import Database
 from tests.hub.agents import FakeAgent, WireClient
@@ -66,6 +69,13 @@ def test_init_then_serve_takes_a_payment_from_mqtt_to_the_api(tmp_path, mosquitt
         assert httpx.get(f"http://127.0.0.1:{api_port}/api/v1/agents", headers=headers).json()[0]["agent_id"] == \
             agent.agent_id
         assert "counterpay_hub_ingest_events_total" in httpx.get(f"http://127.0.0.1:{api_port}/metrics").text
+        # the key directory went out retained when the hub connected: a late subscriber gets it
+        late = WireClient(mosquitto.port, "late-reader")
+        late.client.subscribe(topics.KEYS, qos=1)
+        assert late.wait_for(lambda: late.received.get(topics.KEYS), 10)
+        keys = KeyDirectory.from_json(json.loads(late.received[topics.KEYS][-1]))
+        assert {e.owner for e in keys.entries.values()} >= {"hub", agent.agent_id}
+        late.close()
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(15)
