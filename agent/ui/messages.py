@@ -40,11 +40,3 @@ class PaymentFinished(Message):
         super().__init__()
         self.outcome = outcome
         self.error = error
-
-
-class LanguageChanged(Message):
-    """The kiosk user picked another language."""
-
-    def __init__(self, language: str) -> None:
-        super().__init__()
-        self.language = language

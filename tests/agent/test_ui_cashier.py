@@ -76,3 +76,49 @@ async def test_cashier_explains_a_wedge_scan_typed_through_a_qwertz_layout(tmp_p
             await wait_for_text(pilot, " VALID ")
     finally:
         service.close()
+
+
+async def test_cashier_takes_cash_for_a_hub_signed_open_amount_order_and_finds_the_payer(tmp_path, mosquitto):
+    # Seed 003: the clerk prints a signed order, the cashier (no link to case systems) scans it.
+    import asyncio
+
+    from agent.ui.messages import ScanReceived
+    from protocol.keys import SigningKey
+    from protocol.qr import cp_order
+    from tests.agent.ui_real import publish_key_directory
+
+    hub = SigningKey.generate()
+    publish_key_directory(mosquitto.url, tmp_path, hub_key=hub)
+    open_order = cp_order.make(cp_order.PaymentOrderCode(
+        "O-77", "WAW/2026/77", None, "EUR", ("REG-01",), "Jan Kowalski", "85010112345", "2099-12-31", hub.kid), hub)
+    expired = cp_order.make(cp_order.PaymentOrderCode(
+        "O-78", "WAW/2026/78", 1700, "EUR", ("STAMP",), "Anna Nowak", "90020254321", "2020-01-31", hub.kid), hub)
+    service = open_service(tmp_path, mosquitto.url, None, mode="cashier")
+    try:
+        for _ in range(200):
+            if service.keys() is not None:
+                break
+            await asyncio.sleep(0.05)
+        app = CounterpayApp(service, "cashier")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_text(pilot, "online")
+            app.post_message(ScanReceived(expired))
+            await wait_for_text(pilot, " EXPIRED ")
+            app.post_message(ScanReceived(open_order))
+            text = await wait_for_text(pilot, " VALID ")
+            assert "WAW/2026/77" in text and "Jan Kowalski" in text
+            await pilot.press("f5")
+            await wait_for_text(pilot, "open amount")
+            await type_text(pilot, "45.50")
+            await pilot.press("enter")                         # on to the cash given (no terminal: no Card)
+            await type_text(pilot, "50")
+            await wait_for_text(pilot, "Change to give back: 4.50 EUR")
+            await pilot.press("enter")
+            await wait_for_text(pilot, "Give back 4.50 EUR change.")
+            await pilot.press("enter", "f2")
+            await type_text(pilot, "kowal")
+            text = await wait_for_text(pilot, "85010112345")
+            assert "Jan Kowalski" in text
+        assert service.totals_today() == {"cash": (1, 4550)}
+    finally:
+        service.close()

@@ -90,10 +90,12 @@ def agent_key(tmp_path: Path) -> SigningKey:
     return SigningKey.from_pem(path.read_bytes())
 
 
-def publish_key_directory(broker_url: str, tmp_path: Path) -> None:
-    """A key directory that knows this agent's receipt key, retained as the hub publishes it."""
+def publish_key_directory(broker_url: str, tmp_path: Path, hub_key: SigningKey | None = None) -> None:
+    """A key directory with this agent's receipt key (and the hub's order key), retained as the hub does."""
     directory = KeyDirectory()
     directory.add(agent_key(tmp_path).public_entry(AGENT_ID, ["event", "receipt"]))
+    if hub_key is not None:
+        directory.add(hub_key.public_entry("hub", ["order"]))
     publish_catalogue(broker_url, directory.to_json(), topics.KEYS)
 
 

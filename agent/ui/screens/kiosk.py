@@ -142,9 +142,12 @@ class KioskScreen(PaymentSteps, Screen):
     def _show_confirm(self, verdict: Any) -> None:
         t = self.app.t
         error = self.query_one("#kiosk-error", Static)
-        if verdict is None or not verdict.valid or not verdict.amount_minor:
+        if verdict is None or not verdict.valid:
             reason = t(f"verdict.{verdict.verdict}") if verdict is not None else t("kiosk.unavailable")
             self._error(t("kiosk.cannot_pay", reason=reason))
+            return
+        if not verdict.amount_minor:
+            self._error(t("kiosk.open_amount"))     # a citizen does not type amounts at a kiosk
             return
         status = self.app.agent_status
         if status is not None and status.terminal_state not in ("ready", "busy"):

@@ -86,7 +86,7 @@ class TenderForm(Vertical):
         if event.input.id == "cash-given":
             self._choose("cash")
         elif event.input.id == "amount":
-            self.focus_next()
+            self.screen.focus_next()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
