@@ -132,7 +132,7 @@ def broker_and_hub_restarts(desk: Desk, rounds: int, down_s: float) -> dict:
     return {"answered_while_broker_down": offline}
 
 
-def network_cut(desk: Desk, cut_s: float, rounds: int = 1) -> dict:
+def network_cut(desk: Desk, cut_s: float, rounds: int = 1, kills_during_cut: int = 1) -> dict:
     """The agent's own line is cut (a silent drop, then a reset) while the hub and broker run on;
     payments go on offline; the agent is killed during a cut and restarts offline."""
     relay = desk.relay
@@ -143,9 +143,10 @@ def network_cut(desk: Desk, cut_s: float, rounds: int = 1) -> dict:
             time.sleep(0.5)
             relay.cut("drop")
             desk.tally.faults["network cut (silent drop)"] += 1
-            offline += answered_during(stream, cut_s / 2)
-            desk.external_kill(stream.life)
-            stream.switch(desk.life())
+            for _ in range(kills_during_cut):
+                offline += answered_during(stream, cut_s / 2 / kills_during_cut)
+                desk.external_kill(stream.life)
+                stream.switch(desk.life())
             offline += answered_during(stream, cut_s / 2)
             relay.heal()
             time.sleep(0.5)
