@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 from counterpay.site import Site
-from counterpay.site_process import free_port
+from counterpay.site_process import free_port, pid_alive
 from tests.chaos.desk import Desk
 from tests.chaos.netcut import NetCut
 from tests.chaos.scenarios import site_plan
@@ -20,9 +20,15 @@ from tests.chaos.scenarios import site_plan
 
 @pytest.fixture(scope="module")
 def desk(request):
-    # A fixed place (wiped at start) rather than pytest's rotating tmp dirs, so the logs,
-    # databases, ledger and case-system record of the last run stay for a post-mortem.
-    workdir = Path(os.environ.get("CP_CHAOS_DIR") or "/tmp/counterpay-chaos") / request.module.__name__.rsplit(".", 1)[-1]
+    # Not pytest's rotating tmp dirs (other sessions on this machine rotate them away mid-run):
+    # /tmp/counterpay-chaos/<module>.<pid> keeps the last run's logs, databases, ledger and
+    # case-system record for a post-mortem; earlier runs' folders go once their pytest is gone.
+    base = Path(os.environ.get("CP_CHAOS_DIR") or "/tmp/counterpay-chaos")
+    module = request.module.__name__.rsplit(".", 1)[-1]
+    for old in base.glob(f"{module}.*"):
+        if old.suffix[1:].isdigit() and not pid_alive(int(old.suffix[1:])):
+            shutil.rmtree(old, ignore_errors=True)
+    workdir = base / f"{module}.{os.getpid()}"
     shutil.rmtree(workdir, ignore_errors=True)
     workdir.mkdir(parents=True)
     relay_port = free_port()
@@ -45,5 +51,5 @@ def desk(request):
             (workdir / "chaos-figures.json").write_text(json.dumps(figures, indent=2))
             reporter = request.config.pluginmanager.get_plugin("terminalreporter")
             if reporter is not None:
-                reporter.write_line(f"\nchaos figures ({request.module.__name__}): {json.dumps(figures)}")
+                reporter.write_line(f"\nchaos figures ({module}, site kept in {workdir}): {json.dumps(figures)}")
         assert not left, f"the chaos site left processes running: {left}"

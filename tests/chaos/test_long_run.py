@@ -4,7 +4,7 @@ a case system slower than the hub's timeout (so accepted webhooks are retried an
 receiver's deduplication by webhook id is really exercised), broker and hub restarts.
 
 Figures (kill points, payments, restarts, duration, seed) are printed at the end and kept
-in /tmp/counterpay-chaos/test_long_run/chaos-figures.json with the whole site for a post-mortem.
+in /tmp/counterpay-chaos/test_long_run.<pid>/chaos-figures.json with the whole site for a post-mortem.
 """
 
 from __future__ import annotations
