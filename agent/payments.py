@@ -334,6 +334,14 @@ class PaymentLife:
         outcomes = []
         for intent in open_intents:
             row = self.journal.get(intent.intent_id)
+            if row["state"] == "intent":
+                # The driver never journaled it, and a driver journals every request before
+                # sending it (TerminalDriver contract): the agent stopped before the terminal
+                # was asked, so nothing can have been charged.
+                result = TerminalResult(intent.intent_id, Outcome.ABORTED, "not sent: the agent stopped before "
+                                        "the terminal was asked", recovered=True)
+                outcomes.append(self._settle(intent, None, result))
+                continue
             if row["state"] == "operator_check":
                 outcomes.append(PaymentOutcome(intent.intent_id, "operator_check", "waiting for the operator",
                                                row["receipt_id"], operator_hint=json.loads(row["outcome"] or "{}")
