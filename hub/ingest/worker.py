@@ -166,7 +166,7 @@ class IngestWorker:
                 log.exception("ingest batch of %d failed (attempt %d); retrying", len(batch), attempt)
             if self._stop.is_set():
                 return
-            if attempt >= 3 and len(batch) > 1 and self._database_answers():
+            if attempt >= 3 and self._database_answers():
                 for item in batch:
                     self._process_alone(item)
                 return
