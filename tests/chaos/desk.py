@@ -60,9 +60,10 @@ class Tally:
 class Life:
     """One agent process: JSON lines in, events out (a reader thread), killable."""
 
-    def __init__(self, pid: int, stdin, stdout, kill, crash_at: str | None = None):
+    def __init__(self, pid: int, stdin, stdout, kill, crash_at: str | None = None, exit_code=None):
         self.pid, self.stdin, self.crash_at = pid, stdin, crash_at
         self._kill = kill
+        self._exit_code = exit_code       # () -> the process's exit code once known, else None
         self.events: queue.Queue = queue.Queue()
         self.dead = threading.Event()
         self.ready = threading.Event()
@@ -110,6 +111,14 @@ class Life:
             if self.dead.is_set() or time.monotonic() > deadline:
                 return self.ready.is_set()
         return True
+
+    def exit_code(self, wait_s: float = 2.0) -> int | None:
+        deadline = time.monotonic() + wait_s
+        while True:
+            code = self._exit_code() if self._exit_code else None
+            if code is not None or time.monotonic() > deadline:
+                return code
+            time.sleep(0.02)
 
     def phase(self) -> str:
         if not self.ready.is_set():
@@ -176,7 +185,7 @@ class Desk:
             self.tally.restarts["agent (counterpay agent run)"] += 1
             child = self.site.start_agent(headless=True, extra_env=env or {"CP_CRASH_AT": ""})
             self.current = Life(child.pid, child.popen.stdin, child.popen.stdout,
-                                lambda: self.site.kill_agent(signal.SIGKILL), crash_at)
+                                lambda: self.site.kill_agent(signal.SIGKILL), crash_at, child.popen.poll)
             return self.current
         self.current = self._fork(env, crash_at)
         return self.current
@@ -204,7 +213,18 @@ class Desk:
                 os.killpg(pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
-        return Life(pid, os.fdopen(w_in, "wb"), os.fdopen(r_out, "rb"), kill, crash_at)
+        return Life(pid, os.fdopen(w_in, "wb"), os.fdopen(r_out, "rb"), kill, crash_at,
+                    lambda: self._zygote_exits().get(pid))
+
+    def _zygote_exits(self) -> dict[int, int]:
+        path = Path(f"{self.socket_path}.exits")
+        exits = {}
+        if path.exists():
+            for line in path.read_text().splitlines():
+                pid, _, code = line.partition(" ")
+                if pid.isdigit() and code.lstrip("-").isdigit():
+                    exits[int(pid)] = int(code)     # a reused pid: the latest line wins
+        return exits
 
     # -- payments -------------------------------------------------------------------------------
     def request(self, tender: str | None = None) -> dict:
@@ -252,7 +272,13 @@ class Desk:
         finally:
             if timer is not None:
                 timer.join()
-        if life.crash_at and life.dead.is_set() and not life.killed_by_us:
+        if life.dead.is_set() and not life.killed_by_us:
+            # Nobody outside killed it: it must have SIGKILLed itself at its crash point.
+            # Any other end is the agent dying of an error: a finding, not a kill point.
+            code = life.exit_code()
+            if not life.crash_at or code != -signal.SIGKILL:
+                raise AssertionError(f"the agent (pid {life.pid}, crash point {life.crash_at}) ended with exit code "
+                                     f"{code}, not a kill -9; see {self.site.log('agent')}")
             self.tally.crash_points[life.crash_at] += 1
         return answered
 

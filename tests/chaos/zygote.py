@@ -12,8 +12,8 @@ MQTT and pty connections are opened after the fork, and it shares nothing with o
 
 Request (one per connection): JSON {"argv": [...], "env": {...}, "unset": [...]} with three
 file descriptors (SCM_RIGHTS): stdin, stdout, stderr.  Answer: JSON {"pid": N}.
-Children are reaped automatically (SIGCHLD ignored): the caller sees a death as EOF on
-the child's stdout.
+Children are reaped by the zygote, which appends "pid exit-code" to SOCKET.exits (-9 for
+SIGKILL); the caller sees a death as EOF on the child's stdout.
 """
 
 from __future__ import annotations
@@ -69,7 +69,20 @@ def _child(request: dict, fds: list[int]) -> None:
 
 def serve(path: str) -> None:
     _preload()
-    signal.signal(signal.SIGCHLD, signal.SIG_IGN)       # children reap themselves
+    exits = open(path + ".exits", "a", buffering=1, encoding="utf-8")
+
+    def reap(*_):
+        # Every child's end, "pid exit-code" (-9: SIGKILL), so the harness can tell a kill -9
+        # at a crash point from the agent dying of an error.
+        while True:
+            try:
+                pid, status = os.waitpid(-1, os.WNOHANG)
+            except ChildProcessError:
+                return
+            if pid == 0:
+                return
+            exits.write(f"{pid} {os.waitstatus_to_exitcode(status)}\n")
+    signal.signal(signal.SIGCHLD, reap)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     server = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
     if os.path.exists(path):
