@@ -299,8 +299,10 @@ class AgentService(Operations):
             outcome = self.life.take(request, on_progress)
         finally:
             self._busy = False
-        if outcome.outcome in ("unknown",) and "connection lost" in outcome.message:
-            self._drop_driver()        # reopen the port next time (cable back in)
+        if request.tender == "card" and outcome.outcome in ("unknown", "operator_check", "aborted"):
+            # The port may be dead (cable pulled, USB re-enumerated): open it afresh next
+            # time; cheap, and recovery of an unknown outcome then talks to the live port.
+            self._drop_driver()
         if self.sync:
             self.sync.wake()
         self._changed()

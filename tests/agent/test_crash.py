@@ -103,3 +103,36 @@ def test_terminal_unplugged_at_restart_keeps_the_intent_open_until_it_answers(tm
             service.close()
     finally:
         sim.stop()
+
+
+def test_terminal_gone_mid_session_is_a_clear_message_and_comes_back(tmp_path, keys):
+    from agent.config import load
+    from agent.payments import PaymentRequest
+    from agent.service import AgentService
+    from tests.agent.conftest import TerminalSim
+
+    link = tmp_path / "ttyTERMINAL"
+    for name in ("sim1", "sim2"):
+        (tmp_path / name).mkdir()
+    first = TerminalSim(tmp_path / "sim1", link=link)
+    service = AgentService.open(load(write_config(tmp_path, keys, device=str(link))))
+    try:
+        assert service.pay(PaymentRequest(500, "EUR", "card")).outcome == "approved"
+        first.stop()                                              # unplugged
+        gone = service.pay(PaymentRequest(600, "EUR", "card"))
+        # The request may have left before the line died: unknown, and never re-sent.
+        assert gone.outcome == "unknown" and "Do not retry" in gone.message, gone
+        assert service.status().terminal_state == "unknown outcome"
+        refused = service.pay(PaymentRequest(650, "EUR", "card"))
+        assert refused.outcome == "refused" and "unknown outcome" in refused.message
+        second = TerminalSim(tmp_path / "sim2", link=link)        # plugged back in
+        try:
+            back = service.pay(PaymentRequest(700, "EUR", "card"))   # asks about 600 first
+            assert back.outcome == "approved", back.message
+            assert service.open_payments() == []
+            assert service.journal_entry(gone.payment_id)["state"] == "aborted"
+            assert len(first.charges()) + len(second.charges()) == 2 and service.outbox.depth() == 2
+        finally:
+            second.stop()
+    finally:
+        service.close()
