@@ -90,26 +90,58 @@ def enqueue_confirmation(conn: Connection, *, event_id: str, agent_id: str, paym
                          link: dict[str, Any], now: float | None = None) -> str | None:
     """Queue one confirmation in the caller's transaction; returns its webhook id
     (None when this event was queued before)."""
-    if conn.execute(select(deliveries.c.id).where(deliveries.c.event_id == event_id)).first():
-        return None
+    queued = enqueue_confirmations(conn, [{"event_id": event_id, "agent_id": agent_id, "payment": payment,
+                                          "link": link}], now=now)
+    return queued[0] if queued else None
+
+
+def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: float | None = None) -> list[str]:
+    """Queue a batch of confirmations (dicts of event_id, agent_id, payment, link) in the
+    caller's transaction with a handful of statements, whatever the batch size: ingest
+    commits payments in batches, and per-payment statements were half its CPU.
+    Returns the webhook ids queued; events queued before are skipped."""
+    if not items:
+        return []
+    event_ids = list(dict.fromkeys(item["event_id"] for item in items))
+    known: set[str] = set()
+    for start in range(0, len(event_ids), 500):
+        chunk = event_ids[start:start + 500]
+        known.update(conn.execute(select(deliveries.c.event_id).where(deliveries.c.event_id.in_(chunk))).scalars())
     moment = stamp(time.time() if now is None else now)
-    target = registry.choose(conn, registry.reference_values(payment, link or {}), cached=True)
-    name = target["name"] if target else None
-    payload = build_payload(event_id=event_id, agent_id=agent_id, payment=payment, link=link,
-                            order=_order_snapshot(conn, (link or {}).get("order_id")), created_at=moment)
-    webhook_id = webhook_id_for(event_id, name)
-    # Parameters rather than .values(): the compiled insert is cached (ingest runs this per payment).
-    conn.execute(deliveries.insert(), {
-        "webhook_id": webhook_id, "event_id": event_id, "agent_id": agent_id,
-        "type": "payment.voided" if payment.get("voided_at") else "payment.confirmed",
-        "case_system": name, "case_key": case_key(payment, link, event_id), "payload": payload.decode("utf-8"),
-        "status": PENDING if name else UNROUTED, "attempts": 0, "created_at": moment,
-        "window_started_at": moment, "next_attempt_at": moment, "replays": 0})
+    fresh = [item for item in items if item["event_id"] not in known]
+    snapshots = _order_snapshots(conn, {(item.get("link") or {}).get("order_id") for item in fresh} - {None, ""})
+    rows, forget = [], set()
+    for item in fresh:
+        if item["event_id"] in known:          # the same event twice in one batch
+            continue
+        known.add(item["event_id"])
+        payment, link = item["payment"], item.get("link") or {}
+        values = registry.reference_values(payment, link)
+        target = registry.choose(conn, values, cached=True)
+        name = target["name"] if target else None
+        payload = build_payload(event_id=item["event_id"], agent_id=item["agent_id"], payment=payment, link=link,
+                                order=snapshots.get(link.get("order_id")), created_at=moment)
+        rows.append({
+            "webhook_id": webhook_id_for(item["event_id"], name), "event_id": item["event_id"],
+            "agent_id": item["agent_id"],
+            "type": "payment.voided" if payment.get("voided_at") else "payment.confirmed",
+            "case_system": name, "case_key": case_key(payment, link, item["event_id"]),
+            "payload": payload.decode("utf-8"), "status": PENDING if name else UNROUTED, "attempts": 0,
+            "created_at": moment, "window_started_at": moment, "next_attempt_at": moment, "replays": 0})
+        forget.update(v for k, v in values.items() if k != "reference")
+    if not rows:
+        return []
+    conn.execute(deliveries.insert(), rows)     # one executemany for the whole batch
     wakeup.announce(conn)
     from hub.casesys.lookup import forget_everywhere
-    for ref in {v for k, v in registry.reference_values(payment, link or {}).items() if k != "reference"}:
+    for ref in forget:
         forget_everywhere(ref)
-    return webhook_id
+    return [row["webhook_id"] for row in rows]
+
+
+def _order_snapshots(conn: Connection, order_ids: set[str]) -> dict[str, dict[str, Any]]:
+    return {order_id: snapshot for order_id in order_ids
+            if (snapshot := _order_snapshot(conn, order_id)) is not None}
 
 
 # Wake-ups live in hub.delivery.wakeup; these names stay for callers of this module.

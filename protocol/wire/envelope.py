@@ -17,7 +17,7 @@ import base64
 import datetime as dt
 import json
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from protocol.canonical import CanonicalError, canonical_bytes
@@ -53,13 +53,16 @@ class Envelope:
     kid: str = ""
     sig: str = ""
     v: int = WIRE_VERSION
+    # True when every field passed the strict schemas (decode() and make() set it), so the
+    # canonical-bytes walk for floats can be skipped when verifying.
+    schema_checked: bool = field(default=False, compare=False, repr=False)
 
     def unsigned_document(self) -> dict[str, Any]:
         return {"v": self.v, "id": self.id, "agent": self.agent, "seq": self.seq,
                 "time": self.time, "type": self.type, "body": self.body, "kid": self.kid}
 
     def signing_bytes(self) -> bytes:
-        return canonical_bytes(self.unsigned_document())
+        return canonical_bytes(self.unsigned_document(), check=not self.schema_checked)
 
     def signed(self, key: SigningKey) -> "Envelope":
         unsigned = Envelope(self.id, self.agent, self.seq, self.time, self.type, self.body, key.kid, "", self.v)
@@ -122,7 +125,7 @@ def decode(raw: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
         raise WireError("bad_field", f"time {document['time']!r} is not RFC 3339") from None
     messages.validate_body(document["type"], document["body"])
     return Envelope(document["id"], document["agent"], seq, document["time"], document["type"],
-                    document["body"], document["kid"], document["sig"], version)
+                    document["body"], document["kid"], document["sig"], version, schema_checked=True)
 
 
 def verify(envelope: Envelope, keys: KeyDirectory, *, owner: str | None) -> None:
