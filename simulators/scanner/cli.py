@@ -107,13 +107,15 @@ class SerialPort:
 @click.option("--delay", type=click.FloatRange(min=0), default=1.0, show_default=True,
               help="Seconds before the first scan (time for the reader to open the port).")
 @click.option("--baud", type=int, default=9600, show_default=True, help="With --serial: baud rate.")
+@click.option("--trigger", is_flag=True,
+              help="Scan once per line read from stdin (the trigger) instead of --repeat/--interval/--delay.")
 @click.option("--linger", type=click.FloatRange(min=0), default=0.5, show_default=True,
               help="Seconds to keep the port open after the last scan (a pty vanishes when closed).")
 @click.option("--link", "symlink", metavar="PATH", help="With --pty: a stable symlink to the pty.")
 @click.option("--from", "from_pipe", metavar="PIPE",
               help="Stay on and scan every line written to this named pipe (made if missing).")
 def scanner(use_pty, serial_device, payload, payload_file, terminator, repeat, interval, delay,
-            baud, linger, symlink, from_pipe) -> None:
+            baud, trigger, linger, symlink, from_pipe) -> None:
     """Simulate a QR scanner in serial mode that scans PAYLOAD (or FILE, or lines from a pipe)."""
     if bool(use_pty) == bool(serial_device):
         raise click.UsageError("give exactly one of --pty, --serial DEV")
@@ -147,6 +149,13 @@ def scanner(use_pty, serial_device, payload, payload_file, terminator, repeat, i
     click.echo(f"device: {port.device}")
     sent = 0
     try:
+        if trigger:
+            for _ in sys.stdin:
+                port.drain_echo()
+                port.write(frame)
+                sent += 1
+                click.echo(f"sent: {len(frame)} bytes (scan {sent})")
+            return
         time.sleep(delay)
         while repeat == 0 or sent < repeat:
             if sent:

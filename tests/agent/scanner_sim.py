@@ -11,7 +11,7 @@ from contextlib import contextmanager
 def sim_scanner(*args: str):
     """Yield (process, device) for a sim scanner on a fresh pty; stop it afterwards."""
     proc = subprocess.Popen([sys.executable, "-m", "counterpay.cli", "sim", "scanner", "--pty", *args],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         first = proc.stdout.readline()
         assert first.startswith("device: "), f"sim scanner said {first!r}, stderr: {proc.stderr.read()}"
@@ -20,5 +20,27 @@ def sim_scanner(*args: str):
         if proc.poll() is None:
             proc.terminate()
         proc.wait(timeout=5)
-        proc.stdout.close()
-        proc.stderr.close()
+        for stream in (proc.stdin, proc.stdout, proc.stderr):
+            try:
+                stream.close()
+            except OSError:
+                pass
+
+
+def pull_trigger(proc) -> None:
+    """With --trigger: scan once now, and wait until the scanner has sent it."""
+    proc.stdin.write("\n")
+    proc.stdin.flush()
+    line = proc.stdout.readline()
+    assert line.startswith("sent: "), f"sim scanner said {line!r}"
+
+
+async def wait_connected(scanner, timeout_s: float = 10.0) -> None:
+    """Until the agent's SerialScanner has the port open (a scan before that is lost)."""
+    import asyncio
+    import time
+    deadline = time.monotonic() + timeout_s
+    while not scanner.connected:
+        assert time.monotonic() < deadline, f"the scanner reader never opened {scanner.port}"
+        await asyncio.sleep(0.02)
+    await asyncio.sleep(0.1)      # pyserial flushes the input buffer right after opening

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from agent.scanner.serial_reader import SerialScanner
 from agent.ui.app import CounterpayApp
-from tests.agent.scanner_sim import sim_scanner
+from tests.agent.scanner_sim import pull_trigger, sim_scanner, wait_connected
 from tests.agent.ui_pilot import screen_text, type_text, wait_for_text
 from tests.agent.ui_real import PAGOPA_BAD_CHECK, PAGOPA_OK, open_service, zvt_terminal
 
@@ -24,10 +24,13 @@ async def test_cashier_charges_a_serially_scanned_order_and_closes_the_day(tmp_p
 
 
 async def _scan_charge_and_close_the_day(service) -> None:
-    # The scanner "scans" 1.5 s after it starts; like a real one, a scan nobody reads is lost.
-    with sim_scanner("--payload", PAGOPA_OK, "--delay", "1.5", "--linger", "60") as (_, scanner_device):
-        app = CounterpayApp(service, "cashier", scanner=SerialScanner(scanner_device))
+    # Like a real scanner, a scan nobody reads is lost: pull the trigger once the port is open.
+    with sim_scanner("--payload", PAGOPA_OK, "--trigger") as (scanner_process, scanner_device):
+        reader = SerialScanner(scanner_device)
+        app = CounterpayApp(service, "cashier", scanner=reader)
         async with app.run_test(size=(80, 24)) as pilot:
+            await wait_connected(reader)
+            pull_trigger(scanner_process)
             text = await wait_for_text(pilot, " VALID ")
             assert "pagopa" in text and "Amount: 50.00 EUR" in text and "001340000013900808" in text
             assert "F5: charge" in text

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from agent.scanner.serial_reader import SerialScanner
 from agent.ui.app import CounterpayApp
-from tests.agent.scanner_sim import sim_scanner
+from tests.agent.scanner_sim import pull_trigger, sim_scanner, wait_connected
 from tests.agent.ui_pilot import type_text, wait_for_text
 from tests.agent.ui_real import PAGOPA_OK, open_service, zvt_terminal
 
@@ -13,9 +13,17 @@ async def test_technician_sees_broker_outbox_ports_terminal_and_a_serial_scan(tm
     with zvt_terminal(tmp_path) as sim:
         service = open_service(tmp_path, mosquitto.url, sim.device, mode="technician")
         try:
-            with sim_scanner("--payload", PAGOPA_OK, "--delay", "2", "--linger", "60") as (_, scanner_device):
-                app = CounterpayApp(service, "technician", scanner=SerialScanner(scanner_device))
+            with sim_scanner("--payload", PAGOPA_OK, "--trigger") as (scanner_process, scanner_device):
+                reader = SerialScanner(scanner_device)
+                app = CounterpayApp(service, "technician", scanner=reader)
                 async with app.run_test(size=(80, 24)) as pilot:
+                    await wait_connected(reader)
+                    pull_trigger(scanner_process)
+                    # The serial scan arrives by itself and switches to the scanner tab.
+                    await wait_for_text(pilot, "From serial: 46 characters", timeout_s=15)
+                    text = await wait_for_text(pilot, " VALID ")
+                    assert PAGOPA_OK in text
+                    await pilot.press("f1")
                     text = await wait_for_text(pilot, "Broker online · outbox 0 of 10000")
                     assert mosquitto.url in text and "clock_skew_s" in text
                     await pilot.press("f2")
@@ -25,10 +33,7 @@ async def test_technician_sees_broker_outbox_ports_terminal_and_a_serial_scan(tm
                     await pilot.press("f3")
                     text = await wait_for_text(pilot, "Terminal: ready (zvt)")
                     assert sim.device in text
-                    # The serial scan arrives by itself and switches to the scanner tab.
-                    await wait_for_text(pilot, "From serial: 46 characters", timeout_s=10)
-                    text = await wait_for_text(pilot, " VALID ")
-                    assert PAGOPA_OK in text
+                    await pilot.press("f4")
                     await type_text(pilot, "BCD")                 # a wedge scan cut at the first line break
                     await pilot.press("enter")
                     await wait_for_text(pilot, "only the first line arrived")

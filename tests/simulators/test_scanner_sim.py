@@ -50,3 +50,15 @@ def test_usage_errors_name_the_problem():
     assert missing.returncode == 2 and "--file /nonexistent/code.txt" in missing.stderr
     bad_port = run("--serial", "/dev/nonexistent-port", "--payload", "x")
     assert bad_port.returncode == 2 and "cannot open it" in bad_port.stderr
+
+
+def test_trigger_mode_scans_once_per_line_on_stdin():
+    from tests.agent.scanner_sim import pull_trigger
+    with sim_scanner("--payload", "RF18539007547034", "--trigger") as (proc, device):
+        with serial.Serial(device, timeout=0.2) as port:
+            time.sleep(0.1)
+            assert port.read(100) == b""                 # nothing until the trigger
+            pull_trigger(proc)
+            pull_trigger(proc)
+            data = _read_until(port, 34)
+    assert data == b"RF18539007547034\r" * 2
