@@ -3,20 +3,28 @@
 from __future__ import annotations
 
 import queue
-import subprocess
-import sys
+import time
 
 from agent.scanner.image import decode_frame, decode_image_bytes, decode_image_file
 from agent.scanner.serial_reader import SerialScanner
 from protocol.qr import image as qr_image
-from tests.agent.scanner_sim import sim_scanner
+from tests.agent.scanner_sim import pull_trigger, sim_scanner
 
 PAGOPA = "PAGOPA|002|001340000013900808|00311260095|5000"
 
 
-def _collect(scanner: SerialScanner, count: int, timeout_s: float = 8.0) -> list:
+def _collect(scanner: SerialScanner, count: int, timeout_s: float = 8.0, trigger=None) -> list:
+    """Start the reader; with `trigger` (a --trigger sim), scan `count` times once the port is open."""
     events: queue.Queue = queue.Queue()
     scanner.start(events.put)
+    if trigger is not None:
+        deadline = time.monotonic() + timeout_s
+        while not scanner.connected:
+            assert time.monotonic() < deadline, "the reader never opened the port"
+            time.sleep(0.02)
+        time.sleep(0.1)      # pyserial flushes the input right after opening
+        for _ in range(count):
+            pull_trigger(trigger)
     got = []
     try:
         while len(got) < count:
@@ -27,8 +35,8 @@ def _collect(scanner: SerialScanner, count: int, timeout_s: float = 8.0) -> list
 
 
 def test_reader_gets_every_scan_of_the_sim_scanner_on_a_pty():
-    with sim_scanner("--payload", PAGOPA, "--repeat", "3", "--interval", "0.1", "--delay", "0.5") as (_, device):
-        events = _collect(SerialScanner(device, terminator="CR"), 3)
+    with sim_scanner("--payload", PAGOPA, "--trigger") as (sim, device):
+        events = _collect(SerialScanner(device, terminator="CR"), 3, trigger=sim)
     assert [e.code for e in events] == [PAGOPA] * 3
 
 
@@ -36,16 +44,16 @@ def test_utf8_names_and_epc_line_breaks_arrive_intact(tmp_path):
     epc = "BCD\n002\n1\nSCT\n\nUrząd Miasta Gdańsk\nPL61109010140000071219812874\nEUR12.50\n\n\nOpłata"
     path = tmp_path / "epc.txt"
     path.write_bytes(epc.encode())
-    with sim_scanner("--file", str(path), "--terminator", "CRLF", "--delay", "0.5") as (_, device):
-        events = _collect(SerialScanner(device, terminator="CR"), 1)
+    with sim_scanner("--file", str(path), "--terminator", "CRLF", "--trigger") as (sim, device):
+        events = _collect(SerialScanner(device, terminator="CR"), 1, trigger=sim)
     assert events[0].code == epc
 
 
 def test_garbage_on_the_port_is_reported_and_the_reader_keeps_reading(tmp_path):
     path = tmp_path / "noise.bin"
     path.write_bytes(b"\xff\xfe\x80\x81")
-    with sim_scanner("--file", str(path), "--repeat", "2", "--interval", "0.1", "--delay", "0.5") as (_, device):
-        events = _collect(SerialScanner(device, terminator="CR"), 2)
+    with sim_scanner("--file", str(path), "--trigger") as (sim, device):
+        events = _collect(SerialScanner(device, terminator="CR"), 2, trigger=sim)
     assert all(not e.ok and "not UTF-8" in e.error for e in events)
 
 
