@@ -300,9 +300,11 @@ class AgentService(Operations):
         finally:
             self._busy = False
         if request.tender == "card" and outcome.outcome in ("unknown", "operator_check", "aborted"):
-            # The port may be dead (cable pulled, USB re-enumerated): open it afresh next
-            # time; cheap, and recovery of an unknown outcome then talks to the live port.
+            # The port may be dead (cable pulled, USB re-enumerated): open it afresh, so
+            # the status shows the truth and recovery of an unknown outcome talks to the
+            # live port.
             self._drop_driver()
+            self._get_driver(quiet=True)
         if self.sync:
             self.sync.wake()
         self._changed()
