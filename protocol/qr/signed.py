@@ -35,9 +35,16 @@ def prefix(format_name: str) -> str:
     return "8" + TYPE_DIGITS[format_name] + VERSION_DIGIT
 
 
+MIN_DIGITS = 150
+"""A signature alone is 64 bytes, about 154 digits: anything shorter is not ours."""
+
+
 def format_of(payload: str) -> str | None:
-    """Which of our formats a payload claims to be, from its 3-digit prefix."""
-    if len(payload) < 4 or not payload[:3].isdigit() or payload[0] != "8":
+    """Which of our formats a payload claims to be, from its 3-digit prefix.
+
+    A ZBP code may start with a NIP beginning 81 or 82, so a claim also needs the
+    length of a signature and no '|' (every other format here has separators)."""
+    if len(payload) < MIN_DIGITS or not payload[:3].isdigit() or payload[0] != "8" or "|" in payload:
         return None
     for name, digit in TYPE_DIGITS.items():
         if payload[1] == digit:
