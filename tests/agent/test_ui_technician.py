@@ -43,3 +43,26 @@ async def test_technician_sees_broker_outbox_ports_terminal_and_a_serial_scan(tm
                     await wait_for_text(pilot, "Broker offline")
         finally:
             service.close()
+
+
+async def test_technician_decodes_a_photo_of_a_notice_with_utf8_intact(tmp_path, mosquitto):
+    from protocol.qr import image as qr_image, zbp
+
+    code = zbp.make("61109010140000071219812874", "Urząd Miasta Gdańsk", "Opłata skarbowa", 1750, nip="5840001234")
+    picture = tmp_path / "notice.png"
+    picture.write_bytes(qr_image.make_png(code))
+    service = open_service(tmp_path, mosquitto.url, None, mode="technician")
+    try:
+        app = CounterpayApp(service, "technician")
+        async with app.run_test(size=(80, 24)) as pilot:
+            await wait_for_text(pilot, "Broker online")
+            await pilot.press("f4")
+            app.screen.focused.insert_text_at_cursor(str(picture))   # a path, not a scan: no need to type it
+            await pilot.press("enter")
+            text = await wait_for_text(pilot, "From picture:")
+            assert "Gdańsk" in text and "zbp" in text
+            app.screen.focused.insert_text_at_cursor(str(tmp_path / "missing.png"))
+            await pilot.press("enter")
+            await wait_for_text(pilot, "cannot read the picture")
+    finally:
+        service.close()

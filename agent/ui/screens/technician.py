@@ -18,6 +18,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
 
+from agent.scanner.image import decode_image_file
 from agent.scanner.ports import list_serial_ports
 from agent.ui.format import age
 from agent.ui.widgets.payment.verdict import verdict_text
@@ -25,6 +26,7 @@ from agent.ui.widgets.scan.scan_input import ScanInput, WedgeWarning
 from agent.ui.widgets.status_bar import StatusBar
 
 LOG_KEYS = ("log", "log_tail", "recent_log")
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 # What a technician looks at first; everything else follows in the core's order.
 FIRST = ("broker", "online", "connected_since", "tls", "cert_expires", "cert_days_left", "cert_subject",
          "clock_skew_s", "outbox_depth", "outbox_oldest_age_s", "outbox_cap", "last_ack_at", "last_error")
@@ -184,10 +186,21 @@ class TechnicianScreen(Screen):
         self._check(code)
 
     def on_scan_input_scanned(self, message: ScanInput.Scanned) -> None:
+        if message.code.lower().endswith(IMAGE_SUFFIXES):
+            # A photo of a notice (or a camera snapshot): decode it like the camera path does.
+            self.query_one("#wedge", WedgeWarning).show(None)
+            self._decode_picture(message.code.strip())
+            return
         self.query_one("#scan-raw", Static).update(Text(self.app.t(
             "tech.scan_raw", source=self.app.t("tech.keyboard"), chars=len(message.code), raw=repr(message.code))))
         self.query_one("#wedge", WedgeWarning).show(message.report)
         self._check(message.code)
+
+    @work(thread=True, exclusive=True, group="picture")
+    def _decode_picture(self, path: str) -> None:
+        events = decode_image_file(path)
+        for event in events[:1]:
+            self.app.call_from_thread(self.handle_scan, event.code, event.error, self.app.t("tech.picture"))
 
     @work(thread=True, exclusive=True, group="check")
     def _check(self, code: str) -> None:
