@@ -9,7 +9,7 @@
     tenders = ["card", "cash"]
 
     [hub]
-    broker = "mqtts://hub.example:8883"   # or mqtt://127.0.0.1:1883 for tests
+    broker = "mqtts://hub.example:8883"   # or mqtt://127.0.0.1:1883; default: what enroll stored
     api = "https://hub.example"           # optional: case lookup
     window = 100                          # outbox rows in flight
     ack_timeout_s = 30

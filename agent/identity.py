@@ -6,7 +6,7 @@
     client.pem        the certificate the hub issued (CN = agent id)
     ca.pem            the hub's CA, to check the broker and the hub API
     key_directory.json  the hub's key directory at enrollment time
-    broker.txt        the broker URL the hub gave
+    broker.txt        the broker URL the hub gave (used when [hub] broker is not set)
 """
 
 from __future__ import annotations
@@ -39,6 +39,15 @@ class Identity:
         if all(f.exists() for f in files):
             return TlsFiles(*(str(f) for f in files))
         return None
+
+
+    def enrolled_broker(self) -> str | None:
+        """The broker URL the hub gave at enrollment (broker.txt), if any."""
+        try:
+            text = (self.key_dir / "broker.txt").read_text(encoding="ascii").strip()
+        except (OSError, UnicodeDecodeError):
+            return None
+        return text or None
 
 
 def load_identity(key_dir: Path) -> Identity:

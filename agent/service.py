@@ -114,6 +114,8 @@ class AgentService(Operations):
                                 office=config.office, printer=self.printer, driver=self._get_driver,
                                 tenders=config.tenders, on_change=self._changed)
         self.sync: SyncClient | None = None
+        if config.broker is None:
+            config.broker = self.identity.enrolled_broker()    # what the hub said at enrollment
         if config.broker:
             self.sync = SyncClient(store, self.outbox, self.identity.signing_key, config.agent_id, config.broker,
                                    incarnation=self.incarnation, birth_info=self._birth_info,
