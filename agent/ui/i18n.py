@@ -53,3 +53,18 @@ class Catalogue:
                 # A translator's broken placeholder must not crash a kiosk.
                 return self._english.get(key, key).format(**values)
         return text
+
+
+def translate_bindings(node, t) -> None:
+    """Show a screen's key bindings in the catalogue's language.
+
+    BINDINGS name their description by catalogue key (e.g. "keys.back"); Textual keeps
+    the bindings per node, so they are replaced by copies with the translated text.
+    Called from a screen's __init__, before the footer first reads them.
+    """
+    import dataclasses
+
+    for key, bindings in node._bindings.key_to_bindings.items():
+        node._bindings.key_to_bindings[key] = [
+            dataclasses.replace(b, description=t(b.description)) if b.description.startswith("keys.") else b
+            for b in bindings]

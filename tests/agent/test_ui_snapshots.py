@@ -48,6 +48,11 @@ def test_clerk_case_entry(snap_compare):
     assert snap_compare(CounterpayApp(UiDouble(), "clerk"), terminal_size=SIZE, run_before=keys_then_settle())
 
 
+def test_clerk_case_entry_in_polish_with_translated_keys(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(), "clerk", language="pl"), terminal_size=SIZE,
+                        run_before=keys_then_settle())
+
+
 def test_clerk_positions_from_a_case_lookup(snap_compare):
     assert snap_compare(CounterpayApp(UiDouble(), "clerk"), terminal_size=SIZE,
                         run_before=keys_then_settle("WAW/77", "key:enter"))

@@ -19,6 +19,7 @@ from textual.widgets import (Button, ContentSwitcher, DataTable, Footer, Input, 
 from agent.scanner.wedge import WedgeReport
 from agent.ui.facade import PaymentRequest
 from agent.ui.format import money
+from agent.ui.i18n import translate_bindings
 from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
 from agent.ui.widgets.payment.receipt import ReceiptView
@@ -31,17 +32,18 @@ from agent.ui.widgets.status_bar import StatusBar
 class CashierScreen(PaymentSteps, Screen):
     CSS_PATH = "cashier.tcss"
     BINDINGS = [
-        Binding("f1", "tab('scan')", "Scan"),
-        Binding("f2", "tab('payers')", "Payers"),
-        Binding("f3", "tab('today')", "Today"),
-        Binding("f4", "tab('eod')", "End of day"),
-        Binding("f5", "charge", "Charge"),
-        Binding("f6", "use_repaired", "Use repaired", show=False),
-        Binding("escape", "new_scan", "New"),
+        Binding("f1", "tab('scan')", "keys.scan"),
+        Binding("f2", "tab('payers')", "keys.payers"),
+        Binding("f3", "tab('today')", "keys.today"),
+        Binding("f4", "tab('eod')", "keys.eod"),
+        Binding("f5", "charge", "keys.charge"),
+        Binding("f6", "use_repaired", "keys.use_repaired", show=False),
+        Binding("escape", "new_scan", "keys.new"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        translate_bindings(self, self.app.t)
         self.verdict: Any = None
         self.report: WedgeReport | None = None
 

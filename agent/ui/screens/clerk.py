@@ -19,13 +19,14 @@ from textual.widgets import ContentSwitcher, DataTable, Footer, Input, Static
 
 from agent.ui.facade import PaymentRequest
 from agent.ui.format import money
+from agent.ui.i18n import translate_bindings
 from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
 from agent.ui.widgets.payment.receipt import ReceiptView
 from agent.ui.widgets.payment.tender import TenderForm
 from agent.ui.widgets.payment.verdict import VerdictView
-from protocol.qr import detect_format
 from agent.ui.widgets.status_bar import StatusBar
+from protocol.qr import detect_format
 
 
 def _get(position: Any, name: str, default: Any = None) -> Any:
@@ -35,13 +36,14 @@ def _get(position: Any, name: str, default: Any = None) -> Any:
 class ClerkScreen(PaymentSteps, Screen):
     CSS_PATH = "clerk.tcss"
     BINDINGS = [
-        Binding("escape", "back", "Back"),
-        Binding("minus", "less", "− one", show=False),
-        Binding("f2", "to_tender", "Tender"),
+        Binding("escape", "back", "keys.back"),
+        Binding("minus", "less", "keys.less", show=False),
+        Binding("f2", "to_tender", "keys.tender"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        translate_bindings(self, self.app.t)
         self.case_ref = ""
         self.lookup: Any = None
         self.positions: list[Any] = []

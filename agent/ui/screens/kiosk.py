@@ -19,7 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, ContentSwitcher, Digits, Static
 
 from agent.ui.facade import PaymentRequest
-from agent.ui.i18n import available_languages
+from agent.ui.i18n import available_languages, translate_bindings
 from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
 from agent.ui.widgets.payment.receipt import ReceiptView
@@ -31,12 +31,13 @@ from protocol.money import Money
 class KioskScreen(PaymentSteps, Screen):
     CSS_PATH = "kiosk.tcss"
     BINDINGS = [
-        Binding("f2", "next_language", "Language"),
-        Binding("escape", "cancel", "Cancel"),
+        Binding("f2", "next_language", "keys.language"),
+        Binding("escape", "cancel", "keys.cancel"),
     ]
 
     def __init__(self) -> None:
         super().__init__()
+        translate_bindings(self, self.app.t)
         self.verdict: Any = None
         self.error_shown = False
         self.last_activity = time.monotonic()

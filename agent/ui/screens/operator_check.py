@@ -12,6 +12,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
+from agent.ui.i18n import translate_bindings
+
 
 class OperatorCheckScreen(ModalScreen[bool | None]):
     DEFAULT_CSS = """
@@ -25,13 +27,14 @@ class OperatorCheckScreen(ModalScreen[bool | None]):
     OperatorCheckScreen Horizontal { height: auto; }
     """
     BINDINGS = [
-        Binding("c", "answer(True)", "Charged"),
-        Binding("n", "answer(False)", "Not charged"),
-        Binding("escape", "answer(None)", "Later"),
+        Binding("c", "answer(True)", "keys.charged"),
+        Binding("n", "answer(False)", "keys.not_charged"),
+        Binding("escape", "answer(None)", "keys.later"),
     ]
 
     def __init__(self, message: str, hint: str | None) -> None:
         super().__init__()
+        translate_bindings(self, self.app.t)
         self.message = message
         self.hint = hint
 

@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, DataTable, Footer, Static, TabbedContent, TabPane
 
 from agent.scanner.image import decode_image_file
+from agent.ui.i18n import translate_bindings
 from agent.scanner.ports import list_serial_ports
 from agent.ui.format import age
 from agent.ui.widgets.payment.verdict import verdict_text
@@ -58,13 +59,17 @@ def flatten(data: Any, prefix: str = "") -> list[tuple[str, str]]:
 class TechnicianScreen(Screen):
     CSS_PATH = "technician.tcss"
     BINDINGS = [
-        Binding("f1", "tab('status')", "Status"),
-        Binding("f2", "tab('ports')", "Ports"),
-        Binding("f3", "tab('terminal')", "Terminal"),
-        Binding("f4", "tab('scanner')", "Scanner"),
-        Binding("f5", "tab('log')", "Log"),
-        Binding("f9", "refresh", "Refresh"),
+        Binding("f1", "tab('status')", "keys.status"),
+        Binding("f2", "tab('ports')", "keys.ports"),
+        Binding("f3", "tab('terminal')", "keys.terminal"),
+        Binding("f4", "tab('scanner')", "keys.scanner"),
+        Binding("f5", "tab('log')", "keys.log"),
+        Binding("f9", "refresh", "keys.refresh"),
     ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        translate_bindings(self, self.app.t)
 
     def compose(self) -> ComposeResult:
         t = self.app.t
