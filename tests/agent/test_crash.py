@@ -136,3 +136,36 @@ def test_terminal_gone_mid_session_is_a_clear_message_and_comes_back(tmp_path, k
             second.stop()
     finally:
         service.close()
+
+
+@pytest.mark.parametrize("point, expected", [("after_intent", "aborted"), ("after_approval", "operator_check")])
+def test_concert_after_a_kill_settles_what_it_can_and_shows_the_operator_the_rest(point, expected, tmp_path, keys):
+    from agent.config import load
+    from agent.service import AgentService
+    from tests.agent.conftest import TerminalSim
+
+    (tmp_path / "sim").mkdir()
+    sim = TerminalSim(tmp_path / "sim", protocol="concert")
+    try:
+        config = write_config(tmp_path, keys, device=sim.device, protocol="concert")
+        doomed = AgentProcess(config, crash_at=point)
+        assert doomed.next("ready") is not None
+        doomed.pay(1900)
+        assert doomed.wait_killed() == -signal.SIGKILL
+        service = AgentService.open(load(config))
+        try:
+            (entry,) = service.recent_payments()
+            assert entry["state"] == expected
+            if expected == "aborted":            # never reached the terminal: nothing to ask anyone
+                assert service.open_payments() == [] and sim.charges() == []
+                return
+            # Concert cannot be asked: the charge stays in doubt, visible, until a person reads the terminal.
+            assert [p["payment_id"] for p in service.open_payments()] == [entry["payment_id"]]
+            assert service.status().terminal_state == "unknown outcome" and service.outbox.depth() == 0
+            settled = service.resolve_operator_check(entry["payment_id"], charged=True, operator="anna")
+            assert settled.outcome == "approved" and service.outbox.depth() == 1
+            assert len(sim.charges()) == 1 and service.open_payments() == []
+        finally:
+            service.close()
+    finally:
+        sim.stop()
