@@ -2,5 +2,8 @@
 
 from __future__ import annotations
 
-from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict,  # noqa: F401
+from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict,
                            EodComparison, PaymentOutcome, PaymentRequest)
+
+__all__ = ["AgentStatus", "CaseLookup", "CataloguePosition", "CodeVerdict", "EodComparison",
+           "PaymentOutcome", "PaymentRequest"]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from agent.scanner.serial_reader import SerialScanner
 from agent.ui.app import CounterpayApp
 from tests.agent.scanner_sim import pull_trigger, sim_scanner, wait_connected
-from tests.agent.ui_pilot import screen_text, type_text, wait_for_text
+from tests.agent.ui_pilot import type_text, wait_for_text
 from tests.agent.ui_real import PAGOPA_BAD_CHECK, PAGOPA_OK, open_service, zvt_terminal
 
 

@@ -7,7 +7,7 @@ citizen has no way out of the kiosk (no quit key, no command palette).
 from __future__ import annotations
 
 from agent.ui.app import CounterpayApp
-from tests.agent.ui_pilot import screen_text, type_text, wait_for, wait_for_text
+from tests.agent.ui_pilot import screen_text, type_text, wait_for_text
 from tests.agent.ui_real import PAGOPA_BAD_CHECK, PAGOPA_OK, open_service, zvt_terminal
 
 
