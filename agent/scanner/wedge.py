@@ -20,8 +20,8 @@ from typing import Callable
 # What `|` turns into, and the layouts that do it (scanner sends US Shift+backslash
 # or the ISO key next to left Shift; the PC's layout decides the character).
 SEPARATOR_STANDINS: dict[str, str] = {
-    "<": "a European ISO layout (German, Polish QWERTZ, Nordic)",
-    ">": "a European ISO layout (German, Polish QWERTZ, Nordic)",
+    "<": "German, Polish QWERTZ or Nordic",
+    ">": "German, Polish QWERTZ or Nordic",
     "§": "Italian",
     "ù": "Italian",
     "ü": "German or Swiss (QWERTZ)",
@@ -42,10 +42,8 @@ _GREEK_TO_LATIN = dict(zip(
 _YZ_SWAP = str.maketrans("yzYZ", "zyZY")
 
 SERIAL_MODE_ADVICE = (
-    "Switch the scanner to serial mode: scan the 'USB COM port emulation' (USB-CDC) setup "
-    "code in the scanner's manual, then set the agent's scanner port (e.g. /dev/ttyACM0) "
-    "with terminator CR and restart the agent. Keyboard mode types through this PC's "
-    "keyboard layout and changes '|', Y/Z and letters with diacritics.")
+    "Switch the scanner to serial mode: scan the 'USB COM port (USB-CDC)' setup code in its "
+    "manual, set the agent's scanner port (e.g. /dev/ttyACM0, terminator CR), restart the agent.")
 
 
 @dataclass
@@ -145,8 +143,8 @@ def analyse_wedge(text: str, recognise: Callable[[str], int] | None = None) -> W
                 report.problems.insert(0, "Latin letters arrived as Greek letters")
             report.repaired = repaired
             report.layout_hint = layout
-            report.warnings.append("names and titles in the code may also have Y/Z or letters "
-                                   "with diacritics swapped: compare them with the printed document")
+            report.warnings.append("names may also have Y/Z or diacritics swapped: "
+                                   "compare them with the printed document")
             return report
 
     # Nothing repaired it, but the damage is still plain to see.
