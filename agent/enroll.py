@@ -24,7 +24,7 @@ from cryptography.x509.oid import NameOID
 from protocol.keys import SigningKey, public_raw
 from protocol.wire.topics import AGENT_ID_RE
 
-from agent.identity import CA, SIGNING_KEY, TLS_CERT, TLS_CSR, TLS_KEY
+from agent.identity import API_TOKEN, CA, SIGNING_KEY, TLS_CERT, TLS_CSR, TLS_KEY
 
 
 class EnrollError(RuntimeError):
@@ -110,5 +110,7 @@ def enroll(hub_url: str, token: str, agent_id: str, key_dir: str | os.PathLike,
     _write_private(folder / CA, ca_pem.encode("ascii"))
     _write_private(folder / "key_directory.json", json.dumps(answer.get("key_directory") or {}).encode("utf-8"))
     _write_private(folder / "broker.txt", broker_url.encode("ascii"))
+    if answer.get("api_token"):
+        _write_private(folder / API_TOKEN, str(answer["api_token"]).encode("ascii"))
     return {"agent_id": agent_id, "broker_url": broker_url, "kid": signing.kid,
             "certificate_expires": cert.not_valid_after_utc.isoformat()}

@@ -23,6 +23,7 @@ TLS_KEY = "client.key"
 TLS_CERT = "client.pem"
 TLS_CSR = "client.csr"
 CA = "ca.pem"
+API_TOKEN = "api_token.txt"     # the hub API credential given at enrollment (role agent: case lookups)
 
 
 class IdentityError(RuntimeError):
@@ -40,6 +41,13 @@ class Identity:
             return TlsFiles(*(str(f) for f in files))
         return None
 
+
+    def api_token(self) -> str | None:
+        """The hub API token from enrollment (api_token.txt), if any."""
+        try:
+            return (self.key_dir / API_TOKEN).read_text(encoding="ascii").strip() or None
+        except (OSError, UnicodeDecodeError):
+            return None
 
     def enrolled_broker(self) -> str | None:
         """The broker URL the hub gave at enrollment (broker.txt), if any."""

@@ -276,22 +276,24 @@ class AgentService(Operations):
     def lookup_case(self, case_ref: str) -> CaseLookup | None:
         if not self.config.hub_api or not (self.sync and self.sync.online):
             return None
+        import ssl
+        from urllib.parse import quote
+
         import httpx
+        token = self.identity.api_token()
+        if token is None:
+            return None        # enrolled before agents got API tokens: the clerk picks fees from the catalogue
         try:
             tls = self.identity.tls_files()
-            cert = (tls.cert, tls.key) if tls else None
-            # httpx 0.28 takes the client certificate on a Client only (get(cert=…) is a TypeError).
-            with httpx.Client(cert=cert, verify=tls.ca if tls else True, timeout=3.0) as client:
-                response = client.get(f"{self.config.hub_api.rstrip('/')}/api/v1/cases/{case_ref}")
-            if response.status_code != 200:
-                return None
+            # The hub's API may be plain HTTP on a loopback or behind a TLS proxy signed by our CA.
+            verify = ssl.create_default_context(cafile=tls.ca) if tls else True
+            with httpx.Client(verify=verify, timeout=3.0,
+                              headers={"Authorization": f"Bearer {token}"}) as client:
+                response = client.get(f"{self.config.hub_api.rstrip('/')}/api/v1/cases/{quote(case_ref, safe='')}/lookup")
             data = response.json()
         except (httpx.HTTPError, ValueError, OSError):
             return None
-        payer = data.get("payer") or {}
-        return CaseLookup(case_ref, data.get("amount_minor"), data.get("currency", self.config.currency),
-                          list(data.get("positions") or []), payer.get("name") or data.get("payer_name"),
-                          payer.get("id") or data.get("payer_id"), data.get("message", ""))
+        return case_lookup_from_hub(case_ref, data, self.config.currency)
 
     # payments ------------------------------------------------------------------------------
     def pay(self, request: PaymentRequest, on_progress: Callable[[str], None] = lambda text: None) -> PaymentOutcome:
@@ -348,3 +350,16 @@ class AgentService(Operations):
             self._last_error = str(exc)
             self._changed()
         return lines
+
+
+def case_lookup_from_hub(case_ref: str, data: dict, currency: str) -> CaseLookup | None:
+    """The hub's lookup answer ({outcome, case: {amount_owed_minor, positions, payer}, detail})
+    as the clerk sees it; None when the hub knows nothing of the case."""
+    if not isinstance(data, dict) or data.get("outcome") != "found" or not isinstance(data.get("case"), dict):
+        return None
+    case = data["case"]
+    payer = case.get("payer") or {}
+    amount = case.get("amount_owed_minor", case.get("amount_minor"))
+    return CaseLookup(case_ref, amount if isinstance(amount, int) else None, case.get("currency") or currency,
+                      list(case.get("positions") or []), payer.get("name"), payer.get("id"),
+                      f"from case system {data.get('case_system')}" + (" (cached)" if data.get("cached") else ""))

@@ -19,7 +19,8 @@ from hub.audit.log import record
 from hub.store.tables import api_tokens
 from hub.store.timeutil import now_iso
 
-ROLES = ("admin", "operator", "auditor", "case-system")
+ROLES = ("admin", "operator", "auditor", "case-system", "agent")
+"""agent: issued at enrollment, one per agent; it may only look cases up for its clerk."""
 TOKEN_PREFIX = "cph_"
 
 

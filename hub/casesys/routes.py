@@ -81,7 +81,7 @@ def _lookup_client(request: Request) -> CaseLookup:
 STATUS_FOR = {"found": 200, "unknown_case": 404, "no_case_system": 404, "unreachable": 502, "refused": 502}
 
 
-@router.get("/cases/{ref}/lookup", dependencies=[Depends(require_role("operator", "auditor"))])
+@router.get("/cases/{ref}/lookup", dependencies=[Depends(require_role("operator", "auditor", "agent"))])
 async def lookup_case(ref: str, request: Request) -> JSONResponse:
     """What the case owes (amount, positions, payer), from the case system; cached 30 s."""
     if not ref.strip() or len(ref) > 200:

@@ -20,6 +20,7 @@ from hub.audit.log import record
 from hub.pki import keydir
 from hub.pki.ca import CertificateAuthority
 from hub.pki.enrollment import EnrollmentRefused
+from hub.store.tables import api_tokens
 from hub.store.tables_pki import agent_certificates
 from hub.store.timeutil import now_iso, parse
 
@@ -32,6 +33,11 @@ def write_crl(conn: Connection, ca: CertificateAuthority) -> int:
                         .where(agent_certificates.c.revoked_at.is_not(None))).all()
     ca.write_crl([(int(serial, 16), parse(at)) for serial, at in rows])
     return len(rows)
+
+
+def agent_token_name(agent_id: str) -> str:
+    """The name of the API token an agent gets at enrollment (revoked with the agent)."""
+    return f"agent {agent_id}"
 
 
 def revoke_agent(conn: Connection, ca: CertificateAuthority, agent_id: str, reason: str, actor: str) -> dict:
@@ -48,6 +54,9 @@ def revoke_agent(conn: Connection, ca: CertificateAuthority, agent_id: str, reas
         conn.execute(agent_certificates.update().where(agent_certificates.c.serial.in_(serials))
                      .values(revoked_at=at, revoked_reason=reason))
     kids = keydir.revoke_owner(conn, agent_id, reason, at)
+    conn.execute(api_tokens.update().where(api_tokens.c.name == agent_token_name(agent_id),
+                                           api_tokens.c.role == "agent", api_tokens.c.revoked_at.is_(None))
+                 .values(revoked_at=at))
     if serials or kids:
         record(conn, actor, "agent.revoke", f"agent:{agent_id}",
                {"reason": reason, "serials": serials, "kids": kids})

@@ -22,11 +22,12 @@ from pydantic import BaseModel, Field
 
 from hub.api.deps import get_db, require_role
 from hub.api.security import Principal
+from hub.api.security import create_token as create_api_token
 from hub.pki import keydir
 from hub.pki.ca import CertificateAuthority
 from hub.pki.enrollment import (DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, EnrollmentRefused, EnrollmentRequest,
                                 create_token, enroll, list_tokens, revoke_token)
-from hub.pki.revocation import reload_broker, revoke_agent
+from hub.pki.revocation import agent_token_name, reload_broker, revoke_agent
 from hub.pki.settings import BrokerSettings
 from hub.store.db import Database
 from protocol.keys import KeyDirectory
@@ -105,6 +106,9 @@ def post_enroll(body: EnrollBody, request: Request, db: Database = Depends(get_d
         with db.begin() as conn:
             result = enroll(conn, ca, EnrollmentRequest(body.token, body.agent_id, body.csr_pem,
                                                         body.signing_public_key))
+            # The agent's own API credential: role 'agent' may only look cases up for its clerk.
+            api_token, _ = create_api_token(conn, agent_token_name(result.agent_id), "agent",
+                                            f"enrollment:{result.agent_id}")
     except EnrollmentRefused as exc:
         raise _refused(exc) from None
     _publish_directory(request, db)
@@ -112,7 +116,7 @@ def post_enroll(body: EnrollBody, request: Request, db: Database = Depends(get_d
         directory = _directory(request, conn).to_json()
     return {"agent_id": result.agent_id, "office": result.office, "certificate_pem": result.certificate_pem,
             "ca_pem": ca.ca_pem.decode("ascii"), "key_directory": directory,
-            "broker": {"host": broker.host, "port": broker.port}, "kid": result.kid}
+            "broker": {"host": broker.host, "port": broker.port}, "kid": result.kid, "api_token": api_token}
 
 
 @router.post("/enrollment-tokens", status_code=201, summary="Create a one-time enrollment token")
