@@ -10,6 +10,7 @@ is ~150x slower (measured, see the agent issue).
 from __future__ import annotations
 
 import os
+import pwd
 import shutil
 import socket
 import subprocess
@@ -49,7 +50,11 @@ class Mosquitto:
         self.process: subprocess.Popen | None = None
 
     def default_config(self) -> str:
+        # Started as root, mosquitto drops to the 'mosquitto' user and can then no longer
+        # write its persistence file in pytest's 0700 folders: stay who started it.
+        user = [f"user {pwd.getpwuid(os.geteuid()).pw_name}"] if os.geteuid() == 0 else []
         return "\n".join([
+            *user,
             f"listener {self.port} 127.0.0.1",
             "allow_anonymous true",
             "set_tcp_nodelay true",
