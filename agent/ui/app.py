@@ -54,6 +54,8 @@ class CounterpayApp(App):
     def __init__(self, service: Any, mode: str, *, scanner: Any = None, language: str = "en",
                  idle_reset_s: float = DEFAULT_IDLE_RESET_S, currency: str = "EUR") -> None:
         self.screen_class = _screen_for(mode)
+        # Kiosk users are the public: no command palette (read by App.__init__), no way out.
+        self.ENABLE_COMMAND_PALETTE = mode != "kiosk"
         super().__init__()
         self.service = service
         self.mode = mode
@@ -62,8 +64,6 @@ class CounterpayApp(App):
         self.currency = currency
         self.default_language = language
         self.catalogue = Catalogue(language)
-        # Kiosk users are the public: no command palette, no way out.
-        self.ENABLE_COMMAND_PALETTE = mode != "kiosk"
 
     def t(self, key: str, **values: object) -> str:
         return self.catalogue.t(key, **values)
@@ -117,7 +117,7 @@ class CounterpayApp(App):
     @work(thread=True, exclusive=True, group="open-checks")
     def action_open_checks(self) -> None:
         opener = getattr(self.service, "open_payments", None)   # beyond the base facade
-        if opener is None:
+        if opener is None or self.mode == "kiosk":               # staff only: never the public
             return
         try:
             waiting = [p for p in opener() if p.get("state") == "operator_check"]
