@@ -66,6 +66,7 @@ class SerialScanner:
 
     def _run(self, on_event: Callable[[ScanEvent], None]) -> None:
         reported_down = False
+        last_data = time.monotonic()
         while not self._stop.is_set():
             if self._serial is None:
                 try:
@@ -90,7 +91,7 @@ class SerialScanner:
             if data:
                 for event in self.framer.feed(data):
                     on_event(event)
-                self._last_data = time.monotonic()
-            elif self.framer.terminator is None:
+                last_data = time.monotonic()
+            elif self.framer.terminator is None and time.monotonic() - last_data >= self.idle_gap_s:
                 for event in self.framer.flush():
                     on_event(event)

@@ -13,7 +13,7 @@ from tests.agent.scanner_sim import pull_trigger, sim_scanner
 PAGOPA = "PAGOPA|002|001340000013900808|00311260095|5000"
 
 
-def _collect(scanner: SerialScanner, count: int, timeout_s: float = 8.0, trigger=None) -> list:
+def _collect(scanner: SerialScanner, count: int, timeout_s: float = 8.0, trigger=None, gap_s: float = 0.0) -> list:
     """Start the reader; with `trigger` (a --trigger sim), scan `count` times once the port is open."""
     events: queue.Queue = queue.Queue()
     scanner.start(events.put)
@@ -25,6 +25,7 @@ def _collect(scanner: SerialScanner, count: int, timeout_s: float = 8.0, trigger
         time.sleep(0.1)      # pyserial flushes the input right after opening
         for _ in range(count):
             pull_trigger(trigger)
+            time.sleep(gap_s)
     got = []
     try:
         while len(got) < count:
@@ -80,3 +81,10 @@ def test_pictures_without_a_code_and_non_pictures_give_readable_errors(tmp_path)
     assert "no QR code found" in decode_image_bytes(blank.getvalue())[0].error
     assert "not an image" in decode_image_bytes(b"not a png")[0].error
     assert "cannot read" in decode_image_file(tmp_path / "missing.png")[0].error
+
+
+def test_a_scanner_without_terminator_is_framed_by_its_idle_gap():
+    with sim_scanner("--payload", "RF18539007547034", "--terminator", "NONE", "--trigger") as (sim, device):
+        # A person needs far more than the 80 ms idle gap between two scans.
+        events = _collect(SerialScanner(device, terminator="NONE"), 2, trigger=sim, gap_s=0.3)
+    assert [e.code for e in events] == ["RF18539007547034"] * 2
