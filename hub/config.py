@@ -17,7 +17,7 @@
     event_key = "keys/event.pem"      # signs acks and commands to agents
     [orders]
     currency = "EUR"
-    creditor_fiscal_code = "00000000000"   # pagoPA notices
+    creditor_fiscal_code = ""              # pagoPA notices: the creditor office's fiscal code
     segregation_code = "01"
 
 Other hub parts keep their own sections ([pki], [delivery]) and read them from
@@ -30,6 +30,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from protocol.ids import italy
 
 
 class ConfigError(ValueError):
@@ -57,7 +59,7 @@ class Settings:
     order_key_file: Path | None = None
     event_key_file: Path | None = None
     currency: str = "EUR"
-    creditor_fiscal_code: str = "00000000000"
+    creditor_fiscal_code: str = ""             # empty: this hub issues no pagoPA notices
     segregation_code: str = "01"
     config_path: Path | None = None
     raw: dict[str, Any] = field(default_factory=dict)
@@ -131,9 +133,10 @@ def load(path: str | Path) -> Settings:
     currency = reader.get("orders", "currency", str, "EUR", expected="a three-letter ISO 4217 code")
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         raise ConfigError(f"{path}: [orders] currency = {currency!r}; expected a three-letter ISO 4217 code such as EUR")
-    fiscal = reader.get("orders", "creditor_fiscal_code", str, "00000000000", expected="11 digits")
-    if not (len(fiscal) == 11 and fiscal.isdigit()):
-        raise ConfigError(f"{path}: [orders] creditor_fiscal_code = {fiscal!r}; expected 11 digits")
+    fiscal = reader.get("orders", "creditor_fiscal_code", str, "", expected="11 digits, or empty")
+    if fiscal and not (len(fiscal) == 11 and fiscal.isdigit() and italy.is_valid_vat(fiscal)):
+        raise ConfigError(f"{path}: [orders] creditor_fiscal_code = {fiscal!r}; expected the creditor office's "
+                          "11-digit fiscal code with a correct check digit (or empty: no pagoPA notices)")
     segregation = reader.get("orders", "segregation_code", str, "01", expected="2 digits")
     if not (len(segregation) == 2 and segregation.isdigit()):
         raise ConfigError(f"{path}: [orders] segregation_code = {segregation!r}; expected 2 digits")

@@ -36,7 +36,7 @@ def default_config(hub_dir: Path, database_url: str | None, tls: bool) -> str:
              *(['ca_file = "pki/ca.pem"', 'cert_file = "pki/hub.pem"', 'key_file = "pki/hub.key"'] if tls else []), "",
              "[api]", 'host = "127.0.0.1"', "port = 8080", "",
              "[keys]", 'order_key = "keys/order.pem"', 'event_key = "keys/event.pem"', "",
-             "[orders]", 'currency = "EUR"', 'creditor_fiscal_code = "00000000000"', 'segregation_code = "01"', ""]
+             "[orders]", 'currency = "EUR"', 'creditor_fiscal_code = ""   # the office\'s 11-digit fiscal code, to issue pagoPA notices', 'segregation_code = "01"', ""]
     return "\n".join(lines)
 
 

@@ -9,6 +9,7 @@ import segno
 from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
+from hub.orders.qr import pagopa_qr
 from protocol.ids import pagopa, rf
 from protocol.money import Money
 
@@ -35,7 +36,17 @@ def _qr_png(payload: str, scale: int) -> bytes:
     return buffer.getvalue()
 
 
-def notice_pdf(order: dict[str, Any]) -> bytes:
+def _codes(order: dict[str, Any], creditor_fiscal_code: str) -> list[tuple[str, str]]:
+    """The QR codes a notice carries, with their captions: ours, and pagoPA's where it applies."""
+    codes = []
+    if order.get("qr_payload"):
+        codes.append((order["qr_payload"], "Scan at any counter or cash point: the code is signed by the hub."))
+    if order["reference_format"] == "pagopa" and creditor_fiscal_code:
+        codes.append((pagopa_qr(order, creditor_fiscal_code), "pagoPA: pay through any pagoPA channel."))
+    return codes
+
+
+def notice_pdf(order: dict[str, Any], creditor_fiscal_code: str = "") -> bytes:
     pdf = FPDF(format="A4")
     pdf.add_page()
     pdf.set_font("Helvetica", "B", 18)
@@ -45,19 +56,20 @@ def notice_pdf(order: dict[str, Any]) -> bytes:
         pdf.cell(40, 8, label)
         # Core PDF fonts are Latin-1: keep the notice printable whatever the payer's name.
         pdf.cell(0, 8, value.encode("latin-1", "replace").decode("latin-1"), new_x="LMARGIN", new_y="NEXT")
-    if order.get("qr_payload"):
+    for payload, caption in _codes(order, creditor_fiscal_code):
         pdf.ln(6)
-        pdf.image(io.BytesIO(_qr_png(order["qr_payload"], 8)), w=60)
+        pdf.image(io.BytesIO(_qr_png(payload, 8)), w=60)
         pdf.set_font("Helvetica", size=9)
-        pdf.cell(0, 6, "Scan at any counter or cash point: the code is signed by the hub.", new_x="LMARGIN", new_y="NEXT")
+        pdf.cell(0, 6, caption, new_x="LMARGIN", new_y="NEXT")
+        pdf.set_font("Helvetica", size=12)
     return bytes(pdf.output())
 
 
-def notice_png(order: dict[str, Any]) -> bytes:
+def notice_png(order: dict[str, Any], creditor_fiscal_code: str = "") -> bytes:
     lines = _lines(order)
-    qr = Image.open(io.BytesIO(_qr_png(order["qr_payload"], 6))) if order.get("qr_payload") else None
-    width = 900
-    height = 80 + 34 * len(lines) + (qr.height + 20 if qr else 0)
+    codes = [Image.open(io.BytesIO(_qr_png(payload, 6))) for payload, _ in _codes(order, creditor_fiscal_code)]
+    width = max([900] + [30 + sum(c.width + 20 for c in codes)])
+    height = 80 + 34 * len(lines) + (max(c.height for c in codes) + 20 if codes else 0)
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     font = ImageFont.load_default(size=24) if hasattr(ImageFont, "load_default") else None
@@ -67,8 +79,10 @@ def notice_png(order: dict[str, Any]) -> bytes:
         draw.text((30, y), f"{label}:", fill="black", font=font)
         draw.text((220, y), value, fill="black", font=font)
         y += 34
-    if qr:
-        image.paste(qr.convert("RGB"), (30, y + 10))
+    x = 30
+    for code in codes:
+        image.paste(code.convert("RGB"), (x, y + 10))
+        x += code.width + 20
     buffer = io.BytesIO()
     image.save(buffer, format="PNG")
     return buffer.getvalue()

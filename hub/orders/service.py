@@ -29,6 +29,9 @@ def order_columns(request: OrderRequest, settings: Settings, actor: str, order_i
     order_id = order_id or new_order_id()
     if request.reference_format == "rf":
         reference, iuv = rf_reference(order_id), None
+    elif not settings.creditor_fiscal_code:
+        raise OrderError("this hub issues no pagoPA notices: set [orders] creditor_fiscal_code in its "
+                         "configuration to the office's fiscal code, or use reference_format 'rf'")
     else:
         reference, iuv = pagopa_notice(settings.segregation_code)
     payer = request.payer

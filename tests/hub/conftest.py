@@ -51,8 +51,11 @@ def directory() -> KeyDirectory:
     return KeyDirectory()
 
 
+CREDITOR_FISCAL_CODE = "00311260095"    # a valid Italian fiscal code (partita IVA check digit)
+
+
 @pytest.fixture
 def hub_context(hub_db, directory, tmp_path) -> HubContext:
-    settings = Settings(database_url=hub_db.url, data_dir=tmp_path)
+    settings = Settings(database_url=hub_db.url, data_dir=tmp_path, creditor_fiscal_code=CREDITOR_FISCAL_CODE)
     return HubContext(settings=settings, db=hub_db, order_key=SigningKey.generate(),
                       event_key=SigningKey.generate(), static_directory=directory, directory_ttl_s=0.0)

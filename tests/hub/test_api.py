@@ -190,3 +190,27 @@ def test_an_order_names_catalogue_positions_that_travel_in_its_signed_qr(api):
     response = api.client.post("/api/v1/orders/import", content=csv_text.encode(), headers=operator)
     assert response.status_code == 422
     assert response.json()["row_errors"] == [{"line": 3, "errors": ["positions GHOST are not in the published fee catalogue"]}]
+
+
+def test_pagopa_notices_carry_the_pagopa_qr_and_need_a_creditor(api):
+    import dataclasses
+    import io
+
+    from PIL import Image
+
+    from protocol.qr import image
+
+    operator = api.auth(api.token("operator"))
+    notice = api.client.post("/api/v1/orders", json={"amount_minor": 5000, "reference_format": "pagopa"},
+                             headers=operator).json()
+    png = api.client.get(f"/api/v1/orders/{notice['order_id']}/notice.png", headers=operator)
+    found = {result.format: result for result in image.decode(Image.open(io.BytesIO(png.content)))}
+    assert set(found) == {"cp-order", "pagopa"}
+    assert found["pagopa"].valid and found["pagopa"].fields["notice_number"] == notice["reference"]
+    assert found["pagopa"].fields["amount_minor"] == 5000
+
+    state = api.client.app.state
+    state.settings = dataclasses.replace(state.settings, creditor_fiscal_code="")
+    refused = api.client.post("/api/v1/orders", json={"amount_minor": 5000, "reference_format": "pagopa"},
+                              headers=operator)
+    assert refused.status_code == 422 and "creditor_fiscal_code" in refused.text

@@ -76,10 +76,10 @@ def one(order_id: str, db: Database = Depends(get_db)) -> dict:
 
 
 @router.get("/{order_id}/notice.pdf", dependencies=[READERS], response_class=Response)
-def notice_as_pdf(order_id: str, db: Database = Depends(get_db)) -> Response:
-    return Response(notice_pdf(_order(db, order_id)), media_type="application/pdf")
+def notice_as_pdf(order_id: str, db: Database = Depends(get_db), settings: Settings = Depends(get_settings)) -> Response:
+    return Response(notice_pdf(_order(db, order_id), settings.creditor_fiscal_code), media_type="application/pdf")
 
 
 @router.get("/{order_id}/notice.png", dependencies=[READERS], response_class=Response)
-def notice_as_png(order_id: str, db: Database = Depends(get_db)) -> Response:
-    return Response(notice_png(_order(db, order_id)), media_type="image/png")
+def notice_as_png(order_id: str, db: Database = Depends(get_db), settings: Settings = Depends(get_settings)) -> Response:
+    return Response(notice_png(_order(db, order_id), settings.creditor_fiscal_code), media_type="image/png")
