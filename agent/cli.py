@@ -83,10 +83,12 @@ def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_de
         except ImportError as exc:
             service.close()
             _fail(f"the agent UI cannot start ({exc}); use --headless to run without it")
-        options = {"currency": service.config.currency}
+        ui = service.config.ui
+        options = {"currency": service.config.currency, "language": ui.language, "idle_reset_s": ui.idle_reset_s}
+        scanner_device = scanner_device or ui.scanner
         if scanner_device:
             from agent.scanner.serial_reader import SerialScanner
-            options["scanner"] = SerialScanner(scanner_device)
+            options["scanner"] = SerialScanner(scanner_device, terminator=ui.scanner_terminator)
         try:
             run_ui(service, service.config.mode, **options)
         finally:

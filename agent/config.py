@@ -29,6 +29,12 @@
     host = "10.0.0.9"; port = 9100        # network
     columns = 42                          # 42 | 48
     png_dir = "/var/lib/counterpay/receipts"  # optional PNG copies
+
+    [ui]
+    language = "en"                       # a catalogue in agent/ui/locales (en, pl, it, el, lv)
+    idle_reset_s = 90                     # kiosk: back to the start after this many idle seconds
+    scanner = "/dev/ttyACM0"              # optional serial QR scanner (USB-CDC); --scanner overrides
+    scanner_terminator = "CR"             # CR | LF | CRLF | TAB | NONE
 """
 
 from __future__ import annotations
@@ -84,11 +90,23 @@ class AgentConfig:
     outbox_cap: int = 10_000
     terminal: TerminalConfig | None = None
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    ui: UiConfig = field(default_factory=lambda: UiConfig())
     source: str = "<memory>"
 
     @property
     def store_path(self) -> Path:
         return self.data_dir / "agent.db"
+
+
+@dataclass
+class UiConfig:
+    language: str = "en"
+    idle_reset_s: int = 90
+    scanner: str | None = None
+    scanner_terminator: str = "CR"
+
+
+TERMINATORS = ("CR", "LF", "CRLF", "TAB", "NONE")
 
 
 class _Reader:
@@ -223,7 +241,24 @@ def from_dict(data: dict, *, source: str = "<memory>", base: Path | None = None,
         if printer.png_dir:
             printer.png_dir = str(path_of(printer.png_dir))
 
+    ui = UiConfig()
+    section = r.section("ui")
+    if section is not None:
+        ui = UiConfig(
+            language=r.get(section, "ui", "language", str, "a language code such as en, pl, it, el or lv",
+                           default="en"),
+            idle_reset_s=r.get(section, "ui", "idle_reset_s", int, "seconds (an integer)", default=90),
+            scanner=r.get(section, "ui", "scanner", str, "a serial device path", default=None),
+            scanner_terminator=r.get(section, "ui", "scanner_terminator", str, " | ".join(TERMINATORS),
+                                     default="CR"))
+        if ui.idle_reset_s < 10:
+            r.fail("ui.idle_reset_s", "at least 10 seconds", ui.idle_reset_s)
+        if ui.scanner_terminator not in TERMINATORS:
+            r.fail("ui.scanner_terminator", " | ".join(TERMINATORS), ui.scanner_terminator)
+        if len(ui.language) not in (2, 3) or not ui.language.isalpha() or not ui.language.islower():
+            r.fail("ui.language", "a language code such as en, pl, it, el or lv", ui.language)
+
     return AgentConfig(agent_id=agent_id, office=office, data_dir=data_dir, key_dir=key_dir, currency=currency,
                        tenders=list(tenders), mode=chosen_mode, broker=broker, hub_api=hub_api, window=window,
                        ack_timeout_s=float(ack_timeout), outbox_cap=cap, terminal=terminal, printer=printer,
-                       source=source)
+                       ui=ui, source=source)

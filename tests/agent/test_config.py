@@ -66,3 +66,21 @@ def test_binary_garbage_and_missing_file(tmp_path):
         load(path)
     with pytest.raises(ConfigError, match="cannot read"):
         load(tmp_path / "missing.toml")
+
+
+def test_ui_section_sets_language_kiosk_idle_reset_and_scanner(tmp_path):
+    config = load(write(tmp_path, GOOD + '[ui]\nlanguage = "lv"\nidle_reset_s = 45\nscanner = "/dev/ttyACM0"\n'
+                                        'scanner_terminator = "LF"\n'))
+    assert (config.ui.language, config.ui.idle_reset_s, config.ui.scanner, config.ui.scanner_terminator) == \
+        ("lv", 45, "/dev/ttyACM0", "LF")
+    assert load(write(tmp_path, GOOD)).ui.idle_reset_s == 90
+
+
+@pytest.mark.parametrize("line, expected", [
+    ("idle_reset_s = 2", r"\[ui\] idle_reset_s: expected at least 10 seconds, got 2"),
+    ('scanner_terminator = "ETX"', r"\[ui\] scanner_terminator: expected CR \| LF"),
+    ('language = "Latvian"', r"\[ui\] language: expected a language code"),
+])
+def test_ui_section_errors_name_the_key(tmp_path, line, expected):
+    with pytest.raises(ConfigError, match=expected):
+        load(write(tmp_path, GOOD + f"[ui]\n{line}\n"))
