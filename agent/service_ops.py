@@ -42,6 +42,27 @@ class Operations:
     def totals_today(self) -> dict[str, tuple[int, int]]:
         return self.life.journal.totals_since(local_midnight_utc())
 
+    def check_terminal(self) -> dict:
+        """The technician's check: ask the terminal for its status (no money moves).
+        Refused while a payment talks to the terminal: one conversation at a time."""
+        if self.config.terminal is None:
+            return {"ok": False, "message": "no terminal is configured ([terminal] in the agent's configuration)"}
+        if not self.life.lock.acquire(timeout=0.5):
+            return {"ok": False, "message": "the terminal is busy with a payment; check again when it is done"}
+        try:
+            driver = self._get_driver()
+            if driver is None:
+                return {"ok": False, "message": f"the terminal at {self.config.terminal.device} cannot be opened: "
+                                                f"{self._terminal_error or 'unknown reason'}"}
+            status = driver.status()
+        except TerminalError as exc:
+            return {"ok": False, "message": f"the terminal did not answer: {exc}"}
+        finally:
+            self.life.lock.release()
+        return {"ok": status.ok, "message": status.message, "terminal_id": status.terminal_id,
+                "busy": status.busy, "last_receipt_no": status.last_receipt_no,
+                "protocol": self.config.terminal.protocol, "device": self.config.terminal.device}
+
     def end_of_day(self) -> EodComparison:
         """Close the terminal batch and compare its totals with the journal since the last close."""
         since = self.store.get_setting("last_eod_at") or local_midnight_utc()

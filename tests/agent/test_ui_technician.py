@@ -33,6 +33,8 @@ async def test_technician_sees_broker_outbox_ports_terminal_and_a_serial_scan(tm
                     await pilot.press("f3")
                     text = await wait_for_text(pilot, "Terminal: ready (zvt)")
                     assert sim.device in text
+                    await pilot.click("#terminal-check")     # a real status enquiry to the simulator
+                    await wait_for_text(pilot, "Terminal answered", timeout_s=15)
                     await pilot.press("f4")
                     await type_text(pilot, "BCD")                 # a wedge scan cut at the first line break
                     await pilot.press("enter")

@@ -119,7 +119,26 @@ class TechnicianScreen(Screen):
         if event.button.id == "terminal-check":
             event.stop()
             self.query_one("#terminal-state", Static).update(self.app.t("tech.checking"))
-            self._load_diagnostics()
+            self._check_terminal()
+
+    @work(thread=True, exclusive=True, group="terminal-check")
+    def _check_terminal(self) -> None:
+        check = getattr(self.app.service, "check_terminal", None)
+        try:
+            result = check() if check else {"ok": False, "message": "this agent cannot check its terminal"}
+        except Exception as exc:  # noqa: BLE001 - a technician must see any failure, the UI stays up
+            result = {"ok": False, "message": str(exc)}
+        self.app.call_from_thread(self._show_terminal_check, result)
+
+    def _show_terminal_check(self, result: dict) -> None:
+        t = self.app.t
+        verdict = t("tech.terminal_ok" if result.get("ok") else "tech.terminal_failed", message=result.get("message", ""))
+        self.query_one("#terminal-state", Static).update(Text(verdict, "bold green" if result.get("ok") else "bold red"))
+        table = self.query_one("#terminal-table", DataTable)
+        table.clear()
+        for key in ("protocol", "device", "terminal_id", "busy", "last_receipt_no"):
+            if result.get(key) is not None:
+                table.add_row(f"terminal.{key}", str(result[key]))
 
     # -- diagnostics ------------------------------------------------------------------
 
