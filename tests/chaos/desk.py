@@ -69,6 +69,7 @@ class Life:
         self.ready = threading.Event()
         self.in_flight = False
         self.killed_by_us = False
+        self.judged = False               # its death was counted (Desk.judge_death)
         threading.Thread(target=self._read, args=(stdout,), daemon=True).start()
 
     def _read(self, stdout) -> None:
@@ -272,15 +273,20 @@ class Desk:
         finally:
             if timer is not None:
                 timer.join()
-        if life.dead.is_set() and not life.killed_by_us:
-            # Nobody outside killed it: it must have SIGKILLed itself at its crash point.
-            # Any other end is the agent dying of an error: a finding, not a kill point.
-            code = life.exit_code()
-            if not life.crash_at or code != -signal.SIGKILL:
-                raise AssertionError(f"the agent (pid {life.pid}, crash point {life.crash_at}) ended with exit code "
-                                     f"{code}, not a kill -9; see {self.site.log('agent')}")
-            self.tally.crash_points[life.crash_at] += 1
+        self.judge_death(life)
         return answered
+
+    def judge_death(self, life: Life) -> None:
+        """A life that ended and that nobody outside killed must have SIGKILLed itself at its
+        crash point (counted once); any other end is the agent dying of an error: a finding."""
+        if not life.dead.is_set() or life.killed_by_us or life.judged:
+            return
+        life.judged = True
+        code = life.exit_code()
+        if not life.crash_at or code != -signal.SIGKILL:
+            raise AssertionError(f"the agent (pid {life.pid}, crash point {life.crash_at}) ended with exit code "
+                                 f"{code}, not a kill -9; see {self.site.log('agent')}")
+        self.tally.crash_points[life.crash_at] += 1
 
     def external_kill(self, life: Life) -> None:
         """kill -9 from outside, counted by the phase of the life it hit."""

@@ -44,7 +44,12 @@ def crash_point_rounds(desk: Desk, rounds: int, payments_per_life: int = 4, max_
             # after_intent fires on card payments only; the later points on cash too, and a
             # cash payment needs no terminal, so half of those lives pay cash (quicker lives).
             tender = "card" if point in ("after_intent", "after_approval") or desk.rng.random() < 0.5 else "cash"
-            desk.pay(life, payments_per_life, tender=tender)
+            # The sync points fire on the (N+1)th publish: give those lives a few more payments.
+            extra = 3 if point in ("during_publish", "after_puback") else 0
+            desk.pay(life, payments_per_life + extra, tender=tender)
+            if extra and not life.dead.is_set():
+                life.dead.wait(2.0)     # let it connect and sync what it took: the point may fire then
+                desk.judge_death(life)
             if life.dead.is_set() and not life.killed_by_us:
                 fired += 1
             else:

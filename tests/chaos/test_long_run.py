@@ -24,9 +24,12 @@ def _assert_invariants(desk, timeout_s: float = 300.0):
 
 def test_long_kill_9_at_crash_points(desk):
     before = desk.tally.kill_points
-    fired = scenarios.crash_point_rounds(desk, rounds=90, max_passes=3)
+    fired = scenarios.crash_point_rounds(desk, rounds=90, max_passes=3, payments_per_life=6)
     assert desk.tally.kill_points - before == 90 * len(scenarios.CRASH_POINTS)
-    assert fired >= 0.8 * 90 * len(scenarios.CRASH_POINTS), desk.tally.figures()
+    # The sync points need N+1 publishes within one life: not every life gets there (it is
+    # then killed from outside instead); each point must still have fired often.
+    assert fired >= 0.7 * 90 * len(scenarios.CRASH_POINTS), desk.tally.figures()
+    assert all(desk.tally.crash_points[p] >= 90 // 4 for p in scenarios.CRASH_POINTS), desk.tally.figures()
     _assert_invariants(desk)
 
 
