@@ -34,6 +34,7 @@ from agent.outbox import Outbox  # noqa: E402
 from agent.store import Store  # noqa: E402
 from agent.sync import Backoff, SyncClient  # noqa: E402
 from tests.support.broker import Mosquitto  # noqa: E402
+from figures import record  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 AGENT = "bench-desk"
 
@@ -65,6 +66,9 @@ def bench_append(workdir: Path, key: SigningKey, count: int) -> None:
     print(f"outbox append ({count} rows, each its own fsync'd transaction): "
           f"p50 {statistics.median(timings):.2f} ms, p99 {percentile(timings, 0.99):.2f} ms, "
           f"max {max(timings):.2f} ms  (target p99 <= 5 ms)")
+    p99 = percentile(timings, 0.99)
+    record("agent", "outbox append p50", round(statistics.median(timings), 2), "ms")
+    record("agent", "outbox append p99", round(p99, 2), "ms", "<= 5", p99 <= 5)
 
 
 def run_peer(port: int, directory_json: dict, hub_pem: bytes, ready, done, cpu_used) -> None:
@@ -112,6 +116,8 @@ def bench_drain(workdir: Path, key: SigningKey, hub: SigningKey, directory: KeyD
         print(f"drain of a {rows}-row backlog through mosquitto to an acking peer (window 100): "
               f"{elapsed:.2f} s, {rows / elapsed:,.0f} rows/s  (target >= 1,000 rows/s); agent CPU "
               f"{cpu * 1000 / rows:.2f} ms per row = {rows / cpu:,.0f} rows per CPU-second")
+        record("agent", f"drain of a {rows}-row backlog", round(rows / elapsed), "rows/s", ">= 1000",
+               rows / elapsed >= 1000)
         load = open("/proc/loadavg").read().split()[0]
     finally:
         done.set()
@@ -150,8 +156,10 @@ def bench_rss(workdir: Path, key: SigningKey) -> None:
         process.stdin.flush()
         for _ in range(200):
             process.stdout.readline()
-        print(f"headless agent RSS: {at_start:.1f} MB after start-up, {rss_mb(process.pid):.1f} MB after 200 "
+        after = rss_mb(process.pid)
+        print(f"headless agent RSS: {at_start:.1f} MB after start-up, {after:.1f} MB after 200 "
               "payments with receipts (the UI adds its own; agent-ui measures that)")
+        record("agent", "headless agent RSS after 200 payments", round(after, 1), "MB", "<= 100", after <= 100)
     finally:
         process.terminate()
         process.wait(10)

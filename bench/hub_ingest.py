@@ -36,6 +36,7 @@ from paho.mqtt.enums import CallbackAPIVersion  # noqa: E402
 from protocol.keys import KeyDirectory, SigningKey  # noqa: E402
 from protocol.wire import make, topics  # noqa: E402
 from tests.support.broker import Mosquitto  # noqa: E402
+from figures import record  # noqa: E402  (bench/ is on sys.path when run as a script)
 
 
 # -- subjects (each in its own process) ------------------------------------------------------------
@@ -242,6 +243,13 @@ def main() -> None:
     floor_rate = rows[0][1]["acked"] / rows[0][1]["seconds"]
     hub_rate = rows[1][1]["acked"] / rows[1][1]["seconds"]
     print(f"hub / floor = {hub_rate / floor_rate:.2f} (target ≥ 0.5); hub {hub_rate:.0f} events/s (target ≥ 3000)")
+    label = f"{args.hub_workers} worker{'s' if args.hub_workers > 1 else ''}"
+    record("hub_ingest", "floor: bare paho subscriber → SQLite", round(floor_rate), "events/s")
+    record("hub_ingest", f"hub ingest, {label}", round(hub_rate), "events/s", ">= 3000", hub_rate >= 3000)
+    record("hub_ingest", f"hub / floor, {label}", round(hub_rate / floor_rate, 2), "ratio", ">= 0.5",
+           hub_rate / floor_rate >= 0.5)
+    paced = rows[1][2]
+    record("hub_ingest", f"ack latency p99 at {args.rate:.0f}/s, {label}", round(paced["p99_ms"], 1), "ms")
 
 
 if __name__ == "__main__":

@@ -29,6 +29,9 @@ BENCHES = {
     "terminal_concert": ("terminal_concert.py", ["--payments", "10"], ["--payments", "3"]),
     "agent": ("agent.py", [], ["--rows", "2000", "--appends", "500"]),
     "hub_ingest": ("hub_ingest.py", [], ["--events", "5000", "--paced-seconds", "3"]),
+    # several workers share the stream ($share): on 2 cores, 2 ingest processes
+    "hub_ingest_2_workers": ("hub_ingest.py", ["--hub-workers", "2"],
+                             ["--hub-workers", "2", "--events", "5000", "--paced-seconds", "3"]),
     "webhook_latency": ("webhook_latency.py", [], ["--seconds", "5"]),
     "ui": ("ui.py", [], []),
     "e2e": ("e2e.py", [], ["--quick"]),
