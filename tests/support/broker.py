@@ -9,15 +9,25 @@ is ~150x slower (measured, see the agent issue).
 
 from __future__ import annotations
 
+import ctypes
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import time
 from pathlib import Path
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
+
+
+def _die_with_parent() -> None:
+    """In the child: a test run killed outright (kill -9, a CI timeout) takes its brokers with it."""
+    try:
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except OSError:
+        pass
 
 
 def free_port() -> int:
@@ -73,7 +83,7 @@ class Mosquitto:
             return self
         self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.config_path)],
                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                        start_new_session=True)
+                                        start_new_session=True, preexec_fn=_die_with_parent)
         try:
             wait_for_port(self.port)
         except TimeoutError:
