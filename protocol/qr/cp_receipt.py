@@ -59,19 +59,14 @@ def make(receipt: ReceiptCode, key: SigningKey) -> str:
         raise QrFormatError(f"time {receipt.time!r} is not RFC 3339") from None
     fields = [receipt.receipt_id, receipt.agent_id, when.strftime("%Y%m%d%H%M%S"), str(receipt.amount_minor),
               receipt.currency.upper(), receipt.tender, receipt.terminal_ref, receipt.reference, receipt.last4, key.kid]
-    try:
-        return signed.encode(FORMAT, fields, key)
-    except signed.SignedCodeError as exc:
-        raise QrFormatError(str(exc)) from None
+    return signed.make_payload(FORMAT, fields, key)
 
 
 def parse(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | None = None) -> QrResult:
     """Decode and, with a key directory, verify; never raises for bad input."""
-    try:
-        decoded = signed.decode(FORMAT, payload.strip(), FIELD_COUNT)
-    except signed.SignedCodeError as exc:
-        return QrResult(FORMAT, False, None, [str(exc)], {"amount_minor": None, "currency": None,
-                                                           "verdict": "structure wrong"})
+    decoded = signed.read(FORMAT, payload, FIELD_COUNT)
+    if isinstance(decoded, QrResult):
+        return decoded
     (receipt_id, agent_id, time, amount, currency, tender, terminal_ref, reference, last4, kid) = decoded.fields
     errors: list[str] = []
     fields = {"receipt_id": receipt_id, "agent_id": agent_id, "time": None,

@@ -18,6 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from protocol.keys import KeyDirectory, SigningKey, VerificationFailure
+from protocol.qr.base import QrFormatError, QrResult
 
 MAX_DIGITS = 513          # QR version 10, error correction M, numeric mode (ISO/IEC 18004 table 7)
 SIGNATURE_BYTES = 64
@@ -116,3 +117,21 @@ VERDICTS = {
 
 def verdict_of(failure: VerificationFailure) -> str:
     return VERDICTS.get(failure.reason, failure.reason)
+
+
+def make_payload(format_name: str, fields: list[str], key: SigningKey) -> str:
+    """`encode` for a format module's make(): refusals become the QR formats' one error."""
+    try:
+        return encode(format_name, fields, key)
+    except SignedCodeError as exc:
+        raise QrFormatError(str(exc)) from None
+
+
+def read(format_name: str, payload: str, field_count: int) -> Decoded | QrResult:
+    """`decode` for a format module's parse(): a payload that cannot be decoded gives the
+    'structure wrong' result to return as it is."""
+    try:
+        return decode(format_name, payload.strip(), field_count)
+    except SignedCodeError as exc:
+        return QrResult(format_name, False, None, [str(exc)],
+                        {"amount_minor": None, "currency": None, "verdict": "structure wrong"})
