@@ -30,7 +30,7 @@ class Checked:
 
 
 def enrolled(directory: KeyDirectory, agent: str) -> bool:
-    return any(e.owner == agent and "event" in e.uses for e in directory.entries.values())
+    return directory.has_key(agent, "event")
 
 
 def check(topic: str, payload: bytes, directory: KeyDirectory, max_bytes: int = MAX_MESSAGE_BYTES) -> Checked:
