@@ -276,12 +276,14 @@ class SyncClient:
             elif message.topic == topics.REVOCATIONS:
                 pass  # revocations arrive folded into the key directory; nothing else to keep
             elif message.topic == self.topics["acks"]:
-                envelope = self._from_hub(message.payload, "ack")
+                envelope = self._from_hub(message.payload, "acks")
                 self._note_skew(envelope.time)
+                items = envelope.body["acks"]     # every event of ours the hub committed in one batch
                 with self._acks_lock:
-                    self._acks.append((envelope.body["for_id"], envelope.body["status"]))
-                if self._inflight.pop(envelope.body["for_id"], None) is not None:
-                    self._dirty = True       # a slot in the window is free
+                    self._acks.extend((item["for_id"], item["status"]) for item in items)
+                for item in items:
+                    if self._inflight.pop(item["for_id"], None) is not None:
+                        self._dirty = True   # a slot in the window is free
             elif message.topic == self.topics["cmd"]:
                 envelope = self._from_hub(message.payload, "command")
                 if self.on_command:

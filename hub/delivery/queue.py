@@ -44,6 +44,7 @@ from sqlalchemy import Connection, select
 from hub.casesys import registry
 from hub.delivery import wakeup
 from hub.delivery.clock import stamp
+from hub.store.bulk import insert_rows
 from hub.store.tables_delivery import deliveries
 
 PENDING, DELIVERED, DEAD, UNROUTED = "pending", "delivered", "dead", "unrouted"
@@ -131,7 +132,7 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
         forget.update(v for k, v in values.items() if k != "reference")
     if not rows:
         return []
-    conn.execute(deliveries.insert(), rows)     # one executemany for the whole batch
+    insert_rows(conn, deliveries, rows)     # one executemany for the whole batch
     wakeup.announce(conn)
     from hub.casesys.lookup import forget_everywhere
     for ref in forget:

@@ -1,9 +1,10 @@
 """Store a batch of checked envelopes in one transaction, exactly once each.
 
 Dedup is by (agent id, message id), the events table's unique key; a payment is
-also unique by (agent id, payment id).  For every new event the signed ack is made
-here and stored with it (evidence of what the agent was told); a duplicate is acked
-again for the same message id and seq, with status 'duplicate'.
+also unique by (agent id, payment id).  The acks are made here: one signed `acks`
+message per agent for all its events in the batch, kept in acks_sent (evidence of
+what the agent was told) with each event row naming it; a duplicate is acked again
+for the same message id and seq, with status 'duplicate'.
 Confirmations for case systems are queued in the same transaction
 (`hub.delivery.queue.enqueue_confirmation`, when hub-delivery is installed).
 The caller publishes acks only after this transaction commits.
@@ -18,27 +19,36 @@ from __future__ import annotations
 
 import base64
 import json
+import logging
+import time
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, select, tuple_
+from sqlalchemy import Connection, bindparam, select
+from sqlalchemy.exc import IntegrityError, OperationalError
 
 from protocol.keys import SigningKey
-from protocol.wire import Envelope
+from protocol.wire import Envelope, new_message_id
+from protocol.wire.messages import ACKS_PER_MESSAGE
 from hub.context import optional_module
 from hub.ingest.presence import apply_state
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, advance_sequences, due_replays
 from hub.linking.linker import find_link
-from hub.store.tables import agents, events, payments, voids
+from hub.store.bulk import insert_rows
+from hub.store.tables import acks_sent, agents, events, payments, voids
 from hub.store.timeutil import normalise, now_iso
+
+log = logging.getLogger(__name__)
 
 CHUNK = 400   # rows per IN (...) query: well under SQLite's and PostgreSQL's parameter limits
 
 
 @dataclass
 class Outgoing:
-    """What to publish after the commit: one ack per event given, in order."""
-    acks: list[tuple[str, bytes, str]] = field(default_factory=list)   # (agent, ack bytes, stored|duplicate)
+    """What to publish after the commit: per agent, acks messages covering every event given."""
+    acks: list[tuple[str, bytes, int]] = field(default_factory=list)   # (agent, acks message, events in it)
+    outcomes: Counter = field(default_factory=Counter)                  # (event type, stored|duplicate) → n
     gaps: dict[str, int] = field(default_factory=dict)                  # agent → first missing seq
     stored: int = 0
     duplicates: int = 0
@@ -50,11 +60,33 @@ def _chunks(items: list, size: int = CHUNK):
         yield items[start:start + size]
 
 
+def pairs_query(conn: Connection, columns, keys: list[tuple[str, str]],
+                select_list: str | None = None) -> tuple[str, tuple[str, ...]]:
+    """SQL and parameters for the rows whose (a, b) is one of `keys`, written
+    `(a = ? AND b IN (?, …)) OR …` grouped by a: each term is a search of the (a, b)
+    unique index on SQLite and PostgreSQL.  A row-value `(a, b) IN (VALUES …)` says the
+    same, but SQLite answers it by scanning the whole index: a cost that grows with
+    every event ever stored.  Plain DB-API SQL: it runs once per batch with a new shape
+    each time, where building SQLAlchemy clauses cost more than the query itself."""
+    mark = "?" if conn.dialect.paramstyle == "qmark" else "%s"
+    first, second = columns
+    groups: dict[str, list[str]] = {}
+    for a, b in keys:
+        groups.setdefault(a, []).append(b)
+    terms, params = [], []
+    for a, bs in groups.items():
+        terms.append(f"({first.name} = {mark} AND {second.name} IN ({', '.join([mark] * len(bs))}))")
+        params.append(a)
+        params.extend(bs)
+    listed = select_list or f"{first.name}, {second.name}"
+    return f"SELECT {listed} FROM {first.table.name} WHERE {' OR '.join(terms)}", tuple(params)
+
+
 def _known(conn: Connection, columns, keys: list[tuple[str, str]]) -> dict[tuple[str, str], bool]:
     """Which of these (a, b) keys are stored already (one query per CHUNK keys)."""
     found: dict[tuple[str, str], bool] = {}
     for chunk in _chunks(sorted(set(keys))):
-        for row in conn.execute(select(*columns).where(tuple_(*columns).in_(chunk))):
+        for row in conn.exec_driver_sql(*pairs_query(conn, columns, chunk)):
             found[(row[0], row[1])] = True
     return found
 
@@ -62,24 +94,26 @@ def _known(conn: Connection, columns, keys: list[tuple[str, str]]) -> dict[tuple
 _KIDS: dict[int, tuple[SigningKey, str]] = {}   # id → (the key itself, so the id stays its own; kid)
 
 
-def sign_ack(envelope: Envelope, key: SigningKey, at: str, status: str = "stored") -> bytes:
-    """The signed ack envelope, byte for byte what `wire.make(...).encode()` gives.
-
-    Built here rather than with wire.make because it runs once per event: the body is
-    ours (str and int only, so json.dumps is already canonical), and the key id is
-    worked out once per key instead of once per signature.
-    """
+def _kid(key: SigningKey) -> str:
     cached = _KIDS.get(id(key))
     if cached is not None and cached[0] is key:
-        kid = cached[1]
-    else:
-        if len(_KIDS) > 64:
-            _KIDS.clear()
-        kid = key.kid
-        _KIDS[id(key)] = (key, kid)
-    document = {"v": 1, "id": f"ack-{envelope.id}"[:64], "agent": envelope.agent, "seq": envelope.seq,
-                "time": at, "type": "ack", "kid": kid,
-                "body": {"for_id": envelope.id, "for_seq": envelope.seq, "status": status}}
+        return cached[1]
+    if len(_KIDS) > 64:
+        _KIDS.clear()
+    _KIDS[id(key)] = (key, key.kid)
+    return key.kid
+
+
+def sign_acks(agent: str, items: list[dict[str, Any]], key: SigningKey, at: str, message_id: str) -> bytes:
+    """One signed `acks` envelope for `items` ({for_id, for_seq, status}), byte for byte
+    what `wire.make(agent, 0, "acks", {"acks": items}, key, message_id, at).encode()` gives.
+
+    Built here rather than with wire.make because it runs once per agent per batch: the
+    body is ours (str and int only, so json.dumps is already canonical), and the key id
+    is worked out once per key instead of once per signature.
+    """
+    document = {"v": 1, "id": message_id, "agent": agent, "seq": 0, "time": at, "type": "acks",
+                "kid": _kid(key), "body": {"acks": items}}
     unsigned = json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
     document["sig"] = base64.urlsafe_b64encode(key.sign(unsigned)).decode("ascii").rstrip("=")
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
@@ -140,7 +174,8 @@ def _store_payments(conn: Connection, captured: list[Envelope], received_at: str
     known = _known(conn, (payments.c.agent_id, payments.c.payment_id), keys)
     pending_voids = {}
     for chunk in _chunks(sorted(set(keys))):
-        for row in conn.execute(select(voids).where(tuple_(voids.c.agent_id, voids.c.payment_id).in_(chunk))).mappings():
+        for row in conn.exec_driver_sql(*pairs_query(conn, (voids.c.agent_id, voids.c.payment_id), chunk,
+                                                     "*")).mappings():
             pending_voids[(row["agent_id"], row["payment_id"])] = row
     rows = []
     for envelope in captured:
@@ -156,7 +191,7 @@ def _store_payments(conn: Connection, captured: list[Envelope], received_at: str
         columns.update(link.columns())
         rows.append(columns)
     if rows:
-        conn.execute(payments.insert(), rows)
+        insert_rows(conn, payments, rows)
     items = [{"event_id": c["message_id"], "agent_id": c["agent_id"], "payment": confirmation_payment(c),
               "link": _link_json(c)} for c in rows]
     _enqueue_all(conn, items)
@@ -205,6 +240,25 @@ def _ensure_agents(conn: Connection, agent_ids: set[str]) -> None:
                                        for a in missing])
 
 
+def _sign_acks(conn: Connection, to_ack: dict[str, list[dict[str, Any]]], key: SigningKey, at: str,
+               out: Outgoing) -> dict[tuple[str, str], str]:
+    """One signed acks message per agent (per ACKS_PER_MESSAGE events), kept in
+    acks_sent; returns (agent, event message id) → the id of the acks message covering it."""
+    ack_of: dict[tuple[str, str], str] = {}
+    rows = []
+    for agent, items in to_ack.items():
+        for start in range(0, len(items), ACKS_PER_MESSAGE):
+            chunk = items[start:start + ACKS_PER_MESSAGE]
+            message_id = new_message_id()
+            signed = sign_acks(agent, chunk, key, at, message_id)
+            rows.append({"id": message_id, "agent_id": agent, "sent_at": at, "envelope": signed.decode("utf-8")})
+            out.acks.append((agent, signed, len(chunk)))
+            for item in chunk:
+                ack_of[(agent, item["for_id"])] = message_id
+    insert_rows(conn, acks_sent, rows)
+    return ack_of
+
+
 def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]],
                 event_key: SigningKey, gap_grace_s: float = DEFAULT_GAP_GRACE_S) -> Outgoing:
     """`checked`: (event envelope, its raw text); `state`: (birth/will envelope, unused)."""
@@ -218,28 +272,35 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
     new_rows: list[dict[str, Any]] = []
     new_seqs: dict[str, set[int]] = {}
     captured, voided = [], []
+    to_ack: dict[str, list[dict[str, Any]]] = {}    # agent → its ack items, in arrival order
     for envelope, raw in checked:
         key = (envelope.agent, envelope.id)
+        item = {"for_id": envelope.id, "for_seq": envelope.seq, "status": "stored"}
+        to_ack.setdefault(envelope.agent, []).append(item)
         if key in existing:
             # Acked again, as 'duplicate' and with the time of now: agents estimate clock
             # skew from ack times, so replaying the first ack's bytes would mislead them.
-            out.acks.append((envelope.agent, sign_ack(envelope, event_key, received_at, "duplicate"), "duplicate"))
+            item["status"] = "duplicate"
+            out.outcomes[(envelope.type, "duplicate")] += 1
             out.duplicates += 1
             continue
-        ack = sign_ack(envelope, event_key, received_at)
         existing[key] = True
         new_rows.append({"agent_id": envelope.agent, "message_id": envelope.id, "seq": envelope.seq,
                          "type": envelope.type, "time": envelope.time, "received_at": received_at,
-                         "envelope": raw, "ack": ack.decode("utf-8")})
-        out.acks.append((envelope.agent, ack, "stored"))
+                         "envelope": raw, "ack": ""})
+        out.outcomes[(envelope.type, "stored")] += 1
         out.stored += 1
         new_seqs.setdefault(envelope.agent, set()).add(envelope.seq)
         if envelope.type == "payment.captured":
             captured.append(envelope)
         elif envelope.type == "payment.voided":
             voided.append(envelope)
+    if to_ack:
+        ack_of = _sign_acks(conn, to_ack, event_key, received_at, out)
+        for row in new_rows:
+            row["ack"] = ack_of[(row["agent_id"], row["message_id"])]
     if new_rows:
-        conn.execute(events.insert(), new_rows)
+        insert_rows(conn, events, new_rows)
     if captured:
         _store_payments(conn, captured, received_at)
     if voided:
@@ -251,3 +312,21 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
         advance_sequences(conn, seen, new_seqs, received_at)
         out.gaps = due_replays(conn, gap_grace_s)
     return out
+
+
+def store_with_retries(db, events: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]],
+                       event_key: SigningKey, gap_grace_s: float = DEFAULT_GAP_GRACE_S, *,
+                       store=None) -> Outgoing:
+    """`store_batch` in a transaction of its own, tried again when another hub worker
+    stored one of these events first or held the database (the retry sees its rows and
+    treats them as duplicates).  Anything else is the caller's to retry."""
+    store = store or store_batch
+    for attempt in range(5):
+        try:
+            with db.begin() as conn:
+                return store(conn, events, state, event_key, gap_grace_s)
+        except (IntegrityError, OperationalError) as exc:
+            log.info("ingest batch retried after %s", type(exc).__name__)
+            time.sleep(0.05 * (attempt + 1))
+    with db.begin() as conn:
+        return store(conn, events, state, event_key, gap_grace_s)

@@ -22,7 +22,7 @@ events = Table(
     Column("time", String(40), nullable=False),
     Column("received_at", String(40), nullable=False),
     Column("envelope", Text, nullable=False),         # the exact bytes received (canonical JSON)
-    Column("ack", Text, nullable=False),              # the signed ack sent; sent again for duplicates
+    Column("ack", Text, nullable=False),              # id of the acks message (acks_sent) that acked it
     UniqueConstraint("agent_id", "message_id", name="uq_events_agent_message"),
 )
 Index("ix_events_agent_seq", events.c.agent_id, events.c.seq)
@@ -150,6 +150,16 @@ audit_log = Table(
     Column("details", Text, nullable=False),                # canonical JSON
     Column("prev_hash", String(64), nullable=False),
     Column("hash", String(64), nullable=False, unique=True),
+)
+
+# Every signed acks message the hub sent (evidence of what each agent was told); one
+# message acks all of an agent's events in one committed batch.
+acks_sent = Table(
+    "acks_sent", metadata,
+    Column("id", String(64), primary_key=True),       # the acks envelope's message id
+    Column("agent_id", String(64), nullable=False),
+    Column("sent_at", String(40), nullable=False),
+    Column("envelope", Text, nullable=False),         # the exact signed bytes published
 )
 
 CORE_TABLES = (events, payments, voids, agents, orders, catalogue_versions, api_tokens, audit_log)

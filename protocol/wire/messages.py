@@ -2,7 +2,8 @@
 
 Agent → hub on `…/events`: payment.captured, payment.voided, eod.report,
 diagnostics.report.  Agent → broker on `…/state`: birth (retained), will.
-Hub → agent: ack on `…/acks`, command on `…/cmd`.
+Hub → agent: acks on `…/acks` (one message acks every event of that agent the hub
+committed in one batch, each by its message id), command on `…/cmd`.
 A full card number can never pass: `masked_pan` may show at most 4 digits.
 """
 
@@ -111,10 +112,19 @@ class DiagnosticsReport(_Strict):
 
 
 class Ack(_Strict):
+    """The hub's answer for one event, by the event's message id."""
     for_id: Str64
     for_seq: int = Field(ge=0)
     status: Literal["stored", "duplicate", "rejected"]
     reason: Str200 | None = None
+
+
+ACKS_PER_MESSAGE = 150
+"""Even with a 200-character reason each, 150 acks stay under the 64 KiB message limit."""
+
+
+class Acks(_Strict):
+    acks: list[Ack] = Field(min_length=1, max_length=ACKS_PER_MESSAGE)
 
 
 class Command(_Strict):
@@ -142,7 +152,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "payment.voided": PaymentVoided,
     "eod.report": EodReport,
     "diagnostics.report": DiagnosticsReport,
-    "ack": Ack,
+    "acks": Acks,
     "command": Command,
     "birth": Birth,
     "will": Will,

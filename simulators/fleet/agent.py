@@ -108,16 +108,18 @@ class SimulatedAgent:
             envelope = wire.decode(message.payload)
         except wire.WireError:
             return
-        if envelope.type != "ack":
+        if envelope.type != "acks":
             return
-        item = self.pending.pop(envelope.body["for_id"], None)
-        if envelope.body["status"] == "rejected":
-            self.stats.rejected += 1
-        if item is None:
-            self.stats.duplicate_acks += 1
-            return
-        self.stats.acked += 1
-        self.stats.latencies_s.append(time.monotonic() - item.sent_at)
+        now = time.monotonic()
+        for ack in envelope.body["acks"]:
+            item = self.pending.pop(ack["for_id"], None)
+            if ack["status"] == "rejected":
+                self.stats.rejected += 1
+            if item is None:
+                self.stats.duplicate_acks += 1
+                continue
+            self.stats.acked += 1
+            self.stats.latencies_s.append(now - item.sent_at)
 
     def send_payment(self) -> None:
         self.seq += 1

@@ -131,8 +131,8 @@ def test_acks_signed_by_someone_else_are_ignored(mosquitto, peer, keys, store):
     hub = publisher(mosquitto)
     try:
         assert peer.wait_for(lambda: caches.cached_keys(store) is not None and len(peer.received) == 1)
-        forged = make(AGENT_ID, 0, "ack", {"for_id": row.message_id, "for_seq": row.seq, "status": "stored"},
-                      SigningKey.generate())
+        forged = make(AGENT_ID, 0, "acks", {"acks": [{"for_id": row.message_id, "for_seq": row.seq,
+                                                      "status": "stored"}]}, SigningKey.generate())
         hub.publish(topics.acks(AGENT_ID), forged.encode(), qos=1)
         assert peer.wait_for(lambda: sync.last_error is not None and "key" in sync.last_error, 5)
         assert outbox.state_of(row.message_id) == "pending"

@@ -84,9 +84,14 @@ class WireClient:
     def send(self, envelope: Envelope) -> None:
         self.publish(topics.events(envelope.agent), envelope.encode())
 
-    def acks(self, agent_id: str) -> list[Envelope]:
+    def ack_messages(self, agent_id: str) -> list[Envelope]:
+        """The acks messages received for this agent (each acks one or more events)."""
         with self.lock:
             return [decode(p) for p in self.received[topics.acks(agent_id)]]
+
+    def acks(self, agent_id: str) -> list[dict]:
+        """Every ack item received for this agent ({for_id, for_seq, status}), in order."""
+        return [item for message in self.ack_messages(agent_id) for item in message.body["acks"]]
 
     def commands(self, agent_id: str) -> list[Envelope]:
         with self.lock:

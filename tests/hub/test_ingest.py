@@ -13,7 +13,7 @@ from protocol.keys import SigningKey
 from protocol.wire import make, verify
 from protocol.wire import topics
 from hub.ingest.worker import IngestWorker
-from hub.store.tables import agents, events, payments
+from hub.store.tables import acks_sent, agents, events, payments
 from tests.hub.agents import FakeAgent, WireClient
 
 
@@ -41,9 +41,16 @@ def test_payment_is_stored_once_and_acked_with_the_hubs_signature(hub_context, d
     event = agent.payment(2500, case_ref="CASE-7")
     client.send(event)
     assert client.wait_for(lambda: client.acks(agent.agent_id))
-    ack = client.acks(agent.agent_id)[0]
-    assert (ack.body["for_id"], ack.body["for_seq"], ack.body["status"]) == (event.id, event.seq, "stored")
-    verify(ack, hub_context.hub_entries(), owner="hub")
+    [message] = client.ack_messages(agent.agent_id)
+    assert (message.type, message.agent) == ("acks", agent.agent_id)
+    assert message.body["acks"] == [{"for_id": event.id, "for_seq": event.seq, "status": "stored"}]
+    verify(message, hub_context.hub_entries(), owner="hub")
+    with hub_context.db.connect() as conn:
+        [stored_ack] = conn.execute(select(acks_sent)).mappings().all()
+        [event_row] = conn.execute(select(events)).mappings().all()
+    # The evidence of what the agent was told: the exact signed bytes, named by the event.
+    assert (stored_ack["id"], stored_ack["envelope"].encode()) == (message.id, client.raw_acks(agent.agent_id)[0])
+    assert event_row["ack"] == message.id
     stored = _rows(hub_context.db, payments)
     assert [(p["payment_id"], p["amount_minor"], p["linked_case_ref"]) for p in stored] == \
         [(event.body["payment_id"], 2500, "CASE-7")]
@@ -58,12 +65,12 @@ def test_a_duplicate_is_acked_again_and_is_not_stored_twice(hub_context, directo
     assert client.wait_for(lambda: len(client.raw_acks(agent.agent_id)) == 1)
     client.send(event)
     client.send(event)
-    assert client.wait_for(lambda: len(client.raw_acks(agent.agent_id)) == 3)
+    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 3)
+    for message in client.ack_messages(agent.agent_id):
+        verify(message, hub_context.hub_entries(), owner="hub")
     first, second, third = client.acks(agent.agent_id)
-    for ack in (first, second, third):
-        verify(ack, hub_context.hub_entries(), owner="hub")
-    assert {(a.id, a.body["for_id"], a.body["for_seq"]) for a in (first, second, third)} == {(first.id, event.id, 1)}
-    assert [a.body["status"] for a in (first, second, third)] == ["stored", "duplicate", "duplicate"]
+    assert {(a["for_id"], a["for_seq"]) for a in (first, second, third)} == {(event.id, 1)}
+    assert [a["status"] for a in (first, second, third)] == ["stored", "duplicate", "duplicate"]
     assert len(_rows(hub_context.db, events)) == 1
     assert len(_rows(hub_context.db, payments)) == 1
     client.close()
@@ -157,13 +164,15 @@ def test_bad_messages_are_dropped_with_a_reason_and_do_not_block_the_stream(hub_
     client.close()
 
 
-def test_the_fast_ack_is_byte_for_byte_the_wire_contracts_ack():
-    from hub.ingest.store import sign_ack
+def test_the_fast_acks_message_is_byte_for_byte_the_wire_contracts_acks():
+    from hub.ingest.store import sign_acks
     key = SigningKey.generate()
-    event = FakeAgent("counter-8").payment()
-    fast = sign_ack(event, key, "2026-11-22T12:00:00.000Z")
-    reference = make(event.agent, event.seq, "ack", {"for_id": event.id, "for_seq": event.seq, "status": "stored"},
-                     key, message_id=f"ack-{event.id}", time="2026-11-22T12:00:00.000Z").encode()
+    agent = FakeAgent("counter-8")
+    items = [{"for_id": e.id, "for_seq": e.seq, "status": s}
+             for e, s in ((agent.payment(), "stored"), (agent.payment(), "duplicate"))]
+    fast = sign_acks(agent.agent_id, items, key, "2026-11-22T12:00:00.000Z", "acks-1")
+    reference = make(agent.agent_id, 0, "acks", {"acks": items}, key, message_id="acks-1",
+                     time="2026-11-22T12:00:00.000Z").encode()
     assert fast == reference
 
 

@@ -97,7 +97,7 @@ def test_a_message_signed_by_one_agent_and_sent_as_another_is_rejected(setup):
     assert wait_for(lambda: "honest-1" in stored_payment_ids(context.db), timeout_s=10)
     assert wait_for(lambda: rejected("agent_mismatch") > mismatched and rejected("signature_wrong_owner") > wrong_owner)
     assert stored_payment_ids(context.db) == {"honest-1"}
-    assert wait_for(lambda: any(decode(p).body["for_id"] == honest.id for _t, p in alice_link.received()))
+    assert wait_for(lambda: any(any(a["for_id"] == honest.id for a in decode(p).body["acks"]) for _t, p in alice_link.received()))
 
 
 def test_a_revoked_agents_open_session_gets_nothing_stored(setup):

@@ -55,7 +55,7 @@ def _deliver(context: HubContext, port: int, piece: list, agent_ids: list[str], 
     client = WireClient(port, f"agent-{uuid.uuid4().hex[:6]}", agent_ids)
     for envelope in piece:
         client.send(envelope)
-    assert client.wait_for(lambda: sum(len(client.raw_acks(a)) for a in agent_ids) >= len(piece), 20)
+    assert client.wait_for(lambda: sum(len(client.acks(a)) for a in agent_ids) >= len(piece), 20)
     client.close()
     worker.stop()
 

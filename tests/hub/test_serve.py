@@ -61,7 +61,7 @@ def test_init_then_serve_takes_a_payment_from_mqtt_to_the_api(tmp_path, mosquitt
         while not client.acks(agent.agent_id) and time.monotonic() < deadline:
             client.send(event)      # until the hub's subscription is up, the broker drops it
             client.wait_for(lambda: client.acks(agent.agent_id), 1)
-        assert client.acks(agent.agent_id)[0].body["for_id"] == event.id
+        assert client.acks(agent.agent_id)[0]["for_id"] == event.id
         client.close()
         headers = {"Authorization": f"Bearer {token}"}
         found = httpx.get(f"http://127.0.0.1:{api_port}/api/v1/cases/CASE-SERVE/payments", headers=headers).json()

@@ -2,8 +2,9 @@
 
 It is a real paho client on a real broker.  It subscribes to every agent's events,
 checks each envelope's signature against a key directory that holds the agents' keys,
-records what it received, and answers with a signed application ack (type 'ack',
-for_id = message id) on `cp/v1/agents/A/acks`, 'duplicate' for an id seen before.
+records what it received, and answers with a signed application ack (type 'acks',
+one item with for_id = message id) on `cp/v1/agents/A/acks`, 'duplicate' for an id
+seen before.
 It also publishes the key directory (retained) so agents can verify its acks.
 
 `hold_acks = True` makes it receive without acking (a hub that is down or slow).
@@ -85,8 +86,8 @@ class AckingPeer:
             self.first_seen.setdefault(envelope.id, envelope.seq)
         if self.hold_acks:
             return
-        ack = make(envelope.agent, 0, "ack", {"for_id": envelope.id, "for_seq": envelope.seq,
-                                              "status": "duplicate" if duplicate else "stored"}, self.hub_key)
+        item = {"for_id": envelope.id, "for_seq": envelope.seq, "status": "duplicate" if duplicate else "stored"}
+        ack = make(envelope.agent, 0, "acks", {"acks": [item]}, self.hub_key)
         client.publish(topics.acks(envelope.agent), ack.encode(), qos=1)
 
     def payments(self) -> list[str]:
