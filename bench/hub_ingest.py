@@ -5,8 +5,8 @@ mosquitto until acked, for the hub's ingest and, side by side, for the floor.
         [--hub-workers 1] [--ack-qos 1] [--without-delivery]
 
 The floor is a bare paho subscriber that inserts every message into SQLite (batched
-commits) and answers each with an unsigned ack: no decoding, no signature check, no
-dedup, no linking.  Each subject runs in its own process, with a fresh broker, and the
+commits) and acks them unsigned, in the hub's shape (one message per agent per batch):
+no envelope checks, no signature check, no dedup, no linking, no webhook queue.  Each subject runs in its own process, with a fresh broker, and the
 load generator in another process, so the generator does not share the subject's GIL.
 
 Two phases per subject:
@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import json
 import multiprocessing as mp
+import os
 import sqlite3
 import statistics
 import sys
@@ -40,6 +41,12 @@ from figures import record  # noqa: E402  (bench/ is on sys.path when run as a s
 
 
 # -- subjects (each in its own process) ------------------------------------------------------------
+def cpu_seconds_of(pid: int) -> float:
+    """User + system CPU time a process has used so far (Linux /proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_no: int, options: dict) -> None:
     import logging
     logging.basicConfig(level=logging.ERROR)
@@ -56,9 +63,15 @@ def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_n
                          SigningKey.generate(), SigningKey.generate(),
                          static_directory=KeyDirectory.from_json(directory_json), directory_ttl_s=60)
     worker = IngestWorker(context, host="127.0.0.1", port=port, client_id=f"bench-hub-{worker_no}", clean_start=True,
-                          session_expiry_s=0, ack_qos=options["ack_qos"]).start()
+                          session_expiry_s=0, ack_qos=options["ack_qos"],
+                          store_process=options["store_process"]).start()
+    # The hub's CPU is its own and its store process's (when it has one).
+    store = worker._store_process._process.pid if options["store_process"] else None
+    store_at_start = cpu_seconds_of(store) if store else 0.0
+    cpu_at_start = time.process_time()
     ready.set()
     stop.wait()
+    options["cpu"].put(time.process_time() - cpu_at_start + (cpu_seconds_of(store) - store_at_start if store else 0.0))
     worker.stop()
 
 
@@ -85,6 +98,7 @@ def run_floor(port: int, workdir: str, _directory_json: dict, ready, stop, _work
     client.connect("127.0.0.1", port)
     client.loop_start()
     subscribed.wait(10)
+    cpu_at_start = time.process_time()
     ready.set()
     while not stop.is_set():
         time.sleep(0.005)
@@ -95,8 +109,12 @@ def run_floor(port: int, workdir: str, _directory_json: dict, ready, stop, _work
         db.execute("BEGIN")
         db.executemany("INSERT INTO events VALUES (?, ?, ?)", batch)
         db.execute("COMMIT")
+        by_agent: dict[str, list[dict]] = {}
         for agent, message_id, _ in batch:
-            client.publish(topics.acks(agent), json.dumps({"body": {"for_id": message_id}}), qos=options["ack_qos"])
+            by_agent.setdefault(agent, []).append({"for_id": message_id})
+        for agent, items in by_agent.items():   # the same shape as the hub's acks: one message per agent
+            client.publish(topics.acks(agent), json.dumps({"body": {"acks": items}}), qos=options["ack_qos"])
+    options["cpu"].put(time.process_time() - cpu_at_start)
     client.loop_stop()
 
 
@@ -128,12 +146,13 @@ def generate(port: int, agents: list[tuple[str, bytes]], events_per_agent: int, 
 
         def on_message(_c, _u, message):
             now = time.perf_counter()
-            for_id = json.loads(message.payload)["body"]["for_id"]
+            items = json.loads(message.payload)["body"]["acks"]
             with lock:
-                if for_id not in acked:
-                    acked[for_id] = now
-                    if len(acked) == total:
-                        everything.set()
+                for item in items:
+                    if item["for_id"] not in acked:
+                        acked[item["for_id"]] = now
+                if len(acked) == total:
+                    everything.set()
 
         subscribed = threading.Event()
         client.on_message = on_message
@@ -146,6 +165,7 @@ def generate(port: int, agents: list[tuple[str, bytes]], events_per_agent: int, 
         for agent_id in mine:
             by_agent[agent_id] = client
     start = time.perf_counter()
+    cpu_at_start = time.process_time()
     interval = 1.0 / rate if rate else 0.0
     for index, (agent_id, message_id, payload) in enumerate(prepared):
         if interval:
@@ -156,6 +176,7 @@ def generate(port: int, agents: list[tuple[str, bytes]], events_per_agent: int, 
         sent[message_id] = time.perf_counter()
         by_agent[agent_id].publish(topics.events(agent_id), payload, qos=1)
     everything.wait(120)
+    loader_cpu = time.process_time() - cpu_at_start
     with lock:
         acked = dict(acked)
     end = max(acked.values()) if acked else time.perf_counter()
@@ -166,7 +187,7 @@ def generate(port: int, agents: list[tuple[str, bytes]], events_per_agent: int, 
     results.put({"events": total, "acked": len(acked), "seconds": end - start,
                  "p50_ms": 1000 * latencies[len(latencies) // 2] if latencies else None,
                  "p99_ms": 1000 * latencies[int(len(latencies) * 0.99) - 1] if latencies else None,
-                 "mean_ms": 1000 * statistics.fmean(latencies) if latencies else None})
+                 "mean_ms": 1000 * statistics.fmean(latencies) if latencies else None, "loader_cpu_s": loader_cpu})
 
 
 def measure(subject, agents, directory_json, events_per_agent, rate, connections, processes, options) -> dict:
@@ -174,6 +195,7 @@ def measure(subject, agents, directory_json, events_per_agent, rate, connections
     with tempfile.TemporaryDirectory() as workdir:
         broker = Mosquitto(Path(workdir) / "broker").start()
         stop, results = context.Event(), context.Queue()
+        options = {**options, "cpu": context.Queue()}
         readies = [context.Event() for _ in range(processes)]
         subjects = [context.Process(target=subject, args=(broker.port, workdir, directory_json, readies[n], stop, n, options))
                     for n in range(processes)]
@@ -186,8 +208,10 @@ def measure(subject, agents, directory_json, events_per_agent, rate, connections
                 raise RuntimeError(f"{subject.__name__} did not start")
             loader = context.Process(target=generate, args=(broker.port, agents, events_per_agent, rate,
                                                             connections, results))
+            broker_cpu_at_start = cpu_seconds_of(broker.process.pid)
             loader.start()
             outcome = results.get(timeout=300)
+            outcome["broker_cpu_s"] = cpu_seconds_of(broker.process.pid) - broker_cpu_at_start
             loader.join(30)
         finally:
             stop.set()
@@ -196,6 +220,7 @@ def measure(subject, agents, directory_json, events_per_agent, rate, connections
                 if process.is_alive():
                     process.terminate()
             broker.stop()
+    outcome["subject_cpu_s"] = sum(options["cpu"].get(timeout=10) for _ in range(processes))
     return outcome
 
 
@@ -209,6 +234,8 @@ def main() -> None:
     parser.add_argument("--hub-workers", type=int, default=1,
                         help="hub ingest processes sharing $share/hub/… (the floor is always one subscriber)")
     parser.add_argument("--ack-qos", type=int, choices=(0, 1), default=1, help="QoS of the acks (both subjects)")
+    parser.add_argument("--store-in-thread", action="store_true",
+                        help="store in the worker's own process (tests do) instead of a store process (hub serve does)")
     parser.add_argument("--without-delivery", action="store_true",
                         help="do not queue webhook confirmations (measures the ingest alone)")
     args = parser.parse_args()
@@ -221,7 +248,8 @@ def main() -> None:
         agents.append((agent_id, key.to_pem()))
     flood_per_agent = max(1, args.events // args.agents)
     paced_per_agent = max(1, int(args.rate * args.paced_seconds) // args.agents)
-    options = {"ack_qos": args.ack_qos, "without_delivery": args.without_delivery}
+    options = {"ack_qos": args.ack_qos, "without_delivery": args.without_delivery,
+               "store_process": not args.store_in_thread}
     rows = []
     subjects = (("floor (bare paho → SQLite)", run_floor, 1),
                 (f"hub ingest ×{args.hub_workers}", run_hub, args.hub_workers))
@@ -240,6 +268,11 @@ def main() -> None:
         rate = flood["acked"] / flood["seconds"]
         print(f"{name:30} {rate:10.0f} {flood['acked']:>6}/{flood['events']:<5} {flood['p50_ms']:9.1f}ms "
               f"{flood['p99_ms']:9.1f}ms {paced['p50_ms']:9.1f}ms {paced['p99_ms']:9.1f}ms")
+    print("CPU per event in the flood (µs): subject / load generator / broker")
+    for name, flood, _ in rows:
+        per = 1e6 / flood["acked"]
+        print(f"{name:30} {flood['subject_cpu_s'] * per:8.0f} {flood['loader_cpu_s'] * per:8.0f} "
+              f"{flood['broker_cpu_s'] * per:8.0f}")
     floor_rate = rows[0][1]["acked"] / rows[0][1]["seconds"]
     hub_rate = rows[1][1]["acked"] / rows[1][1]["seconds"]
     print(f"hub / floor = {hub_rate / floor_rate:.2f} (target ≥ 0.5); hub {hub_rate:.0f} events/s (target ≥ 3000)")

@@ -49,7 +49,7 @@ def serve(settings: Settings, *, with_ingest: bool = True, with_delivery: bool =
     if with_ingest:
         ingest = IngestWorker(context, host=settings.mqtt.host, port=settings.mqtt.port,
                               client_id=settings.mqtt.client_id, tls=tls_context(settings),
-                              on_connected=lambda: publish_retained_state(context)).start()
+                              on_connected=lambda: publish_retained_state(context), store_process=True).start()
     worker = optional_module("hub.delivery.worker")
     if with_delivery and worker is not None:
         delivery = worker.BackgroundDelivery(context.db).start()

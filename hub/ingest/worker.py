@@ -1,10 +1,17 @@
 """The ingest worker: an MQTT v5 consumer that stores events in batches and acks them.
 
-The paho network thread only queues messages.  A writer thread takes whatever has
-arrived (up to `batch_max`, waiting at most `batch_window_s` after the first), checks
-each, stores the batch in ONE transaction, and after the commit publishes the
-application acks, sends the MQTT PUBACKs (manual ack: a hub that dies before its
-commit gets the messages redelivered), and asks for replays of sequence gaps.
+Three threads, one pipeline:
+  paho's network thread  only queues what arrives;
+  the checker            takes whatever has arrived (up to `batch_max`, waiting at most
+                         `batch_window_s` after the first) and checks each message:
+                         envelope, schema, agent, signature.  Ed25519 verification
+                         releases the GIL, so it runs beside the writer's Python work;
+  the writer             stores a checked batch in ONE transaction and, after the
+                         commit, publishes the acks (one message per agent per batch),
+                         sends the MQTT PUBACKs (manual ack: a hub that dies before its
+                         commit gets the messages redelivered) and asks for replays of
+                         sequence gaps.
+Batches pass from checker to writer in order, so PUBACKs go out in arrival order.
 A bad message is dropped with a logged reason and a counter; it never stops the
 stream.  Several workers can share `$share/hub/cp/v1/agents/+/events`.
 """
@@ -22,15 +29,15 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
-from sqlalchemy.exc import IntegrityError, OperationalError
 
-from protocol.wire import make, new_message_id
+from protocol.wire import Envelope, make, new_message_id
 from protocol.wire import topics
-from hub.context import HubContext
+from hub.context import HubContext, optional_module
 from hub.ingest import metrics
 from hub.ingest.checks import Rejected, check
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, due_replays
-from hub.ingest.store import store_batch
+from hub.ingest.store import Outgoing, store_batch, store_with_retries
+from hub.ingest.store_process import StoreProcess
 
 log = logging.getLogger(__name__)
 
@@ -47,12 +54,24 @@ class Incoming:
     arrived: float
 
 
+@dataclass
+class CheckedBatch:
+    items: list[Incoming]                                # every message taken, in arrival order
+    events: list[tuple[Envelope, str, Incoming]]         # checked events, their text, the message
+    state: list[tuple[Envelope, str]]                    # checked births and wills
+    rejected: list[tuple[Incoming, Rejected]]
+
+
 class IngestWorker:
     def __init__(self, context: HubContext, *, host: str, port: int, client_id: str = "hub-1",
                  tls: ssl.SSLContext | None = None, batch_max: int = 500, batch_window_s: float = 0.005,
                  clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S, ack_qos: int = 1,
-                 gap_grace_s: float = DEFAULT_GAP_GRACE_S, on_connected=None):
+                 gap_grace_s: float = DEFAULT_GAP_GRACE_S, on_connected=None, store_process: bool = False):
         self.context = context
+        # Store in a process of its own (hub serve does): the MQTT side and the checks keep
+        # this process's GIL, the store gets another core.  In-thread otherwise (tests).
+        self._store_process = (StoreProcess(context.db.url, context.event_key, gap_grace_s)
+                               if store_process else None)
         # QoS 1 acks wait in the broker for an agent that is offline right now, so it
         # need not re-send its outbox; QoS 0 saves a PUBACK per event (the agent re-sends
         # unacked events on reconnect and gets the original ack again either way).
@@ -68,7 +87,10 @@ class IngestWorker:
         self.connected = threading.Event()
         self.subscribed = threading.Event()
         self._stop = threading.Event()
-        self._thread: threading.Thread | None = None
+        self._threads: list[threading.Thread] = []
+        # Checked batches on their way to the writer; bounded, so a slow database slows
+        # the checker (and the broker keeps what is not PUBACKed) instead of filling memory.
+        self._checked: queue.Queue[CheckedBatch | None] = queue.Queue(maxsize=4)
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5,
                                   manual_ack=True)
         if tls is not None:
@@ -109,26 +131,32 @@ class IngestWorker:
 
     # -- life cycle -------------------------------------------------------------------------
     def start(self, wait_s: float = 10.0) -> "IngestWorker":
+        if self._store_process is not None:
+            self._store_process.start()
         properties = Properties(PacketTypes.CONNECT)
         properties.SessionExpiryInterval = self._session_expiry_s
         self.client.reconnect_delay_set(0.2, 5)
         self.client.connect_async(self.host, self.port, keepalive=30, clean_start=self._clean_start,
                                   properties=properties)
         self.client.loop_start()
-        self._thread = threading.Thread(target=self._run, name="hub-ingest-writer", daemon=True)
-        self._thread.start()
+        self._threads = [threading.Thread(target=self._run_checker, name="hub-ingest-checker", daemon=True),
+                         threading.Thread(target=self._run_writer, name="hub-ingest-writer", daemon=True)]
+        for thread in self._threads:
+            thread.start()
         if wait_s and not self.subscribed.wait(wait_s):
             log.warning("hub ingest not subscribed after %.0fs (broker %s:%s)", wait_s, self.host, self.port)
         return self
 
     def stop(self) -> None:
         self._stop.set()
-        if self._thread:
-            self._thread.join(timeout=10)
+        for thread in self._threads:
+            thread.join(timeout=10)
         self.client.disconnect()
         self.client.loop_stop()
+        if self._store_process is not None:
+            self._store_process.stop()
 
-    # -- writer thread ------------------------------------------------------------------------
+    # -- checker thread ----------------------------------------------------------------------
     def _take_batch(self) -> list[Incoming]:
         try:
             first = self.inbox.get(timeout=0.2)
@@ -144,15 +172,74 @@ class IngestWorker:
                 break
         return batch
 
-    def _run(self) -> None:
+    def _run_checker(self) -> None:
         while not self._stop.is_set():
             batch = self._take_batch()
             if not batch:
+                self._checked.put(None)      # an idle tick for the writer (gap sweep)
+                continue
+            try:
+                checked = self.check_batch(batch)
+            except Exception as exc:         # a bug in a check: never lose the batch over it
+                log.exception("checking a batch of %d failed", len(batch))
+                checked = CheckedBatch(batch, [], [], [(item, Rejected("check_failed", repr(exc))) for item in batch])
+            self._checked.put(checked)
+
+    def check_batch(self, batch: list[Incoming]) -> "CheckedBatch":
+        directory = self.context.key_directory()
+        out = CheckedBatch(batch, [], [], [])
+        for item in batch:
+            try:
+                checked = check(item.topic, item.payload, directory)
+            except Rejected as rejected:
+                if rejected.reason not in ("signature_unknown_key", "not_enrolled"):
+                    out.rejected.append((item, rejected))
+                    continue
+                # Perhaps a freshly enrolled agent: look at the directory again before dropping.
+                directory = self.context.key_directory(refresh=True)
+                try:
+                    checked = check(item.topic, item.payload, directory)
+                except Rejected as again:
+                    out.rejected.append((item, again))
+                    continue
+            if checked.kind == "events":
+                out.events.append((checked.envelope, item.payload.decode("utf-8"), item))
+            else:
+                out.state.append((checked.envelope, item.payload.decode("utf-8")))
+        return out
+
+    # -- writer thread ------------------------------------------------------------------------
+    def _run_writer(self) -> None:
+        while not (self._stop.is_set() and self._checked.empty()):
+            try:
+                checked = self._checked.get(timeout=0.2)
+            except queue.Empty:
+                checked = None
+            if checked is None:
                 self._sweep_gaps()
                 continue
-            self._process_until_done(batch)
+            self._commit_until_done(self._coalesce(checked))
 
-    def _process_until_done(self, batch: list[Incoming]) -> None:
+    def _coalesce(self, batch: "CheckedBatch") -> "CheckedBatch":
+        """Join the checked batches waiting behind this one (in order) into one commit:
+        while a commit runs, the checker keeps cutting small batches, and a commit has
+        a fixed cost (statements, the commit itself) that small ones would pay each."""
+        while len(batch.items) < self.batch_max * 4:
+            try:
+                following = self._checked.get_nowait()
+            except queue.Empty:
+                break
+            if following is None:
+                continue
+            batch = CheckedBatch(batch.items + following.items, batch.events + following.events,
+                                 batch.state + following.state, batch.rejected + following.rejected)
+        return batch
+
+    def process(self, batch: list[Incoming]) -> None:
+        """Check and commit one batch on the caller's thread (tests, tools)."""
+        self._commit_until_done(self.check_batch(batch))
+
+    def _commit_until_done(self, batch: "CheckedBatch") -> None:
         """A failing batch (database down, a bug) is retried, never dropped: the agents'
         events are in it.  While the database is down that holds the stream, as it must.
         If the batch keeps failing with the database up, it is split so one poison
@@ -160,26 +247,30 @@ class IngestWorker:
         delay = 0.2
         for attempt in range(1, 1_000_000):
             try:
-                self.process(batch)
+                self.commit(batch)
                 return
             except Exception:   # never let one bad batch kill the consumer
-                log.exception("ingest batch of %d failed (attempt %d); retrying", len(batch), attempt)
+                log.exception("ingest batch of %d failed (attempt %d); retrying", len(batch.items), attempt)
             if self._stop.is_set():
                 return
             if attempt >= 3 and self._database_answers():
-                for item in batch:
-                    self._process_alone(item)
+                self._commit_one_by_one(batch)
                 return
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
 
-    def _process_alone(self, item: Incoming) -> None:
-        try:
-            self.process([item])
-        except Exception as exc:
-            self._reject(item, Rejected("store_failed", f"could not be stored: {exc!r}"))
-            if item.qos > 0:
-                self.client.ack(item.mid, item.qos)
+    def _commit_one_by_one(self, batch: "CheckedBatch") -> None:
+        for envelope, raw, item in batch.events:
+            try:
+                self.commit(CheckedBatch([], [(envelope, raw, item)], [], []))
+            except Exception as exc:
+                batch.rejected.append((item, Rejected("store_failed", f"could not be stored: {exc!r}")))
+        for state in batch.state:
+            try:
+                self.commit(CheckedBatch([], [], [state], []))
+            except Exception:
+                log.exception("a birth or will of %s could not be stored; dropped", state[0].agent)
+        self.commit(CheckedBatch(batch.items, [], [], batch.rejected))   # rejections and PUBACKs
 
     def _database_answers(self) -> bool:
         try:
@@ -189,39 +280,28 @@ class IngestWorker:
         except Exception:
             return False
 
-    def process(self, batch: list[Incoming]) -> None:
-        directory = self.context.key_directory()
-        events, event_items, state = [], [], []
-        for item in batch:
-            try:
-                checked = check(item.topic, item.payload, directory)
-            except Rejected as rejected:
-                if rejected.reason not in ("signature_unknown_key", "not_enrolled"):
-                    self._reject(item, rejected)
-                    continue
-                # Perhaps a freshly enrolled agent: look at the directory again before dropping.
-                directory = self.context.key_directory(refresh=True)
-                try:
-                    checked = check(item.topic, item.payload, directory)
-                except Rejected as again:
-                    self._reject(item, again)
-                    continue
-            if checked.kind == "events":
-                events.append((checked.envelope, item.payload.decode("utf-8")))
-                event_items.append(item)
-            else:
-                state.append((checked.envelope, ""))
-        if events or state:
-            outgoing = self._store(events, state)
-            # store_batch yields one ack per event, in order: publish them now the batch is committed.
-            for (envelope, _), item, (agent_id, ack, outcome) in zip(events, event_items, outgoing.acks):
-                self.client.publish(topics.acks(agent_id), ack, qos=self.ack_qos)
-                metrics.EVENTS.labels(envelope.type, outcome).inc()
-                metrics.ACK_LATENCY.observe(time.monotonic() - item.arrived)
+    def commit(self, batch: "CheckedBatch") -> None:
+        """Store the checked events and states, then ack: acks to the agents, the
+        rejections counted, and PUBACKs for every message of the batch, in order."""
+        if batch.events or batch.state:
+            outgoing = self._store([(envelope, raw) for envelope, raw, _ in batch.events], batch.state)
+            # Published only now the batch is committed: one acks message per agent.
+            for agent_id, message, _count in outgoing.acks:
+                self.client.publish(topics.acks(agent_id), message, qos=self.ack_qos)
+            for (type_, outcome), count in outgoing.outcomes.items():
+                metrics.EVENTS.labels(type_, outcome).inc(count)
+            now = time.monotonic()
+            for _, _, item in batch.events:
+                metrics.ACK_LATENCY.observe(now - item.arrived)
             for agent_id, first_missing in outgoing.gaps.items():
                 self.request_replay(agent_id, first_missing)
-        metrics.BATCH_SIZE.observe(len(batch))
-        for item in batch:
+            if outgoing.stored and self._store_process is not None:
+                self._wake_delivery()
+        for item, rejected in batch.rejected:
+            self._reject(item, rejected)
+        if batch.items:
+            metrics.BATCH_SIZE.observe(len(batch.items))
+        for item in batch.items:
             if item.qos > 0:
                 self.client.ack(item.mid, item.qos)
 
@@ -239,18 +319,19 @@ class IngestWorker:
         for agent_id, first_missing in due.items():
             self.request_replay(agent_id, first_missing)
 
-    def _store(self, events, state):
-        for attempt in range(5):
-            try:
-                with self.context.db.begin() as conn:
-                    return store_batch(conn, events, state, self.context.event_key, self.gap_grace_s)
-            except (IntegrityError, OperationalError) as exc:
-                # Another hub worker stored one of these first (or held the lock): the
-                # retry sees its rows and treats them as duplicates.
-                log.info("ingest batch retried after %s", type(exc).__name__)
-                time.sleep(0.05 * (attempt + 1))
-        with self.context.db.begin() as conn:
-            return store_batch(conn, events, state, self.context.event_key, self.gap_grace_s)
+    def _store(self, events, state) -> Outgoing:
+        if self._store_process is not None:
+            return self._store_process.store(events, state)
+        return store_with_retries(self.context.db, events, state, self.context.event_key, self.gap_grace_s,
+                                  store=store_batch)
+
+    @staticmethod
+    def _wake_delivery() -> None:
+        """The store process queued confirmations: wake this process's delivery worker
+        (on PostgreSQL the commit's NOTIFY does it too; SQLite has only this)."""
+        wakeup = optional_module("hub.delivery.wakeup")
+        if wakeup is not None:
+            wakeup.notify()
 
     def _reject(self, item: Incoming, rejected: Rejected) -> None:
         metrics.REJECTED.labels(rejected.reason).inc()
