@@ -34,7 +34,7 @@ from protocol.wire import Envelope, make, new_message_id
 from protocol.wire import topics
 from hub.context import HubContext, optional_module
 from hub.ingest import metrics
-from hub.ingest.checks import Rejected, check
+from hub.ingest.checks import Checked, Rejected, check
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, due_replays
 from hub.ingest.store import Outgoing, store_batch, store_with_retries
 from hub.ingest.store_process import StoreProcess
@@ -178,19 +178,36 @@ class IngestWorker:
             if not batch:
                 self._checked.put(None)      # an idle tick for the writer (gap sweep)
                 continue
-            try:
-                checked = self.check_batch(batch)
-            except Exception as exc:         # a bug in a check: never lose the batch over it
-                log.exception("checking a batch of %d failed", len(batch))
-                checked = CheckedBatch(batch, [], [], [(item, Rejected("check_failed", repr(exc))) for item in batch])
+            delay = 0.2
+            while True:
+                try:
+                    checked = self.check_batch(batch)
+                    break
+                except Exception:
+                    # The key directory could not be read (the database is down): nothing is
+                    # PUBACKed, so nothing is lost; try again, and on stop the broker keeps them.
+                    log.exception("checking a batch of %d failed; retrying", len(batch))
+                    if self._stop.wait(delay):
+                        return
+                    delay = min(delay * 2, 10.0)
             self._checked.put(checked)
+
+    @staticmethod
+    def _check_one(item: Incoming, directory) -> Checked:
+        try:
+            return check(item.topic, item.payload, directory)
+        except Rejected:
+            raise
+        except Exception as exc:     # a bug a message triggers: drop that message, not the stream
+            log.exception("checking a message on %s failed", item.topic[:200])
+            raise Rejected("check_failed", f"the check itself failed: {exc!r}") from None
 
     def check_batch(self, batch: list[Incoming]) -> "CheckedBatch":
         directory = self.context.key_directory()
         out = CheckedBatch(batch, [], [], [])
         for item in batch:
             try:
-                checked = check(item.topic, item.payload, directory)
+                checked = self._check_one(item, directory)
             except Rejected as rejected:
                 if rejected.reason not in ("signature_unknown_key", "not_enrolled"):
                     out.rejected.append((item, rejected))
@@ -198,7 +215,7 @@ class IngestWorker:
                 # Perhaps a freshly enrolled agent: look at the directory again before dropping.
                 directory = self.context.key_directory(refresh=True)
                 try:
-                    checked = check(item.topic, item.payload, directory)
+                    checked = self._check_one(item, directory)
                 except Rejected as again:
                     out.rejected.append((item, again))
                     continue

@@ -228,3 +228,28 @@ def test_events_not_committed_when_a_hub_worker_dies_are_redelivered_to_its_succ
     finally:
         second.stop()
         client.close()
+
+
+def test_a_batch_whose_key_directory_cannot_be_read_waits_and_is_not_dropped(hub_context, directory, worker,
+                                                                             mosquitto, monkeypatch):
+    real = type(hub_context).key_directory
+    failures = {"left": 3}
+
+    def flaky_directory(self, *, refresh=False):
+        if failures["left"]:
+            failures["left"] -= 1
+            raise RuntimeError("database unreachable")
+        return real(self, refresh=refresh)
+
+    agent = FakeAgent("counter-12").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-counter-12", [agent.agent_id])
+    before = {reason: rejected(reason) for reason in ("check_failed", "not_enrolled")}
+    monkeypatch.setattr(type(hub_context), "key_directory", flaky_directory)
+    event = agent.payment(777)
+    client.send(event)
+    assert client.wait_for(lambda: client.acks(agent.agent_id), 15)
+    assert failures["left"] == 0
+    assert [a["status"] for a in client.acks(agent.agent_id)] == ["stored"]
+    assert [p["amount_minor"] for p in _rows(hub_context.db, payments)] == [777]
+    assert {reason: rejected(reason) for reason in before} == before
+    client.close()
