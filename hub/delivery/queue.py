@@ -96,11 +96,14 @@ def enqueue_confirmation(conn: Connection, *, event_id: str, agent_id: str, paym
     return queued[0] if queued else None
 
 
-def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: float | None = None) -> list[str]:
+def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: float | None = None,
+                          stale_refs: set[str] | None = None) -> list[str]:
     """Queue a batch of confirmations (dicts of event_id, agent_id, payment, link) in the
     caller's transaction with a handful of statements, whatever the batch size: ingest
     commits payments in batches, and per-payment statements were half its CPU.
-    Returns the webhook ids queued; events queued before are skipped."""
+    Returns the webhook ids queued; events queued before are skipped.  The references
+    paid are evicted from this process's case-lookup caches and added to `stale_refs`,
+    for a caller in another process (the ingest's store process) to evict there."""
     if not items:
         return []
     event_ids = list(dict.fromkeys(item["event_id"] for item in items))
@@ -137,6 +140,8 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
     from hub.casesys.lookup import forget_everywhere
     for ref in forget:
         forget_everywhere(ref)
+    if stale_refs is not None:
+        stale_refs.update(forget)
     return [row["webhook_id"] for row in rows]
 
 

@@ -53,6 +53,7 @@ class Outgoing:
     stored: int = 0
     duplicates: int = 0
     state: list[tuple[str, str]] = field(default_factory=list)
+    stale_refs: set[str] = field(default_factory=set)   # case lookups to evict (references just paid)
 
 
 def _chunks(items: list, size: int = CHUNK):
@@ -154,7 +155,7 @@ def _link_json(row: dict[str, Any]) -> dict[str, Any]:
             "case_ref": row["linked_case_ref"], "note": row["link_note"]}
 
 
-def _enqueue_all(conn: Connection, items: list[dict[str, Any]]) -> None:
+def _enqueue_all(conn: Connection, items: list[dict[str, Any]], stale_refs: set[str]) -> None:
     """Queue confirmations: in one call if hub-delivery offers `enqueue_confirmations`
     (a batch costs a few statements instead of a few per payment), else one by one."""
     delivery = optional_module("hub.delivery.queue") if items else None
@@ -162,14 +163,14 @@ def _enqueue_all(conn: Connection, items: list[dict[str, Any]]) -> None:
         return
     batch = getattr(delivery, "enqueue_confirmations", None)
     if batch is not None:
-        batch(conn, items)
+        batch(conn, items, stale_refs=stale_refs)
         return
     single = getattr(delivery, "enqueue_confirmation", None)
     for item in items if single else ():
         single(conn, **item)
 
 
-def _store_payments(conn: Connection, captured: list[Envelope], received_at: str) -> None:
+def _store_payments(conn: Connection, captured: list[Envelope], received_at: str, stale_refs: set[str]) -> None:
     keys = [(e.agent, e.body["payment_id"]) for e in captured]
     known = _known(conn, (payments.c.agent_id, payments.c.payment_id), keys)
     pending_voids = {}
@@ -194,7 +195,7 @@ def _store_payments(conn: Connection, captured: list[Envelope], received_at: str
         insert_rows(conn, payments, rows)
     items = [{"event_id": c["message_id"], "agent_id": c["agent_id"], "payment": confirmation_payment(c),
               "link": _link_json(c)} for c in rows]
-    _enqueue_all(conn, items)
+    _enqueue_all(conn, items, stale_refs)
 
 
 _VOID_PAYMENT = (payments.update()
@@ -202,7 +203,7 @@ _VOID_PAYMENT = (payments.update()
                  .values(voided_at=bindparam("b_at"), void_reason=bindparam("b_reason")))
 
 
-def _store_voids(conn: Connection, voided: list[Envelope]) -> None:
+def _store_voids(conn: Connection, voided: list[Envelope], stale_refs: set[str]) -> None:
     keys = [(e.agent, e.body["payment_id"]) for e in voided]
     known = _known(conn, (voids.c.agent_id, voids.c.payment_id), keys)
     rows = []
@@ -227,7 +228,7 @@ def _store_voids(conn: Connection, voided: list[Envelope]) -> None:
         if row is not None:
             items.append({"event_id": void["message_id"], "agent_id": void["agent_id"],
                           "payment": confirmation_payment(dict(row)), "link": _link_json(row)})
-    _enqueue_all(conn, items)
+    _enqueue_all(conn, items, stale_refs)
 
 
 def _ensure_agents(conn: Connection, agent_ids: set[str]) -> None:
@@ -302,9 +303,9 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
     if new_rows:
         insert_rows(conn, events, new_rows)
     if captured:
-        _store_payments(conn, captured, received_at)
+        _store_payments(conn, captured, received_at, out.stale_refs)
     if voided:
-        _store_voids(conn, voided)
+        _store_voids(conn, voided, out.stale_refs)
     for envelope, _ in state:
         out.state.append((envelope.agent, apply_state(conn, envelope, received_at)))
     seen = {env.agent for env, _ in checked}

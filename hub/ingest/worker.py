@@ -313,7 +313,7 @@ class IngestWorker:
             for agent_id, first_missing in outgoing.gaps.items():
                 self.request_replay(agent_id, first_missing)
             if outgoing.stored and self._store_process is not None:
-                self._wake_delivery()
+                self._after_store_elsewhere(outgoing)
         for item, rejected in batch.rejected:
             self._reject(item, rejected)
         if batch.items:
@@ -343,12 +343,18 @@ class IngestWorker:
                                   store=store_batch)
 
     @staticmethod
-    def _wake_delivery() -> None:
-        """The store process queued confirmations: wake this process's delivery worker
-        (on PostgreSQL the commit's NOTIFY does it too; SQLite has only this)."""
+    def _after_store_elsewhere(outgoing: Outgoing) -> None:
+        """What the store process did only in its own memory, done here too: wake this
+        process's delivery worker (on PostgreSQL the commit's NOTIFY does it too; SQLite
+        has only this), and evict the case lookups of references just paid, so a clerk
+        asking what a case owes is not shown the amount from before this payment."""
         wakeup = optional_module("hub.delivery.wakeup")
         if wakeup is not None:
             wakeup.notify()
+        if outgoing.stale_refs:
+            from hub.casesys.lookup import forget_everywhere
+            for ref in outgoing.stale_refs:
+                forget_everywhere(ref)
 
     def _reject(self, item: Incoming, rejected: Rejected) -> None:
         metrics.REJECTED.labels(rejected.reason).inc()

@@ -70,3 +70,22 @@ def test_a_store_process_killed_is_replaced_and_nothing_is_lost_or_doubled(hub_c
     assert amounts == [1, 2, 3, 4, 5, 6]
     assert [a["status"] for a in client.acks(agent.agent_id) if a["for_id"] == first[0].id] == ["stored", "duplicate"]
     client.close()
+
+
+def test_a_payment_stored_by_the_store_process_evicts_the_case_lookup_cached_here(hub_context, directory,
+                                                                                   worker, mosquitto):
+    """The clerk's 'what does this case owe?' is answered from a cache in the serve
+    process; a payment for the case must evict it there, not only in the store process,
+    or the clerk would see the amount owed from before the payment (and take it again)."""
+    from hub.casesys.lookup import CaseLookup, LookupResult
+    lookups = CaseLookup(hub_context.db)
+    owed = {"ref": "CASE-SP-9", "amount_owed_minor": 4500, "currency": "EUR"}
+    for ref in ("CASE-SP-9", "CASE-SP-10"):
+        lookups._cache[("registry", ref)] = (lookups.monotonic(), LookupResult("found", ref, "registry", owed))
+    agent = FakeAgent("sp-desk-3").enroll(directory)
+    client = WireClient(mosquitto.port, "agent-sp-desk-3", [agent.agent_id])
+    client.send(agent.payment(4500, case_ref="CASE-SP-9"))
+    assert client.wait_for(lambda: client.acks(agent.agent_id))
+    assert client.wait_for(lambda: ("registry", "CASE-SP-9") not in lookups._cache, 2)
+    assert ("registry", "CASE-SP-10") in lookups._cache          # a case nobody paid stays cached
+    client.close()
