@@ -72,6 +72,10 @@ class IngestWorker:
         # this process's GIL, the store gets another core.  In-thread otherwise (tests).
         self._store_process = (StoreProcess(context.db.url, context.event_key, gap_grace_s)
                                if store_process else None)
+        # What the store process does only in its own memory is done here too (see
+        # _after_store_elsewhere); imported now, not on the first commit (httpx et al.).
+        self._wakeup = optional_module("hub.delivery.wakeup") if store_process else None
+        self._lookups = optional_module("hub.casesys.lookup") if store_process else None
         # QoS 1 acks wait in the broker for an agent that is offline right now, so it
         # need not re-send its outbox; QoS 0 saves a PUBACK per event (the agent re-sends
         # unacked events on reconnect and gets the original ack again either way).
@@ -342,19 +346,16 @@ class IngestWorker:
         return store_with_retries(self.context.db, events, state, self.context.event_key, self.gap_grace_s,
                                   store=store_batch)
 
-    @staticmethod
-    def _after_store_elsewhere(outgoing: Outgoing) -> None:
+    def _after_store_elsewhere(self, outgoing: Outgoing) -> None:
         """What the store process did only in its own memory, done here too: wake this
         process's delivery worker (on PostgreSQL the commit's NOTIFY does it too; SQLite
         has only this), and evict the case lookups of references just paid, so a clerk
         asking what a case owes is not shown the amount from before this payment."""
-        wakeup = optional_module("hub.delivery.wakeup")
-        if wakeup is not None:
-            wakeup.notify()
-        if outgoing.stale_refs:
-            from hub.casesys.lookup import forget_everywhere
+        if self._wakeup is not None:
+            self._wakeup.notify()
+        if self._lookups is not None:
             for ref in outgoing.stale_refs:
-                forget_everywhere(ref)
+                self._lookups.forget_everywhere(ref)
 
     def _reject(self, item: Incoming, rejected: Rejected) -> None:
         metrics.REJECTED.labels(rejected.reason).inc()
