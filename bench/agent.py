@@ -35,7 +35,7 @@ from agent.store import Store  # noqa: E402
 from agent.sync import Backoff, SyncClient  # noqa: E402
 from tests.support.broker import Mosquitto  # noqa: E402
 from figures import record  # noqa: E402  (bench/ is on sys.path when run as a script)
-from workload import payment_body, percentile  # noqa: E402
+from workload import agent_and_hub_keys, payment_body, percentile, rss_mb, run_peer  # noqa: E402
 
 AGENT = "bench-desk"
 
@@ -55,20 +55,6 @@ def bench_append(workdir: Path, key: SigningKey, count: int) -> None:
     p99 = percentile(timings, 0.99)
     record("agent", "outbox append p50", round(statistics.median(timings), 2), "ms")
     record("agent", "outbox append p99", round(p99, 2), "ms", "<= 5", p99 <= 5)
-
-
-def run_peer(port: int, directory_json: dict, hub_pem: bytes, ready, done, cpu_used) -> None:
-    from tests.support.acking_peer import AckingPeer
-    peer = AckingPeer(port, KeyDirectory.from_json(directory_json), SigningKey.from_pem(hub_pem)).start()
-    deadline = time.monotonic() + 10
-    while not peer.client.is_connected() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.3)   # subscriptions granted
-    started = time.process_time()
-    ready.set()
-    done.wait()
-    cpu_used.value = time.process_time() - started
-    peer.stop()
 
 
 def bench_drain(workdir: Path, key: SigningKey, hub: SigningKey, directory: KeyDirectory, rows: int) -> None:
@@ -114,13 +100,6 @@ def bench_drain(workdir: Path, key: SigningKey, hub: SigningKey, directory: KeyD
           "shared with whatever else runs")
 
 
-def rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
 def bench_rss(workdir: Path, key: SigningKey) -> None:
     broker = Mosquitto(workdir / "rss-broker").start()
     keys = workdir / "keys"
@@ -157,10 +136,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=10_000)
     parser.add_argument("--appends", type=int, default=2_000)
     args = parser.parse_args()
-    key, hub = SigningKey.generate(), SigningKey.generate()
-    directory = KeyDirectory()
-    directory.add(key.public_entry(AGENT, ["event", "receipt"]))
-    directory.add(hub.public_entry("hub", ["event"]))
+    key, hub, directory = agent_and_hub_keys(AGENT)
     with tempfile.TemporaryDirectory(prefix="cp-bench-agent-") as tmp:
         workdir = Path(tmp)
         bench_append(workdir, key, args.appends)

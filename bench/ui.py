@@ -37,32 +37,13 @@ from agent.service import AgentService  # noqa: E402
 from agent.store import Store  # noqa: E402
 from agent.ui.app import CounterpayApp  # noqa: E402
 from textual import events  # noqa: E402
-from protocol.keys import KeyDirectory, SigningKey  # noqa: E402
+from protocol.keys import SigningKey  # noqa: E402
 from tests.support.broker import Mosquitto  # noqa: E402
 
 from figures import record  # noqa: E402  (bench/ is on the path as the script's folder)
-from workload import payment_body, percentile  # noqa: E402
+from workload import agent_and_hub_keys, payment_body, percentile, rss_mb, run_peer  # noqa: E402
 
 AGENT = "bench-ui-desk"
-
-
-def rss_mb(pid: int | str = "self", field: str = "VmRSS") -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1]) / 1024
-    return float("nan")
-
-
-def run_peer(port: int, directory_json: dict, hub_pem: bytes, ready, done) -> None:
-    from tests.support.acking_peer import AckingPeer
-    peer = AckingPeer(port, KeyDirectory.from_json(directory_json), SigningKey.from_pem(hub_pem)).start()
-    deadline = time.monotonic() + 10
-    while not peer.client.is_connected() and time.monotonic() < deadline:
-        time.sleep(0.01)
-    time.sleep(0.3)   # subscriptions granted
-    ready.set()
-    done.wait()
-    peer.stop()
 
 
 def write_config(workdir: Path, key: SigningKey, broker_url: str, mode: str) -> Path:
@@ -179,10 +160,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.switch_interval_ms is not None:
         sys.setswitchinterval(args.switch_interval_ms / 1000)
-    key, hub = SigningKey.generate(), SigningKey.generate()
-    directory = KeyDirectory()
-    directory.add(key.public_entry(AGENT, ["event", "receipt"]))
-    directory.add(hub.public_entry("hub", ["event"]))
+    key, hub, directory = agent_and_hub_keys(AGENT)
     with tempfile.TemporaryDirectory(prefix="cp-bench-ui-") as tmp:
         workdir = Path(tmp)
         broker = Mosquitto(workdir / "broker").start()

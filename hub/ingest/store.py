@@ -47,11 +47,10 @@ CHUNK = 400   # rows per IN (...) query: well under SQLite's and PostgreSQL's pa
 @dataclass
 class Outgoing:
     """What to publish after the commit: per agent, acks messages covering every event given."""
-    acks: list[tuple[str, bytes, int]] = field(default_factory=list)   # (agent, acks message, events in it)
+    acks: list[tuple[str, bytes]] = field(default_factory=list)        # (agent, signed acks message)
     outcomes: Counter = field(default_factory=Counter)                  # (event type, stored|duplicate) → n
     gaps: dict[str, int] = field(default_factory=dict)                  # agent → first missing seq
     stored: int = 0
-    duplicates: int = 0
     state: list[tuple[str, str]] = field(default_factory=list)
     stale_refs: set[str] = field(default_factory=set)   # case lookups to evict (references just paid)
 
@@ -248,12 +247,11 @@ def _sign_acks(conn: Connection, to_ack: dict[str, list[dict[str, Any]]], key: S
     ack_of: dict[tuple[str, str], str] = {}
     rows = []
     for agent, items in to_ack.items():
-        for start in range(0, len(items), ACKS_PER_MESSAGE):
-            chunk = items[start:start + ACKS_PER_MESSAGE]
+        for chunk in _chunks(items, ACKS_PER_MESSAGE):
             message_id = new_message_id()
             signed = sign_acks(agent, chunk, key, at, message_id)
             rows.append({"id": message_id, "agent_id": agent, "sent_at": at, "envelope": signed.decode("utf-8")})
-            out.acks.append((agent, signed, len(chunk)))
+            out.acks.append((agent, signed))
             for item in chunk:
                 ack_of[(agent, item["for_id"])] = message_id
     insert_rows(conn, acks_sent, rows)
@@ -262,7 +260,7 @@ def _sign_acks(conn: Connection, to_ack: dict[str, list[dict[str, Any]]], key: S
 
 def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]],
                 event_key: SigningKey, gap_grace_s: float = DEFAULT_GAP_GRACE_S) -> Outgoing:
-    """`checked`: (event envelope, its raw text); `state`: (birth/will envelope, unused)."""
+    """`checked`: (event envelope, its raw text); `state`: (birth/will envelope, its raw text, not kept)."""
     received_at = now_iso()
     out = Outgoing()
     agent_ids = {env.agent for env, _ in checked} | {env.agent for env, _ in state}
@@ -283,7 +281,6 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
             # skew from ack times, so replaying the first ack's bytes would mislead them.
             item["status"] = "duplicate"
             out.outcomes[(envelope.type, "duplicate")] += 1
-            out.duplicates += 1
             continue
         existing[key] = True
         new_rows.append({"agent_id": envelope.agent, "message_id": envelope.id, "seq": envelope.seq,

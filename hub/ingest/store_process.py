@@ -43,7 +43,7 @@ def _serve(channel, database_url: str, event_key_pem: bytes, gap_grace_s: float)
             events_text, state_text = request
             try:
                 events = [(decode_accepted(text), text) for text in events_text]
-                state = [(decode_accepted(text), "") for text in state_text]
+                state = [(decode_accepted(text), text) for text in state_text]
                 answer = ("ok", store_with_retries(database, events, state, key, gap_grace_s))
             except Exception as exc:
                 answer = ("error", f"{exc!r}\n{traceback.format_exc()}")
@@ -80,7 +80,7 @@ class StoreProcess:
         return self
 
     def store(self, events: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]]) -> Outgoing:
-        request = ([text for _, text in events], [envelope.encode().decode("utf-8") for envelope, _ in state])
+        request = ([text for _, text in events], [text for _, text in state])
         with self._lock:
             if self._process is None or not self._process.is_alive():
                 log.warning("ingest store process is not running; starting a fresh one")

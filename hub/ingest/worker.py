@@ -252,13 +252,11 @@ class IngestWorker:
                 break
             if following is None:
                 continue
-            batch = CheckedBatch(batch.items + following.items, batch.events + following.events,
-                                 batch.state + following.state, batch.rejected + following.rejected)
+            batch.items += following.items
+            batch.events += following.events
+            batch.state += following.state
+            batch.rejected += following.rejected
         return batch
-
-    def process(self, batch: list[Incoming]) -> None:
-        """Check and commit one batch on the caller's thread (tests, tools)."""
-        self._commit_until_done(self.check_batch(batch))
 
     def _commit_until_done(self, batch: "CheckedBatch") -> None:
         """A failing batch (database down, a bug) is retried, never dropped: the agents'
@@ -307,7 +305,7 @@ class IngestWorker:
         if batch.events or batch.state:
             outgoing = self._store([(envelope, raw) for envelope, raw, _ in batch.events], batch.state)
             # Published only now the batch is committed: one acks message per agent.
-            for agent_id, message, _count in outgoing.acks:
+            for agent_id, message in outgoing.acks:
                 self.client.publish(topics.acks(agent_id), message, qos=self.ack_qos)
             for (type_, outcome), count in outgoing.outcomes.items():
                 metrics.EVENTS.labels(type_, outcome).inc(count)

@@ -17,7 +17,7 @@ from sqlalchemy import JSON, Connection, Table
 
 
 @lru_cache(maxsize=64)
-def _statement(table: Table, columns: tuple[str, ...], dialect_name: str, paramstyle: str, quote) -> str:
+def _statement(table: Table, columns: tuple[str, ...], paramstyle: str, quote) -> str:
     mark = "?" if paramstyle == "qmark" else "%s"
     names = ", ".join(quote(name) for name in columns)
     return f"INSERT INTO {quote(table.name)} ({names}) VALUES ({', '.join([mark] * len(columns))})"
@@ -38,7 +38,7 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     dialect = conn.dialect
     serialise = getattr(dialect, "_json_serializer", None) or json.dumps
     as_json = [isinstance(table.c[name].type, JSON) for name in columns]
-    sql = _statement(table, columns, dialect.name, dialect.paramstyle, dialect.identifier_preparer.quote)
+    sql = _statement(table, columns, dialect.paramstyle, dialect.identifier_preparer.quote)
     # None in a JSON column is JSON null, as SQLAlchemy's JSON type stores it by default.
     values = [tuple(serialise(row[name]) if is_json else row[name] for name, is_json in zip(columns, as_json))
               for row in rows]
