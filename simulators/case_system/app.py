@@ -85,7 +85,7 @@ def create_app(sim: CaseSystemSim) -> FastAPI:
         if answer is None and plan.mode == "gone":
             answer = _failure(410, plan, "endpoint gone (simulated)")
         if plan.mode != "ok":
-            sim.faults.used_by_webhook()
+            sim.faults.used_by_webhook(plan)
         status = answer.status_code if answer is not None else 204
         record = sim.recorder.record(webhook_id=webhook_id, webhook_timestamp=stamp, verified=True,
                                      reason=None, answered=status, body=parsed)

@@ -50,9 +50,11 @@ class Faults:
             self.set(FaultRequest(mode="ok"))
         return self.plan
 
-    def used_by_webhook(self) -> None:
-        """Count one webhook against a `count`-limited mode."""
-        if self.remaining is not None:
+    def used_by_webhook(self, served_under: FaultRequest) -> None:
+        """Count one webhook against a `count`-limited mode, if it was served under that
+        mode: a slow webhook still sleeping when `fail … count 3` is set must not use
+        up the failures it never gave."""
+        if served_under is self.plan and self.remaining is not None:
             self.remaining -= 1
             if self.remaining <= 0:
                 self.set(FaultRequest(mode="ok"))

@@ -167,3 +167,17 @@ def test_a_bad_cases_file_is_refused_with_the_reason(tmp_path, content, suffix, 
 def test_a_malformed_secret_is_refused():
     result = CliRunner().invoke(case_system, ["--port", "0", "--secret", "nope"])
     assert result.exit_code == 2 and "whsec_" in result.output
+
+
+def test_a_slow_webhook_still_answering_does_not_use_up_the_next_modes_failures(sim):
+    import threading
+    sim.set_mode(mode="slow", delay_s=1.0)
+    slow = []
+    sleeper = threading.Thread(target=lambda: slow.append(_post(sim, _confirmation(), msg_id="msg_slow_2")))
+    sleeper.start()
+    time.sleep(0.3)                                   # the slow one is in the simulator, sleeping
+    sim.set_mode(mode="fail", status=502, count=1)
+    sleeper.join(10)
+    assert slow[0].status_code == 204
+    assert _post(sim, _confirmation(), msg_id="msg_after").status_code == 502
+    assert _post(sim, _confirmation(), msg_id="msg_after").status_code == 204
