@@ -14,8 +14,9 @@ a migration describes one step, as it was when written.  So a migration
   hub.store.tables*, hub.store.metadata or any other module of the project;
 - says only what reaches the database: types, nullability, server defaults, keys,
   unique constraints, indexes (a Python-side `default=` belongs in tables*.py only);
-- is idempotent when a database may already hold what it adds (0004 and 0005:
-  0001 as released creates agents.gap_since and orders.positions).
+- is idempotent when a database may already hold what it adds (0004 and 0005: the
+  first release's 0001 lacked agents.gap_since and orders.positions, and 0001 as
+  frozen, from a later release, creates them).
 
 A change of a table is therefore two edits: the live definition in tables*.py and a
 new migration that makes the same change.  tests/hub/test_migrations.py upgrades a
