@@ -1,9 +1,9 @@
 """0001: the core tables (events, payments, voids, agents, orders, catalogue, tokens, audit).
 
-Frozen as released, on this module's own `MetaData`: hub/store/tables.py describes the
-tables as they are now and may move on; this is what 0001 creates, for ever.  It
-already holds agents.gap_since and orders.positions, so 0004 and 0005 find them and
-do nothing on databases made by it.
+Declared on this module's own `MetaData`: hub/store/tables.py describes the tables as
+they are now and may move on; this is what 0001 creates, for ever.  It holds
+agents.gap_since and orders.positions, which the first release's 0001 lacked: 0004
+and 0005 add them to databases of that release and find them on these.
 """
 
 from sqlalchemy import (JSON, BigInteger, Boolean, Column, Connection, Index, Integer, MetaData, String,
