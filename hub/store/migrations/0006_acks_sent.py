@@ -3,12 +3,23 @@
 Until now every event carried its own signed ack; acks are now sent as one message
 per agent per batch (one signature and one MQTT message instead of one per event),
 and events.ack holds the id of the message that acked it.
+
+Frozen as released, on this module's own `MetaData` (hub/store/tables.py describes
+the table as it is now).
 """
 
-from sqlalchemy import Connection
+from sqlalchemy import Column, Connection, MetaData, String, Table, Text
 
-from hub.store.tables import acks_sent
+_metadata = MetaData(naming_convention={"pk": "pk_%(table_name)s"})
+
+Table(
+    "acks_sent", _metadata,
+    Column("id", String(64), primary_key=True),
+    Column("agent_id", String(64), nullable=False),
+    Column("sent_at", String(40), nullable=False),
+    Column("envelope", Text, nullable=False),
+)
 
 
 def upgrade(conn: Connection) -> None:
-    acks_sent.create(conn, checkfirst=True)
+    _metadata.create_all(conn, checkfirst=True)
