@@ -1,10 +1,10 @@
-"""Injected dependencies: settings, the database, and role-checked API principals.
+"""Injected dependencies: settings, the database, the hub context, and role-checked callers.
 
     @router.get("/orders", dependencies=[Depends(require_role("operator", "auditor"))])
-    def list_orders(db: Database = Depends(get_db)): ...
+    def list_orders(db: Db, limit: Limit = 100): ...
 
     @router.post("/orders")
-    def create(principal: Principal = Depends(require_role("operator"))): ...
+    def create(principal: Operator, db: Db): ...
 
 Admin may do everything; other roles only what a route names.
 Clients send `Authorization: Bearer <token>`.
@@ -12,13 +12,14 @@ Clients send `Authorization: Bearer <token>`.
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Annotated, Callable
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.api.security import ROLES, Principal, authenticate
 from hub.config import Settings
+from hub.context import HubContext
 from hub.store.db import Database
 
 _bearer = HTTPBearer(auto_error=False, description="An API token created by an admin")
@@ -32,13 +33,20 @@ def get_db(request: Request) -> Database:
     return request.app.state.db
 
 
-def get_hub(request: Request):
+def get_hub(request: Request) -> HubContext:
     """The HubContext (keys, publisher) the app was created with."""
     return request.app.state.hub
 
 
-def get_principal(credentials: HTTPAuthorizationCredentials | None = Depends(_bearer),
-                  db: Database = Depends(get_db)) -> Principal:
+Db = Annotated[Database, Depends(get_db)]
+Hub = Annotated[HubContext, Depends(get_hub)]
+HubSettings = Annotated[Settings, Depends(get_settings)]
+Limit = Annotated[int, Query(ge=1, le=1000)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+def get_principal(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+                  db: Db) -> Principal:
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API token is required: Authorization: Bearer <token>",
                             headers={"WWW-Authenticate": "Bearer"})
@@ -56,10 +64,16 @@ def require_role(*roles: str) -> Callable[..., Principal]:
         raise ValueError(f"unknown roles {sorted(unknown)}")
     allowed = {"admin", *roles}
 
-    def check(principal: Principal = Depends(get_principal)) -> Principal:
+    def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
         if principal.role not in allowed:
             raise HTTPException(status.HTTP_403_FORBIDDEN,
                                 f"role {principal.role!r} may not do this; needs one of {', '.join(sorted(allowed))}")
         return principal
 
     return check
+
+
+# The caller of a route that needs to know who it is (for the audit log), by the roles allowed.
+Admin = Annotated[Principal, Depends(require_role())]
+Operator = Annotated[Principal, Depends(require_role("operator"))]
+OrderIssuer = Annotated[Principal, Depends(require_role("operator", "case-system"))]

@@ -28,6 +28,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
+from hub.errors import BadRequest, Conflict, NotFound
 from hub.store.tables_delivery import case_systems
 from hub.store.timeutil import now_iso
 from protocol import webhooks
@@ -37,11 +38,19 @@ REFERENCE_FORMATS = ("rf", "pagopa", "zbp", "epc", "cp-order")
 
 
 class RegistryError(ValueError):
-    """A registry change that cannot be made; `status` is the HTTP status to answer with."""
+    """A registry change that cannot be made; the message says why."""
 
-    def __init__(self, message: str, status: int = 400):
-        super().__init__(message)
-        self.status = status
+
+class CaseSystemExists(RegistryError, Conflict):
+    """A case system of this name is registered already."""
+
+
+class UnknownCaseSystem(RegistryError, NotFound):
+    """No case system of this name is registered."""
+
+
+class NothingToChange(RegistryError, BadRequest):
+    """An update that names no field to change."""
 
 
 class Pattern(BaseModel):
@@ -163,7 +172,7 @@ def list_all(conn: Connection) -> list[dict[str, Any]]:
 def create(conn: Connection, spec: CaseSystemCreate, actor: str) -> tuple[dict[str, Any], str | None]:
     """Insert; returns (the row, the generated secret to show once, or None)."""
     if get(conn, spec.name):
-        raise RegistryError(f"case system {spec.name!r} already exists", 409)
+        raise CaseSystemExists(f"case system {spec.name!r} already exists")
     generated = None if spec.secret else webhooks.new_secret()
     now = now_iso()
     values = {"name": spec.name, "patterns": json.dumps([p.model_dump() for p in spec.patterns]),
@@ -180,7 +189,7 @@ def create(conn: Connection, spec: CaseSystemCreate, actor: str) -> tuple[dict[s
 def update(conn: Connection, name: str, change: CaseSystemUpdate, actor: str) -> tuple[dict[str, Any], str | None]:
     row = get(conn, name)
     if row is None:
-        raise RegistryError(f"case system {name!r} does not exist", 404)
+        raise UnknownCaseSystem(f"case system {name!r} does not exist")
     values: dict[str, Any] = {}
     generated = None
     for field in ("priority", "webhook_url", "lookup_url"):
@@ -198,7 +207,7 @@ def update(conn: Connection, name: str, change: CaseSystemUpdate, actor: str) ->
     if change.drop_previous_secret:
         values["previous_secret"] = None
     if not values:
-        raise RegistryError("nothing to change: give at least one field")
+        raise NothingToChange("nothing to change: give at least one field")
     values["updated_at"] = now_iso()
     conn.execute(case_systems.update().where(case_systems.c.name == name).values(**values))
     invalidate_cache()

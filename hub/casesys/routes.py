@@ -12,12 +12,12 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from hub.api.deps import get_db, require_role
+from hub.api.deps import Admin, Db, require_role
+from hub.api.schemas.case_systems import CaseLookupAnswer, CaseSystem, CaseSystemChanged
 from hub.casesys import registry
 from hub.casesys.lookup import CaseLookup
 from hub.delivery import wakeup
 from hub.delivery.replay import route_unrouted
-from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1", tags=["case systems"])
 
@@ -30,14 +30,16 @@ def _view(row, generated: str | None = None) -> dict:
     return view
 
 
-@router.get("/case-systems", dependencies=[Depends(require_role("operator", "auditor"))])
-def list_case_systems(db: Database = Depends(get_db)) -> list[dict]:
+@router.get("/case-systems", response_model=list[CaseSystem],
+            dependencies=[Depends(require_role("operator", "auditor"))])
+def list_case_systems(db: Db) -> list[dict]:
     with db.connect() as conn:
         return [_view(row) for row in registry.list_all(conn)]
 
 
-@router.get("/case-systems/{name}", dependencies=[Depends(require_role("operator", "auditor"))])
-def get_case_system(name: str, db: Database = Depends(get_db)) -> dict:
+@router.get("/case-systems/{name}", response_model=CaseSystem,
+            dependencies=[Depends(require_role("operator", "auditor"))])
+def get_case_system(name: str, db: Db) -> dict:
     with db.connect() as conn:
         row = registry.get(conn, name)
     if row is None:
@@ -45,29 +47,22 @@ def get_case_system(name: str, db: Database = Depends(get_db)) -> dict:
     return _view(row)
 
 
-@router.post("/case-systems", status_code=201)
-def create_case_system(spec: registry.CaseSystemCreate, db: Database = Depends(get_db),
-                       principal=Depends(require_role())) -> dict:
-    try:
-        with db.begin() as conn:
-            row, generated = registry.create(conn, spec, principal.actor)
-            routed = route_unrouted(conn, principal.actor)
-    except registry.RegistryError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+# The generated secret and its note are in the answer only when a secret was generated.
+@router.post("/case-systems", status_code=201, response_model=CaseSystemChanged, response_model_exclude_unset=True)
+def create_case_system(spec: registry.CaseSystemCreate, db: Db, principal: Admin) -> dict:
+    with db.begin() as conn:
+        row, generated = registry.create(conn, spec, principal.actor)
+        routed = route_unrouted(conn, principal.actor)
     return {**_view(row, generated), "routed_waiting_confirmations": routed}
 
 
-@router.patch("/case-systems/{name}")
-def update_case_system(name: str, change: registry.CaseSystemUpdate, db: Database = Depends(get_db),
-                       principal=Depends(require_role())) -> dict:
-    try:
-        with db.begin() as conn:
-            row, generated = registry.update(conn, name, change, principal.actor)
-            routed = route_unrouted(conn, principal.actor) if change.patterns is not None else 0
-            if change.enabled:
-                wakeup.announce(conn)   # its waiting confirmations can go now
-    except registry.RegistryError as exc:
-        raise HTTPException(exc.status, str(exc)) from None
+@router.patch("/case-systems/{name}", response_model=CaseSystemChanged, response_model_exclude_unset=True)
+def update_case_system(name: str, change: registry.CaseSystemUpdate, db: Db, principal: Admin) -> dict:
+    with db.begin() as conn:
+        row, generated = registry.update(conn, name, change, principal.actor)
+        routed = route_unrouted(conn, principal.actor) if change.patterns is not None else 0
+        if change.enabled:
+            wakeup.announce(conn)   # its waiting confirmations can go now
     return {**_view(row, generated), "routed_waiting_confirmations": routed}
 
 
@@ -79,9 +74,12 @@ def _lookup_client(request: Request) -> CaseLookup:
 
 
 STATUS_FOR = {"found": 200, "unknown_case": 404, "no_case_system": 404, "unreachable": 502, "refused": 502}
+_LOOKUP_FAILED = {"model": CaseLookupAnswer, "description": "the outcome says why: unknown_case, no_case_system "
+                                                            "(404), unreachable or refused (502)"}
 
 
-@router.get("/cases/{ref}/lookup", dependencies=[Depends(require_role("operator", "auditor", "agent"))])
+@router.get("/cases/{ref}/lookup", response_model=CaseLookupAnswer, responses={404: _LOOKUP_FAILED, 502: _LOOKUP_FAILED},
+            dependencies=[Depends(require_role("operator", "auditor", "agent"))])
 async def lookup_case(ref: str, request: Request) -> JSONResponse:
     """What the case owes (amount, positions, payer), from the case system; cached 30 s."""
     if not ref.strip() or len(ref) > 200:

@@ -11,12 +11,21 @@ from sqlalchemy import Connection, func, select
 from protocol.canonical import canonical_bytes
 from hub.audit.log import record
 from hub.catalogue.model import Catalogue
+from hub.errors import Conflict, NotFound
 from hub.store.tables import catalogue_versions
 from hub.store.timeutil import now_iso
 
 
 class CatalogueError(ValueError):
     """A version that does not exist or cannot be published."""
+
+
+class VersionNotFound(CatalogueError, NotFound):
+    """No catalogue version has this number."""
+
+
+class VersionSuperseded(CatalogueError, Conflict):
+    """A newer version was published after this one."""
 
 
 def add_draft(conn: Connection, catalogue: Catalogue, actor: str) -> int:
@@ -32,9 +41,9 @@ def add_draft(conn: Connection, catalogue: Catalogue, actor: str) -> int:
 def publish(conn: Connection, version: int, actor: str) -> dict[str, Any]:
     row = conn.execute(select(catalogue_versions).where(catalogue_versions.c.version == version)).mappings().first()
     if row is None:
-        raise CatalogueError(f"catalogue version {version} does not exist")
+        raise VersionNotFound(f"catalogue version {version} does not exist")
     if row["status"] == "superseded":
-        raise CatalogueError(f"catalogue version {version} was superseded; publish a new draft instead")
+        raise VersionSuperseded(f"catalogue version {version} was superseded; publish a new draft instead")
     now = now_iso()
     conn.execute(catalogue_versions.update().where(catalogue_versions.c.status == "published",
                                                    catalogue_versions.c.version != version)

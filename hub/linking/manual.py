@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
+from hub.errors import InvalidInput, NotFound
 from hub.context import optional_module
 from hub.ingest.store import confirmation_payment
 from hub.linking.linker import Link
@@ -21,19 +22,27 @@ class LinkError(ValueError):
     """The payment or order does not exist, or the link does not fit; says which."""
 
 
+class LinkTargetMissing(LinkError, NotFound):
+    """The payment, or the order to link it to, does not exist."""
+
+
+class LinkDoesNotFit(LinkError, InvalidInput):
+    """The link asked for names nothing to link to, or does not fit the payment."""
+
+
 def link_by_hand(conn: Connection, payment_row_id: int, *, order_id: str | None, case_ref: str | None,
                  actor: str, note: str | None = None) -> dict[str, Any]:
     if not order_id and not case_ref:
-        raise LinkError("give an order_id or a case_ref to link to")
+        raise LinkDoesNotFit("give an order_id or a case_ref to link to")
     payment = conn.execute(select(payments).where(payments.c.id == payment_row_id)).mappings().first()
     if payment is None:
-        raise LinkError(f"no payment {payment_row_id}")
+        raise LinkTargetMissing(f"no payment {payment_row_id}")
     if order_id:
         order = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
         if order is None:
-            raise LinkError(f"no payment order {order_id}")
+            raise LinkTargetMissing(f"no payment order {order_id}")
         if order["currency"] != payment["currency"]:
-            raise LinkError(f"order {order_id} is in {order['currency']}, the payment in {payment['currency']}")
+            raise LinkDoesNotFit(f"order {order_id} is in {order['currency']}, the payment in {payment['currency']}")
         case_ref = case_ref or order["case_ref"]
     link = Link("linked", "manual", order_id, case_ref, note)
     conn.execute(payments.update().where(payments.c.id == payment_row_id).values(**link.columns()))

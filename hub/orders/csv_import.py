@@ -22,6 +22,7 @@ from sqlalchemy import Connection
 from protocol.money import Money, MoneyError
 from hub.audit.log import record
 from hub.config import Settings
+from hub.errors import InvalidInput
 from hub.orders.model import OrderRequest
 from hub.orders.service import insert_order, order_columns, unknown_positions
 
@@ -39,10 +40,13 @@ class RowError:
         return {"line": self.line, "errors": self.errors}
 
 
-class CsvImportError(ValueError):
+class CsvImportError(ValueError, InvalidInput):
     def __init__(self, row_errors: list[RowError]):
         super().__init__(f"{len(row_errors)} bad rows; nothing was imported")
         self.row_errors = row_errors
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": str(self), "row_errors": [e.to_json() for e in self.row_errors]}
 
 
 def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | None, list[str]]:

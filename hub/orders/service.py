@@ -10,6 +10,7 @@ from sqlalchemy import Connection, select
 from hub.audit.log import record
 from hub.catalogue import service as catalogue
 from hub.config import Settings
+from hub.errors import InvalidInput
 from hub.linking.linker import link_waiting_payments
 from hub.linking.status import order_payments, summarise
 from hub.orders.model import OrderRequest
@@ -21,7 +22,7 @@ from hub.store.timeutil import now_iso
 __all__ = ["OrderRequest", "OrderError", "create_order", "get_order", "search_orders", "order_view"]
 
 
-class OrderError(ValueError):
+class OrderError(ValueError, InvalidInput):
     """The order cannot be made as asked; the message says why."""
 
 

@@ -7,8 +7,8 @@ transaction the token is consumed, the certificate issued and recorded, the sign
 added to the key directory, the agent registered and the audit row written: a failure
 anywhere leaves the token unused and nothing half-enrolled.
 
-Every refusal is an `EnrollmentRefused` with an HTTP status, a stable code and a
-sentence for the technician.
+Every refusal is an `EnrollmentRefused` of one kind (invalid, forbidden, conflict, not
+found), with a stable code and a sentence for the technician.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
+from hub.errors import Conflict, Forbidden, HubError, InvalidInput, NotFound
 from hub.pki import keydir
 from hub.pki.ca import HUB_CLIENT_CN, CertificateAuthority, CsrProblem, cert_pem, csr_common_name, parse_csr, serial_hex
 from hub.store.tables import agents
@@ -39,12 +40,32 @@ MAX_TOKEN_HOURS = 24 * 30
 RESERVED_IDS = frozenset({HUB_CLIENT_CN})
 
 
-class EnrollmentRefused(Exception):
-    """Enrollment (or a token operation) was refused; `status` is the HTTP status to answer."""
+class EnrollmentRefused(HubError):
+    """Enrollment (or a token operation) was refused: `code` is stable for programs, the
+    message is for the technician, and the subclass is the kind of refusal."""
 
-    def __init__(self, status: int, code: str, message: str):
+    def __init__(self, code: str, message: str):
         super().__init__(message)
-        self.status, self.code, self.message = status, code, message
+        self.code, self.message = code, message
+
+    def body(self) -> dict[str, Any]:
+        return {"detail": {"code": self.code, "message": self.message}}
+
+
+class EnrollmentInvalid(EnrollmentRefused, InvalidInput):
+    """A value sent (office, agent id, CSR, signing key, expiry) cannot be accepted."""
+
+
+class EnrollmentForbidden(EnrollmentRefused, Forbidden):
+    """The enrollment token does not allow this enrollment."""
+
+
+class EnrollmentConflict(EnrollmentRefused, Conflict):
+    """The token, agent or key is already used."""
+
+
+class EnrollmentNotFound(EnrollmentRefused, NotFound):
+    """The token or agent named does not exist."""
 
 
 @dataclass(frozen=True)
@@ -80,9 +101,9 @@ def create_token(conn: Connection, office: str, actor: str, *, hours: float = DE
     """Create a token for `office`; returns (the token, shown only now, and its public record)."""
     office = (office or "").strip()
     if not office or len(office) > 64:
-        raise EnrollmentRefused(422, "bad_office", "office must be 1-64 characters")
+        raise EnrollmentInvalid("bad_office", "office must be 1-64 characters")
     if not 0 < hours <= MAX_TOKEN_HOURS:
-        raise EnrollmentRefused(422, "bad_expiry", f"a token must expire within 0-{MAX_TOKEN_HOURS} hours, got {hours}")
+        raise EnrollmentInvalid("bad_expiry", f"a token must expire within 0-{MAX_TOKEN_HOURS} hours, got {hours}")
     if agent_id is not None:
         _check_agent_id(agent_id)
     token = TOKEN_PREFIX + secrets.token_urlsafe(24)
@@ -124,9 +145,9 @@ def list_tokens(conn: Connection, *, office: str | None = None) -> list[dict[str
 def revoke_token(conn: Connection, token_id: int, actor: str) -> dict[str, Any]:
     row = conn.execute(select(enrollment_tokens).where(enrollment_tokens.c.token_id == token_id)).mappings().first()
     if row is None:
-        raise EnrollmentRefused(404, "token_unknown", f"there is no enrollment token {token_id}")
+        raise EnrollmentNotFound("token_unknown", f"there is no enrollment token {token_id}")
     if row["used_at"]:
-        raise EnrollmentRefused(409, "token_used", f"enrollment token {token_id} was already used by "
+        raise EnrollmentConflict("token_used", f"enrollment token {token_id} was already used by "
                                 f"{row['used_by']}; revoke the agent instead")
     if not row["revoked_at"]:
         at = now_iso()
@@ -143,9 +164,9 @@ def _check_agent_id(agent_id: str) -> str:
     try:
         check_agent_id(agent_id)
     except TopicError as exc:
-        raise EnrollmentRefused(422, "bad_agent_id", str(exc)) from None
+        raise EnrollmentInvalid("bad_agent_id", str(exc)) from None
     if agent_id in RESERVED_IDS:
-        raise EnrollmentRefused(422, "bad_agent_id", f"agent id {agent_id!r} is reserved for the hub itself")
+        raise EnrollmentInvalid("bad_agent_id", f"agent id {agent_id!r} is reserved for the hub itself")
     return agent_id
 
 
@@ -154,7 +175,7 @@ def _signing_key(text: str, agent_id: str) -> PublicKeyEntry:
         raw = base64.b64decode(text, validate=True)
         public = Ed25519PublicKey.from_public_bytes(raw)
     except (binascii.Error, ValueError, TypeError):
-        raise EnrollmentRefused(422, "bad_signing_key", "signing_public_key must be the base64 of a raw 32-byte "
+        raise EnrollmentInvalid("bad_signing_key", "signing_public_key must be the base64 of a raw 32-byte "
                                 "Ed25519 public key") from None
     return PublicKeyEntry(kid=key_id(public), public_key=raw, owner=agent_id, uses=keydir.AGENT_KEY_USES)
 
@@ -163,18 +184,18 @@ def _claim_token(conn: Connection, token: str, agent_id: str, now: dt.datetime) 
     row = conn.execute(select(enrollment_tokens)
                        .where(enrollment_tokens.c.token_hash == hash_token(token or ""))).mappings().first()
     if row is None:
-        raise EnrollmentRefused(403, "token_unknown", "the enrollment token is not known to this hub: check it was "
+        raise EnrollmentForbidden("token_unknown", "the enrollment token is not known to this hub: check it was "
                                 "typed exactly, or ask an operator for a new one")
     if row["revoked_at"]:
-        raise EnrollmentRefused(403, "token_revoked", "the enrollment token was revoked; ask an operator for a new one")
+        raise EnrollmentForbidden("token_revoked", "the enrollment token was revoked; ask an operator for a new one")
     if row["used_at"]:
-        raise EnrollmentRefused(403, "token_used", "the enrollment token was already used (tokens are single use); "
+        raise EnrollmentForbidden("token_used", "the enrollment token was already used (tokens are single use); "
                                 "ask an operator for a new one")
     if parse(row["expires_at"]) <= now:
-        raise EnrollmentRefused(403, "token_expired", f"the enrollment token expired at {row['expires_at']}; "
+        raise EnrollmentForbidden("token_expired", f"the enrollment token expired at {row['expires_at']}; "
                                 "ask an operator for a new one")
     if row["agent_id"] and row["agent_id"] != agent_id:
-        raise EnrollmentRefused(403, "token_agent_mismatch", f"this enrollment token is for agent "
+        raise EnrollmentForbidden("token_agent_mismatch", f"this enrollment token is for agent "
                                 f"{row['agent_id']!r}, not {agent_id!r}")
     return row
 
@@ -188,20 +209,20 @@ def enroll(conn: Connection, ca: CertificateAuthority, request: EnrollmentReques
     try:
         csr = parse_csr(request.csr_pem)
     except CsrProblem as exc:
-        raise EnrollmentRefused(422, "bad_csr", str(exc)) from None
+        raise EnrollmentInvalid("bad_csr", str(exc)) from None
     cn = csr_common_name(csr)
     if cn != agent_id:
-        raise EnrollmentRefused(422, "cn_mismatch", f"the CSR's common name is {cn!r} but the agent id is "
+        raise EnrollmentInvalid("cn_mismatch", f"the CSR's common name is {cn!r} but the agent id is "
                                 f"{agent_id!r}: the CN must be exactly the agent id")
     entry = _signing_key(request.signing_public_key, agent_id)
     active = conn.execute(select(agent_certificates.c.serial).where(
         agent_certificates.c.agent_id == agent_id, agent_certificates.c.revoked_at.is_(None))).first()
     if active:
-        raise EnrollmentRefused(409, "already_enrolled", f"agent {agent_id!r} is already enrolled (certificate "
+        raise EnrollmentConflict("already_enrolled", f"agent {agent_id!r} is already enrolled (certificate "
                                 f"{active[0]}); revoke it first to enroll this id again")
     known = keydir.owner_of(conn, entry.kid)
     if known is not None:
-        raise EnrollmentRefused(409, "key_reused", f"signing key {entry.kid} is already registered (owner "
+        raise EnrollmentConflict("key_reused", f"signing key {entry.kid} is already registered (owner "
                                 f"{known}); generate a new key for this enrollment")
     # Consume the token only now; the WHERE makes it single use even when two requests race.
     claimed = conn.execute(enrollment_tokens.update()
@@ -209,7 +230,7 @@ def enroll(conn: Connection, ca: CertificateAuthority, request: EnrollmentReques
                                   enrollment_tokens.c.used_at.is_(None))
                            .values(used_at=iso(now), used_by=agent_id)).rowcount
     if claimed != 1:
-        raise EnrollmentRefused(403, "token_used", "the enrollment token was already used (tokens are single use)")
+        raise EnrollmentForbidden("token_used", "the enrollment token was already used (tokens are single use)")
     cert = ca.issue_client(csr, agent_id)
     pem = cert_pem(cert).decode("ascii")
     serial = serial_hex(cert)

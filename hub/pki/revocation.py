@@ -19,7 +19,7 @@ from sqlalchemy import Connection, select
 from hub.audit.log import record
 from hub.pki import keydir
 from hub.pki.ca import CertificateAuthority
-from hub.pki.enrollment import EnrollmentRefused
+from hub.pki.enrollment import EnrollmentNotFound
 from hub.store.tables import api_tokens
 from hub.store.tables_pki import agent_certificates
 from hub.store.timeutil import now_iso, parse
@@ -49,7 +49,7 @@ def revoke_agent(conn: Connection, ca: CertificateAuthority, agent_id: str, reas
     known = conn.execute(select(agent_certificates.c.serial)
                          .where(agent_certificates.c.agent_id == agent_id)).first()
     if known is None:
-        raise EnrollmentRefused(404, "agent_unknown", f"agent {agent_id!r} was never enrolled on this hub")
+        raise EnrollmentNotFound("agent_unknown", f"agent {agent_id!r} was never enrolled on this hub")
     if serials:
         conn.execute(agent_certificates.update().where(agent_certificates.c.serial.in_(serials))
                      .values(revoked_at=at, revoked_reason=reason))

@@ -17,47 +17,22 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.responses import JSONResponse
-from pydantic import BaseModel, Field
 
-from hub.api.deps import get_db, require_role
-from hub.api.security import Principal
+from hub.api.deps import Admin, Db, Operator, require_role
+from hub.api.schemas.enrollment import (AgentRevoked, Enrolled, EnrollBody, EnrollmentToken, EnrollmentTokenCreated,
+                                        KeyDirectory, RevokeBody, TokenBody)
 from hub.api.security import create_token as create_api_token
 from hub.pki import keydir
 from hub.pki.ca import CertificateAuthority
-from hub.pki.enrollment import (DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, EnrollmentRefused, EnrollmentRequest,
-                                create_token, enroll, list_tokens, revoke_token)
+from hub.pki.enrollment import EnrollmentRequest, create_token, enroll, list_tokens, revoke_token
 from hub.pki.revocation import agent_token_name, reload_broker, revoke_agent
 from hub.pki.settings import BrokerSettings
 from hub.store.db import Database
-from protocol.keys import KeyDirectory
+from protocol.keys import KeyDirectory as Directory
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["enrollment"])
 _ca_lock = threading.Lock()
-
-
-class EnrollBody(BaseModel):
-    token: str = Field(min_length=1, max_length=200, description="the one-time enrollment token")
-    agent_id: str = Field(min_length=1, max_length=63, description="also the certificate CN and broker username")
-    csr_pem: str = Field(min_length=1, max_length=20000, description="PEM CSR whose CN is the agent id")
-    signing_public_key: str = Field(min_length=1, max_length=200,
-                                    description="base64 of the agent's raw 32-byte Ed25519 event/receipt key")
-
-
-class TokenBody(BaseModel):
-    office: str = Field(min_length=1, max_length=64)
-    expires_in_hours: float = Field(DEFAULT_TOKEN_HOURS, gt=0, le=MAX_TOKEN_HOURS)
-    agent_id: str | None = Field(None, description="if set, only this agent id may enroll with the token")
-    note: str | None = Field(None, max_length=200)
-
-
-class RevokeBody(BaseModel):
-    reason: str = Field("revoked", min_length=1, max_length=200)
-
-
-def _refused(exc: EnrollmentRefused) -> HTTPException:
-    return HTTPException(exc.status, {"code": exc.code, "message": exc.message})
 
 
 def _broker_settings(request: Request) -> BrokerSettings:
@@ -79,7 +54,7 @@ def _ca(request: Request) -> CertificateAuthority:
         return ca
 
 
-def _directory(request: Request, conn) -> KeyDirectory:
+def _directory(request: Request, conn) -> Directory:
     hub = getattr(request.app.state, "hub", None)
     return hub.load_directory(conn) if hub is not None else keydir.load_directory(conn)
 
@@ -98,19 +73,17 @@ def _publish_directory(request: Request, db: Database) -> None:
         log.exception("publishing the key directory failed")
 
 
-@router.post("/enroll", status_code=201, summary="Enroll an agent: CSR + token → client certificate")
-def post_enroll(body: EnrollBody, request: Request, db: Database = Depends(get_db)) -> dict[str, Any]:
+@router.post("/enroll", status_code=201, response_model=Enrolled,
+             summary="Enroll an agent: CSR + token → client certificate")
+def post_enroll(body: EnrollBody, request: Request, db: Db) -> dict[str, Any]:
     ca = _ca(request)
     broker = _broker_settings(request)
-    try:
-        with db.begin() as conn:
-            result = enroll(conn, ca, EnrollmentRequest(body.token, body.agent_id, body.csr_pem,
-                                                        body.signing_public_key))
-            # The agent's own API credential: role 'agent' may only look cases up for its clerk.
-            api_token, _ = create_api_token(conn, agent_token_name(result.agent_id), "agent",
-                                            f"enrollment:{result.agent_id}")
-    except EnrollmentRefused as exc:
-        raise _refused(exc) from None
+    with db.begin() as conn:
+        result = enroll(conn, ca, EnrollmentRequest(body.token, body.agent_id, body.csr_pem,
+                                                    body.signing_public_key))
+        # The agent's own API credential: role 'agent' may only look cases up for its clerk.
+        api_token, _ = create_api_token(conn, agent_token_name(result.agent_id), "agent",
+                                        f"enrollment:{result.agent_id}")
     _publish_directory(request, db)
     with db.connect() as conn:
         directory = _directory(request, conn).to_json()
@@ -119,50 +92,43 @@ def post_enroll(body: EnrollBody, request: Request, db: Database = Depends(get_d
             "broker": {"host": broker.host, "port": broker.port}, "kid": result.kid, "api_token": api_token}
 
 
-@router.post("/enrollment-tokens", status_code=201, summary="Create a one-time enrollment token")
-def post_token(body: TokenBody, db: Database = Depends(get_db),
-               principal: Principal = Depends(require_role("operator"))) -> dict[str, Any]:
-    try:
-        with db.begin() as conn:
-            token, info = create_token(conn, body.office, principal.actor, hours=body.expires_in_hours,
-                                       agent_id=body.agent_id, note=body.note)
-    except EnrollmentRefused as exc:
-        raise _refused(exc) from None
+@router.post("/enrollment-tokens", status_code=201, response_model=EnrollmentTokenCreated,
+             summary="Create a one-time enrollment token")
+def post_token(body: TokenBody, db: Db, principal: Operator) -> dict[str, Any]:
+    with db.begin() as conn:
+        token, info = create_token(conn, body.office, principal.actor, hours=body.expires_in_hours,
+                                   agent_id=body.agent_id, note=body.note)
     return {"token": token, **info}
 
 
-@router.get("/enrollment-tokens", summary="List enrollment tokens (never the tokens themselves)")
-def get_tokens(office: str | None = None, db: Database = Depends(get_db),
-               _principal: Principal = Depends(require_role("operator", "auditor"))) -> list[dict[str, Any]]:
+@router.get("/enrollment-tokens", response_model=list[EnrollmentToken],
+            dependencies=[Depends(require_role("operator", "auditor"))],
+            summary="List enrollment tokens (never the tokens themselves)")
+def get_tokens(db: Db, office: str | None = None) -> list[dict[str, Any]]:
     with db.connect() as conn:
         return list_tokens(conn, office=office)
 
 
-@router.post("/enrollment-tokens/{token_id}/revoke", summary="Revoke an unused enrollment token")
-def post_token_revoke(token_id: int, db: Database = Depends(get_db),
-                      principal: Principal = Depends(require_role("operator"))) -> dict[str, Any]:
-    try:
-        with db.begin() as conn:
-            return revoke_token(conn, token_id, principal.actor)
-    except EnrollmentRefused as exc:
-        raise _refused(exc) from None
+@router.post("/enrollment-tokens/{token_id}/revoke", response_model=EnrollmentToken,
+             summary="Revoke an unused enrollment token")
+def post_token_revoke(token_id: int, db: Db, principal: Operator) -> dict[str, Any]:
+    with db.begin() as conn:
+        return revoke_token(conn, token_id, principal.actor)
 
 
-@router.post("/agents/{agent_id}/revoke", summary="Revoke an agent: CRL, key directory, broker reload")
-def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Database = Depends(get_db),
-                      principal: Principal = Depends(require_role())) -> dict[str, Any]:
+@router.post("/agents/{agent_id}/revoke", response_model=AgentRevoked,
+             summary="Revoke an agent: CRL, key directory, broker reload")
+def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Db, principal: Admin) -> dict[str, Any]:
     ca = _ca(request)
-    try:
-        with db.begin() as conn:
-            result = revoke_agent(conn, ca, agent_id, body.reason, principal.actor)
-    except EnrollmentRefused as exc:
-        raise _refused(exc) from None
+    with db.begin() as conn:
+        result = revoke_agent(conn, ca, agent_id, body.reason, principal.actor)
     result["broker_reloaded"] = reload_broker(_broker_settings(request).pid_path)
     _publish_directory(request, db)
     return result
 
 
-@router.get("/keys", summary="The key directory: public keys of the hub and every enrolled agent")
-def get_keys(request: Request, db: Database = Depends(get_db)) -> JSONResponse:
+@router.get("/keys", response_model=KeyDirectory,
+            summary="The key directory: public keys of the hub and every enrolled agent")
+def get_keys(request: Request, db: Db) -> dict[str, Any]:
     with db.connect() as conn:
-        return JSONResponse(_directory(request, conn).to_json())
+        return _directory(request, conn).to_json()

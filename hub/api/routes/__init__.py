@@ -1,1 +1,1 @@
-"""One module per resource; each defines `router` and is mounted by create_app."""
+"""One module per resource; each defines `router`, listed in hub/api/routers.py."""

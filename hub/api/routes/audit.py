@@ -2,24 +2,23 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends
 
-from hub.api.deps import get_db, require_role
+from hub.api.deps import Db, Limit, require_role
+from hub.api.schemas.audit import AuditEntry, AuditVerdict
 from hub.audit.log import entries, verify
-from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/audit", tags=["audit"], dependencies=[Depends(require_role("auditor"))])
 
 
-@router.get("")
-def index(subject: str | None = None, limit: int = Query(100, ge=1, le=1000),
-          db: Database = Depends(get_db)) -> list[dict]:
+@router.get("", response_model=list[AuditEntry])
+def index(db: Db, subject: str | None = None, limit: Limit = 100) -> list[dict]:
     with db.connect() as conn:
         return entries(conn, subject=subject, limit=limit)
 
 
-@router.get("/verify")
-def check(db: Database = Depends(get_db)) -> dict:
+@router.get("/verify", response_model=AuditVerdict)
+def check(db: Db) -> dict:
     with db.connect() as conn:
         breaks = verify(conn)
     return {"intact": not breaks, "breaks": [{"seq": b.seq, "problem": b.problem} for b in breaks]}

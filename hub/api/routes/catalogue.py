@@ -5,19 +5,18 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 
 from protocol.wire import topics
-from hub.api.deps import get_db, get_hub, require_role
-from hub.api.security import Principal
+from hub.api.deps import Db, Hub, Operator, require_role
+from hub.api.schemas.catalogue import (CatalogueCheck, CataloguePublished, CatalogueVersion,
+                                       CatalogueVersionSummary, DraftAdded, PublishedCatalogue)
 from hub.catalogue import service
 from hub.catalogue.model import Catalogue
-from hub.context import HubContext
-from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"])
 READERS = Depends(require_role("operator", "auditor", "case-system"))
 
 
-@router.get("", dependencies=[READERS])
-def published(db: Database = Depends(get_db)) -> dict:
+@router.get("", response_model=PublishedCatalogue, dependencies=[READERS])
+def published(db: Db) -> dict:
     with db.connect() as conn:
         document = service.current(conn)
     if document is None:
@@ -25,21 +24,21 @@ def published(db: Database = Depends(get_db)) -> dict:
     return document
 
 
-@router.post("/validate", dependencies=[Depends(require_role("operator"))])
+@router.post("/validate", response_model=CatalogueCheck, dependencies=[Depends(require_role("operator"))])
 def validate(catalogue: Catalogue) -> dict:
     # The body was validated on the way in (422 names every bad field); here it passed.
     return {"valid": True, "price_lists": len(catalogue.price_lists),
             "positions": sum(len(p.positions) for p in catalogue.price_lists)}
 
 
-@router.get("/versions", dependencies=[READERS])
-def versions(db: Database = Depends(get_db)) -> list[dict]:
+@router.get("/versions", response_model=list[CatalogueVersionSummary], dependencies=[READERS])
+def versions(db: Db) -> list[dict]:
     with db.connect() as conn:
         return service.versions(conn)
 
 
-@router.get("/versions/{version}", dependencies=[READERS])
-def version(version: int, db: Database = Depends(get_db)) -> dict:
+@router.get("/versions/{version}", response_model=CatalogueVersion, dependencies=[READERS])
+def version(version: int, db: Db) -> dict:
     with db.connect() as conn:
         row = service.get_version(conn, version)
     if row is None:
@@ -47,21 +46,16 @@ def version(version: int, db: Database = Depends(get_db)) -> dict:
     return row
 
 
-@router.post("/versions", status_code=201)
-def add_draft(catalogue: Catalogue, principal: Principal = Depends(require_role("operator")),
-              db: Database = Depends(get_db)) -> dict:
+@router.post("/versions", status_code=201, response_model=DraftAdded)
+def add_draft(catalogue: Catalogue, principal: Operator, db: Db) -> dict:
     with db.begin() as conn:
         return {"version": service.add_draft(conn, catalogue, principal.actor), "status": "draft"}
 
 
-@router.post("/versions/{version}/publish")
-def publish(version: int, principal: Principal = Depends(require_role("operator")),
-            hub: HubContext = Depends(get_hub), db: Database = Depends(get_db)) -> dict:
-    try:
-        with db.begin() as conn:
-            document = service.publish(conn, version, principal.actor)
-    except service.CatalogueError as exc:
-        raise HTTPException(404 if "does not exist" in str(exc) else 409, str(exc)) from None
+@router.post("/versions/{version}/publish", response_model=CataloguePublished)
+def publish(version: int, principal: Operator, hub: Hub, db: Db) -> dict:
+    with db.begin() as conn:
+        document = service.publish(conn, version, principal.actor)
     # Retained, after the commit: agents that connect later still get this version.
     sent = hub.publish(topics.CATALOGUE, service.payload(document), retain=True)
     return {"version": version, "status": "published", "sent_to_agents": sent}

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 
-from hub.api.deps import get_db, get_hub, get_settings, require_role
-from hub.api.security import Principal
-from hub.config import Settings
-from hub.context import HubContext
-from hub.orders.csv_import import CsvImportError, import_orders
+from hub.api.deps import Db, Hub, HubSettings, Limit, Offset, Operator, OrderIssuer, require_role
+from hub.api.schemas.orders import Order, OrdersImported
+from hub.orders.csv_import import import_orders
 from hub.orders.model import OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
-from hub.orders.service import OrderError, create_order, get_order, order_view, search_orders
+from hub.orders.service import create_order, get_order, order_view, search_orders
 from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -20,23 +18,20 @@ READERS = Depends(require_role("operator", "auditor", "case-system"))
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
-@router.post("", status_code=201)
-def create(request: OrderRequest, principal: Principal = Depends(require_role("operator", "case-system")),
-           hub: HubContext = Depends(get_hub), settings: Settings = Depends(get_settings),
-           db: Database = Depends(get_db)) -> dict:
-    try:
-        with db.begin() as conn:
-            order = create_order(conn, request, settings, principal.actor, signing_key=hub.order_key)
-            return order_view(conn, order)
-    except OrderError as exc:
-        raise HTTPException(422, str(exc)) from None
+def _binary(media_type: str) -> dict:
+    return {200: {"content": {media_type: {"schema": {"type": "string", "format": "binary"}}}}}
 
 
-@router.post("/import", status_code=201,
+@router.post("", status_code=201, response_model=Order)
+def create(request: OrderRequest, principal: OrderIssuer, hub: Hub, settings: HubSettings, db: Db) -> dict:
+    with db.begin() as conn:
+        order = create_order(conn, request, settings, principal.actor, signing_key=hub.order_key)
+        return order_view(conn, order)
+
+
+@router.post("/import", status_code=201, response_model=OrdersImported,
              openapi_extra={"requestBody": {"content": {"text/csv": {"schema": {"type": "string"}}}}})
-async def import_csv(request: Request, principal: Principal = Depends(require_role("operator")),
-                     hub: HubContext = Depends(get_hub), settings: Settings = Depends(get_settings),
-                     db: Database = Depends(get_db)):
+async def import_csv(request: Request, principal: Operator, hub: Hub, settings: HubSettings, db: Db):
     raw = await request.body()
     if len(raw) > MAX_CSV_BYTES:
         raise HTTPException(413, f"the CSV is {len(raw)} bytes; the limit is {MAX_CSV_BYTES}")
@@ -44,20 +39,15 @@ async def import_csv(request: Request, principal: Principal = Depends(require_ro
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return JSONResponse(status_code=422, content={"detail": f"the CSV is not UTF-8: {exc}", "row_errors": []})
-    try:
-        with db.begin() as conn:
-            created = import_orders(conn, text, settings, principal.actor, signing_key=hub.order_key)
-    except CsvImportError as exc:
-        return JSONResponse(status_code=422, content={"detail": str(exc),
-                                                      "row_errors": [e.to_json() for e in exc.row_errors]})
+    with db.begin() as conn:
+        created = import_orders(conn, text, settings, principal.actor, signing_key=hub.order_key)
     return {"created": len(created), "orders": [{"order_id": o["order_id"], "reference": o["reference"]}
                                                 for o in created]}
 
 
-@router.get("", dependencies=[READERS])
-def index(case_ref: str | None = None, reference: str | None = None, payer: str | None = None,
-          limit: int = Query(100, ge=1, le=1000), offset: int = Query(0, ge=0),
-          db: Database = Depends(get_db)) -> list[dict]:
+@router.get("", response_model=list[Order], dependencies=[READERS])
+def index(db: Db, case_ref: str | None = None, reference: str | None = None, payer: str | None = None,
+          limit: Limit = 100, offset: Offset = 0) -> list[dict]:
     with db.connect() as conn:
         return search_orders(conn, case_ref=case_ref, reference=reference, payer=payer, limit=limit, offset=offset)
 
@@ -70,16 +60,18 @@ def _order(db: Database, order_id: str) -> dict:
         return order_view(conn, order)
 
 
-@router.get("/{order_id}", dependencies=[READERS])
-def one(order_id: str, db: Database = Depends(get_db)) -> dict:
+@router.get("/{order_id}", response_model=Order, dependencies=[READERS])
+def one(order_id: str, db: Db) -> dict:
     return _order(db, order_id)
 
 
-@router.get("/{order_id}/notice.pdf", dependencies=[READERS], response_class=Response)
-def notice_as_pdf(order_id: str, db: Database = Depends(get_db), settings: Settings = Depends(get_settings)) -> Response:
+@router.get("/{order_id}/notice.pdf", dependencies=[READERS], response_class=Response,
+            responses=_binary("application/pdf"))
+def notice_as_pdf(order_id: str, db: Db, settings: HubSettings) -> Response:
     return Response(notice_pdf(_order(db, order_id), settings.creditor_fiscal_code), media_type="application/pdf")
 
 
-@router.get("/{order_id}/notice.png", dependencies=[READERS], response_class=Response)
-def notice_as_png(order_id: str, db: Database = Depends(get_db), settings: Settings = Depends(get_settings)) -> Response:
+@router.get("/{order_id}/notice.png", dependencies=[READERS], response_class=Response,
+            responses=_binary("image/png"))
+def notice_as_png(order_id: str, db: Db, settings: HubSettings) -> Response:
     return Response(notice_png(_order(db, order_id), settings.creditor_fiscal_code), media_type="image/png")

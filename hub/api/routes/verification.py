@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends
-from pydantic import BaseModel, Field
 
 from protocol import qr
-from hub.api.deps import get_hub, require_role
-from hub.context import HubContext
+from hub.api.deps import Hub, require_role
+from hub.api.schemas.verification import QrVerdict, VerifyRequest
 
 router = APIRouter(prefix="/api/v1/verify", tags=["verification"])
 
 
-class VerifyRequest(BaseModel):
-    payload: str = Field(min_length=1, max_length=4096)
-
-
-@router.post("", dependencies=[Depends(require_role("operator", "auditor", "case-system"))])
-def verify(request: VerifyRequest, hub: HubContext = Depends(get_hub)) -> dict:
+@router.post("", response_model=QrVerdict, dependencies=[Depends(require_role("operator", "auditor", "case-system"))])
+def verify(request: VerifyRequest, hub: Hub) -> dict:
     result = qr.parse(request.payload, keys=hub.key_directory())
     return result.to_json()

@@ -1,0 +1,25 @@
+"""Every router of the hub's API, in the order they are mounted (one per resource)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from hub.api.routes import agents, audit, cases, catalogue, metrics, orders, payments, tokens, verification
+from hub.casesys import routes as case_systems
+from hub.delivery import routes as deliveries
+from hub.pki import routes as enrollment
+
+ROUTERS: tuple[APIRouter, ...] = (
+    agents.router,
+    audit.router,
+    cases.router,
+    catalogue.router,
+    metrics.router,
+    orders.router,
+    payments.router,
+    tokens.router,
+    verification.router,
+    deliveries.router,
+    case_systems.router,
+    enrollment.router,
+)

@@ -1,0 +1,57 @@
+"""Payment orders with what their payments add up to, and the result of a CSV import."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from hub.api.schemas.base import Schema
+
+
+class OrderPayment(Schema):
+    id: int
+    payment_id: str
+    agent_id: str
+    office: str
+    captured_at: str
+    amount_minor: int
+    currency: str
+    tender: Literal["card", "cash"]
+    kind: Literal["payment", "refund"]
+    voided_at: str | None
+    link_method: str | None
+    receipt_id: str
+
+
+class Order(Schema):
+    order_id: str
+    amount_kind: Literal["fixed", "open"]
+    amount_minor: int | None = Field(description="required for fixed; the expected total for open")
+    currency: str
+    reference_format: str = Field(description="rf | pagopa | zbp")
+    reference: str
+    iuv: str | None
+    case_ref: str | None
+    payer_name: str | None
+    payer_id: str | None
+    description: str | None
+    due_date: str | None
+    qr_payload: str | None = Field(description="the signed cp-order QR, when the hub has an order key")
+    created_at: str
+    created_by: str
+    positions: list[str] = Field(description="fee catalogue position codes")
+    paid_minor: int = Field(description="linked payments, refunds negative, voids not counted")
+    status: Literal["unpaid", "partly_paid", "paid", "overpaid"]
+    outstanding_minor: int | None
+    payments: list[OrderPayment]
+
+
+class ImportedOrder(Schema):
+    order_id: str
+    reference: str
+
+
+class OrdersImported(Schema):
+    created: int
+    orders: list[ImportedOrder]

@@ -1,0 +1,54 @@
+"""Stored payments as the API lists them, one with its event body, and linking by hand."""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from hub.api.schemas.base import Schema
+
+
+class PaymentRow(Schema):
+    id: int = Field(description="the hub's row id, used in /payments/{id}")
+    agent_id: str
+    payment_id: str
+    message_id: str
+    receipt_id: str
+    office: str
+    kind: Literal["payment", "refund"]
+    amount_minor: int
+    currency: str
+    tender: Literal["card", "cash"]
+    reference_format: str
+    reference_value: str | None
+    order_ref: str | None = Field(description="the order id the agent named, if any")
+    case_ref: str | None = Field(description="the case the agent named, if any")
+    payer_name: str | None
+    payer_id: str | None
+    operator: str | None
+    captured_at: str
+    received_at: str
+    voided_at: str | None
+    void_reason: str | None
+    link_status: Literal["linked", "unlinked"]
+    link_method: str | None = Field(description="order_id | rf | pagopa | zbp | case | manual")
+    linked_order_id: str | None
+    linked_case_ref: str | None
+    link_note: str | None = Field(description="why it is unlinked, or who linked it by hand")
+
+
+class Payment(PaymentRow):
+    body: dict[str, Any] = Field(description="the body of the agent's payment event")
+
+
+class PaymentPage(Schema):
+    total: int = Field(description="payments matching the filter, not only this page")
+    payments: list[PaymentRow]
+
+
+class LinkRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    order_id: str | None = Field(default=None, max_length=64)
+    case_ref: str | None = Field(default=None, max_length=200)
+    note: str | None = Field(default=None, max_length=400)
