@@ -39,10 +39,19 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:
     cursor.close()
 
 
-def _sqlite_begin_immediate(conn) -> None:
+READS_ONLY = "counterpay_reads_only"
+"""Execution option that marks a connection from `Database.connect()`: it never writes."""
+
+
+def _sqlite_begin(conn) -> None:
     # pysqlite starts transactions lazily as DEFERRED, which deadlocks two writers that
     # both read first; BEGIN IMMEDIATE takes the write lock up front (SQLAlchemy recipe).
-    conn.exec_driver_sql("BEGIN IMMEDIATE")
+    # A reader must not take it: in WAL mode a deferred read sees the last commit and
+    # never waits for a writer, so an API search does not queue behind an import.
+    if conn.get_execution_options().get(READS_ONLY):
+        conn.exec_driver_sql("BEGIN")
+    else:
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 class Database:
@@ -71,7 +80,7 @@ class Database:
             # Let SQLAlchemy, not pysqlite, decide when transactions begin.
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "connect", lambda dbapi_conn, _r: setattr(dbapi_conn, "isolation_level", None))
-            event.listen(engine, "begin", _sqlite_begin_immediate)
+            event.listen(engine, "begin", _sqlite_begin)
             if parsed.database and parsed.database != ":memory:":
                 lock_path = Path(parsed.database + ".writelock")
         elif backend == "postgresql":
@@ -108,9 +117,23 @@ class Database:
 
     @contextlib.contextmanager
     def connect(self) -> Iterator[Connection]:
-        """A connection for reads (each statement its own short transaction)."""
-        with self.engine.connect() as conn:
-            yield conn
+        """A connection for reads: it never takes the write lock, so it never waits for a writer.
+
+        On PostgreSQL the transaction is READ ONLY too, so a write through it fails loudly
+        on both databases (SQLite refuses it with "attempt to write a readonly database"
+        only once it needs the lock: the read-only pragma makes that immediate).
+        """
+        with self.engine.connect().execution_options(**{READS_ONLY: True}) as conn:
+            if self.dialect_name == "postgresql":
+                conn.exec_driver_sql("SET TRANSACTION READ ONLY")
+            else:
+                conn.exec_driver_sql("PRAGMA query_only = ON")
+            try:
+                yield conn
+            finally:
+                if self.dialect_name == "sqlite":
+                    conn.rollback()
+                    conn.exec_driver_sql("PRAGMA query_only = OFF")
 
     def dispose(self) -> None:
         self.engine.dispose()
