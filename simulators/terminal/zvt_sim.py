@@ -14,12 +14,12 @@ import time
 from collections import deque
 from datetime import datetime
 
-from protocol.terminal.zvt import (Abort, AbortRequest, Ack, Authorisation, Bmps, Completion,
-                                   DeliveryFailed, EndOfDay, IndividualTotals,
-                                   IntermediateStatus, LogOff, Nack, PrintTextBlock, Refund,
-                                   Registration, RepeatReceipt, Reversal, Role, StatusEnquiry,
-                                   StatusInformation, ZvtConnection, ZvtProtocolError,
-                                   encode_message, frame_apdu)
+from protocol.terminal.zvt import (NEED_DATA, PAUSED, Abort, AbortRequest, Ack, Authorisation,
+                                   Bmps, Completion, DeliveryFailed, EndOfDay, IndividualTotals,
+                                   IntermediateStatus, LogOff, Nack, PrintTextBlock,
+                                   ProtocolError, Refund, Registration, RemoteProtocolError,
+                                   RepeatReceipt, Reversal, Role, StatusEnquiry,
+                                   StatusInformation, ZvtConnection, encode_message, frame_apdu)
 from protocol.terminal.zvt.bmp import CARD_TYPE_SLOT
 from protocol.terminal.zvt.framing import Delivered
 from protocol.terminal.zvt.messages import UnknownMessage
@@ -64,16 +64,31 @@ class ZvtTerminal:
             write_paced(self.link, data, **self.pace) if self.pace else self.link.write(data)
 
     def _read_events(self, timeout_s: float) -> list:
+        """The cash register's events still buffered (they waited for our answer), else those
+        one read of the line brings."""
+        events = self._pull(b"")
+        if events:
+            return events
         data = self.link.read(READ_CHUNK, timeout_s)
         if not data:
             return []
+        self.conn.receive_data(data)
+        return self._pull(data)
+
+    def _pull(self, data: bytes) -> list:
+        events: list = []
         try:
-            events = self.conn.receive_data(data)
-        except ZvtProtocolError as exc:
-            self.log.received(data, f"protocol error: {exc}; conversation reset")
+            while (event := self.conn.next_event()) is not NEED_DATA and event is not PAUSED:
+                events.append(event)
+        except RemoteProtocolError as exc:
+            self.log.received(data, "; ".join([*map(describe, events),
+                                               f"protocol error: {exc}; conversation reset"]))
             self.conn.reset()
             return []
-        self.log.received(data, "; ".join(describe(e) for e in events))
+        if data:
+            self.log.received(data, "; ".join(describe(e) for e in events))
+        elif events:
+            self.log.note("taken from the buffer: " + "; ".join(describe(e) for e in events))
         self._flush("link ACK/NAK")
         return events
 
@@ -145,7 +160,7 @@ class ZvtTerminal:
                     handler(event)
                 except _Hangup:
                     pass
-                except ZvtProtocolError as exc:
+                except ProtocolError as exc:
                     # A cash register that died mid-conversation and a new one talking: the
                     # terminal drops the conversation and stays up (the ledger already says
                     # what was charged); the register's own timeouts and recovery take over.
