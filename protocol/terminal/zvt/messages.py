@@ -27,7 +27,9 @@ CURRENCY_EUR = 978
 # Registration config byte (PA00P015 ch. 2.1): ECR prints payment receipts (02) and
 # administration receipts (04), wants intermediate status (08), controls payment (10)
 # and administration (20) functions, receives print lines as text (80).
-CONFIG_ECR_PRINTS = 0x02 | 0x04
+CONFIG_ECR_PRINTS_PAYMENT = 0x02
+CONFIG_ECR_PRINTS_ADMIN = 0x04
+CONFIG_ECR_PRINTS = CONFIG_ECR_PRINTS_PAYMENT | CONFIG_ECR_PRINTS_ADMIN
 CONFIG_INTERMEDIATE_STATUS = 0x08
 DEFAULT_CONFIG_BYTE = 0x80 | 0x20 | 0x10 | CONFIG_INTERMEDIATE_STATUS | CONFIG_ECR_PRINTS
 
