@@ -32,7 +32,7 @@ from agent.terminal.concert_operator import cancel_by_hand_hint, money, operator
 from agent.terminal.link import Link, TerminalError, drain
 from protocol.terminal.concert import (
     CURRENCY_NUMERIC, MAX_ENQ_ATTEMPTS, T_ACK, T_ANSWER, T_EOT, T_FRAME, AnswerFlag, ConcertConnection,
-    ConcertProtocolError, PaymentAnswer, PaymentRequest, Role, TransactionType, mask_card_number,
+    PaymentAnswer, PaymentRequest, ProtocolError, Role, TransactionType, mask_card_number,
 )
 from protocol.terminal.concert import events as ev
 from protocol.terminal.concert.messages import MAX_AMOUNT_MINOR
@@ -126,7 +126,7 @@ class ConcertDriver(TerminalDriver):
                 return TerminalStatus(False, "no answer to ENQ: check the cable, the line settings "
                                              "(9600 8N1 on USB, 7E1 on RS-232) and that the terminal's "
                                              "cash-register link is set to Concert")
-            except (TerminalError, ConcertProtocolError) as exc:
+            except (TerminalError, ProtocolError) as exc:
                 return TerminalStatus(False, f"terminal link failed: {exc}")
 
     def last_result(self) -> TerminalResult | None:
@@ -191,14 +191,14 @@ class ConcertDriver(TerminalDriver):
             if stale:
                 log.info("dropped %d stale bytes from the Concert line before a new request", len(stale))
             self._open_session(conn)
-        except (TerminalError, ConcertProtocolError) as exc:
+        except (TerminalError, ProtocolError) as exc:
             raise _NotSent(str(exc)) from exc
         self._sent.add(intent.intent_id)  # from the first byte of the request on
         try:
             self._send_request(conn, request)
             self._progress(f"Follow the terminal: {money(request.amount_minor, intent.currency)}")
             return self._receive_answer(conn)
-        except (TerminalError, ConcertProtocolError) as exc:
+        except (TerminalError, ProtocolError) as exc:
             raise _Unknown(f"after the request was sent: {exc}.") from exc
 
     def _open_session(self, conn: ConcertConnection) -> None:

@@ -3,8 +3,9 @@
 `run_command(conn, link, command)` sends the command, acknowledges every message of the
 terminal (intermediate status, status information, print lines), reports progress, and
 returns a `Conversation` with what the terminal said.  When the terminal's answer does
-not arrive or cannot be read it raises `AnswerMissing`: for a financial command the
-caller must then treat the outcome as unknown.  `NotDelivered` means the terminal
+not arrive or cannot be read it raises `AnswerMissing`, which carries what was heard
+before: unless that includes the terminal's status information (its result), the
+caller of a financial command must treat the outcome as unknown.  `NotDelivered` means the terminal
 provably never accepted the command (it NAKed every repetition of the frame).
 
 Retransmission policy: a frame the terminal NAKed is repeated (up to 3 times; a NAK
@@ -19,10 +20,10 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from agent.terminal.link import Link, LinkClosed
-from protocol.terminal.zvt import (Abort, AbortRequest, Ack, Completion, CorruptFrame,
-                                   Delivered, DeliveryFailed, FrameRejected, IntermediateStatus, Message,
-                                   Nack, PrintLine, PrintTextBlock, State, StatusInformation,
-                                   ZvtConnection, ZvtProtocolError)
+from protocol.terminal.zvt import (NEED_DATA, PAUSED, Abort, AbortRequest, Ack, Completion,
+                                   CorruptFrame, Delivered, DeliveryFailed, FrameRejected,
+                                   IntermediateStatus, Message, Nack, PrintLine, PrintTextBlock,
+                                   RemoteProtocolError, State, StatusInformation, ZvtConnection)
 from protocol.terminal.zvt.messages import UnknownMessage
 from protocol.terminal.zvt.texts import describe, intermediate_text
 
@@ -31,7 +32,14 @@ MAX_POLL_S = 0.25
 
 
 class AnswerMissing(Exception):
-    """No complete answer: timeout, link gone, or garbled beyond repair."""
+    """No complete answer: timeout, link gone, or garbled beyond repair.
+
+    `heard` is the part of the conversation that did arrive (None when not known).
+    """
+
+    def __init__(self, message: str, heard: "Conversation | None" = None):
+        super().__init__(message)
+        self.heard = heard
 
 
 class NotDelivered(Exception):
@@ -72,7 +80,7 @@ def run_command(conn: ZvtConnection, link: Link, command: Message, *, financial:
     abort_sent = False
     conn.send(command)
     _write(link, conn, trace, describe(command))
-    command_delivered = link.transport != "serial"
+    delivery = _Delivery(link.transport != "serial")
     timer = conn.timer()
     deadline = time.monotonic() + (timer.seconds if timer else 0)
 
@@ -94,64 +102,80 @@ def run_command(conn: ZvtConnection, link: Link, command: Message, *, financial:
             if conn.state is State.IDLE and (conv.completion or conv.abort is not None
                                              or conv.refused is not None):
                 break  # only the link ACK of our final 80 00 is missing: the answer is complete
-            if timer and timer.name == "link-ack" and (command_delivered or not financial) \
+            if timer and timer.name == "link-ack" and (delivery.command or not financial) \
                     and conn.retransmit():
                 _write(link, conn, trace, "repetition (no ACK)")
                 deadline = time.monotonic() + timer.seconds
                 continue
             raise AnswerMissing(f"no answer from the terminal within "
-                                f"{timer.seconds if timer else 0:g} s ({timer.name if timer else '-'})")
+                                f"{timer.seconds if timer else 0:g} s ({timer.name if timer else '-'})",
+                                conv)
         try:
             data = link.read(READ_CHUNK, min(remaining, MAX_POLL_S))
         except LinkClosed as exc:
-            raise AnswerMissing(str(exc)) from exc
+            raise AnswerMissing(str(exc), conv) from exc
         if not data:
             continue
+        conn.receive_data(data)
+        heard: list[str] = []
         try:
-            events = conn.receive_data(data)
-        except ZvtProtocolError as exc:
+            # Every event is answered before the next is taken: a message the terminal
+            # sent before broken bytes counts, and is acknowledged, before the error.
+            while (event := conn.next_event()) is not NEED_DATA and event is not PAUSED:
+                heard.append(describe(event))
+                _take(event, conn, conv, delivery, on_progress)
+        except RemoteProtocolError as exc:
             if trace:
-                trace("<-", data, f"protocol error: {exc}")
-            raise AnswerMissing(f"garbled answer: {exc}") from exc
+                trace("<-", data, "; ".join(heard + [f"protocol error: {exc}"]))
+            _write(link, conn, trace, "ack")
+            raise AnswerMissing(f"garbled answer: {exc}", conv) from exc
         if trace:
-            trace("<-", data, "; ".join(describe(e) for e in events))
-        for event in events:
-            if isinstance(event, Delivered):
-                command_delivered = True
-            elif isinstance(event, DeliveryFailed):
-                if not command_delivered:
-                    raise NotDelivered("the terminal rejected the command's frame "
-                                       "(CRC errors) every time")
-                raise AnswerMissing("the terminal rejected our acknowledgement every time")
-            elif isinstance(event, (FrameRejected, CorruptFrame)):
-                pass  # the framer repeats / has NAKed; bytes go out below
-            elif isinstance(event, Ack):
-                conv.accepted = True
-                command_delivered = True
-            elif isinstance(event, Nack):
-                conv.refused = event.code
-                command_delivered = True
-            elif isinstance(event, IntermediateStatus):
-                on_progress(intermediate_text(event.status))
-                conn.send(Ack())
-            elif isinstance(event, StatusInformation):
-                conv.status.append(event)
-                conn.send(Ack())
-            elif isinstance(event, PrintLine):
-                conv.receipt_lines.append(event.text)
-                conn.send(Ack())
-            elif isinstance(event, PrintTextBlock):
-                conv.receipt_lines.extend(event.lines)
-                conn.send(Ack())
-            elif isinstance(event, Completion):
-                conv.completion = event
-                conn.send(Ack())
-            elif isinstance(event, Abort):
-                conv.abort = event.result_code
-                conn.send(Ack())
-            elif isinstance(event, UnknownMessage):
-                conn.send(Ack())  # e.g. 06 E0 display text: acknowledged, not needed here
+            trace("<-", data, "; ".join(heard))
         _write(link, conn, trace, "ack")
         timer = conn.timer()
         deadline = time.monotonic() + (timer.seconds if timer else 0)
     return conv
+
+
+@dataclass
+class _Delivery:
+    command: bool  # the terminal has our command (link ACK, or its 80 00 / 84 xx)
+
+
+def _take(event, conn: ZvtConnection, conv: Conversation, delivery: _Delivery,
+          on_progress: Callable[[str], None]) -> None:
+    """Note one event of the terminal in `conv` and queue our acknowledgement of it."""
+    if isinstance(event, Delivered):
+        delivery.command = True
+    elif isinstance(event, DeliveryFailed):
+        if not delivery.command:
+            raise NotDelivered("the terminal rejected the command's frame (CRC errors) every time")
+        raise AnswerMissing("the terminal rejected our acknowledgement every time", conv)
+    elif isinstance(event, (FrameRejected, CorruptFrame)):
+        pass  # the framer repeats / has NAKed; bytes go out with our next write
+    elif isinstance(event, Ack):
+        conv.accepted = True
+        delivery.command = True
+    elif isinstance(event, Nack):
+        conv.refused = event.code
+        delivery.command = True
+    elif isinstance(event, IntermediateStatus):
+        on_progress(intermediate_text(event.status))
+        conn.send(Ack())
+    elif isinstance(event, StatusInformation):
+        conv.status.append(event)
+        conn.send(Ack())
+    elif isinstance(event, PrintLine):
+        conv.receipt_lines.append(event.text)
+        conn.send(Ack())
+    elif isinstance(event, PrintTextBlock):
+        conv.receipt_lines.extend(event.lines)
+        conn.send(Ack())
+    elif isinstance(event, Completion):
+        conv.completion = event
+        conn.send(Ack())
+    elif isinstance(event, Abort):
+        conv.abort = event.result_code
+        conn.send(Ack())
+    elif isinstance(event, UnknownMessage):
+        conn.send(Ack())  # e.g. 06 E0 display text: acknowledged, not needed here

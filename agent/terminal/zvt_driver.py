@@ -5,11 +5,12 @@
 
 Before a financial request the driver learns the terminal's newest transaction number
 (the "mark", from a repeat receipt) and journals the intent with it; only then is the
-request sent.  If the answer is lost the outcome is UNKNOWN and `recover()` asks the
-terminal (status enquiry: is it idle? repeat receipt: what was its last transaction?)
-and matches that to the intent: a newer transaction with the intent's amount is ours
-(APPROVED with its receipt number, or DECLINED); no newer transaction means nothing was
-charged.  The request itself is never sent a second time.
+request sent.  If the answer breaks off after the terminal's status information (its
+result), that result stands.  If it is lost before, the outcome is UNKNOWN and
+`recover()` asks the terminal (status enquiry: is it idle? repeat receipt: what was its
+last transaction?) and matches that to the intent: a newer transaction with the intent's
+amount is ours (APPROVED with its receipt number, or DECLINED); no newer transaction
+means nothing was charged.  The request itself is never sent a second time.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from agent.terminal.base import (EndOfDayResult, Intent, IntentKind, Outcome,
 from agent.terminal.link import Link
 from agent.terminal.zvt_conversation import (AnswerMissing, Conversation, NotDelivered,
                                              Trace, run_command)
-from protocol.terminal.zvt import (Authorisation, Bmps, EndOfDay, IndividualTotals, Refund,
-                                   Registration, RepeatReceipt, Reversal, Role, StatusEnquiry,
-                                   ZvtConnection, ZvtProtocolError)
+from protocol.terminal.zvt import (Authorisation, Bmps, EndOfDay, IndividualTotals,
+                                   ProtocolError, Refund, Registration, RepeatReceipt, Reversal,
+                                   Role, StatusEnquiry, ZvtConnection)
 from protocol.terminal.zvt.bmp import TOTALS_CARD_SLOTS
 from protocol.terminal.zvt.texts import format_amount, result_text
 
@@ -175,6 +176,12 @@ class ZvtDriver(TerminalDriver):
             return self._final(TerminalResult(intent.intent_id, Outcome.ABORTED,
                                               f"the terminal never received the request: {exc}"))
         except AnswerMissing as exc:
+            heard = exc.heard
+            if heard is not None and heard.result is not None \
+                    and heard.result.bmps.result_code is not None:
+                # The status information came before the answer broke off: it is the
+                # terminal's result (the completion after it only ends the command).
+                return self._final(self._result_of(intent, heard))
             self.on_progress("answer lost: asking the terminal what happened")
             return self._recover(intent, reason=str(exc))
         result = self._result_of(intent, conv)
@@ -251,7 +258,7 @@ class ZvtDriver(TerminalDriver):
             if status.refused is not None or (status.completion and status.completion.terminal_status):
                 raise AnswerMissing("the terminal is still busy")
             last = self._last_transaction()
-        except (TerminalError, AnswerMissing, NotDelivered, ZvtProtocolError) as exc:
+        except (TerminalError, AnswerMissing, NotDelivered, ProtocolError) as exc:
             result = TerminalResult(intent.intent_id, Outcome.UNKNOWN,
                                     f"outcome unknown ({reason}); the terminal cannot be asked "
                                     f"yet: {exc}. Do not retry: recover again when it answers.")
@@ -319,7 +326,7 @@ class ZvtDriver(TerminalDriver):
                 per_card = {slot: totals.per_card[slot] for slot in TOTALS_CARD_SLOTS
                             if slot in totals.per_card}
                 count = sum(c for c, _ in per_card.values())
-            except ZvtProtocolError:
+            except ProtocolError:
                 pass
         return EndOfDayResult(True, "end of day done", total_minor=info.bmps.amount, count=count,
                               currency=NUMERIC_CURRENCY.get(info.bmps.currency, self.currency),

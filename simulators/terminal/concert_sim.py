@@ -29,8 +29,8 @@ from __future__ import annotations
 import time
 
 from protocol.terminal.concert import (
-    MAX_ENQ_ATTEMPTS, T_ACK, T_EOT, AnswerFlag, ConcertConnection, ConcertProtocolError, Delay, PaymentAnswer,
-    PaymentRequest, Role, TransactionType, render_frame,
+    MAX_ENQ_ATTEMPTS, T_ACK, T_EOT, AnswerFlag, ConcertConnection, Delay, LocalProtocolError, PaymentAnswer,
+    PaymentRequest, ProtocolError, Role, TransactionType, render_frame,
 )
 from protocol.terminal.concert import events as ev
 from simulators.terminal.ledger import Ledger
@@ -68,7 +68,7 @@ class ConcertTerminal:
                 self._step()
             except _CablePulled:
                 self.log.note("cable pulled: silence until the cash register opens a new session")
-            except ConcertProtocolError as exc:
+            except ProtocolError as exc:
                 # Bad bytes never stop the terminal: say what was wrong, start afresh.
                 self.log.note(f"protocol error, line reset: {exc}")
                 self.conn = ConcertConnection(Role.TERMINAL)
@@ -242,7 +242,7 @@ class ConcertTerminal:
                         deadline = time.monotonic() + restart
                 continue
             if event is ev.PAUSED:
-                raise ConcertProtocolError(f"simulator stalled in {self.conn.state.value}")
+                raise LocalProtocolError(f"simulator stalled in {self.conn.state.value}")
             self._log_received(event)
             if isinstance(event, ev.LineNoise):
                 continue

@@ -5,7 +5,9 @@ is gone.  Every financial request (payment, refund, reversal) takes the next sce
 step and is recorded in the ledger *before* any answer is sent, so the ledger is the
 truth about what was charged even when the answer is then lost on purpose.  Status
 enquiry and repeat receipt tell the truth about the last transaction; end of day totals
-what was approved since the last one.
+what was approved since the last one.  Receipts go to the cash register only when its
+registration's config byte says it prints them (payment and administration receipts
+each have their bit); otherwise the terminal prints them itself.
 """
 
 from __future__ import annotations
@@ -14,15 +16,16 @@ import time
 from collections import deque
 from datetime import datetime
 
-from protocol.terminal.zvt import (Abort, AbortRequest, Ack, Authorisation, Bmps, Completion,
-                                   DeliveryFailed, EndOfDay, IndividualTotals,
-                                   IntermediateStatus, LogOff, Nack, PrintTextBlock, Refund,
-                                   Registration, RepeatReceipt, Reversal, Role, StatusEnquiry,
-                                   StatusInformation, ZvtConnection, ZvtProtocolError,
-                                   encode_message, frame_apdu)
+from protocol.terminal.zvt import (NEED_DATA, PAUSED, Abort, AbortRequest, Ack, Authorisation,
+                                   Bmps, Completion, DeliveryFailed, EndOfDay, IndividualTotals,
+                                   IntermediateStatus, LogOff, Nack, PrintTextBlock,
+                                   ProtocolError, Refund, Registration, RemoteProtocolError,
+                                   RepeatReceipt, Reversal, Role, StatusEnquiry,
+                                   StatusInformation, ZvtConnection, encode_message, frame_apdu)
 from protocol.terminal.zvt.bmp import CARD_TYPE_SLOT
 from protocol.terminal.zvt.framing import Delivered
-from protocol.terminal.zvt.messages import UnknownMessage
+from protocol.terminal.zvt.messages import (CONFIG_ECR_PRINTS_ADMIN, CONFIG_ECR_PRINTS_PAYMENT,
+                                            DEFAULT_CONFIG_BYTE, UnknownMessage)
 from protocol.terminal.zvt.texts import describe, format_amount
 from simulators.terminal.ledger import Ledger
 from simulators.terminal.scenario import Scenario
@@ -51,6 +54,8 @@ class ZvtTerminal:
         self.ident = scenario.terminal
         self.pace: dict = {}          # how the current step writes (slow line, split)
         self.abort_requested = False
+        # What the cash register's last registration asked for (which receipts it prints).
+        self.config_byte = DEFAULT_CONFIG_BYTE
         # Commands that arrived in the same read as the 80 00 we were waiting for: they
         # are served next, never dropped (a TCP segment can carry both).
         self.backlog: deque = deque()
@@ -64,16 +69,31 @@ class ZvtTerminal:
             write_paced(self.link, data, **self.pace) if self.pace else self.link.write(data)
 
     def _read_events(self, timeout_s: float) -> list:
+        """The cash register's events still buffered (they waited for our answer), else those
+        one read of the line brings."""
+        events = self._pull(b"")
+        if events:
+            return events
         data = self.link.read(READ_CHUNK, timeout_s)
         if not data:
             return []
+        self.conn.receive_data(data)
+        return self._pull(data)
+
+    def _pull(self, data: bytes) -> list:
+        events: list = []
         try:
-            events = self.conn.receive_data(data)
-        except ZvtProtocolError as exc:
-            self.log.received(data, f"protocol error: {exc}; conversation reset")
+            while (event := self.conn.next_event()) is not NEED_DATA and event is not PAUSED:
+                events.append(event)
+        except RemoteProtocolError as exc:
+            self.log.received(data, "; ".join([*map(describe, events),
+                                               f"protocol error: {exc}; conversation reset"]))
             self.conn.reset()
             return []
-        self.log.received(data, "; ".join(describe(e) for e in events))
+        if data:
+            self.log.received(data, "; ".join(describe(e) for e in events))
+        elif events:
+            self.log.note("taken from the buffer: " + "; ".join(describe(e) for e in events))
         self._flush("link ACK/NAK")
         return events
 
@@ -145,7 +165,7 @@ class ZvtTerminal:
                     handler(event)
                 except _Hangup:
                     pass
-                except ZvtProtocolError as exc:
+                except ProtocolError as exc:
                     # A cash register that died mid-conversation and a new one talking: the
                     # terminal drops the conversation and stays up (the ledger already says
                     # what was charged); the register's own timeouts and recovery take over.
@@ -156,9 +176,22 @@ class ZvtTerminal:
                     self.pace = {}
 
     def _registration(self, msg: Registration) -> None:
+        self.config_byte = msg.config_byte
         self._send(Ack(), expect_ack=False)
-        self._send(Completion(bmps=Bmps(terminal_id=self.ident.terminal_id,
-                                         currency=self.ident.currency_numeric)), expect_ack=True)
+        # PA00P015 06 00: the completion names the terminal's currency only when the
+        # registration carried one.
+        currency = self.ident.currency_numeric if msg.currency is not None else None
+        self._send(Completion(bmps=Bmps(terminal_id=self.ident.terminal_id, currency=currency)),
+                   expect_ack=True)
+
+    def _receipt(self, lines: list[str], receipt_type: int, *, admin: bool) -> bool:
+        """Hand the receipt to the cash register if its registration said it prints this
+        kind (config byte 02 payment, 04 administration); else the terminal prints it."""
+        if not self.config_byte & (CONFIG_ECR_PRINTS_ADMIN if admin else CONFIG_ECR_PRINTS_PAYMENT):
+            self.log.note(f"receipt printed on the terminal ({len(lines)} lines): the cash "
+                          "register's registration does not take it")
+            return True
+        return self._send(PrintTextBlock(lines, receipt_type), expect_ack=True)
 
     def _not_supported(self, msg: UnknownMessage) -> None:
         self.log.note(f"command {msg.cls_:02X} {msg.instr:02X} is not simulated")
@@ -218,7 +251,7 @@ class ZvtTerminal:
         self.log.note(f"repeat receipt: last transaction trace {last['trace_no']}, "
                       f"{'charged' if last['charged'] else 'not charged'}")
         if self._send(StatusInformation(self._transaction_bmps(last)), expect_ack=True) and \
-                self._send(PrintTextBlock(self._receipt_lines(last, copy=True), 2), expect_ack=True):
+                self._receipt(self._receipt_lines(last, copy=True), 2, admin=True):
             self._send(Completion(bmps=Bmps(terminal_id=self.ident.terminal_id)), expect_ack=True)
 
     # -- end of day ---------------------------------------------------------------------
@@ -242,7 +275,7 @@ class ZvtTerminal:
         lines = ["END OF DAY", f"TID {self.ident.terminal_id}", f"count {totals.count}",
                  f"total {format_amount(totals.total_minor, self.ident.currency)}"]
         if self._send(StatusInformation(info), expect_ack=True) and \
-                self._send(PrintTextBlock(lines, 3), expect_ack=True):
+                self._receipt(lines, 3, admin=True):
             self._send(Completion(bmps=Bmps(terminal_id=self.ident.terminal_id)), expect_ack=True)
 
     def _open_batch(self) -> list[dict]:
@@ -334,7 +367,7 @@ class ZvtTerminal:
             else:
                 self.log.note("scenario: bad_checksum has no CRC to spoil on TCP; answering normally")
         if self._send(info, expect_ack=True) and \
-                self._send(PrintTextBlock(self._receipt_lines(result), 2), expect_ack=True):
+                self._receipt(self._receipt_lines(result), 2, admin=False):
             self._send(Completion(bmps=Bmps(terminal_id=self.ident.terminal_id)), expect_ack=True)
 
     def _answer_declined(self, result: dict, code: int) -> None:

@@ -1,5 +1,5 @@
 """A cash register killed mid-conversation, and a new one talking at once, must not kill the
-simulated terminal (found by the chaos run: the ZVT simulator died with ZvtProtocolError "PT may
+simulated terminal (found by the chaos run: the ZVT simulator died with the protocol error "PT may
 not send ack (80 00) / completion (06 0f) in state idle" and every later card payment was
 refused).  Raw ZVT frames on a real pty."""
 

@@ -12,11 +12,13 @@ from functools import reduce
 import pytest
 
 from protocol.terminal.concert import (
-    MAX_FRAME_ATTEMPTS, AnswerFlag, ConcertConnection, ConcertProtocolError, Delay, PaymentAnswer,
-    PaymentRequest, Role, State, TransactionType, mask_card_number,
+    MAX_FRAME_ATTEMPTS, AnswerFlag, ConcertConnection, Delay, LocalProtocolError, PaymentAnswer,
+    PaymentRequest, ProtocolError, RemoteProtocolError, Role, State, TransactionType, mask_card_number,
 )
 from protocol.terminal.concert import events as ev
 from protocol.terminal.concert.connection import MAX_BUFFER
+from protocol.terminal.concert.messages import CONTROL_NAMES
+from protocol.terminal.concert.states import PEER_MOVES, Arrival
 
 STX, ETX, EOT, ENQ, ACK, NAK = b"\x02", b"\x03", b"\x04", b"\x05", b"\x06", b"\x15"
 
@@ -151,7 +153,7 @@ def test_nak_leads_to_bounded_retransmission_of_the_same_frame():
         assert rejected == ev.MessageRejected(attempt, attempt < MAX_FRAME_ATTEMPTS)
         if rejected.may_retransmit:
             assert till.send(ev.Retransmit()) == first
-    with pytest.raises(ConcertProtocolError, match="no retransmission left"):
+    with pytest.raises(LocalProtocolError, match="no retransmission left"):
         till.send(ev.Retransmit())
     assert till.send(ev.EndSession()) == EOT and till.state is State.IDLE
 
@@ -202,25 +204,29 @@ def test_collision_the_terminals_answer_has_priority():
 
 def test_commands_out_of_turn_or_role_are_refused():
     till = ConcertConnection(Role.CASH_REGISTER)
-    with pytest.raises(ConcertProtocolError, match="cannot SendMessage in state IDLE"):
+    with pytest.raises(LocalProtocolError, match="cannot SendMessage in state IDLE"):
         till.send(ev.SendMessage(PaymentRequest(pos_number=1, amount_minor=1)))
     terminal = ConcertConnection(Role.TERMINAL)
     terminal.send(ev.OpenSession())
     events(terminal, ACK)
-    with pytest.raises(ConcertProtocolError, match="terminal sends PaymentAnswer"):
+    with pytest.raises(LocalProtocolError, match="terminal sends PaymentAnswer"):
         terminal.send(ev.SendMessage(PaymentRequest(pos_number=1, amount_minor=1)))
 
 
-def test_intact_frame_that_is_not_concert_v2_raises_the_one_error_and_stops_the_connection():
+def test_intact_frame_that_is_not_concert_v2_is_the_peers_error_and_stops_the_connection():
     terminal = ConcertConnection(Role.TERMINAL)
     events(terminal, ENQ)
     terminal.send(ev.AcceptSession())
     v3_like = with_lrc(STX + b"CZ0040320CA0011CB0042500" + ETX)
-    with pytest.raises(ConcertProtocolError, match="34 characters.*Concert V2"):
+    with pytest.raises(RemoteProtocolError, match="34 characters.*Concert V2"):
         events(terminal, v3_like)
     assert terminal.state is State.ERROR
-    with pytest.raises(ConcertProtocolError, match="fresh one"):
+    with pytest.raises(RemoteProtocolError, match="in ERROR .*34 characters.*fresh one"):
         terminal.next_event()
+    with pytest.raises(LocalProtocolError, match="in ERROR"):
+        terminal.send(ev.RejectMessage())
+    terminal.reset()
+    assert events(terminal, ENQ) == [ev.SessionRequested()]
 
 
 def test_timers_are_data_and_expiry_returns_to_idle():
@@ -230,7 +236,7 @@ def test_timers_are_data_and_expiry_returns_to_idle():
     assert till.timer().name == "T_ACK" and till.timer().seconds == 3.0
     assert till.expire() == ev.TimedOut("T_ACK", "ENQ_SENT")
     assert till.state is State.IDLE
-    with pytest.raises(ConcertProtocolError, match="no timer"):
+    with pytest.raises(LocalProtocolError, match="no timer"):
         till.expire()
     events(till, ENQ)
     till.send(ev.AcceptSession())
@@ -251,7 +257,7 @@ def test_unread_bytes_are_bounded():
     terminal = ConcertConnection(Role.TERMINAL)
     events(terminal, ENQ)  # our move now: further bytes wait
     terminal.receive_data(b"x" * (MAX_BUFFER - 10))
-    with pytest.raises(ConcertProtocolError, match="unread bytes"):
+    with pytest.raises(RemoteProtocolError, match="unread bytes"):
         terminal.receive_data(b"x" * 20)
 
 
@@ -267,18 +273,18 @@ def test_request_field_checks(data, match):
     if match is None:
         assert PaymentRequest.decode(data).encode() == data
     else:
-        with pytest.raises(ConcertProtocolError, match=match):
+        with pytest.raises(ProtocolError, match=match):
             PaymentRequest.decode(data)
 
 
 def test_messages_refuse_values_the_fields_cannot_carry():
-    with pytest.raises(ConcertProtocolError, match="amount"):
+    with pytest.raises(ProtocolError, match="amount"):
         PaymentRequest(pos_number=1, amount_minor=100_000_000)
-    with pytest.raises(ConcertProtocolError, match="POS number"):
+    with pytest.raises(ProtocolError, match="POS number"):
         PaymentRequest(pos_number=100, amount_minor=1)
-    with pytest.raises(ConcertProtocolError, match="private"):
+    with pytest.raises(ProtocolError, match="private"):
         PaymentRequest(pos_number=1, amount_minor=1, private="x" * 11)
-    with pytest.raises(ConcertProtocolError, match="status"):
+    with pytest.raises(ProtocolError, match="status"):
         PaymentAnswer(pos_number=1, status="A", amount_minor=1)
 
 
@@ -286,3 +292,54 @@ def test_card_numbers_are_masked_to_the_last_four_digits():
     assert mask_card_number("4970101234567890 0512") == "************7890"
     assert mask_card_number("672559******1234".ljust(55)) == "************1234"
     assert mask_card_number(" " * 55) == ""
+
+
+def _in_state(role: Role, state: State) -> ConcertConnection:
+    """A connection brought to `state` by a normal exchange."""
+    conn = ConcertConnection(role)
+    mine = (PaymentRequest(pos_number=1, amount_minor=1250) if role is Role.CASH_REGISTER
+            else PaymentAnswer(pos_number=1, status="0", amount_minor=1250))
+    if state in (State.ENQ_SENT, State.FRAME_SENT):
+        conn.send(ev.OpenSession())
+    if state is State.FRAME_SENT:
+        events(conn, ACK)
+        conn.send(ev.SendMessage(mine))
+    if state in (State.RECEIVING, State.AWAIT_EOT):
+        events(conn, ENQ)
+        conn.send(ev.AcceptSession())
+    if state is State.AWAIT_EOT:
+        events(conn, _theirs(role))
+        conn.send(ev.AcceptMessage())
+    assert conn.state is state
+    return conn
+
+
+def _theirs(role: Role) -> bytes:
+    return REQUEST_1250 if role is Role.TERMINAL else SHORT_ANSWER_REFUSED + bytes(
+        [xor_lrc(SHORT_ANSWER_REFUSED)])
+
+
+@pytest.mark.parametrize("role", list(Role))
+@pytest.mark.parametrize("state", [State.IDLE, State.ENQ_SENT, State.FRAME_SENT,
+                                   State.RECEIVING, State.AWAIT_EOT])
+def test_every_byte_in_every_waiting_state_does_what_peer_moves_says(role, state):
+    table = PEER_MOVES[role]
+    arrivals = {b: Arrival[name] for b, name in CONTROL_NAMES.items() if name in Arrival.__members__}
+    for byte in range(256):
+        if byte == STX[0]:
+            wire = {Arrival.FRAME: _theirs(role),
+                    Arrival.BAD_FRAME: _theirs(role)[:-1] + bytes([_theirs(role)[-1] ^ 0x01])}
+        else:
+            wire = {arrivals.get(byte): bytes([byte])}
+        for arrival, data in wire.items():
+            conn = _in_state(role, state)
+            got = events(conn, data)
+            if (state, arrival) not in table:
+                assert all(isinstance(e, ev.LineNoise) for e in got) and conn.state is state, \
+                    f"{data!r} in {state.value}"
+                continue
+            event, target = table[(state, arrival)]
+            kind = event if isinstance(event, type) else type(event)
+            assert [type(e) for e in got] == [kind] and conn.state is target, f"{arrival} in {state.value}"
+            if not isinstance(event, type):
+                assert got == [event]

@@ -1,9 +1,10 @@
-"""Bad bytes into the ZVT codec, both roles, both transports: only ZvtProtocolError, bounded.
+"""Bad bytes into the ZVT codec, both roles, both transports: only RemoteProtocolError, bounded.
 
 Random bytes and mutated real frames (from the golden exchanges) are fed in arbitrary
-pieces.  The codec may report corrupt frames, raise `ZvtProtocolError`, or decode
-something; it must never raise anything else, never hang (hypothesis' deadline), and
-never buffer more than its named limits.
+pieces and their events taken.  The codec may report corrupt frames, raise
+`RemoteProtocolError` (and then be in ERROR), or decode something; it must never raise
+anything else, never hang (hypothesis' deadline), and never buffer more than its named
+limits.
 """
 
 from __future__ import annotations
@@ -11,10 +12,11 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from protocol.terminal.zvt import Role, ZvtConnection, ZvtProtocolError
+from protocol.terminal.zvt import RemoteProtocolError, Role, State, ZvtConnection
 from protocol.terminal.zvt.framing import MAX_FRAME_CONTENT
 from protocol.terminal.zvt.messages import MAX_APDU_DATA
 from tests.terminal.test_zvt_golden import EXCHANGES, unframe
+from tests.terminal.zvt_support import events_of
 
 FRAMES = [bytes.fromhex(h) for ex in EXCHANGES.values() for _, h, _ in ex]
 APDUS = [unframe(f) for f in FRAMES]
@@ -47,8 +49,9 @@ def _feed(conn: ZvtConnection, data: bytes, cuts: list[int]) -> None:
     points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
     for a, b in zip(points, points[1:]):
         try:
-            conn.receive_data(data[a:b])
-        except ZvtProtocolError:
+            events_of(conn, data[a:b])
+        except RemoteProtocolError as exc:
+            assert conn.state is State.ERROR and str(exc)
             conn.reset()
         conn.data_to_send()
         framer = conn.framer

@@ -21,6 +21,7 @@ from protocol.terminal.zvt import (Abort, Ack, Authorisation, Bmps, Completion, 
                                    PrintLine, Registration, Role, State, StatusEnquiry,
                                    StatusInformation, ZvtConnection, encode_message,
                                    frame_apdu)
+from tests.terminal.zvt_support import events_of
 
 TID = "52500001"
 ACK_FRAME = "10 02 80 00 00 10 03 F5 1F"          # 80 00 00, identical to ecrterm's
@@ -116,9 +117,9 @@ def test_serial_exchange_is_produced_and_accepted_by_both_roles(name):
         ours, theirs = (ecr, pt) if sender == "ECR" else (pt, ecr)
         ours.send(message)
         assert ours.data_to_send() == frame, f"{name}: {sender} frame for {message.NAME}"
-        assert theirs.receive_data(frame) == [message]
+        assert events_of(theirs, frame) == [message]
         assert theirs.data_to_send() == b"\x06"          # one-byte ACK
-        assert ours.receive_data(b"\x06") == [Delivered()]
+        assert events_of(ours, b"\x06") == [Delivered()]
     assert ecr.state is State.IDLE and pt.state is State.IDLE
 
 
@@ -130,7 +131,7 @@ def test_tcp_exchange_carries_the_same_apdus_bare(name):
         ours, theirs = (ecr, pt) if sender == "ECR" else (pt, ecr)
         ours.send(message)
         assert ours.data_to_send() == apdu
-        assert theirs.receive_data(apdu) == [message]
+        assert events_of(theirs, apdu) == [message]
         assert theirs.data_to_send() == b""              # no link-level ACK on TCP
     assert ecr.state is State.IDLE and pt.state is State.IDLE
 

@@ -1,4 +1,5 @@
-"""Start `counterpay sim terminal --protocol zvt` (pty or TCP) as a real process for tests."""
+"""Start `counterpay sim terminal --protocol zvt` (pty or TCP) as a real process for tests,
+and take a ZVT connection's events the way its users do."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+from protocol.terminal.zvt import NEED_DATA, PAUSED, ZvtConnection
 from tests.terminal.concert_support import RunningSim
 
 REPO = Path(__file__).resolve().parents[2]
@@ -45,3 +47,13 @@ def start_zvt_sim(workdir: Path, transport: str = "pty", scenario: str | None = 
         err = (workdir / "stderr.txt").read_text(encoding="utf-8")
         raise RuntimeError(f"simulator did not announce its device (got {line!r}); stderr: {err[-2000:]}")
     return RunningSim(process, line.split(": ", 1)[1], workdir / "ledger.jsonl", workdir / "sim.log")
+
+
+def events_of(conn: ZvtConnection, data: bytes = b"") -> list:
+    """Feed `data` to `conn` and take every event it completes (until NEED_DATA or PAUSED)."""
+    if data:
+        conn.receive_data(data)
+    out = []
+    while (event := conn.next_event()) is not NEED_DATA and event is not PAUSED:
+        out.append(event)
+    return out

@@ -9,7 +9,10 @@ Frames are parsed by position: after STX come printable data characters up to ET
 the one byte after ETX is the LRC *whatever its value*, even when it equals ETX, EOT,
 ENQ or STX.  A damaged frame (bad LRC, control byte inside, no ETX within the longest
 message) is a `FrameCorrupt` event to be refused with NAK so the sender retransmits;
-a frame that is intact but is not a Concert V2 message raises `ConcertProtocolError`.
+a frame that is intact but is not a Concert V2 message raises `RemoteProtocolError` and
+leaves the connection in ERROR.  Which byte means what in which state is the table
+`states.PEER_MOVES`; which command is legal when, `states.OUR_MOVES` (a command out of
+turn raises `LocalProtocolError` and changes nothing).
 
 >>> from protocol.terminal.concert import events as ev
 >>> from protocol.terminal.concert.messages import PaymentRequest
@@ -25,13 +28,13 @@ b'\\x0201'
 from __future__ import annotations
 
 from protocol.terminal.concert import events as ev
-from protocol.terminal.concert.errors import ConcertProtocolError
 from protocol.terminal.concert.messages import (
     ACK, CONTROL_NAMES, ENQ, EOT, ETX, MAX_DATA_LENGTH, NAK, STX, PaymentAnswer, PaymentRequest, lrc,
 )
 from protocol.terminal.concert.states import (
-    MAX_FRAME_ATTEMPTS, OUR_MOVES, OUR_TURN, TIMERS, Role, State, Timer,
+    MAX_FRAME_ATTEMPTS, OUR_MOVES, OUR_TURN, PEER_MOVES, TIMERS, Arrival, Role, State, Timer,
 )
+from protocol.terminal.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
 
 # Unread bytes we hold at most.  A whole V2 exchange is under 100 bytes; 4 KiB leaves
 # room for a line full of noise while bounding what a flooding peer can make us keep
@@ -70,6 +73,8 @@ class ConcertConnection:
     def __init__(self, role: Role, max_buffer: int = MAX_BUFFER) -> None:
         self.role = role
         self.state = State.IDLE
+        self.error: str | None = None          # what the peer did wrong, in ERROR
+        self._moves = PEER_MOVES[role]
         self._max_buffer = max_buffer
         self._buffer = bytearray()
         self._frame: bytearray | None = None   # data bytes after STX, while a frame arrives
@@ -83,18 +88,18 @@ class ConcertConnection:
     # ---- incoming ----------------------------------------------------------------
 
     def receive_data(self, data: bytes) -> None:
+        """Take bytes from the line; read what they mean with `next_event()`."""
         if self.state is State.ERROR:
-            raise ConcertProtocolError("connection is in ERROR after a protocol error; start a fresh one")
+            raise RemoteProtocolError(self._in_error())
         if len(self._buffer) + len(data) > self._max_buffer:
-            self._fail()
-            raise ConcertProtocolError(
+            raise self._fail(
                 f"more than {self._max_buffer} unread bytes: the peer floods the line or events are not read")
         self._buffer += data
 
     def next_event(self):
         """The next event, or NEED_DATA (read more), or PAUSED (it is our move)."""
         if self.state is State.ERROR:
-            raise ConcertProtocolError("connection is in ERROR after a protocol error; start a fresh one")
+            raise RemoteProtocolError(self._in_error())
         if self.state in OUR_TURN:
             return ev.PAUSED
         noise = bytearray()
@@ -116,45 +121,18 @@ class ConcertConnection:
 
     def _is_noise(self, byte: int) -> bool:
         """Bytes that carry no meaning in the current state (outside a frame)."""
-        meaningful = {
-            State.IDLE: {ENQ},
-            State.ENQ_SENT: {ACK, NAK, EOT} | ({ENQ} if self.role is Role.CASH_REGISTER else set()),
-            State.FRAME_SENT: {ACK, NAK, EOT},
-            State.RECEIVING: {STX, ENQ, EOT},
-            State.AWAIT_EOT: {STX, ENQ, EOT},
-        }[self.state]
-        return byte not in meaningful
+        if byte == STX:
+            return (self.state, Arrival.FRAME) not in self._moves
+        name = CONTROL_NAMES.get(byte)
+        return name not in Arrival.__members__ or (self.state, Arrival[name]) not in self._moves
 
     def _on_byte(self, byte: int):
         if self._frame is not None:
             return self._on_frame_byte(byte)
-        state = self.state
-        if state is State.IDLE:  # ENQ
-            return self._go(State.PEER_ENQ, ev.SessionRequested())
-        if state is State.ENQ_SENT:
-            if byte == ACK:
-                return self._go(State.SENDING, ev.SessionAccepted())
-            if byte == NAK:
-                return self._go(State.IDLE, ev.SessionRefused("NAK: peer busy or not ready"))
-            if byte == EOT:
-                return self._go(State.IDLE, ev.SessionRefused("EOT: peer closed the line"))
-            # ENQ as cash register: the terminal wants to answer; its answer has priority.
-            return self._go(State.PEER_ENQ, ev.SessionRequested())
-        if state is State.FRAME_SENT:
-            if byte == ACK:
-                self._outgoing = None
-                return self._go(State.FRAME_ACKED, ev.MessageAccepted())
-            if byte == NAK:
-                return self._go(State.SENDING, ev.MessageRejected(
-                    self._attempts, self._attempts < MAX_FRAME_ATTEMPTS))
-            return self._go(State.IDLE, ev.SessionEnded(early=True))  # EOT
-        # RECEIVING or AWAIT_EOT
         if byte == STX:
             self._frame, self._frame_damage, self._expect_lrc = bytearray(), None, False
             return None
-        if byte == ENQ:
-            return self._go(State.PEER_ENQ, ev.SessionRequested())
-        return self._go(State.IDLE, ev.SessionEnded(early=state is State.RECEIVING))  # EOT
+        return self._arrive(Arrival[CONTROL_NAMES[byte]])
 
     def _on_frame_byte(self, byte: int):
         assert self._frame is not None
@@ -175,8 +153,8 @@ class ConcertConnection:
         if len(self._frame) > MAX_DATA_LENGTH:
             raw = bytes([STX]) + bytes(self._frame)
             self._frame = None
-            return self._go(State.FRAME_CORRUPT, ev.FrameCorrupt(
-                f"no ETX within {MAX_DATA_LENGTH} characters", raw))
+            return self._arrive(Arrival.BAD_FRAME, reason=f"no ETX within {MAX_DATA_LENGTH} characters",
+                                raw=raw)
         return None
 
     def _frame_complete(self, received_lrc: int):
@@ -188,31 +166,46 @@ class ConcertConnection:
         if damage is None and expected != received_lrc:
             damage = f"LRC 0x{received_lrc:02X}, expected 0x{expected:02X}"
         if damage is not None:
-            return self._go(State.FRAME_CORRUPT, ev.FrameCorrupt(damage, raw))
+            return self._arrive(Arrival.BAD_FRAME, reason=damage, raw=raw)
         try:
             message = (PaymentAnswer.decode(data) if self.role is Role.CASH_REGISTER
                        else PaymentRequest.decode(data))
-        except ConcertProtocolError as exc:
-            self._fail()
+        except ProtocolError as exc:
             peer = "terminal" if self.role is Role.CASH_REGISTER else "cash register"
-            raise ConcertProtocolError(
+            raise self._fail(
                 f"the {peer} sent an intact frame that is not a Concert V2 message ({exc}); "
                 f"check that both sides are set to Concert V2") from None
-        duplicate = self.state is State.AWAIT_EOT and raw == self._acked_raw
-        return self._go(State.FRAME_RECEIVED, ev.MessageReceived(message, raw, duplicate))
+        return self._arrive(Arrival.FRAME, message=message, raw=raw)
+
+    def _arrive(self, arrival: Arrival, **fields):
+        """Take the move `PEER_MOVES` gives for `arrival` in this state; its event."""
+        event, target = self._moves[(self.state, arrival)]
+        if event is ev.MessageRejected:
+            event = ev.MessageRejected(self._attempts, self._attempts < MAX_FRAME_ATTEMPTS)
+        elif event is ev.MessageReceived:
+            duplicate = self.state is State.AWAIT_EOT and fields["raw"] == self._acked_raw
+            event = ev.MessageReceived(fields["message"], fields["raw"], duplicate)
+        elif event is ev.FrameCorrupt:
+            event = ev.FrameCorrupt(fields["reason"], fields["raw"])
+        elif isinstance(event, ev.MessageAccepted):
+            self._outgoing = None
+        if isinstance(event, ev.MessageReceived | ev.FrameCorrupt):
+            self._last_frame_raw = event.raw
+        self.state = target
+        return event
 
     # ---- outgoing ----------------------------------------------------------------
 
     def send(self, command) -> bytes:
-        """The bytes for `command`; ConcertProtocolError if it is not legal now."""
+        """The bytes for `command`; LocalProtocolError if it is not legal now."""
         if self.state is State.ERROR:
-            raise ConcertProtocolError("connection is in ERROR after a protocol error; start a fresh one")
+            raise LocalProtocolError(f"cannot {type(command).__name__}: {self._in_error()}")
         kind = type(command)
         if kind is ev.EndSession and self.state is State.IDLE:
             return bytes([EOT])  # always safe: a peer with no session ignores it
         target = OUR_MOVES.get((self.state, kind))
         if target is None:
-            raise ConcertProtocolError(f"cannot {kind.__name__} in state {self.state.value}")
+            raise LocalProtocolError(f"cannot {kind.__name__} in state {self.state.value}")
         if kind is ev.OpenSession:
             out = bytes([ENQ])
         elif kind is ev.AcceptSession:
@@ -224,7 +217,7 @@ class ConcertConnection:
             out = self._new_frame(command.message)
         elif kind is ev.Retransmit:
             if self._outgoing is None or self._attempts >= MAX_FRAME_ATTEMPTS:
-                raise ConcertProtocolError(
+                raise LocalProtocolError(
                     f"no retransmission left: the frame already went out {self._attempts} times")
             self._attempts += 1
             out = self._outgoing
@@ -243,8 +236,11 @@ class ConcertConnection:
     def _new_frame(self, message) -> bytes:
         wanted = PaymentRequest if self.role is Role.CASH_REGISTER else PaymentAnswer
         if not isinstance(message, wanted):
-            raise ConcertProtocolError(f"a {self.role.value} sends {wanted.__name__}, not {type(message).__name__}")
-        self._outgoing = frame(message.encode())
+            raise LocalProtocolError(f"a {self.role.value} sends {wanted.__name__}, not {type(message).__name__}")
+        try:
+            self._outgoing = frame(message.encode())
+        except ProtocolError as exc:
+            raise LocalProtocolError(f"cannot encode {type(message).__name__}: {exc}") from None
         self._attempts = 1
         return self._outgoing
 
@@ -258,7 +254,7 @@ class ConcertConnection:
         """The caller's clock says `timer()` ran out: give up the wait, back to IDLE."""
         timer = self.timer()
         if timer is None:
-            raise ConcertProtocolError(f"no timer runs in state {self.state.value}")
+            raise LocalProtocolError(f"no timer runs in state {self.state.value}")
         state = self.state
         # A half frame is dropped; bytes still unread stay and are read in IDLE, where
         # anything but a new ENQ is reported as noise.
@@ -276,13 +272,13 @@ class ConcertConnection:
     def frame_in_progress(self) -> bool:
         return self._frame is not None
 
-    def _go(self, state: State, event):
-        if isinstance(event, ev.MessageReceived | ev.FrameCorrupt):
-            self._last_frame_raw = event.raw
-        self.state = state
-        return event
+    def _in_error(self) -> str:
+        return f"the connection is in ERROR ({self.error}); reset() it or start a fresh one"
 
-    def _fail(self) -> None:
+    def _fail(self, reason: str) -> RemoteProtocolError:
+        """The peer broke the protocol: into ERROR, and the error to raise."""
         self.state = State.ERROR
+        self.error = reason
         self._buffer.clear()
         self._frame = None
+        return RemoteProtocolError(reason)

@@ -10,26 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from protocol.terminal.concert.messages import PaymentAnswer, PaymentRequest
+from protocol.terminal.sentinels import NEED_DATA, PAUSED
 
 Message = PaymentRequest | PaymentAnswer
 
-
-class _Sentinel:
-    def __init__(self, name: str) -> None:
-        self.name = name
-
-    def __repr__(self) -> str:
-        return self.name
-
-    def describe(self) -> str:
-        return self.name.lower().replace("_", " ")
-
-
-NEED_DATA = _Sentinel("NEED_DATA")
-"""Nothing complete in the buffer: read more bytes (or expire the timer)."""
-
-PAUSED = _Sentinel("PAUSED")
-"""It is our move (answer the ENQ, ACK or NAK the frame, send or close): bytes wait."""
+__all__ = ["NEED_DATA", "PAUSED"]  # re-exported: `ev.NEED_DATA` reads well at the call sites
 
 
 # ---- what the peer did ------------------------------------------------------------

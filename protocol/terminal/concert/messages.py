@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from functools import reduce
 from operator import xor
 
-from protocol.terminal.concert.errors import ConcertProtocolError
+from protocol.terminal.errors import ProtocolError
 
 STX = 0x02
 ETX = 0x03
@@ -106,14 +106,14 @@ def lrc(data: bytes) -> int:
 def _digits(text: str, start: int, length: int, name: str) -> int:
     field = text[start:start + length]
     if len(field) != length or not field.isascii() or not field.isdigit():
-        raise ConcertProtocolError(f"{name} must be {length} digits at position {start}, got {field!r}")
+        raise ProtocolError(f"{name} must be {length} digits at position {start}, got {field!r}")
     return int(field)
 
 
 def _printable(data: bytes, what: str) -> str:
     if any(b < 0x20 or b > 0x7E for b in data):
         bad = next(b for b in data if b < 0x20 or b > 0x7E)
-        raise ConcertProtocolError(f"{what} contains the non-printable byte 0x{bad:02X}")
+        raise ProtocolError(f"{what} contains the non-printable byte 0x{bad:02X}")
     return data.decode("ascii")
 
 
@@ -122,28 +122,28 @@ def _enum(kind: type[enum.Enum], value: str, name: str) -> enum.Enum:
         return kind(value)
     except ValueError:
         allowed = ", ".join(repr(m.value) for m in kind)  # type: ignore[attr-defined]
-        raise ConcertProtocolError(f"{name} {value!r} is not one of {allowed}") from None
+        raise ProtocolError(f"{name} {value!r} is not one of {allowed}") from None
 
 
 def _check_mode(mode: str) -> str:
     if len(mode) != 1 or not mode.isascii() or not mode.isalnum():
-        raise ConcertProtocolError(f"mode must be one letter or digit, got {mode!r}")
+        raise ProtocolError(f"mode must be one letter or digit, got {mode!r}")
     return mode
 
 
 def _check_private(private: str) -> str:
     if len(private) > PRIVATE_LENGTH or any(c < " " or c > "~" for c in private):
-        raise ConcertProtocolError(f"private field must be at most 10 printable characters, got {private!r}")
+        raise ProtocolError(f"private field must be at most 10 printable characters, got {private!r}")
     return private.ljust(PRIVATE_LENGTH)
 
 
 def _check_common(pos_number: int, amount_minor: int, currency: str) -> None:
     if not 0 <= pos_number <= 99:
-        raise ConcertProtocolError(f"POS number must be 0..99, got {pos_number}")
+        raise ProtocolError(f"POS number must be 0..99, got {pos_number}")
     if not 0 <= amount_minor <= MAX_AMOUNT_MINOR:
-        raise ConcertProtocolError(f"amount must be 0..{MAX_AMOUNT_MINOR} cents, got {amount_minor}")
+        raise ProtocolError(f"amount must be 0..{MAX_AMOUNT_MINOR} cents, got {amount_minor}")
     if len(currency) != 3 or not currency.isascii() or not currency.isdigit():
-        raise ConcertProtocolError(f"currency must be 3 ISO numeric digits, got {currency!r}")
+        raise ProtocolError(f"currency must be 3 ISO numeric digits, got {currency!r}")
 
 
 @dataclass(frozen=True)
@@ -177,7 +177,7 @@ class PaymentRequest:
     @classmethod
     def decode(cls, data: bytes) -> "PaymentRequest":
         if len(data) != REQUEST_LENGTH:
-            raise ConcertProtocolError(f"a request has {REQUEST_LENGTH} characters, got {len(data)}")
+            raise ProtocolError(f"a request has {REQUEST_LENGTH} characters, got {len(data)}")
         text = _printable(data, "request")
         return cls(
             pos_number=_digits(text, 0, 2, "POS number"),
@@ -214,11 +214,11 @@ class PaymentAnswer:
         _check_common(self.pos_number, self.amount_minor, self.currency)
         _check_mode(self.mode)
         if len(self.status) != 1 or not self.status.isascii() or not self.status.isdigit():
-            raise ConcertProtocolError(f"status must be one digit, got {self.status!r}")
+            raise ProtocolError(f"status must be one digit, got {self.status!r}")
         object.__setattr__(self, "private", _check_private(self.private))
         if self.report is not None:
             if len(self.report) > REPORT_LENGTH or any(c < " " or c > "~" for c in self.report):
-                raise ConcertProtocolError(f"report must be at most {REPORT_LENGTH} printable characters")
+                raise ProtocolError(f"report must be at most {REPORT_LENGTH} printable characters")
             object.__setattr__(self, "report", self.report.ljust(REPORT_LENGTH))
 
     @property
@@ -240,7 +240,7 @@ class PaymentAnswer:
     @classmethod
     def decode(cls, data: bytes) -> "PaymentAnswer":
         if len(data) not in (SHORT_ANSWER_LENGTH, FULL_ANSWER_LENGTH):
-            raise ConcertProtocolError(
+            raise ProtocolError(
                 f"an answer has {SHORT_ANSWER_LENGTH} (short) or {FULL_ANSWER_LENGTH} (full) characters, "
                 f"got {len(data)}")
         text = _printable(data, "answer")

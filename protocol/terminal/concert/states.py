@@ -6,11 +6,10 @@ the other side answers ACK, or NAK to have it sent again; the opener closes with
 A payment is two sessions: the cash register sends the request, then, once the card
 holder is done, the terminal opens its own session to send the answer.
 
-`OUR_MOVES` says which command is legal in which state and where it leads; the
-transitions on received bytes are in `ConcertConnection._on_byte` and follow
-`PEER_MOVES`, which documents them for readers and tests.  Timers are data: the
-caller owns the clock, asks `timer()` what is running and calls `expire()` when it ran
-out.
+`OUR_MOVES` says which command is legal in which state and where it leads,
+`PEER_MOVES` what each arriving byte or frame means in each state and where it leads;
+`ConcertConnection` runs both tables.  Timers are data: the caller owns the clock, asks
+`timer()` what is running and calls `expire()` when it ran out.
 """
 
 from __future__ import annotations
@@ -37,7 +36,7 @@ class State(str, enum.Enum):
     FRAME_RECEIVED = "FRAME_RECEIVED"  # a good frame arrived: our move (ACK)
     FRAME_CORRUPT = "FRAME_CORRUPT"    # a damaged frame arrived: our move (NAK)
     AWAIT_EOT = "AWAIT_EOT"            # we ACKed the frame, wait for the peer's EOT
-    ERROR = "ERROR"                    # after ConcertProtocolError: use a fresh connection
+    ERROR = "ERROR"                    # the peer broke the protocol: reset() or a fresh connection
 
 
 OUR_MOVES: dict[tuple[State, type], State] = {
@@ -56,25 +55,45 @@ OUR_MOVES: dict[tuple[State, type], State] = {
     (State.FRAME_SENT, ev.EndSession): State.IDLE,
 }
 
-PEER_MOVES: dict[tuple[State, str], tuple[str, State]] = {
-    (State.IDLE, "ENQ"): ("SessionRequested", State.PEER_ENQ),
-    (State.IDLE, "other"): ("LineNoise", State.IDLE),
-    (State.ENQ_SENT, "ACK"): ("SessionAccepted", State.SENDING),
-    (State.ENQ_SENT, "NAK"): ("SessionRefused", State.IDLE),
-    (State.ENQ_SENT, "EOT"): ("SessionRefused", State.IDLE),
-    # Both sides opened at once: the terminal's answer has priority, the cash register yields.
-    (State.ENQ_SENT, "ENQ as cash register"): ("SessionRequested", State.PEER_ENQ),
-    (State.ENQ_SENT, "ENQ as terminal"): ("LineNoise", State.ENQ_SENT),
-    (State.FRAME_SENT, "ACK"): ("MessageAccepted", State.FRAME_ACKED),
-    (State.FRAME_SENT, "NAK"): ("MessageRejected", State.SENDING),
-    (State.FRAME_SENT, "EOT"): ("SessionEnded(early)", State.IDLE),
-    (State.RECEIVING, "STX…ETX LRC good"): ("MessageReceived", State.FRAME_RECEIVED),
-    (State.RECEIVING, "STX…ETX LRC bad"): ("FrameCorrupt", State.FRAME_CORRUPT),
-    (State.RECEIVING, "ENQ"): ("SessionRequested", State.PEER_ENQ),   # our ACK was lost
-    (State.RECEIVING, "EOT"): ("SessionEnded(early)", State.IDLE),
-    (State.AWAIT_EOT, "EOT"): ("SessionEnded", State.IDLE),
-    (State.AWAIT_EOT, "STX…"): ("MessageReceived(duplicate)", State.FRAME_RECEIVED),  # our ACK was lost
-    (State.AWAIT_EOT, "ENQ"): ("SessionRequested", State.PEER_ENQ),
+class Arrival(str, enum.Enum):
+    """What the link state machine sees arrive: a control byte, or a frame once it is whole."""
+    ENQ = "ENQ"
+    ACK = "ACK"
+    NAK = "NAK"
+    EOT = "EOT"
+    FRAME = "STX…ETX LRC good"
+    BAD_FRAME = "STX…ETX LRC bad"   # wrong LRC, a control byte inside, or no ETX in time
+
+
+# What arrives, in which state, is which event and leads where.  The event is given as
+# it is, or as its class when its fields come from what arrived (the message, the
+# attempt count).  Bytes with no entry in the current state are reported as
+# `LineNoise` and change nothing.  `ConcertConnection` runs this table.
+_MOVES_OF_BOTH: dict[tuple[State, Arrival], tuple[object, State]] = {
+    (State.IDLE, Arrival.ENQ): (ev.SessionRequested(), State.PEER_ENQ),
+    (State.ENQ_SENT, Arrival.ACK): (ev.SessionAccepted(), State.SENDING),
+    (State.ENQ_SENT, Arrival.NAK): (ev.SessionRefused("NAK: peer busy or not ready"), State.IDLE),
+    (State.ENQ_SENT, Arrival.EOT): (ev.SessionRefused("EOT: peer closed the line"), State.IDLE),
+    (State.FRAME_SENT, Arrival.ACK): (ev.MessageAccepted(), State.FRAME_ACKED),
+    (State.FRAME_SENT, Arrival.NAK): (ev.MessageRejected, State.SENDING),
+    (State.FRAME_SENT, Arrival.EOT): (ev.SessionEnded(early=True), State.IDLE),
+    (State.RECEIVING, Arrival.FRAME): (ev.MessageReceived, State.FRAME_RECEIVED),
+    (State.RECEIVING, Arrival.BAD_FRAME): (ev.FrameCorrupt, State.FRAME_CORRUPT),
+    (State.RECEIVING, Arrival.ENQ): (ev.SessionRequested(), State.PEER_ENQ),  # our ACK was lost
+    (State.RECEIVING, Arrival.EOT): (ev.SessionEnded(early=True), State.IDLE),
+    (State.AWAIT_EOT, Arrival.EOT): (ev.SessionEnded(), State.IDLE),
+    # The frame again: our ACK was lost (MessageReceived says it is a duplicate).
+    (State.AWAIT_EOT, Arrival.FRAME): (ev.MessageReceived, State.FRAME_RECEIVED),
+    (State.AWAIT_EOT, Arrival.BAD_FRAME): (ev.FrameCorrupt, State.FRAME_CORRUPT),
+    (State.AWAIT_EOT, Arrival.ENQ): (ev.SessionRequested(), State.PEER_ENQ),
+}
+
+PEER_MOVES: dict[Role, dict[tuple[State, Arrival], tuple[object, State]]] = {
+    # Both sides opened at once: the terminal's answer has priority, the cash register
+    # yields; to the terminal the register's ENQ is noise while its own ENQ waits.
+    Role.CASH_REGISTER: {**_MOVES_OF_BOTH,
+                         (State.ENQ_SENT, Arrival.ENQ): (ev.SessionRequested(), State.PEER_ENQ)},
+    Role.TERMINAL: dict(_MOVES_OF_BOTH),
 }
 
 # States where it is our move: received bytes wait in the buffer (next_event → PAUSED).

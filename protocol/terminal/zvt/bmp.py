@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, fields
 
-from protocol.terminal.zvt.encoding import (ZvtProtocolError, bcd_decode, bcd_digits,
-                                            bcd_encode, decode_llvar, decode_tlv_length,
-                                            encode_llvar, encode_tlv_length)
+from protocol.terminal.errors import ProtocolError
+from protocol.terminal.zvt.encoding import (bcd_decode, bcd_digits, bcd_encode, decode_llvar,
+                                            decode_tlv_length, encode_llvar, encode_tlv_length)
 
 # tag: (attribute, kind, size). Kinds: int = BCD number of `size` bytes, digits = BCD
 # digit string, byte = one binary byte, ascii = fixed text, raw = fixed bytes,
@@ -133,7 +133,7 @@ def mask_pan(pan: str) -> str:
 def _encode_pan(pan: str) -> bytes:
     nibbles = "".join("e" if c == "*" else c for c in mask_pan(pan))
     if not all(c in "0123456789e" for c in nibbles):
-        raise ZvtProtocolError("card number must be digits with * for masked ones")
+        raise ProtocolError("card number must be digits with * for masked ones")
     if len(nibbles) % 2:
         nibbles += "f"
     return encode_llvar(bytes.fromhex(nibbles), 2)
@@ -152,7 +152,7 @@ def _ascii(text: str, size: int | None = None) -> bytes:
     data = text.encode("ascii", "replace")
     if size is not None:
         if len(data) > size:
-            raise ZvtProtocolError(f"text {text!r} longer than {size} bytes")
+            raise ProtocolError(f"text {text!r} longer than {size} bytes")
         data = data.ljust(size, b" ")
     return data
 
@@ -174,17 +174,17 @@ def encode_bmps(b: Bmps) -> bytes:
             out += bcd_encode(value, size)
         elif kind == "digits":
             if len(value) != size * 2 or not value.isdigit():
-                raise ZvtProtocolError(f"BMP {tag:02x} needs {size * 2} digits, got {value!r}")
+                raise ProtocolError(f"BMP {tag:02x} needs {size * 2} digits, got {value!r}")
             out += bytes.fromhex(value)
         elif kind == "byte":
             if not 0 <= value <= 255:
-                raise ZvtProtocolError(f"BMP {tag:02x} is one byte, got {value}")
+                raise ProtocolError(f"BMP {tag:02x} is one byte, got {value}")
             out.append(value)
         elif kind == "ascii":
             out += _ascii(value, size)
         elif kind == "raw":
             if len(value) != size:
-                raise ZvtProtocolError(f"BMP {tag:02x} needs {size} bytes")
+                raise ProtocolError(f"BMP {tag:02x} needs {size} bytes")
             out += value
         elif kind == "pan":
             out += _encode_pan(value)
@@ -211,7 +211,7 @@ def decode_bmps(data: bytes) -> Bmps:
         if kind == "tlv":
             length, pos = decode_tlv_length(data, pos)
             if pos + length > len(data):
-                raise ZvtProtocolError(f"TLV container says {length} bytes, {len(data) - pos} left")
+                raise ProtocolError(f"TLV container says {length} bytes, {len(data) - pos} left")
             b.tlv, pos = data[pos:pos + length], pos + length
             continue
         if kind in ("ll", "lll", "ll_text", "lll_text", "pan", "secret_ll", "secret_lll"):
@@ -225,7 +225,7 @@ def decode_bmps(data: bytes) -> Bmps:
             continue
         chunk = data[pos:pos + size]
         if len(chunk) < size:
-            raise ZvtProtocolError(f"BMP {tag:02x} needs {size} bytes, {len(chunk)} left")
+            raise ProtocolError(f"BMP {tag:02x} needs {size} bytes, {len(chunk)} left")
         pos += size
         if kind == "int":
             setattr(b, attr, bcd_decode(chunk))
@@ -265,7 +265,7 @@ class IndividualTotals:
         for slot in TOTALS_CARD_SLOTS:
             count, total = self.per_card.get(slot, (0, 0))
             if not 0 <= count <= 255:
-                raise ZvtProtocolError(f"{slot} count {count} does not fit one byte")
+                raise ProtocolError(f"{slot} count {count} does not fit one byte")
             out.append(count)
             out += bcd_encode(total, 6)
         return bytes(out)
@@ -273,7 +273,7 @@ class IndividualTotals:
     @classmethod
     def decode(cls, data: bytes) -> "IndividualTotals":
         if len(data) < 4 + 7 * len(TOTALS_CARD_SLOTS):
-            raise ZvtProtocolError(f"individual totals need 53 bytes, got {len(data)}")
+            raise ProtocolError(f"individual totals need 53 bytes, got {len(data)}")
         totals = cls(bcd_decode(data[0:2]), bcd_decode(data[2:4]))
         pos = 4
         for slot in TOTALS_CARD_SLOTS:

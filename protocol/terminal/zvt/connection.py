@@ -3,24 +3,50 @@
     conn = ZvtConnection(Role.ECR, "serial")
     conn.send(Authorisation(Bmps(amount=1500, currency=978)))
     link.write(conn.data_to_send())
-    for event in conn.receive_data(link.read(...)):   # Delivered, Ack, IntermediateStatus,
-        ...                                            # StatusInformation, Completion …
+    conn.receive_data(link.read(...))
+    while (event := conn.next_event()) is not NEED_DATA:   # Delivered, Ack, IntermediateStatus,
+        ...                                                 # StatusInformation, Completion …
     conn.timer()   # what to wait for next, and how long (the caller owns the clock)
 
-The same class plays the terminal with `Role.PT` (the simulator uses it).  Which side may
-send what, and when, is the table `TRANSITIONS` (PA00P016 ch. 3, "master-slave"): the ECR
-is master until it sends a command; the PT acknowledges it (80 00 or 84 xx) and, for
-commands that run (payment, end of day, …), stays master, sending intermediate status,
-status information and print lines, each acknowledged by the ECR, until its Completion
-(06 0F) or Abort (06 1E) hands mastership back.  Anything else raises `ZvtProtocolError`.
+The face is h11's and the Concert codec's: `receive_data()` takes whatever the line
+delivered, `next_event()` hands out one event at a time, NEED_DATA when it needs more
+bytes, PAUSED when it is our move (the peer's next message waits until we answered the
+last one).  The same class plays the terminal with `Role.PT` (the simulator uses it).
+
+Which side may send what, and when, is the table `TRANSITIONS` (PA00P016 ch. 3,
+"master-slave"): the ECR is master until it sends a command; the PT acknowledges it
+(80 00 or 84 xx) and, for commands that run (payment, end of day, …), stays master,
+sending intermediate status, status information and print lines, each acknowledged by
+the ECR, until its Completion (06 0F) or Abort (06 1E) hands mastership back.  Sending
+out of turn raises `LocalProtocolError` and changes nothing.  A peer out of turn, or
+bytes that are no ZVT, raise `RemoteProtocolError` from `next_event()` once the events
+before them were handed out; the connection is then in ERROR until `reset()`.
+
+>>> from protocol.terminal.zvt.bmp import Bmps
+>>> ecr = ZvtConnection(Role.ECR, "tcp")
+>>> ecr.send(Authorisation(Bmps(amount=1500, currency=978)))
+>>> ecr.receive_data(bytes.fromhex("80 00 00" "04 0F 02 27 00" "06 D1 00"))
+>>> ecr.next_event(), ecr.next_event()
+(Ack(), StatusInformation(bmps=Bmps(result_code=0)))
+>>> ecr.next_event()          # the status information must be acknowledged first
+PAUSED
+>>> ecr.send(Ack())
+>>> ecr.next_event()
+Traceback (most recent call last):
+...
+protocol.terminal.errors.RemoteProtocolError: the terminal broke the protocol: print line without its attribute byte
+>>> ecr.state
+<State.ERROR: 'error'>
 """
 
 from __future__ import annotations
 
 import enum
+from collections import deque
 from dataclasses import dataclass
 
-from protocol.terminal.zvt.encoding import ZvtProtocolError
+from protocol.terminal.errors import LocalProtocolError, ProtocolError, RemoteProtocolError
+from protocol.terminal.sentinels import NEED_DATA, PAUSED
 from protocol.terminal.zvt.framing import (ApduReceived, CorruptFrame, Delivered,
                                            DeliveryFailed, FrameRejected, framer_for)
 from protocol.terminal.zvt.messages import (Abort, AbortRequest, Ack, Authorisation,
@@ -53,6 +79,7 @@ class State(enum.Enum):
     AWAIT_ECR_ACK = "await_ecr_ack"        # PT sent a message, ECR must answer 80 00
     AWAIT_FINAL_ACK = "await_final_ack"    # PT sent completion/abort, ECR must answer 80 00
     AWAIT_ABORT_ACK = "await_abort_ack"    # ECR asked the PT to abort (06 B0)
+    ERROR = "error"                        # the peer broke the protocol: reset() first
 
 
 RUNNING_COMMANDS = (Registration, Authorisation, Refund, Reversal, EndOfDay, StatusEnquiry,
@@ -90,6 +117,13 @@ for _report in PT_REPORTS:
 for _end in PT_ENDINGS:
     TRANSITIONS[(State.PT_ACTIVE, P, _end)] = State.AWAIT_FINAL_ACK
 
+# States in which one side owes the other an answer before anything else may be said.
+# When that side is us, the peer's next message waits in the buffer (next_event → PAUSED).
+ANSWER_OWED_BY: dict[State, Role] = {
+    State.AWAIT_COMMAND_ACK: P, State.AWAIT_ABORT_ACK: P,
+    State.AWAIT_ECR_ACK: E, State.AWAIT_FINAL_ACK: E,
+}
+
 
 @dataclass(frozen=True)
 class Timer:
@@ -103,40 +137,77 @@ class ZvtConnection:
                  t4_s: float = T4_S, link_ack_s: float = LINK_ACK_S):
         self.role = role
         self.transport = transport
-        self.framer = framer_for(transport)
+        self.t3_s, self.t4_s, self.link_ack_s = t3_s, t4_s, link_ack_s
+        self.reset()
+
+    def reset(self) -> None:
+        """Abandon the conversation (timeout, pulled cable, ERROR): back to IDLE, buffers cleared."""
+        self.framer = framer_for(self.transport)
         self.state = State.IDLE
         self.command: Message | None = None      # the command this conversation runs
-        self.t3_s, self.t4_s, self.link_ack_s = t3_s, t4_s, link_ack_s
-        self._t4_now = t4_s
+        self.error: str | None = None            # what the peer did wrong, in ERROR
+        self._t4_now = self.t4_s
+        self._received: deque = deque()          # framer events next_event() has not handed out
+        self._line_error: str | None = None      # what the framer refused, after those events
 
     # -- the two directions --------------------------------------------------------------
 
     def send(self, msg: Message) -> None:
-        """Queue `msg` from our role; raises ZvtProtocolError if the state forbids it."""
-        self._advance(self.role, msg)
-        self.framer.queue(encode_message(msg))
+        """Queue `msg` from our role; LocalProtocolError (nothing queued) if it is not legal now."""
+        if self.state is State.ERROR:
+            raise LocalProtocolError(f"cannot send {msg.NAME}: {self._in_error()}")
+        try:
+            apdu = encode_message(msg)
+            self._advance(self.role, msg)
+        except ProtocolError as exc:
+            raise LocalProtocolError(str(exc)) from None
+        self.framer.queue(apdu)
 
     def data_to_send(self) -> bytes:
         return self.framer.data_to_send()
 
-    def receive_data(self, data: bytes) -> list:
-        """Feed bytes from the peer; returns link events and the peer's messages in order."""
-        events: list = []
-        for event in self.framer.receive_data(data):
-            if isinstance(event, ApduReceived):
+    def receive_data(self, data: bytes) -> None:
+        """Take bytes from the peer; read what they carry with `next_event()`."""
+        if self.state is State.ERROR:
+            raise RemoteProtocolError(self._in_error())
+        if self._line_error is not None:
+            return  # the line already broke: what follows the bad bytes means nothing
+        try:
+            self.framer.receive_data(data, self._received)
+        except ProtocolError as exc:
+            self._line_error = str(exc)
+
+    def next_event(self):
+        """The next link event or peer message; NEED_DATA (read more) or PAUSED (our move).
+
+        Raises RemoteProtocolError, once every event before the bad bytes was handed
+        out, when the peer broke the protocol; the connection is in ERROR from then on.
+        """
+        if self.state is State.ERROR:
+            raise RemoteProtocolError(self._in_error())
+        if self._received:
+            event = self._received[0]
+            if not isinstance(event, ApduReceived):
+                return self._received.popleft()
+            if ANSWER_OWED_BY.get(self.state) is self.role:
+                return PAUSED
+            self._received.popleft()
+            try:
                 msg = decode_apdu(event.apdu)
                 self._advance(self.role.peer, msg)
-                events.append(msg)
-            else:
-                events.append(event)
-        return events
+            except ProtocolError as exc:
+                raise self._fail(str(exc)) from None
+            return msg
+        if self._line_error is not None:
+            raise self._fail(self._line_error)
+        return NEED_DATA
 
     # -- state --------------------------------------------------------------------------
 
     def _advance(self, sender: Role, msg: Message) -> None:
         key = (self.state, sender, type(msg))
         if key not in TRANSITIONS:
-            raise ZvtProtocolError(
+            raise ProtocolError(
                 f"{sender.value.upper()} may not send {msg.NAME} ({encode_message(msg)[:2].hex(' ')})"
                 f" in state {self.state.value}")
         nxt = TRANSITIONS[key]
@@ -152,11 +223,16 @@ class ZvtConnection:
         if nxt is State.IDLE:
             self.command = None
 
-    def reset(self) -> None:
-        """Abandon the conversation (timeout, pulled cable): back to IDLE, buffers cleared."""
-        self.framer.reset()
-        self.state = State.IDLE
-        self.command = None
+    def _fail(self, reason: str) -> RemoteProtocolError:
+        """The peer broke the protocol: into ERROR (the command stays known), and the error."""
+        peer = "terminal" if self.role is Role.ECR else "cash register"
+        self.state = State.ERROR
+        self.error = f"the {peer} broke the protocol: {reason}"
+        self._received.clear()
+        return RemoteProtocolError(self.error)
+
+    def _in_error(self) -> str:
+        return f"the connection is in ERROR ({self.error}); reset() it once the line is quiet"
 
     def retransmit(self) -> bool:
         """Repeat the unacknowledged frame (serial); False when no attempts remain."""
@@ -168,19 +244,17 @@ class ZvtConnection:
 
     def timer(self) -> Timer | None:
         """Which timer runs now, restarted at the caller's last send or receive."""
+        if self.state is State.ERROR:
+            return None  # nothing to wait for in a broken conversation: reset() it
         if self.framer.awaiting_ack:
             return Timer("link-ack", self.link_ack_s)
-        ours = self.role
-        waiting_for_peer = {
-            State.AWAIT_COMMAND_ACK: P, State.PT_ACTIVE: P, State.AWAIT_ABORT_ACK: P,
-            State.AWAIT_ECR_ACK: E, State.AWAIT_FINAL_ACK: E,
-        }.get(self.state)
-        if waiting_for_peer is None or waiting_for_peer is ours:
+        waiting_for = P if self.state is State.PT_ACTIVE else ANSWER_OWED_BY.get(self.state)
+        if waiting_for is None or waiting_for is self.role:
             return None
         if self.state is State.PT_ACTIVE:
             return Timer("T4", self._t4_now)
         return Timer("T3", self.t3_s)
 
 
-__all__ = ["ZvtConnection", "Role", "State", "Timer", "TRANSITIONS", "ZvtProtocolError",
+__all__ = ["ZvtConnection", "Role", "State", "Timer", "TRANSITIONS", "NEED_DATA", "PAUSED",
            "Delivered", "FrameRejected", "DeliveryFailed", "CorruptFrame"]

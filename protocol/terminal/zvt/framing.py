@@ -10,9 +10,10 @@ frames sent meanwhile wait in a queue.
 TCP (PA00P016 ch. 4): the APDUs back to back, no frame, no CRC, no ACK/NAK; the reader
 must reassemble APDUs from arbitrarily split segments.
 
-Both framers are sans-I/O: `receive_data(bytes)` returns events, `queue(apdu)` takes an
-APDU to send, `data_to_send()` hands over the bytes to write (including the ACK/NAK
-answers to what was received).
+Both framers are sans-I/O: `receive_data(bytes, events)` appends what the bytes carry
+to `events` (when it raises `ProtocolError`, what came before the bad bytes is already
+there), `queue(apdu)` takes an APDU to send, `data_to_send()` hands over the bytes to
+write (including the ACK/NAK answers to what was received).
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from protocol.terminal.zvt.encoding import ZvtProtocolError, crc16_kermit
+from protocol.terminal.errors import ProtocolError
+from protocol.terminal.zvt.encoding import crc16_kermit
 from protocol.terminal.zvt.messages import MAX_APDU_DATA, apdu_length
 
 DLE, STX, ETX, ACK, NAK = 0x10, 0x02, 0x03, 0x06, 0x15
@@ -122,11 +124,9 @@ class SerialFramer:
 
     # -- receiving -----------------------------------------------------------------------
 
-    def receive_data(self, data: bytes) -> list:
-        events: list = []
+    def receive_data(self, data: bytes, events: list) -> None:
         for byte in data:
             self._byte(byte, events)
-        return events
 
     def _link_answer(self, byte: int, events: list) -> bool:
         if self._in_flight is None:
@@ -162,7 +162,7 @@ class SerialFramer:
                 self._noise += 1
                 if self._noise > MAX_NOISE_BYTES:
                     self._noise = 0
-                    raise ZvtProtocolError(f"more than {MAX_NOISE_BYTES} bytes of line noise "
+                    raise ProtocolError(f"more than {MAX_NOISE_BYTES} bytes of line noise "
                                            "outside any frame")
         elif state == "dle_seen":
             if byte == STX:
@@ -229,20 +229,18 @@ class TcpFramer:
     def reset(self) -> None:
         self.__init__()
 
-    def receive_data(self, data: bytes) -> list:
+    def receive_data(self, data: bytes, events: list) -> None:
         self._buffer += data
-        events = []
         while True:
             try:
                 total = apdu_length(self._buffer)
-            except ZvtProtocolError:
+            except ProtocolError:
                 self._buffer.clear()
                 raise
             if total is None or len(self._buffer) < total:
                 break
             events.append(ApduReceived(bytes(self._buffer[:total])))
             del self._buffer[:total]
-        return events
 
     @property
     def partial(self) -> bool:

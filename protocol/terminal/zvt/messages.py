@@ -11,10 +11,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from protocol.terminal.errors import ProtocolError
 from protocol.terminal.zvt.bmp import Bmps, decode_bmps, encode_bmps
-from protocol.terminal.zvt.encoding import (ZvtProtocolError, bcd_decode, bcd_digits,
-                                            bcd_encode, decode_llvar, decode_tlv, encode_llvar,
-                                            encode_tlv, encode_tlv_length)
+from protocol.terminal.zvt.encoding import (bcd_decode, bcd_digits, bcd_encode, decode_llvar,
+                                            decode_tlv, encode_llvar, encode_tlv,
+                                            encode_tlv_length)
 
 # Largest APDU data we accept.  The format allows 65535; real terminals send receipts as
 # text blocks of a few KB.  Anything bigger is refused so a noisy line cannot make us
@@ -26,7 +27,9 @@ CURRENCY_EUR = 978
 # Registration config byte (PA00P015 ch. 2.1): ECR prints payment receipts (02) and
 # administration receipts (04), wants intermediate status (08), controls payment (10)
 # and administration (20) functions, receives print lines as text (80).
-CONFIG_ECR_PRINTS = 0x02 | 0x04
+CONFIG_ECR_PRINTS_PAYMENT = 0x02
+CONFIG_ECR_PRINTS_ADMIN = 0x04
+CONFIG_ECR_PRINTS = CONFIG_ECR_PRINTS_PAYMENT | CONFIG_ECR_PRINTS_ADMIN
 CONFIG_INTERMEDIATE_STATUS = 0x08
 DEFAULT_CONFIG_BYTE = 0x80 | 0x20 | 0x10 | CONFIG_INTERMEDIATE_STATUS | CONFIG_ECR_PRINTS
 
@@ -47,13 +50,13 @@ class Message:
 
 def _password(data: bytes) -> str:
     if len(data) < 3:
-        raise ZvtProtocolError("password (3 BCD bytes) missing")
+        raise ProtocolError("password (3 BCD bytes) missing")
     return bcd_digits(data[:3])
 
 
 def _pw_bytes(password: str) -> bytes:
     if len(password) != 6 or not password.isdigit():
-        raise ZvtProtocolError("password must be 6 digits")
+        raise ProtocolError("password must be 6 digits")
     return bytes.fromhex(password)
 
 
@@ -79,7 +82,7 @@ class Registration(Message):
     @classmethod
     def parse(cls, data: bytes) -> "Registration":
         if len(data) < 4:
-            raise ZvtProtocolError("registration needs password and config byte")
+            raise ProtocolError("registration needs password and config byte")
         msg = cls(_password(data), data[3], None)
         if len(data) >= 6:
             msg.currency = bcd_decode(data[4:6])
@@ -202,7 +205,7 @@ class IntermediateStatus(Message):
     @classmethod
     def parse(cls, data: bytes) -> "IntermediateStatus":
         if not data:
-            raise ZvtProtocolError("intermediate status without a status byte")
+            raise ProtocolError("intermediate status without a status byte")
         msg = cls(data[0])
         if len(data) >= 2:
             msg.timeout_s = data[1] or None
@@ -287,7 +290,7 @@ class PrintLine(Message):
     @classmethod
     def parse(cls, data: bytes) -> "PrintLine":
         if not data:
-            raise ZvtProtocolError("print line without its attribute byte")
+            raise ProtocolError("print line without its attribute byte")
         return cls(data[0], data[1:].decode("latin-1"))
 
 
@@ -357,7 +360,7 @@ MESSAGE_TYPES: dict[tuple[int, int], type[Message]] = {
 
 def encode_apdu(cls: int, instr: int, data: bytes) -> bytes:
     if len(data) > MAX_APDU_DATA:
-        raise ZvtProtocolError(f"APDU data of {len(data)} bytes exceeds {MAX_APDU_DATA}")
+        raise ProtocolError(f"APDU data of {len(data)} bytes exceeds {MAX_APDU_DATA}")
     if len(data) < 0xFF:
         return bytes([cls, instr, len(data)]) + data
     return bytes([cls, instr, 0xFF, len(data) & 0xFF, len(data) >> 8]) + data
@@ -381,14 +384,14 @@ def apdu_length(buffer: bytes | bytearray) -> int | None:
         return None
     length = buffer[3] | buffer[4] << 8
     if length > MAX_APDU_DATA:
-        raise ZvtProtocolError(f"APDU announces {length} data bytes, limit {MAX_APDU_DATA}")
+        raise ProtocolError(f"APDU announces {length} data bytes, limit {MAX_APDU_DATA}")
     return 5 + length
 
 
 def decode_apdu(apdu: bytes) -> Message:
     total = apdu_length(apdu)
     if total is None or total != len(apdu):
-        raise ZvtProtocolError(f"APDU length field does not match its {len(apdu)} bytes: "
+        raise ProtocolError(f"APDU length field does not match its {len(apdu)} bytes: "
                                f"{apdu[:8].hex(' ')}")
     cls, instr = apdu[0], apdu[1]
     data = apdu[3:] if apdu[2] != 0xFF else apdu[5:]
