@@ -23,12 +23,13 @@ from pydantic import BaseModel, Field
 from hub.api.deps import get_db, require_role
 from hub.api.security import Principal
 from hub.api.security import create_token as create_api_token
+from hub.config import Settings
 from hub.pki import keydir
-from hub.pki.ca import CertificateAuthority
+from hub.pki.broker_config import BrokerPaths
+from hub.pki.ca import CertificateAuthority, PkiPaths
 from hub.pki.enrollment import (DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, EnrollmentRefused, EnrollmentRequest,
                                 create_token, enroll, list_tokens, revoke_token)
 from hub.pki.revocation import agent_token_name, reload_broker, revoke_agent
-from hub.pki.settings import BrokerSettings
 from hub.store.db import Database
 from protocol.keys import KeyDirectory
 
@@ -60,11 +61,11 @@ def _refused(exc: EnrollmentRefused) -> HTTPException:
     return HTTPException(exc.status, {"code": exc.code, "message": exc.message})
 
 
-def _broker_settings(request: Request) -> BrokerSettings:
+def _settings(request: Request) -> Settings:
     settings = getattr(request.app.state, "settings", None)
     if settings is None:
         raise HTTPException(503, "the hub has no configuration loaded")
-    return BrokerSettings.from_config(settings)
+    return settings
 
 
 def _ca(request: Request) -> CertificateAuthority:
@@ -72,7 +73,7 @@ def _ca(request: Request) -> CertificateAuthority:
         ca = getattr(request.app.state, "pki_ca", None)
         if ca is None:
             try:
-                ca = CertificateAuthority.load(_broker_settings(request).pki)
+                ca = CertificateAuthority.load(PkiPaths.under(_settings(request).data_dir))
             except FileNotFoundError as exc:
                 raise HTTPException(503, str(exc)) from None
             request.app.state.pki_ca = ca
@@ -101,7 +102,7 @@ def _publish_directory(request: Request, db: Database) -> None:
 @router.post("/enroll", status_code=201, summary="Enroll an agent: CSR + token → client certificate")
 def post_enroll(body: EnrollBody, request: Request, db: Database = Depends(get_db)) -> dict[str, Any]:
     ca = _ca(request)
-    broker = _broker_settings(request)
+    broker = _settings(request).broker
     try:
         with db.begin() as conn:
             result = enroll(conn, ca, EnrollmentRequest(body.token, body.agent_id, body.csr_pem,
@@ -157,7 +158,7 @@ def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Dat
             result = revoke_agent(conn, ca, agent_id, body.reason, principal.actor)
     except EnrollmentRefused as exc:
         raise _refused(exc) from None
-    result["broker_reloaded"] = reload_broker(_broker_settings(request).pid_path)
+    result["broker_reloaded"] = reload_broker(BrokerPaths.under(_settings(request).data_dir).pid)
     _publish_directory(request, db)
     return result
 
