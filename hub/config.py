@@ -31,7 +31,7 @@ Relative file paths are relative to the configuration file.  Every key is option
     event_key = "keys/event.pem"      # signs acks and commands to agents
 
     [orders]
-    currency = "EUR"                  # ISO 4217: new orders (API and CSV import) unless they name one
+    currency = "EUR"                  # ISO 4217: of orders imported from CSV rows that name none
     creditor_fiscal_code = ""         # pagoPA notices: the creditor office's 11-digit fiscal code; empty: none
     segregation_code = "01"           # pagoPA: the 2 digits that start every notice's IUV
 
