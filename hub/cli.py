@@ -1,4 +1,5 @@
-"""`counterpay hub …`: init, serve, audit verify; hub-pki's broker commands mounted too.
+"""`counterpay hub …`: init, serve, audit verify; the PKI's broker and enrollment commands and
+the delivery commands mounted too.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.
@@ -12,7 +13,8 @@ from pathlib import Path
 import click
 
 from hub.config import ConfigError, load
-from hub.context import optional_module
+from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
+from hub.pki.cli import COMMANDS as PKI_COMMANDS
 
 
 @click.group()
@@ -84,16 +86,5 @@ def audit_verify(config: str) -> None:
     raise SystemExit(1)
 
 
-def _mount_optional_commands() -> None:
-    """hub-pki's broker-config / up / down (and any part listing COMMANDS)."""
-    for module_name in ("hub.pki.cli", "hub.delivery.cli"):
-        try:
-            module = optional_module(module_name)
-        except Exception as exc:    # a broken optional part must not take `hub init` down with it
-            logging.getLogger(__name__).warning("%s could not be loaded: %s", module_name, exc)
-            continue
-        for command in getattr(module, "COMMANDS", []) if module else []:
-            hub.add_command(command)
-
-
-_mount_optional_commands()
+for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS):
+    hub.add_command(command)

@@ -1,37 +1,72 @@
-"""The hub's configuration file (TOML) and the settings read from it.
+"""The hub's configuration file (TOML): every setting, read and checked here and nowhere else.
+
+`counterpay hub init` writes one; `load(path)` reads it into `Settings`.  A key or a
+section that is not listed below is refused, as is a value of the wrong kind: the error
+names the file, the key and what is expected, e.g.
+``hub.toml: [delivery] max_in_flight = 0; expected an integer from 1 to 256``.
+Relative file paths are relative to the configuration file.  Every key is optional except
+``[database] url``; the value shown is the default.
+
+    [hub]
+    data_dir = "<the config file's folder>"   # pki/ (CA, certificates) and broker/ (mosquitto) live here
 
     [database]
-    url = "sqlite:////var/lib/counterpay/hub/hub.db"   # or postgresql+psycopg://…
-    [mqtt]
+    url = "sqlite:////var/lib/counterpay/hub/hub.db"   # required; or postgresql+psycopg://user:pw@host/db
+
+    [mqtt]                            # how the hub's ingest connects to the broker
     host = "127.0.0.1"
-    port = 8883
-    tls = true
-    ca_file = "pki/ca.pem"            # relative paths are relative to the config file
-    cert_file = "pki/hub.pem"
-    key_file = "pki/hub.key"
-    [api]
+    port = 1883                       # 8883 when tls = true
+    tls = false                       # true: TLS with the hub's client certificate
+    ca_file = "pki/ca.pem"            # the broker's CA; required when tls = true
+    cert_file = "pki/hub.pem"         # the hub's client certificate; default <data_dir>/pki/hub.pem
+    key_file = "pki/hub.key"          # its key; default <data_dir>/pki/hub.key
+    client_id = "hub-1"               # the MQTT client id: keep it stable, the broker keeps its session
+
+    [api]                             # where `hub serve` answers HTTP (REST API, /docs, /metrics)
     host = "127.0.0.1"
     port = 8080
-    [keys]
+
+    [keys]                            # without them `hub serve` makes throw-away keys at each start
     order_key = "keys/order.pem"      # signs payment order QRs
     event_key = "keys/event.pem"      # signs acks and commands to agents
-    [orders]
-    currency = "EUR"
-    creditor_fiscal_code = ""              # pagoPA notices: the creditor office's fiscal code
-    segregation_code = "01"
 
-Other hub parts keep their own sections ([pki], [delivery]) and read them from
-`Settings.raw`.  Every error names the file, the key and what was expected.
+    [orders]
+    currency = "EUR"                  # ISO 4217: of orders imported from CSV rows that name none
+    creditor_fiscal_code = ""         # pagoPA notices: the creditor office's 11-digit fiscal code; empty: none
+    segregation_code = "01"           # pagoPA: the 2 digits that start every notice's IUV
+
+    [delivery]                        # webhook confirmations to case systems
+    poll_interval_s = 0.5             # how often to look for work queued by other processes (0.05-60)
+    max_in_flight = 16                # requests at once, all case systems together (1-256)
+    max_per_system = 8                # of which one case system may hold at most (1-256)
+    request_timeout_s = 10            # one POST may take this long (0.5-300)
+    first_retry_s = 2                 # backoff after failures: 2 s, 4 s, 8 s … (0.1-3600)
+    max_backoff_s = 3600              # … up to this (1-86400)
+    give_up_after_hours = 72          # then a dead letter (72 to 8760: never less than 72)
+
+    [broker]                          # the mosquitto `hub broker-config` / `hub up` write and start
+    host = "<[mqtt] host>"            # what agents connect to (goes in the enrollment answer)
+    port = 8883                       # the TLS listener; default [mqtt] port when [mqtt] tls = true
+    bind = "0.0.0.0"                  # where mosquitto listens
+    server_names = []                 # extra names/addresses in the broker certificate besides host
+    user = "<whoever starts it>"      # the OS user mosquitto runs as
 """
 
 from __future__ import annotations
 
+import os
+import pwd
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from protocol.ids import italy
+
+MIN_GIVE_UP_HOURS = 72.0
+"""Confirmations are retried for at least 72 hours: a case system down over a weekend loses none."""
+
+DEFAULT_TLS_PORT = 8883
 
 
 class ConfigError(ValueError):
@@ -40,6 +75,7 @@ class ConfigError(ValueError):
 
 @dataclass
 class MqttSettings:
+    """[mqtt]"""
     host: str = "127.0.0.1"
     port: int = 1883
     tls: bool = False
@@ -49,34 +85,93 @@ class MqttSettings:
     client_id: str = "hub-1"
 
 
+@dataclass(frozen=True)
+class DeliverySettings:
+    """[delivery]"""
+    poll_interval_s: float = 0.5
+    max_in_flight: int = 16
+    max_per_system: int = 8
+    request_timeout_s: float = 10.0
+    first_retry_s: float = 2.0
+    max_backoff_s: float = 3600.0
+    give_up_after_hours: float = MIN_GIVE_UP_HOURS
+
+
+def _current_user() -> str:
+    return pwd.getpwuid(os.geteuid()).pw_name
+
+
+@dataclass(frozen=True)
+class BrokerSettings:
+    """[broker]; `server_names` holds `host` first, then the extra names."""
+    host: str = "127.0.0.1"
+    port: int = DEFAULT_TLS_PORT
+    bind: str = "0.0.0.0"
+    server_names: tuple[str, ...] = ()
+    # mosquitto started as root drops to the 'mosquitto' user, which cannot read the hub's
+    # 0600 key files; so by default it stays the user that starts it (never root in production).
+    user: str = field(default_factory=_current_user)
+
+
 @dataclass
 class Settings:
-    database_url: str
-    data_dir: Path
+    database_url: str                          # [database] url
+    data_dir: Path                             # [hub] data_dir
     mqtt: MqttSettings = field(default_factory=MqttSettings)
-    api_host: str = "127.0.0.1"
-    api_port: int = 8080
-    order_key_file: Path | None = None
-    event_key_file: Path | None = None
-    currency: str = "EUR"
-    creditor_fiscal_code: str = ""             # empty: this hub issues no pagoPA notices
-    segregation_code: str = "01"
+    api_host: str = "127.0.0.1"                # [api] host
+    api_port: int = 8080                       # [api] port
+    order_key_file: Path | None = None         # [keys] order_key
+    event_key_file: Path | None = None         # [keys] event_key
+    currency: str = "EUR"                      # [orders] currency
+    creditor_fiscal_code: str = ""             # [orders]; empty: this hub issues no pagoPA notices
+    segregation_code: str = "01"               # [orders]
+    delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    broker: BrokerSettings = field(default_factory=BrokerSettings)
     config_path: Path | None = None
-    raw: dict[str, Any] = field(default_factory=dict)
+
+
+KEYS: dict[str, tuple[str, ...]] = {
+    "hub": ("data_dir",),
+    "database": ("url",),
+    "mqtt": ("host", "port", "tls", "ca_file", "cert_file", "key_file", "client_id"),
+    "api": ("host", "port"),
+    "keys": ("order_key", "event_key"),
+    "orders": ("currency", "creditor_fiscal_code", "segregation_code"),
+    "delivery": ("poll_interval_s", "max_in_flight", "max_per_system", "request_timeout_s", "first_retry_s",
+                 "max_backoff_s", "give_up_after_hours"),
+    "broker": ("host", "port", "bind", "server_names", "user"),
+}
+"""Every section of the hub configuration and its keys, in the order the docstring lists them."""
 
 
 class _Reader:
+    """Typed look-ups in the parsed file; refuses sections and keys that KEYS does not know."""
+
     def __init__(self, path: Path, data: dict[str, Any]):
         self.path, self.data = path, data
+        sections = ", ".join(f"[{name}]" for name in KEYS)
+        for name, table in data.items():
+            if name not in KEYS:
+                shown = f"[{name}]" if isinstance(table, dict) else f"{name} = {table!r}"
+                raise ConfigError(f"{path}: {shown} is not a section of the hub configuration; "
+                                  f"expected one of {sections}")
+            if not isinstance(table, dict):
+                raise ConfigError(f"{path}: {name} = {table!r}; expected a table [{name}] with keys "
+                                  f"{', '.join(KEYS[name])}")
+            for key, value in table.items():
+                if key not in KEYS[name]:
+                    raise ConfigError(f"{self._where(name, key)} = {value!r}; expected one of the [{name}] keys "
+                                      f"{', '.join(KEYS[name])}")
 
     def _where(self, section: str, key: str) -> str:
         return f"{self.path}: [{section}] {key}"
 
+    def has(self, section: str, key: str) -> bool:
+        return key in self.data.get(section, {})
+
     def get(self, section: str, key: str, kind: type, default: Any = None, *, required: bool = False,
             expected: str = "") -> Any:
         table = self.data.get(section, {})
-        if not isinstance(table, dict):
-            raise ConfigError(f"{self.path}: [{section}] must be a table")
         if key not in table:
             if required:
                 raise ConfigError(f"{self._where(section, key)} is missing; expected {expected or kind.__name__}")
@@ -94,14 +189,82 @@ class _Reader:
             raise ConfigError(f"{self._where(section, key)} = {value}; expected a TCP port 1-65535")
         return value
 
-    def path_value(self, section: str, key: str, *, must_exist: bool = False) -> Path | None:
+    def number(self, section: str, key: str, default: float, low: float, high: float, *,
+               integer: bool = False) -> Any:
+        value = self.data.get(section, {}).get(key, default)
+        kinds = (int,) if integer else (int, float)
+        if isinstance(value, bool) or not isinstance(value, kinds) or not low <= value <= high:
+            what = "an integer" if integer else "a number"
+            raise ConfigError(f"{self._where(section, key)} = {value!r}; expected {what} from {low:g} to {high:g}")
+        return value
+
+    def path_value(self, section: str, key: str) -> Path | None:
         value = self.get(section, key, str, expected="a file path (string)")
         if value is None:
             return None
-        resolved = (self.path.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
-        if must_exist and not resolved.exists():
-            raise ConfigError(f"{self._where(section, key)} = {value!r}; the file {resolved} does not exist")
-        return resolved
+        return (self.path.parent / value).resolve() if not Path(value).is_absolute() else Path(value)
+
+    def names(self, section: str, key: str) -> list[str]:
+        value = self.get(section, key, list, [], expected="a list of host names or IP addresses")
+        if not all(isinstance(name, str) and name for name in value):
+            raise ConfigError(f"{self._where(section, key)} = {value!r}; expected a list of host names or IP addresses")
+        return value
+
+
+def _mqtt(reader: _Reader) -> MqttSettings:
+    tls = reader.get("mqtt", "tls", bool, False, expected="true or false")
+    mqtt = MqttSettings(
+        host=reader.get("mqtt", "host", str, "127.0.0.1", expected="a host name or address"),
+        port=reader.port("mqtt", "port", DEFAULT_TLS_PORT if tls else 1883),
+        tls=tls,
+        ca_file=reader.path_value("mqtt", "ca_file"),
+        cert_file=reader.path_value("mqtt", "cert_file"),
+        key_file=reader.path_value("mqtt", "key_file"),
+        client_id=reader.get("mqtt", "client_id", str, "hub-1", expected="an MQTT client id"),
+    )
+    if tls and mqtt.ca_file is None:
+        raise ConfigError(f"{reader.path}: [mqtt] ca_file is missing; expected the CA file when tls = true")
+    return mqtt
+
+
+def _orders(reader: _Reader) -> dict[str, str]:
+    path = reader.path
+    currency = reader.get("orders", "currency", str, "EUR", expected="a three-letter ISO 4217 code")
+    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
+        raise ConfigError(f"{path}: [orders] currency = {currency!r}; expected a three-letter ISO 4217 code such as EUR")
+    fiscal = reader.get("orders", "creditor_fiscal_code", str, "", expected="11 digits, or empty")
+    if fiscal and not (len(fiscal) == 11 and fiscal.isdigit() and italy.is_valid_vat(fiscal)):
+        raise ConfigError(f"{path}: [orders] creditor_fiscal_code = {fiscal!r}; expected the creditor office's "
+                          "11-digit fiscal code with a correct check digit (or empty: no pagoPA notices)")
+    segregation = reader.get("orders", "segregation_code", str, "01", expected="2 digits")
+    if not (len(segregation) == 2 and segregation.isdigit()):
+        raise ConfigError(f"{path}: [orders] segregation_code = {segregation!r}; expected 2 digits")
+    return {"currency": currency, "creditor_fiscal_code": fiscal, "segregation_code": segregation}
+
+
+def _delivery(reader: _Reader) -> DeliverySettings:
+    return DeliverySettings(
+        poll_interval_s=reader.number("delivery", "poll_interval_s", 0.5, 0.05, 60),
+        max_in_flight=reader.number("delivery", "max_in_flight", 16, 1, 256, integer=True),
+        max_per_system=reader.number("delivery", "max_per_system", 8, 1, 256, integer=True),
+        request_timeout_s=reader.number("delivery", "request_timeout_s", 10.0, 0.5, 300),
+        first_retry_s=reader.number("delivery", "first_retry_s", 2.0, 0.1, 3600),
+        max_backoff_s=reader.number("delivery", "max_backoff_s", 3600.0, 1, 24 * 3600),
+        give_up_after_hours=reader.number("delivery", "give_up_after_hours", MIN_GIVE_UP_HOURS, MIN_GIVE_UP_HOURS,
+                                          24 * 365),
+    )
+
+
+def _broker(reader: _Reader, mqtt: MqttSettings) -> BrokerSettings:
+    host = reader.get("broker", "host", str, mqtt.host, expected="a host name or address agents can reach")
+    port = reader.port("broker", "port", mqtt.port if mqtt.tls else DEFAULT_TLS_PORT)
+    names = reader.names("broker", "server_names")
+    extra = {}
+    if reader.has("broker", "user"):
+        extra["user"] = reader.get("broker", "user", str, expected="an OS user name")
+    return BrokerSettings(host=host, port=port,
+                          bind=reader.get("broker", "bind", str, "0.0.0.0", expected="an address to listen on"),
+                          server_names=tuple(dict.fromkeys([host, *names])), **extra)
 
 
 def load(path: str | Path) -> Settings:
@@ -117,37 +280,18 @@ def load(path: str | Path) -> Settings:
                      expected="a database URL such as sqlite:////path/hub.db or postgresql+psycopg://user:pw@host/db")
     if not (url.startswith("sqlite:") or url.startswith("postgresql")):
         raise ConfigError(f"{path}: [database] url = {url!r}; expected sqlite:///… or postgresql+psycopg://…")
-    tls = reader.get("mqtt", "tls", bool, False, expected="true or false")
-    mqtt = MqttSettings(
-        host=reader.get("mqtt", "host", str, "127.0.0.1", expected="a host name or address"),
-        port=reader.port("mqtt", "port", 8883 if tls else 1883),
-        tls=tls,
-        ca_file=reader.path_value("mqtt", "ca_file"),
-        cert_file=reader.path_value("mqtt", "cert_file"),
-        key_file=reader.path_value("mqtt", "key_file"),
-        client_id=reader.get("mqtt", "client_id", str, "hub-1", expected="an MQTT client id"),
-    )
-    if tls and mqtt.ca_file is None:
-        raise ConfigError(f"{path}: [mqtt] ca_file is missing; expected the CA file when tls = true")
     data_dir = reader.get("hub", "data_dir", str, None, expected="a directory path")
-    currency = reader.get("orders", "currency", str, "EUR", expected="a three-letter ISO 4217 code")
-    if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
-        raise ConfigError(f"{path}: [orders] currency = {currency!r}; expected a three-letter ISO 4217 code such as EUR")
-    fiscal = reader.get("orders", "creditor_fiscal_code", str, "", expected="11 digits, or empty")
-    if fiscal and not (len(fiscal) == 11 and fiscal.isdigit() and italy.is_valid_vat(fiscal)):
-        raise ConfigError(f"{path}: [orders] creditor_fiscal_code = {fiscal!r}; expected the creditor office's "
-                          "11-digit fiscal code with a correct check digit (or empty: no pagoPA notices)")
-    segregation = reader.get("orders", "segregation_code", str, "01", expected="2 digits")
-    if not (len(segregation) == 2 and segregation.isdigit()):
-        raise ConfigError(f"{path}: [orders] segregation_code = {segregation!r}; expected 2 digits")
+    mqtt = _mqtt(reader)
     return Settings(
         database_url=url,
-        data_dir=Path(data_dir) if data_dir else path.parent.resolve(),
+        data_dir=(path.parent / Path(data_dir).expanduser()).resolve() if data_dir else path.parent.resolve(),
         mqtt=mqtt,
         api_host=reader.get("api", "host", str, "127.0.0.1", expected="a host name or address"),
         api_port=reader.port("api", "port", 8080),
         order_key_file=reader.path_value("keys", "order_key"),
         event_key_file=reader.path_value("keys", "event_key"),
-        currency=currency, creditor_fiscal_code=fiscal, segregation_code=segregation,
-        config_path=path.resolve(), raw=data,
+        **_orders(reader),
+        delivery=_delivery(reader),
+        broker=_broker(reader, mqtt),
+        config_path=path.resolve(),
     )

@@ -1,14 +1,13 @@
 """What the hub's parts share at run time: settings, database, the hub's signing keys,
 the key directory that agent signatures are checked against, and a publisher.
 
-The key directory comes from `hub.pki.keydir.load_directory(conn)` when hub-pki is
-installed; a directory passed in explicitly (tests, the benchmark) wins over it.  The
-hub's own public keys are always added so order QRs verify.
+The key directory comes from `hub.pki.keydir.load_directory(conn)`; a directory passed
+in explicitly (tests, the benchmark) wins over it.  The hub's own public keys are always
+added so order QRs verify.
 """
 
 from __future__ import annotations
 
-import importlib
 import logging
 import threading
 import time
@@ -19,22 +18,13 @@ from sqlalchemy import Connection
 
 from protocol.keys import KeyDirectory, SigningKey
 from hub.config import Settings
+from hub.pki import keydir
 from hub.store.db import Database
 
 log = logging.getLogger(__name__)
 
 Publish = Callable[[str, bytes, bool], None]
 """publish(topic, payload, retain): QoS 1; raises nothing the caller must handle."""
-
-
-def optional_module(name: str):
-    """Import a module another hub part provides, or None while it does not exist yet."""
-    try:
-        return importlib.import_module(name)
-    except ModuleNotFoundError as exc:
-        if exc.name and (name == exc.name or name.startswith(exc.name + ".")):
-            return None
-        raise
 
 
 @dataclass
@@ -59,8 +49,7 @@ class HubContext:
         if self.static_directory is not None:
             directory = KeyDirectory(dict(self.static_directory.entries))
         else:
-            keydir = optional_module("hub.pki.keydir")
-            directory = keydir.load_directory(conn) if keydir else KeyDirectory()
+            directory = keydir.load_directory(conn)
         for kid, entry in self.hub_entries().entries.items():
             directory.entries.setdefault(kid, entry)
         return directory

@@ -2,8 +2,8 @@
 
 Creates (only what is missing): the configuration TOML, the database with every
 migration, the hub's order and event signing keys (files 0600), the first admin API
-token (printed once, stored hashed), then runs every step in INIT_STEPS, the PKI
-(hub.pki.setup.init_pki) first when that part is installed.
+token (printed once, stored hashed), the PKI (hub.pki.setup.init_pki), then every
+step in INIT_STEPS.
 """
 
 from __future__ import annotations
@@ -17,7 +17,9 @@ from sqlalchemy import select
 from protocol.keys import SigningKey
 from hub import config as hub_config
 from hub.api.security import create_token
-from hub.context import optional_module
+from hub.context import load_signing_key
+from hub.pki import keydir
+from hub.pki.setup import init_pki
 from hub.store.db import Database
 from hub.store.tables import api_tokens
 
@@ -57,9 +59,8 @@ def init_hub(hub_dir: Path, database_url: str | None = None) -> list[str]:
     hub_dir.mkdir(parents=True, exist_ok=True)
     report: list[str] = []
     config_path = hub_dir / "hub.toml"
-    pki = optional_module("hub.pki.setup")
     if not config_path.exists():
-        config_path.write_text(default_config(hub_dir, database_url, tls=pki is not None), encoding="utf-8")
+        config_path.write_text(default_config(hub_dir, database_url, tls=True), encoding="utf-8")
         report.append(f"wrote {config_path}")
     settings = hub_config.load(config_path)
     for key_file in (settings.order_key_file, settings.event_key_file):
@@ -73,16 +74,13 @@ def init_hub(hub_dir: Path, database_url: str | None = None) -> list[str]:
             if not has_admin:
                 token, _ = create_token(conn, "first admin", "admin", "hub init")
                 report.append(f"first admin API token (shown only now, keep it safe): {token}")
-            keydir = optional_module("hub.pki.keydir")
-            if keydir is not None and settings.order_key_file and settings.event_key_file:
-                from hub.context import load_signing_key
+            if settings.order_key_file and settings.event_key_file:
                 keydir.ensure_hub_keys(conn, [load_signing_key(settings.order_key_file).public_entry("hub", ["order"]),
                                               load_signing_key(settings.event_key_file).public_entry("hub", ["event"])])
     finally:
         database.dispose()
-    if pki is not None:
-        paths = pki.init_pki(hub_dir, config_path)
-        report.append(f"PKI ready in {paths.root}")
+    paths = init_pki(hub_dir, settings.broker.server_names)
+    report.append(f"PKI ready in {paths.root}")
     for step in INIT_STEPS:
         message = step(hub_dir, settings)
         if message:

@@ -34,6 +34,7 @@ import httpx
 from sqlalchemy import and_, bindparam, exists, or_, select
 
 from hub.casesys import registry
+from hub.config import DeliverySettings
 from hub.delivery import metrics, queue, wakeup
 from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
 from hub.delivery.policy import RetryPolicy
@@ -335,10 +336,18 @@ class DeliveryWorker:
             self._executor = None
 
 
+def worker_options(section: DeliverySettings) -> dict[str, Any]:
+    """DeliveryWorker's keyword arguments from the [delivery] section of the hub configuration."""
+    policy = RetryPolicy(first_delay_s=section.first_retry_s, max_delay_s=section.max_backoff_s,
+                         give_up_after_s=section.give_up_after_hours * 3600)
+    return {"policy": policy, "poll_interval_s": section.poll_interval_s, "max_in_flight": section.max_in_flight,
+            "max_per_system": section.max_per_system, "request_timeout_s": section.request_timeout_s}
+
+
 class BackgroundDelivery:
     """The worker on its own thread and event loop, for `counterpay hub serve` and benches.
 
-        delivery = BackgroundDelivery(db).start()
+        delivery = BackgroundDelivery(db, **worker_options(settings.delivery)).start()
         …
         delivery.stop()
     """

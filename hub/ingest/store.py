@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 from protocol.keys import SigningKey
 from protocol.wire import Envelope, new_message_id
 from protocol.wire.messages import ACKS_PER_MESSAGE
-from hub.context import optional_module
+from hub.delivery import queue as delivery_queue
 from hub.ingest.presence import apply_state
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, advance_sequences, due_replays
 from hub.linking.linker import find_link
@@ -155,18 +155,8 @@ def _link_json(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _enqueue_all(conn: Connection, items: list[dict[str, Any]], stale_refs: set[str]) -> None:
-    """Queue confirmations: in one call if hub-delivery offers `enqueue_confirmations`
-    (a batch costs a few statements instead of a few per payment), else one by one."""
-    delivery = optional_module("hub.delivery.queue") if items else None
-    if delivery is None:
-        return
-    batch = getattr(delivery, "enqueue_confirmations", None)
-    if batch is not None:
-        batch(conn, items, stale_refs=stale_refs)
-        return
-    single = getattr(delivery, "enqueue_confirmation", None)
-    for item in items if single else ():
-        single(conn, **item)
+    """Queue confirmations in one call: a batch costs a few statements instead of a few per payment."""
+    delivery_queue.enqueue_confirmations(conn, items, stale_refs=stale_refs)
 
 
 def _store_payments(conn: Connection, captured: list[Envelope], received_at: str, stale_refs: set[str]) -> None:

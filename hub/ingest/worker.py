@@ -32,7 +32,9 @@ from paho.mqtt.packettypes import PacketTypes
 
 from protocol.wire import Envelope, make, new_message_id
 from protocol.wire import topics
-from hub.context import HubContext, optional_module
+from hub.casesys import lookup
+from hub.context import HubContext
+from hub.delivery import wakeup
 from hub.ingest import metrics
 from hub.ingest.checks import Checked, Rejected, check
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, due_replays
@@ -72,10 +74,6 @@ class IngestWorker:
         # this process's GIL, the store gets another core.  In-thread otherwise (tests).
         self._store_process = (StoreProcess(context.db.url, context.event_key, gap_grace_s)
                                if store_process else None)
-        # What the store process does only in its own memory is done here too (see
-        # _after_store_elsewhere); imported now, not on the first commit (httpx et al.).
-        self._wakeup = optional_module("hub.delivery.wakeup") if store_process else None
-        self._lookups = optional_module("hub.casesys.lookup") if store_process else None
         # QoS 1 acks wait in the broker for an agent that is offline right now, so it
         # need not re-send its outbox; QoS 0 saves a PUBACK per event (the agent re-sends
         # unacked events on reconnect and gets the original ack again either way).
@@ -349,11 +347,9 @@ class IngestWorker:
         process's delivery worker (on PostgreSQL the commit's NOTIFY does it too; SQLite
         has only this), and evict the case lookups of references just paid, so a clerk
         asking what a case owes is not shown the amount from before this payment."""
-        if self._wakeup is not None:
-            self._wakeup.notify()
-        if self._lookups is not None:
-            for ref in outgoing.stale_refs:
-                self._lookups.forget_everywhere(ref)
+        wakeup.notify()
+        for ref in outgoing.stale_refs:
+            lookup.forget_everywhere(ref)
 
     def _reject(self, item: Incoming, rejected: Rejected) -> None:
         metrics.REJECTED.labels(rejected.reason).inc()

@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
+from hub.delivery.queue import enqueue_confirmation
 from hub.errors import InvalidInput, NotFound
-from hub.context import optional_module
 from hub.ingest.store import confirmation_payment
 from hub.linking.linker import Link
 from hub.store.tables import orders, payments
@@ -50,9 +50,6 @@ def link_by_hand(conn: Connection, payment_row_id: int, *, order_id: str | None,
                  {"before": {"status": payment["link_status"], "order_id": payment["linked_order_id"],
                              "case_ref": payment["linked_case_ref"]},
                   "after": {"order_id": order_id, "case_ref": case_ref}, "note": note})
-    delivery = optional_module("hub.delivery.queue")
-    if delivery is not None:
-        delivery.enqueue_confirmation(conn, event_id=f"{payment['message_id']}.link{seq}",
-                                      agent_id=payment["agent_id"],
-                                      payment=confirmation_payment(dict(payment)), link=link.to_json())
+    enqueue_confirmation(conn, event_id=f"{payment['message_id']}.link{seq}", agent_id=payment["agent_id"],
+                         payment=confirmation_payment(dict(payment)), link=link.to_json())
     return dict(payment) | link.columns()

@@ -13,10 +13,11 @@ not its own; a PUBLISH outside its ACL is dropped by the broker.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from hub.pki.ca import HUB_CLIENT_CN
-from hub.pki.settings import BrokerSettings
+from hub.config import BrokerSettings
+from hub.pki.ca import HUB_CLIENT_CN, PkiPaths
 from protocol.wire.topics import BROADCAST, PREFIX
 
 MAX_PACKET_BYTES = 1024 * 1024
@@ -29,6 +30,22 @@ counter's daily volume yet bounds the broker's memory per session."""
 
 MAX_INFLIGHT_MESSAGES = 1000   # enough for the hub's shared-subscription throughput
 SESSION_EXPIRY = "14d"         # an agent away longer re-syncs from its outbox; acks are re-sent on duplicates
+
+
+@dataclass(frozen=True)
+class BrokerPaths:
+    """Where the broker's files live under the hub directory (`[hub] data_dir`)."""
+
+    root: Path
+
+    @classmethod
+    def under(cls, hub_dir: Path) -> "BrokerPaths":
+        return cls(Path(hub_dir) / "broker")
+
+    config = property(lambda self: self.root / "mosquitto.conf")
+    acl = property(lambda self: self.root / "acl")
+    log = property(lambda self: self.root / "mosquitto.log")
+    pid = property(lambda self: self.root / "mosquitto.pid")
 
 
 def render_acl() -> str:
@@ -51,22 +68,22 @@ def render_acl() -> str:
     ])
 
 
-def render_config(settings: BrokerSettings) -> str:
-    """The mosquitto.conf text for `settings` (paths absolute, nothing left to defaults that matter)."""
-    pki = settings.pki
-    broker_dir = settings.broker_dir
+def render_config(broker: BrokerSettings, hub_dir: Path) -> str:
+    """The mosquitto.conf text for `broker` with the files under `hub_dir` (paths absolute,
+    nothing left to defaults that matter)."""
+    pki, files = PkiPaths.under(hub_dir), BrokerPaths.under(hub_dir)
     return "\n".join([
         "# counterpay broker, written by `counterpay hub broker-config`; regenerate instead of editing.",
-        f"user {settings.user}",
+        f"user {broker.user}",
         "per_listener_settings false",
         "allow_anonymous false",
-        f"acl_file {settings.acl_path}",
+        f"acl_file {files.acl}",
         "",
         "# QoS 1 on loopback is ~150x slower with Nagle's algorithm (measured in the agent issue).",
         "set_tcp_nodelay true",
         "",
         "persistence true",
-        f"persistence_location {broker_dir}/",
+        f"persistence_location {files.root}/",
         "autosave_interval 60",
         f"persistent_client_expiration {SESSION_EXPIRY}",
         "",
@@ -75,7 +92,7 @@ def render_config(settings: BrokerSettings) -> str:
         f"max_inflight_messages {MAX_INFLIGHT_MESSAGES}",
         "max_keepalive 300",
         "",
-        f"log_dest file {settings.log_path}",
+        f"log_dest file {files.log}",
         "log_type error",
         "log_type warning",
         "log_type notice",
@@ -83,7 +100,7 @@ def render_config(settings: BrokerSettings) -> str:
         "connection_messages true",
         "",
         "# The only listener: TLS with a client certificate from the hub CA, CN = username.",
-        f"listener {settings.port} {settings.bind}",
+        f"listener {broker.port} {broker.bind}",
         "protocol mqtt",
         f"cafile {pki.ca_cert}",
         f"certfile {pki.broker_cert}",
@@ -95,20 +112,20 @@ def render_config(settings: BrokerSettings) -> str:
     ])
 
 
-def write_broker_files(settings: BrokerSettings, out: Path | None = None) -> Path:
+def write_broker_files(broker: BrokerSettings, hub_dir: Path, out: Path | None = None) -> Path:
     """Write mosquitto.conf (to `out` or the hub's broker folder) and its ACL file; return the conf path.
 
     The certificates must exist (``hub init``); a missing file is named here rather than
     leaving mosquitto to fail with a terse error at start.
     """
-    pki = settings.pki
+    pki, files = PkiPaths.under(hub_dir), BrokerPaths.under(hub_dir)
     missing = [p for p in (pki.ca_cert, pki.broker_cert, pki.broker_key, pki.crl) if not p.exists()]
     if missing:
         raise FileNotFoundError("the broker needs " + ", ".join(str(p) for p in missing)
                                 + ": run `counterpay hub init` first")
-    settings.broker_dir.mkdir(parents=True, exist_ok=True)
-    settings.acl_path.write_text(render_acl(), encoding="utf-8")
-    target = Path(out) if out else settings.config_path
+    files.root.mkdir(parents=True, exist_ok=True)
+    files.acl.write_text(render_acl(), encoding="utf-8")
+    target = Path(out) if out else files.config
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_config(settings), encoding="utf-8")
+    target.write_text(render_config(broker, hub_dir), encoding="utf-8")
     return target

@@ -22,22 +22,22 @@ from pathlib import Path
 
 import click
 
-from hub.pki.broker_config import write_broker_files
-from hub.pki.settings import BrokerSettings, SettingsProblem
+from hub.config import BrokerSettings, ConfigError, Settings, load
+from hub.pki.broker_config import BrokerPaths, write_broker_files
 
 START_TIMEOUT_S = 15.0
 
 
-def _settings(config: str) -> BrokerSettings:
+def _settings(config: str) -> Settings:
     try:
-        return BrokerSettings.from_file(Path(config))
-    except SettingsProblem as exc:
+        return load(config)
+    except ConfigError as exc:
         raise click.ClickException(str(exc)) from None
 
 
-def _write(settings: BrokerSettings, out: Path | None = None) -> Path:
+def _write(settings: Settings, out: Path | None = None) -> Path:
     try:
-        return write_broker_files(settings, out)
+        return write_broker_files(settings.broker, settings.data_dir, out)
     except FileNotFoundError as exc:
         raise click.ClickException(str(exc)) from None
 
@@ -57,13 +57,13 @@ def port_answers(host: str, port: int) -> bool:
         return False
 
 
-def _probe_host(settings: BrokerSettings) -> str:
-    return "127.0.0.1" if settings.bind in ("0.0.0.0", "::", "") else settings.bind
+def _probe_host(broker: BrokerSettings) -> str:
+    return "127.0.0.1" if broker.bind in ("0.0.0.0", "::", "") else broker.bind
 
 
-def _running_pid(settings: BrokerSettings) -> int | None:
+def _running_pid(files: BrokerPaths) -> int | None:
     try:
-        pid = int(settings.pid_path.read_text().strip())
+        pid = int(files.pid.read_text().strip())
         if b"mosquitto" in Path(f"/proc/{pid}/cmdline").read_bytes():
             return pid
     except (OSError, ValueError):
@@ -71,23 +71,23 @@ def _running_pid(settings: BrokerSettings) -> int | None:
     return None
 
 
-def _wait_until_up(process: subprocess.Popen, settings: BrokerSettings, timeout_s: float,
+def _wait_until_up(process: subprocess.Popen, broker: BrokerSettings, files: BrokerPaths, timeout_s: float,
                    stopping: list[bool] | None = None) -> None:
     deadline = time.monotonic() + timeout_s
-    host = _probe_host(settings)
+    host = _probe_host(broker)
     while time.monotonic() < deadline:
         if stopping:          # asked to stop while starting: not a failure
             return
         if process.poll() is not None:
-            tail = settings.log_path.read_text(errors="replace")[-1500:] if settings.log_path.exists() else ""
+            tail = files.log.read_text(errors="replace")[-1500:] if files.log.exists() else ""
             raise click.ClickException(f"mosquitto exited with code {process.returncode}; "
-                                       f"its log ({settings.log_path}) ends:\n{tail}")
-        if port_answers(host, settings.port):
+                                       f"its log ({files.log}) ends:\n{tail}")
+        if port_answers(host, broker.port):
             return
         time.sleep(0.05)
     process.terminate()
-    raise click.ClickException(f"mosquitto did not listen on {host}:{settings.port} within {timeout_s:.0f}s; "
-                               f"see {settings.log_path}")
+    raise click.ClickException(f"mosquitto did not listen on {host}:{broker.port} within {timeout_s:.0f}s; "
+                               f"see {files.log}")
 
 
 @click.command("broker-config")
@@ -97,8 +97,9 @@ def _wait_until_up(process: subprocess.Popen, settings: BrokerSettings, timeout_
 def broker_config(config: str, out: str | None) -> None:
     """Write the mosquitto configuration: TLS with client certificates, the per-agent ACL, persistence."""
     settings = _settings(config)
+    broker, files = settings.broker, BrokerPaths.under(settings.data_dir)
     path = _write(settings, Path(out) if out else None)
-    click.echo(f"wrote {path} and {settings.acl_path} (TLS listener {settings.bind}:{settings.port})")
+    click.echo(f"wrote {path} and {files.acl} (TLS listener {broker.bind}:{broker.port})")
 
 
 @click.command("up")
@@ -108,19 +109,20 @@ def broker_config(config: str, out: str | None) -> None:
 def up(config: str, background: bool, timeout_s: float) -> None:
     """Start the broker with the generated configuration and wait until its port answers."""
     settings = _settings(config)
-    running = _running_pid(settings)
+    broker, files = settings.broker, BrokerPaths.under(settings.data_dir)
+    running = _running_pid(files)
     if running:
-        click.echo(f"the broker already runs (pid {running}) on port {settings.port}")
+        click.echo(f"the broker already runs (pid {running}) on port {broker.port}")
         return
     conf = _write(settings)
     command = [_mosquitto(), "-c", str(conf)]
     if background:
-        with open(settings.broker_dir / "mosquitto.stderr", "ab") as err:
+        with open(files.root / "mosquitto.stderr", "ab") as err:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                                        start_new_session=True)
-        settings.pid_path.write_text(f"{process.pid}\n")
-        _wait_until_up(process, settings, timeout_s)
-        click.echo(f"broker up on {settings.bind}:{settings.port} (pid {process.pid}, pid file {settings.pid_path})")
+        files.pid.write_text(f"{process.pid}\n")
+        _wait_until_up(process, broker, files, timeout_s)
+        click.echo(f"broker up on {broker.bind}:{broker.port} (pid {process.pid}, pid file {files.pid})")
         return
     process = subprocess.Popen(command)
     stopping: list[bool] = []
@@ -132,10 +134,10 @@ def up(config: str, background: bool, timeout_s: float) -> None:
     # Installed before anything can fail or wait: a SIGTERM to us must stop mosquitto too,
     # never leave it running without its supervisor.
     signal.signal(signal.SIGTERM, stop)
-    settings.pid_path.write_text(f"{process.pid}\n")   # so a revocation can make it re-read the CRL
+    files.pid.write_text(f"{process.pid}\n")   # so a revocation can make it re-read the CRL
     try:
-        _wait_until_up(process, settings, timeout_s, stopping)
-        click.echo(f"broker up on {settings.bind}:{settings.port} (pid {process.pid}); Ctrl-C stops it", err=True)
+        _wait_until_up(process, broker, files, timeout_s, stopping)
+        click.echo(f"broker up on {broker.bind}:{broker.port} (pid {process.pid}); Ctrl-C stops it", err=True)
         process.wait()
     except KeyboardInterrupt:
         stop()
@@ -143,7 +145,7 @@ def up(config: str, background: bool, timeout_s: float) -> None:
         if process.poll() is None:
             process.terminate()
         process.wait(timeout=10)
-        settings.pid_path.unlink(missing_ok=True)
+        files.pid.unlink(missing_ok=True)
     sys.exit(0 if stopping or process.returncode == 0 else 1)
 
 
@@ -151,8 +153,8 @@ def up(config: str, background: bool, timeout_s: float) -> None:
 @click.option("--config", "config", required=True, type=click.Path(dir_okay=False), help="the hub configuration (TOML)")
 def down(config: str) -> None:
     """Stop the broker that `hub up --background` started."""
-    settings = _settings(config)
-    pid = _running_pid(settings)
+    files = BrokerPaths.under(_settings(config).data_dir)
+    pid = _running_pid(files)
     if pid is None:
         click.echo("no broker started by `hub up` is running")
         return
@@ -161,7 +163,7 @@ def down(config: str) -> None:
         if not Path(f"/proc/{pid}").exists() or b"mosquitto" not in Path(f"/proc/{pid}/cmdline").read_bytes():
             break
         time.sleep(0.05)
-    settings.pid_path.unlink(missing_ok=True)
+    files.pid.unlink(missing_ok=True)
     click.echo(f"broker stopped (pid {pid})")
 
 

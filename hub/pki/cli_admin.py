@@ -104,8 +104,8 @@ def revoke_agent_command(config: str, agent_id: str, reason: str) -> None:
     from hub.pki.enrollment import EnrollmentRefused
     from hub.pki.keydir import load_directory
     from hub.pki.publish import publish_directory_once
+    from hub.pki.broker_config import BrokerPaths
     from hub.pki.revocation import reload_broker, revoke_agent
-    from hub.pki.settings import BrokerSettings
     settings, db = _open(config)
     try:
         ca = CertificateAuthority.load(PkiPaths.under(settings.data_dir))
@@ -117,7 +117,7 @@ def revoke_agent_command(config: str, agent_id: str, reason: str) -> None:
             result = revoke_agent(conn, ca, agent_id, reason, _actor())
     except EnrollmentRefused as exc:
         _refused(exc)
-    reloaded = reload_broker(BrokerSettings.from_config(settings).pid_path)
+    reloaded = reload_broker(BrokerPaths.under(settings.data_dir).pid)
     click.echo(f"revoked {agent_id}: certificates {', '.join(result['serials']) or 'none live'}, "
                f"keys {', '.join(result['kids']) or 'none live'}; broker "
                + ("reloaded" if reloaded else "not running here: reload it (SIGHUP) to apply the CRL"))

@@ -22,11 +22,12 @@ from hub.api.deps import Admin, Db, Operator, require_role
 from hub.api.schemas.enrollment import (AgentRevoked, Enrolled, EnrollBody, EnrollmentToken, EnrollmentTokenCreated,
                                         KeyDirectory, RevokeBody, TokenBody)
 from hub.api.security import create_token as create_api_token
+from hub.config import Settings
 from hub.pki import keydir
-from hub.pki.ca import CertificateAuthority
+from hub.pki.broker_config import BrokerPaths
+from hub.pki.ca import CertificateAuthority, PkiPaths
 from hub.pki.enrollment import EnrollmentRequest, create_token, enroll, list_tokens, revoke_token
 from hub.pki.revocation import agent_token_name, reload_broker, revoke_agent
-from hub.pki.settings import BrokerSettings
 from hub.store.db import Database
 from protocol.keys import KeyDirectory as Directory
 
@@ -35,11 +36,11 @@ router = APIRouter(prefix="/api/v1", tags=["enrollment"])
 _ca_lock = threading.Lock()
 
 
-def _broker_settings(request: Request) -> BrokerSettings:
+def _settings(request: Request) -> Settings:
     settings = getattr(request.app.state, "settings", None)
     if settings is None:
         raise HTTPException(503, "the hub has no configuration loaded")
-    return BrokerSettings.from_config(settings)
+    return settings
 
 
 def _ca(request: Request) -> CertificateAuthority:
@@ -47,7 +48,7 @@ def _ca(request: Request) -> CertificateAuthority:
         ca = getattr(request.app.state, "pki_ca", None)
         if ca is None:
             try:
-                ca = CertificateAuthority.load(_broker_settings(request).pki)
+                ca = CertificateAuthority.load(PkiPaths.under(_settings(request).data_dir))
             except FileNotFoundError as exc:
                 raise HTTPException(503, str(exc)) from None
             request.app.state.pki_ca = ca
@@ -77,7 +78,7 @@ def _publish_directory(request: Request, db: Database) -> None:
              summary="Enroll an agent: CSR + token → client certificate")
 def post_enroll(body: EnrollBody, request: Request, db: Db) -> dict[str, Any]:
     ca = _ca(request)
-    broker = _broker_settings(request)
+    broker = _settings(request).broker
     with db.begin() as conn:
         result = enroll(conn, ca, EnrollmentRequest(body.token, body.agent_id, body.csr_pem,
                                                     body.signing_public_key))
@@ -122,7 +123,7 @@ def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Db,
     ca = _ca(request)
     with db.begin() as conn:
         result = revoke_agent(conn, ca, agent_id, body.reason, principal.actor)
-    result["broker_reloaded"] = reload_broker(_broker_settings(request).pid_path)
+    result["broker_reloaded"] = reload_broker(BrokerPaths.under(_settings(request).data_dir).pid)
     _publish_directory(request, db)
     return result
 

@@ -10,16 +10,14 @@ mosquitto refuses to start when its ``crlfile`` is missing.
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
-
 import ipaddress
+from pathlib import Path
+from typing import Iterable
 
 from cryptography import x509
 
 from hub.pki.ca import (HUB_CLIENT_CN, CertificateAuthority, PkiPaths, write_private, write_public, cert_pem,
                         make_csr, parse_csr)
-from hub.pki.settings import BrokerSettings
 
 
 def broker_cert_lacks(paths: PkiPaths, names) -> list[str]:
@@ -39,22 +37,21 @@ def broker_cert_lacks(paths: PkiPaths, names) -> list[str]:
     return missing
 
 
-def init_pki(hub_dir: Path, config: Any = None) -> PkiPaths:
+def init_pki(hub_dir: Path, server_names: Iterable[str] = ()) -> PkiPaths:
     """Create whatever of the hub PKI is missing under `hub_dir`/pki and return the paths.
 
-    `config`: the hub configuration (path, mapping or object; see settings.py) for the
-    broker host names that go into the server certificate; None means loopback only.
+    `server_names`: the broker's host names and addresses (`[broker]` host and server_names)
+    for its certificate, which always names loopback too.
     """
     hub_dir = Path(hub_dir)
-    settings = (BrokerSettings.from_config(config, default_dir=hub_dir) if config is not None
-                else BrokerSettings(hub_dir=hub_dir))
+    server_names = list(server_names)
     paths = PkiPaths.under(hub_dir)
     paths.root.mkdir(parents=True, exist_ok=True)
     paths.root.chmod(0o700)
     ca = CertificateAuthority.load_or_create(paths)
     if (not paths.broker_cert.exists() or not paths.broker_key.exists()
-            or broker_cert_lacks(paths, settings.server_names)):
-        cert, key = ca.issue_server(settings.server_names)
+            or broker_cert_lacks(paths, server_names)):
+        cert, key = ca.issue_server(server_names)
         write_private(paths.broker_key, key)
         write_public(paths.broker_cert, cert)
     if not paths.hub_client_cert.exists() or not paths.hub_client_key.exists():

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 import ssl
 from pathlib import Path
-from typing import Any
 
+from hub.config import Settings
 from hub.pki.ca import PkiPaths
 
 
@@ -24,14 +24,12 @@ def client_context(ca_file: Path, cert_file: Path, key_file: Path) -> ssl.SSLCon
     return context
 
 
-def hub_client_context(settings: Any) -> ssl.SSLContext:
+def hub_client_context(settings: Settings) -> ssl.SSLContext:
     """From hub.config.Settings: its [mqtt] ca/cert/key files, else the PKI files under data_dir.
 
     The broker certificate names 127.0.0.1, localhost and the configured broker names, so
     host name checking stays on.
     """
-    paths = PkiPaths.under(Path(settings.data_dir))
-    mqtt = getattr(settings, "mqtt", None)
-    return client_context(getattr(mqtt, "ca_file", None) or paths.ca_cert,
-                          getattr(mqtt, "cert_file", None) or paths.hub_client_cert,
-                          getattr(mqtt, "key_file", None) or paths.hub_client_key)
+    paths = PkiPaths.under(settings.data_dir)
+    return client_context(settings.mqtt.ca_file or paths.ca_cert, settings.mqtt.cert_file or paths.hub_client_cert,
+                          settings.mqtt.key_file or paths.hub_client_key)

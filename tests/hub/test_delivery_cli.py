@@ -1,16 +1,12 @@
-"""`counterpay hub deliveries`: list, show and replay from the hub's machine; the [delivery] settings."""
+"""`counterpay hub deliveries`: list, show and replay from the hub's machine."""
 
 from __future__ import annotations
 
 import json
-from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
-from hub.config import ConfigError, Settings
 from hub.delivery.cli import deliveries
-from hub.delivery.settings import worker_options
 from hub.store.db import Database
 from tests.support.delivery import enqueue
 
@@ -31,12 +27,3 @@ def test_list_show_and_replay_an_unrouted_confirmation(tmp_path):
     assert runner.invoke(deliveries, config + ["replay", "--since", "yesterday"]).exit_code == 2
     assert runner.invoke(deliveries, config + ["replay"]).exit_code == 2
 
-
-def test_delivery_settings_are_checked_and_never_shorten_the_72_hours():
-    def options(section):
-        return worker_options(Settings(database_url="sqlite://", data_dir=Path("."), raw={"delivery": section}))
-    assert options({"max_in_flight": 4})["max_in_flight"] == 4
-    assert options({})["policy"].give_up_after_s == 72 * 3600
-    for bad in ({"give_up_after_hours": 10}, {"max_in_flight": "many"}, {"speed": 1}):
-        with pytest.raises(ConfigError, match="delivery"):
-            options(bad)

@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from hub.api.app import create_app
 from hub.api.security import create_token
-from hub.config import Settings
+from hub.config import BrokerSettings, Settings
 from hub.context import HubContext
 from hub.pki.ca import make_csr
 from protocol.keys import KeyDirectory, SigningKey, public_raw
@@ -33,7 +33,7 @@ def hub(hub_db, tmp_path):
     publisher = broker.hub_client("hub-api-publisher")
     assert publisher.connect()
     settings = Settings(database_url=hub_db.url, data_dir=broker.hub_dir,
-                        raw={"broker": {"host": "127.0.0.1", "port": broker.port}})
+                        broker=BrokerSettings(host="127.0.0.1", port=broker.port))
     context = HubContext(settings=settings, db=hub_db, order_key=SigningKey.generate(),
                          event_key=SigningKey.generate(), directory_ttl_s=0.0,
                          publisher=lambda topic, payload, retain: publisher.publish(topic, payload, retain=retain))

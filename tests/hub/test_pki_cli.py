@@ -36,8 +36,9 @@ def hub_config(tmp_path):
     hub_dir = tmp_path / "hub"
     port = free_port()
     config = tmp_path / "hub.toml"
-    config.write_text(f'[hub]\ndata_dir = "{hub_dir}"\n\n[broker]\nhost = "counter-hub.local"\n'
-                      f'port = {port}\nbind = "127.0.0.1"\nserver_names = ["10.1.2.3"]\n')
+    config.write_text(f'[hub]\ndata_dir = "{hub_dir}"\n[database]\nurl = "sqlite:///{tmp_path}/hub.db"\n\n'
+                      f'[broker]\nhost = "counter-hub.local"\nport = {port}\nbind = "127.0.0.1"\n'
+                      f'server_names = ["10.1.2.3"]\n')
     return config, hub_dir, port
 
 
@@ -50,7 +51,7 @@ def test_broker_config_without_init_names_the_missing_files(hub_config):
 
 def test_broker_config_writes_tls_only_config_and_acl(hub_config, tmp_path):
     config, hub_dir, port = hub_config
-    init_pki(hub_dir, config)
+    init_pki(hub_dir, load(config).broker.server_names)
     out = tmp_path / "custom.conf"
     result = CliRunner().invoke(broker_config, ["--config", str(config), "--out", str(out)])
     assert result.exit_code == 0, result.output
@@ -72,7 +73,7 @@ def test_broker_config_writes_tls_only_config_and_acl(hub_config, tmp_path):
 
 def test_up_background_then_down(hub_config):
     config, hub_dir, port = hub_config
-    init_pki(hub_dir, config)
+    init_pki(hub_dir, load(config).broker.server_names)
     runner = CliRunner()
     started = runner.invoke(up, ["--config", str(config), "--background"])
     pid_file = hub_dir / "broker" / "mosquitto.pid"
@@ -99,7 +100,7 @@ def test_up_background_then_down(hub_config):
 
 def test_up_in_the_foreground_stops_cleanly_on_sigterm(hub_config):
     config, hub_dir, port = hub_config
-    init_pki(hub_dir, config)
+    init_pki(hub_dir, load(config).broker.server_names)
     process = subprocess.Popen([sys.executable, "-c", "from hub.pki.cli import up; up()", "--config", str(config)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
@@ -123,7 +124,7 @@ def test_technician_flow_token_enroll_revoke_from_the_command_line(tmp_path):
                       f'[mqtt]\ntls = true\nhost = "127.0.0.1"\nport = {port}\nca_file = "hub/pki/ca.pem"\n'
                       f'cert_file = "hub/pki/hub.pem"\nkey_file = "hub/pki/hub.key"\n'
                       f'[broker]\nport = {port}\nbind = "127.0.0.1"\n')
-    init_pki(hub_dir, config)
+    init_pki(hub_dir, load(config).broker.server_names)
     runner = CliRunner()
     assert runner.invoke(up, ["--config", str(config), "--background"]).exit_code == 0
     pid_file = hub_dir / "broker" / "mosquitto.pid"
@@ -163,13 +164,13 @@ def test_technician_flow_token_enroll_revoke_from_the_command_line(tmp_path):
 
 def test_init_again_keeps_the_ca_and_reissues_the_broker_certificate_for_a_new_host(hub_config):
     config, hub_dir, port = hub_config
-    paths = init_pki(hub_dir, config)
+    paths = init_pki(hub_dir, load(config).broker.server_names)
     ca_before, hub_cert_before = paths.ca_cert.read_bytes(), paths.hub_client_cert.read_bytes()
     broker_before = paths.broker_cert.read_bytes()
-    init_pki(hub_dir, config)
+    init_pki(hub_dir, load(config).broker.server_names)
     assert paths.broker_cert.read_bytes() == broker_before, "nothing changed: nothing re-issued"
     config.write_text(config.read_text().replace('server_names = ["10.1.2.3"]', 'server_names = ["mqtt.office.example"]'))
-    init_pki(hub_dir, config)
+    init_pki(hub_dir, load(config).broker.server_names)
     assert paths.ca_cert.read_bytes() == ca_before and paths.hub_client_cert.read_bytes() == hub_cert_before
     cert = x509.load_pem_x509_certificate(paths.broker_cert.read_bytes())
     san = cert.extensions.get_extension_for_class(x509.SubjectAlternativeName).value

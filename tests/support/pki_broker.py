@@ -16,9 +16,9 @@ from pathlib import Path
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
-from hub.pki.broker_config import write_broker_files
+from hub.config import BrokerSettings
+from hub.pki.broker_config import BrokerPaths, write_broker_files
 from hub.pki.ca import CertificateAuthority, PkiPaths, cert_pem, make_csr, parse_csr
-from hub.pki.settings import BrokerSettings
 from hub.pki.setup import init_pki
 from tests.support.broker import Mosquitto, free_port
 
@@ -26,11 +26,12 @@ from tests.support.broker import Mosquitto, free_port
 class TlsBroker:
     def __init__(self, hub_dir: Path):
         self.hub_dir = Path(hub_dir)
-        self.settings = BrokerSettings(hub_dir=self.hub_dir, port=free_port(), bind="127.0.0.1")
-        self.paths: PkiPaths = init_pki(self.hub_dir, self.settings)
+        self.settings = BrokerSettings(port=free_port(), bind="127.0.0.1")
+        self.files = BrokerPaths.under(self.hub_dir)
+        self.paths: PkiPaths = init_pki(self.hub_dir, self.settings.server_names)
         self.ca = CertificateAuthority.load(self.paths)
-        conf = write_broker_files(self.settings)
-        self.mosquitto = Mosquitto(self.settings.broker_dir, port=self.settings.port, config_text=conf.read_text())
+        conf = write_broker_files(self.settings, self.hub_dir)
+        self.mosquitto = Mosquitto(self.files.root, port=self.settings.port, config_text=conf.read_text())
 
     @property
     def port(self) -> int:
@@ -42,7 +43,7 @@ class TlsBroker:
 
     def start(self) -> "TlsBroker":
         self.mosquitto.start()
-        self.settings.pid_path.write_text(f"{self.mosquitto.process.pid}\n")   # as `hub up` does
+        self.files.pid.write_text(f"{self.mosquitto.process.pid}\n")   # as `hub up` does
         return self
 
     def stop(self) -> None:
