@@ -122,6 +122,12 @@ def test_decode_invalid_code_exits_1(tmp_path):
     assert result.exit_code == 1 and json.loads(result.output)[0]["checks_ok"] is False
 
 
+def test_parse_names_the_tax_office_code_when_that_is_what_is_wrong():
+    result = run("parse", "PAGOPA|002|001340000013900808|03503446639|5000")
+    assert result.exit_code == 1
+    assert "office code 663" in result.output and "wrong check digit" not in result.output
+
+
 def test_the_installed_command_runs_as_a_process():
     done = subprocess.run([sys.executable, "-m", "counterpay", "qr", "parse", "--json", VALID],
                           capture_output=True, text=True, timeout=60)
