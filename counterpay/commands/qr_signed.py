@@ -13,6 +13,7 @@ import click
 
 from counterpay.commands.keys import load_signing_key
 from counterpay.commands.qr_emit import amount_minor, emit, image_options
+from protocol.domain import Tender
 from protocol.qr import cp_order, cp_receipt
 
 KEY_OPTION = click.option("--key", "key_path", required=True, type=click.Path(exists=True, path_type=Path),
@@ -47,7 +48,8 @@ def make_cp_order(key_path: Path, order_id: str, case_ref: str, amount: str | No
 @click.option("--agent-id", required=True, help="The agent that took the payment (owner of the key).")
 @click.option("--amount", required=True)
 @click.option("--currency", default="EUR", show_default=True)
-@click.option("--tender", type=click.Choice(cp_receipt.TENDERS), default="card", show_default=True)
+@click.option("--tender", type=click.Choice([tender.value for tender in Tender]), default=Tender.CARD.value,
+              show_default=True)
 @click.option("--terminal-ref", default="")
 @click.option("--reference", default="", help="Order id or case reference paid.")
 @click.option("--last4", default="", help="Last 4 card digits (never more).")
