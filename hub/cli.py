@@ -1,4 +1,4 @@
-"""`counterpay hub …`: init, serve, audit verify; hub-pki's broker commands mounted too.
+"""`counterpay hub …`: init, serve, audit verify, and the broker and delivery commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.

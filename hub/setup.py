@@ -3,7 +3,7 @@
 Creates (only what is missing): the configuration TOML, the database with every
 migration, the hub's order and event signing keys (files 0600), the first admin API
 token (printed once, stored hashed), then runs every step in INIT_STEPS, the PKI
-(hub.pki.setup.init_pki) first when that part is installed.
+(hub.pki.setup.init_pki) first.
 """
 
 from __future__ import annotations

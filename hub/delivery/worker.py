@@ -2,7 +2,7 @@
 
 - A confirmation is sent when it is due, its case system is enabled, and no earlier
   confirmation for the same case (same case system, same `case_key`) is still pending:
-  per-case order holds even across days of retries.  A dead letter no longer blocks.
+  per-case order holds even across days of retries.  A dead letter blocks nothing.
 - 2xx: delivered.  410: the case system is disabled (audited) and its confirmations
   wait, visibly, until an admin enables it again.  Anything else (5xx, 4xx, timeouts,
   refused connections): retried by `RetryPolicy`, honouring Retry-After, with the same
