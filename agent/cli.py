@@ -78,11 +78,7 @@ def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_de
     """Run the agent (the UI unless --headless)."""
     service = open_service(config_path, mode)
     if not headless:
-        try:
-            from agent.ui.app import run as run_ui
-        except ImportError as exc:
-            service.close()
-            _fail(f"the agent UI cannot start ({exc}); use --headless to run without it")
+        from agent.ui.app import run as run_ui  # here, so headless runs never load Textual
         ui = service.config.ui
         options = {"currency": service.config.currency, "language": ui.language, "idle_reset_s": ui.idle_reset_s}
         scanner_device = scanner_device or ui.scanner

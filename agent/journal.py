@@ -24,9 +24,8 @@ from typing import Any, Callable
 from agent.crash import crash_point
 from agent.store import Store
 from agent.terminal.base import Intent, IntentKind, Outcome, TerminalResult
+from protocol.domain import FINAL_JOURNAL_STATES, OPEN_JOURNAL_STATES, JournalState, ReferenceFormat, Tender
 
-OPEN_STATES = ("intent", "sent", "unknown", "operator_check")
-FINAL_STATES = ("approved", "declined", "aborted")
 _DIGITS = re.compile(r"\d")
 # 13-19 digits, possibly grouped by spaces or dashes: the shape of a card number.
 _PAN_LIKE = re.compile(r"\b(?:\d[ -]?){12,18}\d\b")
@@ -63,13 +62,6 @@ def result_to_json(result: TerminalResult) -> str:
     return json.dumps(data, ensure_ascii=False)
 
 
-def result_from_json(text: str) -> TerminalResult:
-    data = json.loads(text)
-    data["outcome"] = Outcome(data["outcome"])
-    known = {f.name for f in dataclasses.fields(TerminalResult)}
-    return TerminalResult(**{k: v for k, v in data.items() if k in known})
-
-
 class SqliteJournal:
     """TerminalJournal on the agent store; every call returns once committed."""
 
@@ -81,7 +73,7 @@ class SqliteJournal:
               request: dict[str, Any], receipt_id: str, operator: str | None = None) -> dict:
         now = utc_now()
         row = {"intent_id": intent_id, "kind": kind, "tender": tender, "amount_minor": amount_minor,
-               "currency": currency, "request": json.dumps(request, ensure_ascii=False), "state": "intent",
+               "currency": currency, "request": json.dumps(request, ensure_ascii=False), "state": JournalState.INTENT,
                "outcome": None, "receipt_id": receipt_id, "receipt_printed_at": None, "operator": operator,
                "created_at": now, "updated_at": now, "captured_at": None}
         with self.store.transaction() as db:
@@ -97,16 +89,16 @@ class SqliteJournal:
                 # journal it all the same, before anything is sent.
                 now = utc_now()
                 db["journal"].insert({
-                    "intent_id": intent.intent_id, "kind": intent.kind.value, "tender": "card",
+                    "intent_id": intent.intent_id, "kind": intent.kind.value, "tender": Tender.CARD,
                     "amount_minor": intent.amount_minor, "currency": intent.currency,
-                    "request": json.dumps({"reference": {"format": "none", "value": intent.reference},
+                    "request": json.dumps({"reference": {"format": ReferenceFormat.NONE, "value": intent.reference},
                                            "receipt_no": intent.receipt_no}),
-                    "state": "sent", "outcome": None, "receipt_id": f"T-{intent.intent_id}",
+                    "state": JournalState.SENT, "outcome": None, "receipt_id": f"T-{intent.intent_id}",
                     "receipt_printed_at": None, "operator": None, "created_at": intent.created_at or now,
                     "updated_at": now, "captured_at": None, "terminal_mark": intent.terminal_mark})
-            elif found[0] == "intent":
-                db.execute("UPDATE journal SET state = 'sent', updated_at = ?, terminal_mark = ? WHERE intent_id = ?",
-                           (utc_now(), intent.terminal_mark, intent.intent_id))
+            elif found[0] == JournalState.INTENT:
+                db.execute("UPDATE journal SET state = ?, updated_at = ?, terminal_mark = ? WHERE intent_id = ?",
+                           (JournalState.SENT, utc_now(), intent.terminal_mark, intent.intent_id))
             elif intent.terminal_mark is not None:
                 db.execute("UPDATE journal SET terminal_mark = ? WHERE intent_id = ?",
                            (intent.terminal_mark, intent.intent_id))
@@ -122,7 +114,7 @@ class SqliteJournal:
                                "only for intents journaled first")
             columns = [d[0] for d in db.execute("SELECT * FROM journal LIMIT 0").description]
             row = dict(zip(columns, found))
-            if row["state"] in FINAL_STATES:
+            if row["state"] in FINAL_JOURNAL_STATES:
                 return False
             now = utc_now()
             captured = now if result.outcome is Outcome.APPROVED else None
@@ -130,13 +122,13 @@ class SqliteJournal:
                        "WHERE intent_id = ?",
                        (result.outcome.value, result_to_json(result), now, captured, result.intent_id))
             if result.outcome is Outcome.APPROVED and self.on_approved is not None:
-                row.update(state="approved", captured_at=captured, outcome=result_to_json(result))
+                row.update(state=JournalState.APPROVED, captured_at=captured, outcome=result_to_json(result))
                 self.on_approved(row, result)
         return True
 
     def open_intents(self) -> list[Intent]:
-        rows = self.store.query(f"SELECT * FROM journal WHERE state IN ({','.join('?' * len(OPEN_STATES))}) "
-                                "AND tender = 'card' ORDER BY created_at", OPEN_STATES)
+        rows = self.store.query(f"SELECT * FROM journal WHERE state IN ({','.join('?' * len(OPEN_JOURNAL_STATES))}) "
+                                "AND tender = ? ORDER BY created_at", (*OPEN_JOURNAL_STATES, Tender.CARD))
         return [self.intent_of(row) for row in rows]
 
     # reading ----------------------------------------------------------------------
@@ -162,8 +154,8 @@ class SqliteJournal:
                                 "ORDER BY created_at", states)
 
     def unprinted(self) -> list[dict]:
-        return self.store.query("SELECT * FROM journal WHERE state = 'approved' AND receipt_printed_at IS NULL "
-                                "AND kind = 'payment' ORDER BY captured_at")
+        return self.store.query("SELECT * FROM journal WHERE state = ? AND receipt_printed_at IS NULL "
+                                "AND kind = 'payment' ORDER BY captured_at", (JournalState.APPROVED,))
 
     def mark_printed(self, intent_id: str) -> None:
         with self.store.transaction() as db:
@@ -174,6 +166,6 @@ class SqliteJournal:
 
     def totals_since(self, since_iso: str) -> dict[str, tuple[int, int]]:
         rows = self.store.query("SELECT tender, COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS total "
-                                "FROM journal WHERE state = 'approved' AND kind = 'payment' AND captured_at >= ? "
-                                "GROUP BY tender", (since_iso,))
+                                "FROM journal WHERE state = ? AND kind = 'payment' AND captured_at >= ? "
+                                "GROUP BY tender", (JournalState.APPROVED, since_iso))
         return {row["tender"]: (row["n"], row["total"]) for row in rows}

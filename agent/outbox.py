@@ -94,9 +94,6 @@ class Outbox:
                                 "WHERE state = 'pending' AND seq > ? ORDER BY seq LIMIT ?", (after_seq, limit))
         return [OutboxRow(r["seq"], r["message_id"], r["type"], bytes(r["envelope"]), r["attempts"]) for r in rows]
 
-    def note_sent(self, seqs: Iterable[int]) -> None:
-        self.record_progress(seqs, [])
-
     def record_progress(self, sent: Iterable[int], acks: Iterable[tuple[str, str]]) -> list[str]:
         """Sends and hub acks since the last call, in one transaction (one fsync, not two per row)."""
         sent = list(sent)

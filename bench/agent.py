@@ -123,7 +123,7 @@ def bench_rss(workdir: Path, key: SigningKey) -> None:
             process.stdout.readline()
         after = rss_mb(process.pid)
         print(f"headless agent RSS: {at_start:.1f} MB after start-up, {after:.1f} MB after 200 "
-              "payments with receipts (the UI adds its own; agent-ui measures that)")
+              "payments with receipts (the UI adds its own; bench/ui.py measures that)")
         record("agent", "headless agent RSS after 200 payments", round(after, 1), "MB", "<= 100", after <= 100)
     finally:
         process.terminate()

@@ -55,7 +55,7 @@ def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_n
     from hub.ingest.worker import IngestWorker
     from hub.store.db import Database
     if options["without_delivery"]:
-        # The ingest alone: no confirmations queued for case systems (hub-delivery's cost).
+        # The ingest alone: no confirmations queued for case systems (what the delivery queue costs).
         import hub.delivery.queue as delivery_queue
         delivery_queue.enqueue_confirmation = delivery_queue.enqueue_confirmations = None
     database = Database.open(f"sqlite:///{workdir}/hub.db")

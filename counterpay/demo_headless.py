@@ -24,6 +24,7 @@ from pathlib import Path
 from counterpay import demo_script
 from counterpay.site import Site, SitePlan
 from counterpay.site_process import reap_leftovers
+from protocol.domain import DeliveryStatus
 
 
 @dataclass
@@ -174,7 +175,7 @@ def _wait_for_sync(site: Site, summary: Summary, timeout_s: float, say) -> None:
         stored = len(site.hub_payments(agent=site.plan.agent_id))
         delivered = len({_payment_id(r) for r in _accepted(site)})
         if stored >= summary.taken and delivered >= summary.taken and \
-                len(site.hub_deliveries(status="delivered")) >= summary.taken:
+                len(site.hub_deliveries(status=DeliveryStatus.DELIVERED)) >= summary.taken:
             return
         time.sleep(0.3)
     say(f"  still waiting after {timeout_s:.0f} s; checking what arrived")
@@ -202,7 +203,7 @@ def _check(site: Site, payments, outcomes: dict[int, dict], summary: Summary) ->
     deliveries = {row["event_id"]: row["status"] for row in site.hub_deliveries()}
     summary.hub_deliveries = dict(Counter(deliveries.values()))
     by_payment = {row["payment_id"]: row["message_id"] for row in hub}
-    not_done = [pid for pid in approved if deliveries.get(by_payment.get(pid)) != "delivered"]
+    not_done = [pid for pid in approved if deliveries.get(by_payment.get(pid)) != DeliveryStatus.DELIVERED]
     if not_done:
         summary.problems.append(f"{len(not_done)} approved payments are not 'delivered' in the hub's delivery "
                                 f"list, e.g. {sorted(not_done)[:3]}")

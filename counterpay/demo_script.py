@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from protocol.domain import ReferenceFormat, Tender
 from protocol.qr import epc, pagopa, zbp
 
 CYCLE = ("card", "cash", "scan-pagopa", "card-declined", "scan-rf", "scan-epc", "card-lost", "scan-zbp",
@@ -32,7 +33,7 @@ class Planned:
     index: int
     kind: str
     amount_minor: int
-    tender: str
+    tender: Tender
     case_ref: str
     currency: str = "EUR"
     order: dict | None = None
@@ -40,7 +41,7 @@ class Planned:
 
     @property
     def card(self) -> bool:
-        return self.tender == "card"
+        return self.tender == Tender.CARD
 
 
 def plan(n: int) -> list[Planned]:
@@ -49,9 +50,9 @@ def plan(n: int) -> list[Planned]:
         kind = CYCLE[i % len(CYCLE)]
         if kind == "card-lost" and i >= len(CYCLE) and i % LOST_EVERY != 6:
             kind = "card"           # after the first cycle, lost answers only every LOST_EVERY payments
-        tender = "cash" if kind == "cash" or (kind.startswith("scan") and i % 2 == 1) else "card"
+        tender = Tender.CASH if kind == "cash" or (kind.startswith("scan") and i % 2 == 1) else Tender.CARD
         if kind == "scan-zbp":
-            tender = "cash"         # a ZBP code is in złoty; the demo terminal takes euro
+            tender = Tender.CASH    # a ZBP code is in złoty; the demo terminal takes euro
         payments.append(Planned(index=i, kind=kind, amount_minor=1000 + i, tender=tender,
                                 case_ref=f"DEMO-2026-{i + 1:05d}",
                                 currency="PLN" if kind == "scan-zbp" else "EUR"))
@@ -74,7 +75,7 @@ def prepare_orders(site, payments: list[Planned]) -> None:
         for p in payments:
             if p.kind.startswith("scan-"):
                 body = {"amount_minor": p.amount_minor, "currency": p.currency, "case_ref": p.case_ref,
-                        "reference_format": "pagopa" if p.kind == "scan-pagopa" else "rf",
+                        "reference_format": ReferenceFormat.PAGOPA if p.kind == "scan-pagopa" else ReferenceFormat.RF,
                         "description": f"demo payment {p.index + 1}"}
                 response = client.post("/api/v1/orders", json=body)
                 if response.status_code != 201:
@@ -104,8 +105,8 @@ def _request(p: Planned) -> dict:
         line = {"scan": _scan_payload(p), "tender": p.tender, "amount_minor": p.amount_minor}
     else:
         line = {"amount_minor": p.amount_minor, "currency": p.currency, "tender": p.tender,
-                "reference": {"format": "case", "value": p.case_ref}, "case_ref": p.case_ref}
-    if p.tender == "cash":
+                "reference": {"format": ReferenceFormat.CASE, "value": p.case_ref}, "case_ref": p.case_ref}
+    if p.tender == Tender.CASH:
         line["cash_given_minor"] = p.amount_minor + (500 if p.index % 3 == 0 else 0)
     line["operator"] = "demo"
     return line

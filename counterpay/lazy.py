@@ -2,7 +2,7 @@
 
 Each part of counterpay (agent, hub, simulators, protocol tools) owns its command
 module; the root only names where each command lives.  Loading lazily keeps
-`counterpay --help` fast and keeps one broken part from taking the others down.
+`counterpay --help` fast; a part that fails to import fails loudly when its command is used.
 """
 
 from __future__ import annotations
@@ -51,21 +51,8 @@ class LazyGroup(click.Group):
         if isinstance(target, tuple):
             target = target[0]
         module_name, _, attribute = target.partition(":")
-        try:
-            module = importlib.import_module(module_name)
-            command = getattr(module, attribute)
-        except (ImportError, AttributeError) as exc:
-            return _unavailable(name, f"{target} could not be loaded: {exc}")
+        command = getattr(importlib.import_module(module_name), attribute)
         if not isinstance(command, click.Command):
-            return _unavailable(name, f"{target} is not a click command")
+            raise TypeError(f"{target} is not a click command")
         return command
 
-
-def _unavailable(name: str, reason: str) -> click.Command:
-    @click.command(name=name, help=f"(not available: {reason})",
-                   context_settings={"ignore_unknown_options": True, "allow_extra_args": True})
-    def command() -> None:
-        click.echo(f"counterpay {name}: not available in this installation ({reason})", err=True)
-        raise SystemExit(2)
-
-    return command

@@ -1,5 +1,4 @@
-"""`counterpay hub …`: init, serve, audit verify; the PKI's broker and enrollment commands and
-the delivery commands mounted too.
+"""`counterpay hub …`: init, serve, audit verify, and the broker and delivery commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.

@@ -2,15 +2,13 @@
 
 Creates (only what is missing): the configuration TOML, the database with every
 migration, the hub's order and event signing keys (files 0600), the first admin API
-token (printed once, stored hashed), the PKI (hub.pki.setup.init_pki), then every
-step in INIT_STEPS.
+token (printed once, stored hashed), and the PKI (hub.pki.setup.init_pki).
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Callable
 
 from sqlalchemy import select
 
@@ -22,11 +20,6 @@ from hub.pki import keydir
 from hub.pki.setup import init_pki
 from hub.store.db import Database
 from hub.store.tables import api_tokens
-
-InitStep = Callable[[Path, hub_config.Settings], "str | None"]
-INIT_STEPS: list[InitStep] = []
-"""Other hub parts append `step(hub_dir, settings) -> message or None` here."""
-
 
 def default_config(hub_dir: Path, database_url: str | None, tls: bool) -> str:
     url = database_url or f"sqlite:///{hub_dir / 'hub.db'}"
@@ -81,8 +74,4 @@ def init_hub(hub_dir: Path, database_url: str | None = None) -> list[str]:
         database.dispose()
     paths = init_pki(hub_dir, settings.broker.server_names)
     report.append(f"PKI ready in {paths.root}")
-    for step in INIT_STEPS:
-        message = step(hub_dir, settings)
-        if message:
-            report.append(message)
     return report

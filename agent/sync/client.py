@@ -4,7 +4,9 @@ One thread owns the paho client (paho-mqtt 2.x, MQTT v5, TLS with the agent's cl
 certificate, or plain for tests) and does everything network-side in order:
 
 * connect with a signed, retained *will* (type 'will') on `…/A/state`; on CONNACK
-  publish the retained *birth* with the persisted incarnation counter;
+  publish the retained *birth* with the persisted incarnation counter, and publish it
+  again once the backlog it reported has drained, so the hub does not keep showing the
+  outbox depth the agent had when it connected;
 * publish pending outbox rows in sequence order, at most `window` in flight;
 * a row is done only when the hub's application ack for its message id arrives on
   `…/A/acks` (`Outbox.mark_acked`), never on PUBACK: paho keeps in-flight messages in
@@ -88,7 +90,6 @@ class SyncClient:
         self.connected_since: float | None = None
         self.clock_skew_s: float | None = None
         self._stop = threading.Event()
-        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
         self._inflight: dict[str, tuple[int, float, bytes]] = {}   # message id -> (seq, sent at, bytes)
         self._cursor = 0
@@ -97,6 +98,7 @@ class SyncClient:
         self._flushed_at = 0.0
         self._acks_lock = threading.Lock()
         self._dirty = True
+        self._birth_depth = 0                 # the outbox depth the last birth reported
         self._rewind: int | None = None
         self._keys = ...                      # KeyDirectory | None, loaded on first use
         self._hub_keys = False                # does the directory list a hub key yet?
@@ -110,7 +112,6 @@ class SyncClient:
 
     def stop(self, timeout_s: float = 5.0) -> None:
         self._stop.set()
-        self._wake.set()
         if self._thread:
             self._thread.join(timeout_s)
 
@@ -122,7 +123,6 @@ class SyncClient:
     def wake(self) -> None:
         """New rows in the outbox: look now rather than at the next tick."""
         self._dirty = True
-        self._wake.set()
 
     # the network thread ----------------------------------------------------------------
     def _client(self) -> mqtt.Client:
@@ -181,6 +181,8 @@ class SyncClient:
                 try:
                     self._pump(client)
                     self._flush(force=not self._inflight)
+                    if self._birth_depth and not self._inflight and not self._dirty:
+                        self._publish_birth(client)      # the backlog the birth reported is gone
                 except StoreError as exc:
                     self._set_error(str(exc))
                     self._stop.wait(1.0)
@@ -240,6 +242,12 @@ class SyncClient:
             self.last_ack_at = time.time()
             self.on_change()
 
+    def _publish_birth(self, client: mqtt.Client) -> None:
+        info = self.birth_info()
+        birth = make(self.agent_id, 0, "birth", {"incarnation": self.incarnation, "online": True, **info}, self.key)
+        client.publish(self.topics["state"], birth.encode(), qos=1, retain=True)
+        self._birth_depth = info.get("outbox_depth") or 0
+
     # callbacks (network thread) ----------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
@@ -249,9 +257,7 @@ class SyncClient:
         subscriptions = [(self.topics["acks"], 1), (self.topics["cmd"], 1), (topics.CATALOGUE, 1),
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
         client.subscribe(subscriptions)
-        info = self.birth_info()
-        birth = make(self.agent_id, 0, "birth", {"incarnation": self.incarnation, "online": True, **info}, self.key)
-        client.publish(self.topics["state"], birth.encode(), qos=1, retain=True)
+        self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
         self._inflight.clear()
         self._mids.clear()
@@ -315,6 +321,3 @@ class SyncClient:
         # only guard: only the hub may write to …/acks and …/cmd.
         return envelope
 
-    def publish_state_now(self) -> None:
-        """Ask for a fresh birth (outbox depth changed a lot); cheap, best effort."""
-        self._wake.set()

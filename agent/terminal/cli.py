@@ -24,17 +24,12 @@ from agent.terminal.base import (Intent, IntentKind, Outcome, TerminalError, Ter
 from agent.terminal.factory import DRIVERS, open_driver
 from agent.terminal.file_journal import DEFAULT_JOURNAL, FileJournal
 from agent.terminal.link import parse_line
+from protocol.money import MoneyError, exponent, parse_minor
 
 EXIT_OK, EXIT_NO, EXIT_USAGE = 0, 1, 2
 
 
 def _amount(text: str, currency: str) -> int:
-    try:
-        from protocol.money import MoneyError, exponent, parse_minor
-    except ImportError:  # protocol.money missing: accept plain minor-unit digits only
-        if not text.isdigit():
-            raise click.BadParameter("give the amount in minor units (cents), e.g. 1250")
-        return int(text)
     try:
         minor = parse_minor(text, exponent(currency))
     except MoneyError as exc:

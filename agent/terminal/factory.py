@@ -3,7 +3,7 @@
     driver = open_driver("zvt", "/dev/ttyUSB0", journal)
     driver = open_driver("concert", "/dev/ttyACM0", journal, line=CONCERT_USB_LINE)
 
-Drivers are imported lazily so one protocol's missing part never breaks the other.
+Drivers are imported when first opened, so a check of one protocol loads only its own code.
 Every driver class has the constructor `Driver(link, journal, on_progress=None, **options)`.
 Options understood here: `line` (LineSettings, overriding the protocol's default);
 the rest goes to the driver.
@@ -37,10 +37,7 @@ def _entry(protocol: str) -> tuple[str, LineSettings]:
 def driver_class(protocol: str) -> type[TerminalDriver]:
     target, _ = _entry(protocol)
     module_name, _, attribute = target.partition(":")
-    try:
-        return getattr(importlib.import_module(module_name), attribute)
-    except (ImportError, AttributeError) as exc:
-        raise TerminalError(f"the {protocol} driver is not available: {exc}") from exc
+    return getattr(importlib.import_module(module_name), attribute)
 
 
 def open_driver(protocol: str, device: str, journal: TerminalJournal,

@@ -84,10 +84,6 @@ class FileJournal:
         results = [result_from_dict(r["result"]) for r in self.records() if r["record"] == "outcome"]
         return [r for r in results if intent_id is None or r.intent_id == intent_id]
 
-    def latest_outcome(self, intent_id: str) -> TerminalResult | None:
-        found = self.outcomes(intent_id)
-        return found[-1] if found else None
-
     def open_intents(self) -> list[Intent]:
         final = {r.intent_id for r in self.outcomes() if r.outcome.final}
         seen: set[str] = set()

@@ -14,14 +14,17 @@ from __future__ import annotations
 import json
 import sys
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import click
 
+from counterpay.commands.keys import load_directory
+from counterpay.commands.qr_emit import amount_minor, emit, image_options
+from counterpay.commands.qr_signed import SIGNED_MAKERS
 from protocol.money import Money, MoneyError
-from protocol.qr import QrFormatError, QrResult, epc, pagopa, rf, zbp
+from protocol.qr import QrResult, epc, pagopa, rf, zbp
 from protocol.qr import parse as parse_payload
-from protocol.qr.image import ImageDecodeError, decode, make_png, make_svg, open_image
+from protocol.qr.image import ImageDecodeError, decode, open_image
 
 FORMAT_NAMES = {"pagopa": "pagoPA notice", "epc": "EPC SEPA transfer", "zbp": "Polish ZBP transfer",
                 "rf": "RF creditor reference", "cp-order": "counterpay payment order",
@@ -39,7 +42,6 @@ def qr() -> None:
 def _load_keys(keys_path: Path | None) -> Any:
     if keys_path is None:
         return None
-    from counterpay.commands.keys import load_directory  # owned by `counterpay keys`
     return load_directory(keys_path)
 
 
@@ -99,37 +101,6 @@ def make() -> None:
     """Make a code: prints the payload; --png FILE or --svg FILE also writes the image."""
 
 
-def image_options(command: Callable) -> Callable:
-    command = click.option("--svg", "svg", type=click.Path(dir_okay=False, path_type=Path),
-                           help="Also write the code as an SVG image.")(command)
-    return click.option("--png", "png", type=click.Path(dir_okay=False, path_type=Path),
-                        help="Also write the code as a PNG image.")(command)
-
-
-def emit(build: Callable[[], str], png: Path | None, svg: Path | None) -> None:
-    """Build a payload (usage error when its fields are bad), print it, write images.
-
-    Shared with the signed-code makers so every `qr make` behaves alike."""
-    if png and svg:
-        raise click.UsageError("choose one of --png and --svg")
-    try:
-        payload = build()
-    except (QrFormatError, MoneyError, ValueError) as exc:
-        raise click.UsageError(str(exc)) from None
-    click.echo(payload)
-    for path, render in ((png, make_png), (svg, make_svg)):
-        if path:
-            try:
-                path.write_bytes(render(payload))
-            except OSError as exc:
-                raise click.UsageError(f"cannot write {path}: {exc}") from None
-            click.echo(f"wrote {path}", err=True)
-
-
-def _amount(text: str | None, currency: str) -> int | None:
-    return None if text is None else Money.parse(text, currency).minor
-
-
 @make.command("pagopa")
 @click.option("--notice", required=True, help="18-digit notice number (numero avviso).")
 @click.option("--fiscal-code", required=True, help="11-digit fiscal code of the creditor.")
@@ -137,7 +108,7 @@ def _amount(text: str | None, currency: str) -> int | None:
 @image_options
 def make_pagopa(notice: str, fiscal_code: str, amount: str, png: Path | None, svg: Path | None) -> None:
     """A pagoPA notice code: PAGOPA|002|notice|fiscal code|cents."""
-    emit(lambda: pagopa.make(notice, fiscal_code, _amount(amount, "EUR")), png, svg)
+    emit(lambda: pagopa.make(notice, fiscal_code, amount_minor(amount, "EUR")), png, svg)
 
 
 @make.command("epc")
@@ -156,7 +127,7 @@ def make_pagopa(notice: str, fiscal_code: str, amount: str, png: Path | None, sv
 def make_epc(name: str, iban: str, amount: str | None, bic: str, purpose: str, reference: str, text: str,
              info: str, version: str, charset: int, png: Path | None, svg: Path | None) -> None:
     """An EPC069-12 SEPA credit transfer code (BCD)."""
-    emit(lambda: epc.make(name, iban, _amount(amount, "EUR"), bic=bic, purpose=purpose, reference=reference,
+    emit(lambda: epc.make(name, iban, amount_minor(amount, "EUR"), bic=bic, purpose=purpose, reference=reference,
                           text=text, info=info, version=version, charset=charset), png, svg)
 
 
@@ -170,7 +141,7 @@ def make_epc(name: str, iban: str, amount: str | None, bic: str, purpose: str, r
 def make_zbp(account: str, name: str, title: str, amount: str, nip: str, png: Path | None,
              svg: Path | None) -> None:
     """A Polish ZBP 2D transfer code."""
-    emit(lambda: zbp.make(account, name, title, _amount(amount, "PLN"), nip=nip), png, svg)
+    emit(lambda: zbp.make(account, name, title, amount_minor(amount, "PLN"), nip=nip), png, svg)
 
 
 @make.command("rf")
@@ -181,20 +152,8 @@ def make_rf(body: str, png: Path | None, svg: Path | None) -> None:
     emit(lambda: rf.make(body), png, svg)
 
 
-def _mount_signed_makers() -> None:
-    """Hook for counterpay's signed codes: `qr make cp-order` / `qr make cp-receipt`.
-
-    The signed-code side defines click commands in counterpay.commands.qr_signed as
-    MAKE_COMMANDS (a list); they should use `emit()` and `image_options` from here."""
-    try:
-        from counterpay.commands.qr_signed import MAKE_COMMANDS
-    except ImportError:
-        return
-    for command in MAKE_COMMANDS:
-        make.add_command(command)
-
-
-_mount_signed_makers()
+for signed_maker in SIGNED_MAKERS:
+    make.add_command(signed_maker)
 
 
 # -- decode ------------------------------------------------------------------------------

@@ -12,7 +12,8 @@ from pathlib import Path
 import click
 
 from counterpay.commands.keys import load_signing_key
-from counterpay.commands.qr import _amount, emit, image_options
+from counterpay.commands.qr_emit import amount_minor, emit, image_options
+from protocol.domain import Tender
 from protocol.qr import cp_order, cp_receipt
 
 KEY_OPTION = click.option("--key", "key_path", required=True, type=click.Path(exists=True, path_type=Path),
@@ -36,7 +37,7 @@ def make_cp_order(key_path: Path, order_id: str, case_ref: str, amount: str | No
                   png: Path | None, svg: Path | None) -> None:
     """A counterpay payment order code, signed with the hub's order key."""
     key = load_signing_key(key_path)
-    order = cp_order.PaymentOrderCode(order_id, case_ref, _amount(amount, currency), currency.upper(), positions,
+    order = cp_order.PaymentOrderCode(order_id, case_ref, amount_minor(amount, currency), currency.upper(), positions,
                                       payer_name, payer_id, expires)
     emit(lambda: cp_order.make(order, key), png, svg)
 
@@ -47,7 +48,8 @@ def make_cp_order(key_path: Path, order_id: str, case_ref: str, amount: str | No
 @click.option("--agent-id", required=True, help="The agent that took the payment (owner of the key).")
 @click.option("--amount", required=True)
 @click.option("--currency", default="EUR", show_default=True)
-@click.option("--tender", type=click.Choice(cp_receipt.TENDERS), default="card", show_default=True)
+@click.option("--tender", type=click.Choice([tender.value for tender in Tender]), default=Tender.CARD.value,
+              show_default=True)
 @click.option("--terminal-ref", default="")
 @click.option("--reference", default="", help="Order id or case reference paid.")
 @click.option("--last4", default="", help="Last 4 card digits (never more).")
@@ -59,9 +61,10 @@ def make_cp_receipt(key_path: Path, receipt_id: str, agent_id: str, amount: str,
                     png: Path | None, svg: Path | None) -> None:
     """A counterpay receipt code, signed with the agent's receipt key."""
     key = load_signing_key(key_path)
-    code = cp_receipt.ReceiptCode(receipt_id, agent_id, time_, _amount(amount, currency), currency.upper(), tender,
+    code = cp_receipt.ReceiptCode(receipt_id, agent_id, time_, amount_minor(amount, currency), currency.upper(), tender,
                                   terminal_ref, reference, last4)
     emit(lambda: cp_receipt.make(code, key), png, svg)
 
 
-MAKE_COMMANDS = [make_cp_order, make_cp_receipt]
+SIGNED_MAKERS = (make_cp_order, make_cp_receipt)
+"""The makers `qr make` adds to its group."""

@@ -32,9 +32,14 @@ from hub.errors import BadRequest, Conflict, NotFound
 from hub.store.tables_delivery import case_systems
 from hub.store.timeutil import now_iso
 from protocol import webhooks
+from protocol.domain import ReferenceFormat
 
-PatternOn = Literal["case_ref", "order_id", "rf", "pagopa", "zbp", "epc", "cp-order", "reference", "any"]
-REFERENCE_FORMATS = ("rf", "pagopa", "zbp", "epc", "cp-order")
+# Reference formats a pattern can name: every one an agent sends except `case` (its value is
+# the case reference, matched as case_ref) and `none` (no reference; `reference` and `any`
+# still see a value it carries).
+PATTERN_FORMATS = (ReferenceFormat.RF, ReferenceFormat.PAGOPA, ReferenceFormat.ZBP, ReferenceFormat.EPC,
+                   ReferenceFormat.CP_ORDER)
+PatternOn = Literal[("case_ref", "order_id", *(fmt.value for fmt in PATTERN_FORMATS), "reference", "any")]
 
 
 class RegistryError(ValueError):
@@ -235,7 +240,7 @@ def reference_values(payment: dict[str, Any], link: dict[str, Any]) -> dict[str,
     """The values patterns can look at, from the payment and how the hub linked it."""
     values: dict[str, str] = {}
     case_ref = (link or {}).get("case_ref") or payment.get("case_ref")
-    if not case_ref and payment.get("reference_format") == "case":
+    if not case_ref and payment.get("reference_format") == ReferenceFormat.CASE:
         case_ref = payment.get("reference_value")
     if case_ref:
         values["case_ref"] = str(case_ref)
@@ -243,7 +248,7 @@ def reference_values(payment: dict[str, Any], link: dict[str, Any]) -> dict[str,
     if order_id:
         values["order_id"] = str(order_id)
     fmt, value = payment.get("reference_format"), payment.get("reference_value")
-    if value and fmt in REFERENCE_FORMATS:
+    if value and fmt in PATTERN_FORMATS:
         values[fmt] = str(value)
     if value:
         values["reference"] = str(value)

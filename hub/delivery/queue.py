@@ -46,9 +46,7 @@ from hub.delivery import wakeup
 from hub.delivery.clock import stamp
 from hub.store.bulk import insert_rows
 from hub.store.tables_delivery import deliveries
-
-PENDING, DELIVERED, DEAD, UNROUTED = "pending", "delivered", "dead", "unrouted"
-
+from protocol.domain import DeliveryStatus
 
 def webhook_id_for(event_id: str, case_system: str | None) -> str:
     digest = hashlib.sha256(f"{event_id}\x00{case_system or ''}".encode("utf-8")).hexdigest()
@@ -130,7 +128,8 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
             "agent_id": item["agent_id"],
             "type": "payment.voided" if payment.get("voided_at") else "payment.confirmed",
             "case_system": name, "case_key": case_key(payment, link, item["event_id"]),
-            "payload": payload.decode("utf-8"), "status": PENDING if name else UNROUTED, "attempts": 0,
+            "payload": payload.decode("utf-8"), "attempts": 0,
+            "status": DeliveryStatus.PENDING if name else DeliveryStatus.UNROUTED,
             "created_at": moment, "window_started_at": moment, "next_attempt_at": moment, "replays": 0})
         forget.update(v for k, v in values.items() if k != "reference")
     if not rows:
@@ -149,6 +148,3 @@ def _order_snapshots(conn: Connection, order_ids: set[str]) -> dict[str, dict[st
     return {order_id: snapshot for order_id in order_ids
             if (snapshot := _order_snapshot(conn, order_id)) is not None}
 
-
-# Wake-ups live in hub.delivery.wakeup; these names stay for callers of this module.
-subscribe, unsubscribe, notify = wakeup.subscribe, wakeup.unsubscribe, wakeup.notify

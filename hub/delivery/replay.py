@@ -21,6 +21,7 @@ from hub.casesys import registry
 from hub.delivery import queue, wakeup
 from hub.delivery.clock import stamp
 from hub.store.tables_delivery import deliveries
+from protocol.domain import DeliveryStatus
 
 
 def _route(conn: Connection, row: Any, now_s: str) -> str | None:
@@ -31,14 +32,14 @@ def _route(conn: Connection, row: Any, now_s: str) -> str | None:
         return None
     conn.execute(deliveries.update().where(deliveries.c.id == row["id"]).values(
         case_system=target["name"], webhook_id=queue.webhook_id_for(row["event_id"], target["name"]),
-        status=queue.PENDING, next_attempt_at=now_s, window_started_at=now_s, attempts=0))
+        status=DeliveryStatus.PENDING, next_attempt_at=now_s, window_started_at=now_s, attempts=0))
     return target["name"]
 
 
 def route_unrouted(conn: Connection, actor: str, now: float | None = None) -> int:
     """After the registry changed: route every unrouted confirmation that matches now."""
     now_s = stamp(time.time() if now is None else now)
-    rows = conn.execute(select(deliveries).where(deliveries.c.status == queue.UNROUTED)
+    rows = conn.execute(select(deliveries).where(deliveries.c.status == DeliveryStatus.UNROUTED)
                         .order_by(deliveries.c.id)).mappings().all()
     routed = sum(1 for row in rows if _route(conn, row, now_s))
     if routed:
@@ -50,7 +51,7 @@ def route_unrouted(conn: Connection, actor: str, now: float | None = None) -> in
 def route_recent(conn: Connection, since: str, actor: str = "delivery-worker", now: float | None = None) -> int:
     """Route unrouted confirmations queued since `since` (the registry cache's blind spot)."""
     now_s = stamp(time.time() if now is None else now)
-    rows = conn.execute(select(deliveries).where(deliveries.c.status == queue.UNROUTED,
+    rows = conn.execute(select(deliveries).where(deliveries.c.status == DeliveryStatus.UNROUTED,
                                                  deliveries.c.created_at >= since)).mappings().all()
     routed = sum(1 for row in rows if _route(conn, row, now_s))
     if routed:
@@ -67,7 +68,8 @@ def replay(conn: Connection, *, actor: str, event_ids: list[str] | None = None, 
     if event_ids:
         query = query.where(deliveries.c.event_id.in_(event_ids))
     else:
-        statuses = [queue.DEAD, queue.UNROUTED] + ([queue.DELIVERED] if include_delivered else [])
+        statuses = [DeliveryStatus.DEAD, DeliveryStatus.UNROUTED] + (
+            [DeliveryStatus.DELIVERED] if include_delivered else [])
         query = query.where(deliveries.c.status.in_(statuses))
         if since:
             query = query.where(deliveries.c.created_at >= since)
@@ -78,16 +80,16 @@ def replay(conn: Connection, *, actor: str, event_ids: list[str] | None = None, 
     rows = conn.execute(query).mappings().all()
     result: dict[str, Any] = {"replayed": [], "already_pending": [], "still_unrouted": [], "not_found": []}
     for row in rows:
-        if row["status"] == queue.PENDING:
+        if row["status"] == DeliveryStatus.PENDING:
             result["already_pending"].append(row["event_id"])
-        elif row["status"] == queue.UNROUTED:
+        elif row["status"] == DeliveryStatus.UNROUTED:
             if _route(conn, row, now_s):
                 result["replayed"].append(row["event_id"])
             else:
                 result["still_unrouted"].append(row["event_id"])
         else:
             conn.execute(deliveries.update().where(deliveries.c.id == row["id"]).values(
-                status=queue.PENDING, next_attempt_at=now_s, window_started_at=now_s, attempts=0,
+                status=DeliveryStatus.PENDING, next_attempt_at=now_s, window_started_at=now_s, attempts=0,
                 dead_at=None, delivered_at=None, replays=row["replays"] + 1, lease_owner=None, lease_until=None))
             result["replayed"].append(row["event_id"])
     if event_ids:

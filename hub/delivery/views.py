@@ -7,16 +7,16 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from hub.delivery import queue
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
+from protocol.domain import DeliveryStatus
 
 LIST_COLUMNS = [c for c in deliveries.c if c.name not in ("payload", "lease_owner")]
 
 
 def _why_waiting(row: Any, systems: dict[str, Any]) -> str | None:
-    if row["status"] == queue.UNROUTED:
+    if row["status"] == DeliveryStatus.UNROUTED:
         return "no case system's reference patterns match this payment; register one or fix the patterns"
-    if row["status"] != queue.PENDING:
+    if row["status"] != DeliveryStatus.PENDING:
         return None
     system = systems.get(row["case_system"])
     if system is not None and not system["enabled"]:

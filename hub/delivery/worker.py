@@ -2,7 +2,7 @@
 
 - A confirmation is sent when it is due, its case system is enabled, and no earlier
   confirmation for the same case (same case system, same `case_key`) is still pending:
-  per-case order holds even across days of retries.  A dead letter no longer blocks.
+  per-case order holds even across days of retries.  A dead letter blocks nothing.
 - 2xx: delivered.  410: the case system is disabled (audited) and its confirmations
   wait, visibly, until an admin enables it again.  Anything else (5xx, 4xx, timeouts,
   refused connections): retried by `RetryPolicy`, honouring Retry-After, with the same
@@ -35,13 +35,14 @@ from sqlalchemy import and_, bindparam, exists, or_, select
 
 from hub.casesys import registry
 from hub.config import DeliverySettings
-from hub.delivery import metrics, queue, wakeup
+from hub.delivery import metrics, wakeup
 from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
 from hub.delivery.policy import RetryPolicy
 from hub.delivery.replay import route_recent
 from hub.store.db import Database
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
 from protocol import webhooks
+from protocol.domain import DeliveryStatus
 
 log = logging.getLogger(__name__)
 
@@ -63,17 +64,18 @@ _RECORD_OUTCOME = deliveries.update().where(deliveries.c.id == bindparam("row_id
 _earlier = deliveries.alias("earlier")
 _EARLIER_PENDING = exists().where(and_(_earlier.c.case_system == deliveries.c.case_system,
                                        _earlier.c.case_key == deliveries.c.case_key,
-                                       _earlier.c.status == queue.PENDING,
+                                       _earlier.c.status == DeliveryStatus.PENDING,
                                        _earlier.c.id < deliveries.c.id))
 _NOT_LEASED = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < bindparam("now"))
 # The heads of the queue: pending, endpoint enabled, not being sent, and first of their case.
 _HEADS = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret)
           .join(case_systems, case_systems.c.name == deliveries.c.case_system)
-          .where(deliveries.c.status == queue.PENDING, case_systems.c.enabled.is_(True), _NOT_LEASED,
+          .where(deliveries.c.status == DeliveryStatus.PENDING, case_systems.c.enabled.is_(True), _NOT_LEASED,
                  deliveries.c.case_system.not_in(bindparam("busy", expanding=True)), ~_EARLIER_PENDING)
           .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(bindparam("limit")))
 _CLAIM = (deliveries.update()
-          .where(deliveries.c.id.in_(bindparam("ids", expanding=True)), deliveries.c.status == queue.PENDING,
+          .where(deliveries.c.id.in_(bindparam("ids", expanding=True)),
+                 deliveries.c.status == DeliveryStatus.PENDING,
                  _NOT_LEASED)
           .values(lease_owner=bindparam("token"), lease_until=bindparam("until")))
 _CLAIMED = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret)
@@ -165,7 +167,7 @@ class DeliveryWorker:
         with self.db.begin() as conn:
             if status is not None and 200 <= status < 300:
                 outcome = "delivered"
-                values.update(status=queue.DELIVERED, delivered_at=now_s, last_error=None)
+                values.update(status=DeliveryStatus.DELIVERED, delivered_at=now_s, last_error=None)
             elif status == 410:
                 outcome = "gone"
                 registry.disable_gone(conn, row["case_system"],
@@ -174,7 +176,7 @@ class DeliveryWorker:
                 values.update(next_attempt_at=now_s)
             elif now - unstamp(row["window_started_at"]) >= self.policy.give_up_after_s:
                 outcome = "dead"
-                values.update(status=queue.DEAD, dead_at=now_s)
+                values.update(status=DeliveryStatus.DEAD, dead_at=now_s)
             else:
                 outcome = "retry"
                 wait = self.policy.retry_after(retry_after, now)
@@ -203,7 +205,7 @@ class DeliveryWorker:
         queued unrouted while its registry cache was stale."""
         with self.db.begin() as conn:
             counts = metrics.refresh_gauges(conn)
-            if counts.get(queue.UNROUTED):
+            if counts.get(DeliveryStatus.UNROUTED):
                 route_recent(conn, since=stamp(time.time() - 5 * registry.CACHE_TTL_S))
 
     # -- HTTP ------------------------------------------------------------------------

@@ -6,7 +6,7 @@ message per agent for all its events in the batch, kept in acks_sent (evidence o
 what the agent was told) with each event row naming it; a duplicate is acked again
 for the same message id and seq, with status 'duplicate'.
 Confirmations for case systems are queued in the same transaction
-(`hub.delivery.queue.enqueue_confirmation`, when hub-delivery is installed).
+(`hub.delivery.queue.enqueue_confirmations`).
 The caller publishes acks only after this transaction commits.
 
 Throughput comes from doing per batch what could be done per message: one query

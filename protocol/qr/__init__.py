@@ -14,43 +14,26 @@ against a key directory, so `parse` passes `keys` and `now` on to them.
 
 from __future__ import annotations
 
-import importlib
 from types import ModuleType
 from typing import Any
 
-from protocol.qr import epc, pagopa, rf, zbp
+from protocol.qr import cp_order, cp_receipt, epc, pagopa, rf, zbp
 from protocol.qr.base import MAX_PAYLOAD_CHARS, QrFormatError, QrResult, unknown
 
 __all__ = ["parse", "detect_format", "formats", "QrResult", "QrFormatError"]
 
-_SIGNED = ("protocol.qr.cp_order", "protocol.qr.cp_receipt")
-_signed_cache: list[ModuleType] | None = None
-
-
-def _signed_modules() -> list[ModuleType]:
-    """The signed-code modules that exist in this checkout (imported once, lazily)."""
-    global _signed_cache
-    if _signed_cache is None:
-        found = []
-        for name in _SIGNED:
-            try:
-                found.append(importlib.import_module(name))
-            except ImportError:
-                continue
-        _signed_cache = found
-    return _signed_cache
+_SIGNED = (cp_order, cp_receipt)
 
 
 def formats() -> list[ModuleType]:
     """Every format module in detection order."""
-    return [pagopa, epc, *_signed_modules(), zbp, rf]
+    return [pagopa, epc, *_SIGNED, zbp, rf]
 
 
 def detect_format(payload: str) -> str | None:
     """The name of the format a payload claims to be, or None."""
     for module in formats():
-        detect = getattr(module, "detect", None)
-        if detect is not None and detect(payload):
+        if module.detect(payload):
             return module.FORMAT
     return None
 
@@ -68,20 +51,11 @@ def parse(payload: str, keys: Any = None, now: Any = None) -> QrResult:
     for module in (pagopa, epc):
         if module.detect(payload):
             return module.parse(payload)
-    for module in _signed_modules():
-        result = _parse_signed(module, payload, keys, now)
-        if result is not None:
-            return result
+    for module in _SIGNED:
+        if module.detect(payload):
+            return module.parse(payload, keys=keys, now=now)
     for module in (zbp, rf):
         if module.detect(payload):
             return module.parse(payload)
     return unknown()
 
-
-def _parse_signed(module: ModuleType, payload: str, keys: Any, now: Any) -> QrResult | None:
-    detect = getattr(module, "detect", None)
-    if detect is not None:
-        return module.parse(payload, keys=keys, now=now) if detect(payload) else None
-    # Without detect(), a signed module says "not mine" by answering 'unknown'.
-    result = module.parse(payload, keys=keys, now=now)
-    return None if result.format == "unknown" else result

@@ -13,15 +13,26 @@ from functools import lru_cache
 
 from stdnum import bic, iban
 from stdnum.iso7064 import mod_97_10
-from stdnum.it import iva
+from stdnum.exceptions import ValidationError
 from stdnum.pl import nip
+
+from protocol.ids import italy
 
 _CACHE = 4096  # a few thousand creditors; bounded so junk input cannot grow memory
 
 iban_ok = lru_cache(maxsize=_CACHE)(iban.is_valid)
 bic_ok = lru_cache(maxsize=_CACHE)(bic.is_valid)
 nip_ok = lru_cache(maxsize=_CACHE)(nip.is_valid)
-italian_vat_ok = lru_cache(maxsize=_CACHE)(iva.is_valid)
+
+
+@lru_cache(maxsize=_CACHE)
+def italian_vat_error(number: str) -> ValidationError | None:
+    """Why a partita IVA is invalid (InvalidChecksum when only its Luhn digit is), or None."""
+    try:
+        italy.validate_vat(number)
+    except ValidationError as exc:
+        return exc
+    return None
 
 
 def rf_ok(reference: str) -> bool:

@@ -18,13 +18,14 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from protocol.domain import Tender
 from protocol.keys import KeyDirectory, SigningKey, VerificationFailure
 from protocol.qr import signed
 from protocol.qr.base import QrFormatError, QrResult
 
 FORMAT = "cp-receipt"
 FIELD_COUNT = 10
-TENDERS = ("card", "cash")
+TENDERS = tuple(Tender)
 
 
 @dataclass(frozen=True)
@@ -34,7 +35,7 @@ class ReceiptCode:
     time: str                 # RFC 3339 UTC, seconds precision
     amount_minor: int
     currency: str
-    tender: str               # card | cash
+    tender: str               # a Tender: card | cash
     terminal_ref: str         # terminal receipt/trace number, empty for cash
     reference: str            # order id or case reference the payment is for
     last4: str = ""           # at most the last 4 card digits

@@ -18,9 +18,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from stdnum.exceptions import InvalidChecksum
+
 from protocol.ids import pagopa as notice
 from protocol.qr.base import QrFormatError, QrResult, too_long, verdict
-from protocol.qr.checks import italian_vat_ok
+from protocol.qr.checks import italian_vat_error
 
 FORMAT = "pagopa"
 TAG = "PAGOPA"
@@ -65,8 +67,11 @@ def parse(payload: str) -> QrResult:
     if len(fiscal) == 11 and fiscal.isdigit() and fiscal.isascii():
         fields["creditor_fiscal_code"] = fiscal
         checked = True
-        if not italian_vat_ok(fiscal):
+        error = italian_vat_error(fiscal)
+        if isinstance(error, InvalidChecksum):
             wrong_checks.append(f"the creditor fiscal code {fiscal} has a wrong check digit")
+        elif error is not None:  # a check of the number too: its shape (11 digits) is right
+            wrong_checks.append(f"the creditor fiscal code {fiscal} is not a valid partita IVA: {error}")
     else:
         problems.append(f"the creditor fiscal code must be 11 digits, got {fiscal!r}")
     if 1 <= len(amount) <= MAX_AMOUNT_DIGITS and amount.isdigit() and amount.isascii():

@@ -14,6 +14,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from protocol.domain import ReferenceFormatValue, TenderValue
 from protocol.wire.errors import WireError
 
 Str64 = Annotated[str, Field(max_length=64)]
@@ -28,7 +29,7 @@ class _Strict(BaseModel):
 
 
 class Reference(_Strict):
-    format: Literal["cp-order", "case", "pagopa", "rf", "zbp", "epc", "none"]
+    format: ReferenceFormatValue
     value: Str200 | None = None
 
 
@@ -69,7 +70,7 @@ class PaymentCaptured(_Strict):
     kind: Literal["payment", "refund"] = "payment"
     amount_minor: MinorUnits
     currency: Currency
-    tender: Literal["card", "cash"]
+    tender: TenderValue
     cash_given_minor: MinorUnits | None = None
     change_minor: MinorUnits | None = None
     reference: Reference
@@ -101,7 +102,7 @@ class EodReport(_Strict):
     currency: Currency
     terminal_count: int | None = Field(default=None, ge=0)
     terminal_total_minor: MinorUnits | None = None
-    journal: dict[Literal["card", "cash"], TenderTotal]
+    journal: dict[TenderValue, TenderTotal]
     mismatch: bool
     closed_at: Str64
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 import paho.mqtt.client as mqtt
 
 from protocol import wire
+from protocol.domain import ReferenceFormat, Tender
 from protocol.wire import topics
 from simulators.fleet.identity import FleetIdentity
 
@@ -127,8 +128,8 @@ class SimulatedAgent:
         reference = self.rng.choice(self.references) if self.references else f"{self.case_prefix}-{self.agent_id}-{self.seq}"
         body = {"payment_id": f"{self.agent_id}-{self.incarnation}-{self.seq}",
                 "receipt_id": f"R-{self.agent_id}-{self.seq}", "office": self.office,
-                "amount_minor": amount, "currency": "EUR", "tender": "card",
-                "reference": {"format": "case", "value": reference}, "case_ref": reference,
+                "amount_minor": amount, "currency": "EUR", "tender": Tender.CARD,
+                "reference": {"format": ReferenceFormat.CASE, "value": reference}, "case_ref": reference,
                 "card": self.terminal.charge(amount), "captured_at": wire.utc_now()}
         envelope = wire.make(self.agent_id, self.seq, "payment.captured", body, self.identity.signing_key)
         payload = envelope.encode()

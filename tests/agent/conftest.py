@@ -1,4 +1,4 @@
-"""Fixtures of the agent-core tests: keys, a simulated ZVT terminal process, agent configs."""
+"""Fixtures of the agent tests: keys, a simulated ZVT terminal process, agent configs."""
 
 from __future__ import annotations
 

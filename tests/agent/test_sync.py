@@ -60,6 +60,23 @@ def test_a_row_is_done_only_on_the_hubs_ack_never_on_puback(mosquitto, peer, key
         sync.stop()
 
 
+def test_the_birth_is_published_again_once_the_backlog_it_reported_has_drained(mosquitto, peer, keys, store):
+    outbox = Outbox(store, AGENT_ID, keys.agent)
+    for n in range(25):
+        outbox.append("diagnostics.report", {"info": {"n": n}})
+    peer.hold_acks = True
+    sync = sync_for(store, outbox, keys, mosquitto, ack_timeout_s=1.0)
+    sync.start()
+    try:
+        assert peer.wait_for(lambda: peer.states.get(AGENT_ID, {}).get("outbox_depth") == 25)
+        peer.hold_acks = False
+        assert peer.wait_for(lambda: outbox.depth() == 0, 10)
+        assert peer.wait_for(lambda: peer.states[AGENT_ID]["outbox_depth"] == 0, 5)
+        assert peer.states[AGENT_ID]["type"] == "birth" and peer.states[AGENT_ID]["incarnation"] == 1
+    finally:
+        sync.stop()
+
+
 def test_after_a_restart_unacked_rows_go_out_again_with_the_same_id_and_bytes(mosquitto, peer, keys, store):
     outbox = Outbox(store, AGENT_ID, keys.agent)
     rows = [outbox.append("diagnostics.report", {"info": {"n": n}}) for n in range(5)]

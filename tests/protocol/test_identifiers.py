@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
+from stdnum import luhn
 from stdnum.exceptions import InvalidChecksum, InvalidComponent, InvalidFormat, InvalidLength, ValidationError
 
 from protocol.ids import iban, italy, nip, pagopa, rf
@@ -76,6 +77,21 @@ def test_italian_fiscal_codes_and_vat():
     assert not italy.is_valid_fiscal_code("RCCMNL83S18D969A")
     assert italy.generate_vat("0031126009") == "00311260095"
     assert not italy.is_valid_vat("12345678901")
+
+
+@pytest.mark.parametrize("number, error, why", [
+    ("03503446639", InvalidComponent, "office code 663"),  # Luhn digit right, no tax office 663
+    ("00311260096", InvalidChecksum, "Luhn check digit"),
+    ("00000000001", InvalidFormat, "all zero"),
+    ("0031126009", InvalidLength, "this one has 10"),
+    ("0031126009X", InvalidFormat, "digits only"),
+])
+def test_an_invalid_partita_iva_says_which_part_is_wrong(number, error, why):
+    assert luhn.is_valid(number) or error is not InvalidComponent
+    with pytest.raises(error, match=why):
+        italy.validate_vat(number)
+    assert why in italy.vat_problem(number)
+    assert italy.vat_problem("00311260095") is None
 
 
 def test_polish_nip():

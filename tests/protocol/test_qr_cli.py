@@ -122,6 +122,12 @@ def test_decode_invalid_code_exits_1(tmp_path):
     assert result.exit_code == 1 and json.loads(result.output)[0]["checks_ok"] is False
 
 
+def test_parse_names_the_tax_office_code_when_that_is_what_is_wrong():
+    result = run("parse", "PAGOPA|002|001340000013900808|03503446639|5000")
+    assert result.exit_code == 1
+    assert "office code 663" in result.output and "wrong check digit" not in result.output
+
+
 def test_the_installed_command_runs_as_a_process():
     done = subprocess.run([sys.executable, "-m", "counterpay", "qr", "parse", "--json", VALID],
                           capture_output=True, text=True, timeout=60)
@@ -145,3 +151,15 @@ def test_signed_order_needs_keys_before_the_cashier_sees_valid(tmp_path):
     assert "A1, B2" in checked.output
     data = json.loads(run("parse", payload, "--keys", str(keys_dir), "--json").output)
     assert data["format"] == "cp-order" and data["fields"]["amount_minor"] == 5000
+
+
+@pytest.mark.parametrize("first_import", ["counterpay.commands.qr_signed", "counterpay.commands.qr",
+                                          "counterpay.commands.qr_emit"])
+def test_qr_make_lists_the_signed_makers_whichever_module_is_imported_first(first_import):
+    script = (f"import {first_import}\n"
+              "from click.testing import CliRunner\n"
+              "from counterpay.cli import cli\n"
+              "print(CliRunner().invoke(cli, ['qr', 'make', '--help']).output)\n")
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    assert "cp-order" in done.stdout and "cp-receipt" in done.stdout

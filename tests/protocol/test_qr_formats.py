@@ -45,6 +45,14 @@ def test_pagopa_dummy_creditor_fiscal_code_fails_the_checks_not_the_structure():
     assert "creditor fiscal code" in r.errors[0]
 
 
+def test_pagopa_creditor_with_a_right_luhn_digit_but_no_tax_office_says_so():
+    r = parse("PAGOPA|002|001340000013900808|03503446639|5000")
+    assert (r.structure_ok, r.checks_ok) == (True, False)
+    assert r.errors == ["the creditor fiscal code 03503446639 is not a valid partita IVA: the office code 663 "
+                        "(digits 8-10) is not an Italian tax office code; offices are 001-100, 120, 121, 888 and 999"]
+    assert not any("check digit" in e for e in r.errors)
+
+
 @pytest.mark.parametrize("amount, ok", [("1", True), ("50", True), ("9" * 12, True), ("9" * 13, False),
                                         ("", False), ("12.50", False), ("-5", False)])
 def test_pagopa_amounts_of_1_to_12_digits(amount, ok):

@@ -60,7 +60,7 @@ class Mosquitto:
         self.process: subprocess.Popen | None = None
 
     def default_config(self) -> str:
-        # Started as root, mosquitto drops to the 'mosquitto' user and can then no longer
+        # Started as root, mosquitto drops to the 'mosquitto' user, which cannot
         # write its persistence file in pytest's 0700 folders: stay who started it.
         user = [f"user {pwd.getpwuid(os.geteuid()).pw_name}"] if os.geteuid() == 0 else []
         return "\n".join([
