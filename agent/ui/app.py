@@ -13,7 +13,7 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import var
 from textual import work
 
 from agent.ui.i18n import Catalogue
@@ -49,7 +49,10 @@ class CounterpayApp(App):
         Binding("ctrl+o", "open_checks", "Open checks", show=False),
     ]
 
-    agent_status: reactive[Any] = reactive(None, always_update=True)
+    # A var, not a reactive: a reactive on the App repaints the whole screen on every
+    # status change (several a second while the outbox drains); the status bar, which
+    # watches it, repaints its own line.
+    agent_status: var[Any] = var(None, always_update=True)
 
     def __init__(self, service: Any, mode: str, *, scanner: Any = None, language: str = "en",
                  idle_reset_s: float = DEFAULT_IDLE_RESET_S, currency: str = "EUR") -> None:
