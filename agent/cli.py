@@ -10,7 +10,8 @@ writes one JSON outcome line per request on stdout (scripted desks, tests, bench
 A line may instead carry a scanned code, `{"scan": "<payload>", "tender": "card"}`
 (optional "amount_minor" for open amounts, "cash_given_minor"): it is checked like a
 cashier's scan (signed codes against the cached key directory) and paid from the verdict;
-an invalid code gets an "outcome" line with outcome "refused" and the verdict.
+an invalid code gets an "outcome" line with outcome "refused" and the verdict, and so
+does a payment the agent failed to take (an unexpected error is logged, the next line read).
 `--scanner DEVICE` hands a serial QR scanner to the UI (cashier and kiosk take its codes).
 Exit codes: 0 ok, 1 a "no" (payment refused…), 2 configuration or environment error.
 """
@@ -135,7 +136,14 @@ def _scripted(service, source, stop: threading.Event) -> None:
         if isinstance(request, dict):       # a scanned code that cannot be paid
             _say({"event": "outcome", **request})
             continue
-        outcome = service.pay(request, on_progress=lambda text: _say({"event": "progress", "text": text}))
+        try:
+            outcome = service.pay(request, on_progress=lambda text: _say({"event": "progress", "text": text}))
+        except Exception as exc:  # one payment's failure must not stop the desk's script
+            logging.getLogger("counterpay.agent").exception("payment failed")
+            _say({"event": "outcome", "payment_id": None, "outcome": "refused",
+                  "message": f"the agent failed while taking this payment ({exc}); check the open payments "
+                             "(`counterpay agent status`) before taking it again"})
+            continue
         _say({"event": "outcome", **asdict(outcome)})
 
 

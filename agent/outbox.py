@@ -81,6 +81,10 @@ class Outbox:
     def depth(self) -> int:
         return int(self.store.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'pending'") or 0)
 
+    def rejected_count(self) -> int:
+        """Rows the hub acked as rejected: delivered, but never to be accepted."""
+        return int(self.store.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'rejected'") or 0)
+
     def oldest_age_s(self, now: dt.datetime | None = None) -> int | None:
         oldest = self.store.scalar("SELECT MIN(created_at) FROM outbox WHERE state = 'pending'")
         if oldest is None:

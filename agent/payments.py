@@ -19,7 +19,6 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 import uuid
 from dataclasses import dataclass, field
 from typing import Callable
@@ -33,8 +32,9 @@ from agent.crash import crash_point
 from agent.journal import SqliteJournal, mask_pan, utc_now
 from agent.outbox import Outbox, OutboxFull
 from agent.receipts import PrinterError, ReceiptPrinter, layout, receipt_data_from_journal
-from agent.store import Store, StoreError
-from agent.terminal.base import Intent, IntentKind, Outcome, TerminalDriver, TerminalError, TerminalResult
+from agent.store import Store, StoreError, operators, payers
+from agent.terminal.base import Intent, Outcome, TerminalDriver, TerminalError, TerminalResult
+from agent.terminal.session import TerminalSession
 
 log = logging.getLogger("counterpay.agent.payments")
 REFERENCE_FORMATS = ("cp-order", "case", "pagopa", "rf", "zbp", "epc", "none")
@@ -77,16 +77,17 @@ def _positions(raw: list[dict]) -> list[dict]:
 
 
 class PaymentLife:
-    def __init__(self, store: Store, outbox: Outbox, key: SigningKey, *, agent_id: str, office: str,
-                 printer: ReceiptPrinter, driver: Callable[[], TerminalDriver | None], tenders: list[str],
-                 on_change: Callable[[], None] = lambda: None):
+    def __init__(self, store: Store, outbox: Outbox, key: SigningKey, *, journal: SqliteJournal,
+                 terminal: TerminalSession, agent_id: str, office: str, printer: ReceiptPrinter,
+                 tenders: list[str], on_change: Callable[[], None] = lambda: None):
         self.store, self.outbox, self.key = store, outbox, key
         self.agent_id, self.office, self.printer = agent_id, office, printer
-        self.driver = driver
+        self.terminal = terminal
         self.tenders = tenders
         self.on_change = on_change
-        self.journal = SqliteJournal(store, on_approved=self._capture)
-        self.lock = threading.Lock()          # one payment at a time per desk
+        self.journal = journal
+        # The outbox row and the payer record join the approved outcome's transaction.
+        journal.on_approved = self._capture
         self.unresolved: list[str] = []       # intents recovery could not settle yet
 
     # the event body ---------------------------------------------------------------
@@ -112,13 +113,7 @@ class PaymentLife:
         """Runs inside the outcome's transaction: the outbox row and the payer record."""
         self.outbox.append("payment.captured", self._body(row, result), payment_id=row["intent_id"])
         request = json.loads(row["request"])
-        if request.get("payer_id") or request.get("payer_name"):
-            payer_id = request.get("payer_id") or f"name:{request['payer_name'].casefold()}"
-            name = request.get("payer_name") or payer_id
-            self.store.db.execute(
-                "INSERT INTO payers(id, name, name_folded, last_seen) VALUES (?, ?, ?, ?) ON CONFLICT(id) DO "
-                "UPDATE SET name = excluded.name, name_folded = excluded.name_folded, last_seen = excluded.last_seen",
-                (payer_id, name, name.casefold(), utc_now()))
+        payers.remember(self.store, request.get("payer_id"), request.get("payer_name"), utc_now())
 
     # checks before anything is recorded ------------------------------------------
     def _check(self, request: PaymentRequest) -> dict:
@@ -157,20 +152,20 @@ class PaymentLife:
 
     # the payment ---------------------------------------------------------------------
     def take(self, request: PaymentRequest, on_progress: Callable[[str], None] = lambda text: None) -> PaymentOutcome:
-        with self.lock:
+        with self.terminal.lock:          # one payment at a time per desk
             try:
                 stored = self._check(request)
             except (PaymentRefused, OutboxFull) as exc:
                 return PaymentOutcome(None, "refused", str(exc))
             driver = None
             if request.tender == "card":
-                if self.unresolved:
-                    self._retry_unresolved()
+                why = self._retry_unresolved() if self.unresolved else None
                 if self.unresolved:
                     return PaymentOutcome(None, "refused", "an earlier card payment has an unknown outcome; "
-                                          "resolve it (technician screen) before taking a new one")
+                                          "resolve it (technician screen) before taking a new one"
+                                          + (f"; asking the terminal about it failed: {why}" if why else ""))
                 try:
-                    driver = self.driver()
+                    driver = self.terminal.driver()
                 except TerminalError as exc:
                     return PaymentOutcome(None, "refused", f"the card terminal is not available: {exc}")
                 if driver is None:
@@ -200,9 +195,9 @@ class PaymentLife:
 
     def _cash(self, intent_id: str, request: PaymentRequest, stored: dict) -> PaymentOutcome:
         with self.store.transaction():
-            row = self.journal.begin(intent_id=intent_id, kind="payment", tender="cash",
-                                     amount_minor=request.amount_minor, currency=request.currency,
-                                     request=stored, receipt_id=self._new_receipt_id(), operator=request.operator)
+            self.journal.begin(intent_id=intent_id, kind="payment", tender="cash",
+                               amount_minor=request.amount_minor, currency=request.currency,
+                               request=stored, receipt_id=self._new_receipt_id(), operator=request.operator)
             self.journal.record_outcome(TerminalResult(intent_id, Outcome.APPROVED, "cash received",
                                                        request.amount_minor, request.currency))
         crash_point("after_commit")
@@ -240,12 +235,6 @@ class PaymentLife:
                                   operator_hint=result.operator_hint)
         return PaymentOutcome(intent.intent_id, row["state"], result.message)
 
-    def _retry_unresolved(self) -> None:
-        try:
-            self.resolve_open()
-        except StoreError as exc:
-            log.warning("open payments still unresolved: %s", exc)
-
     def _recover(self, intent: Intent, driver: TerminalDriver) -> TerminalResult:
         try:
             result = driver.recover(intent)
@@ -256,24 +245,32 @@ class PaymentLife:
             self.unresolved.remove(intent.intent_id)
         return result
 
-    def _retry_unresolved(self) -> None:
+    def _retry_unresolved(self) -> str | None:
         """Ask the terminal again about intents it could not be asked about before (busy, or
-        still in a dead register's conversation): it may answer now.  Never re-sends a request."""
+        still in a dead register's conversation): it may answer now.  Never re-sends a request.
+        Returns why the retry could not be done, or None."""
         try:
-            driver = self.driver()
-        except TerminalError:
-            return
+            driver = self.terminal.driver()
+        except TerminalError as exc:
+            return f"the card terminal is not available: {exc}"
         if driver is None:
-            return
-        for intent_id in list(self.unresolved):
-            row = self.journal.get(intent_id)
-            if row is None or row["state"] in ("approved", "declined", "aborted"):
-                self.unresolved.remove(intent_id)
-                continue
-            intent = SqliteJournal.intent_of(row)
-            result = self._recover(intent, driver)
-            if result.outcome.final:
-                self._settle(intent, None, result)      # commit; an approved one gets its receipt
+            return None
+        try:
+            for intent_id in list(self.unresolved):
+                row = self.journal.get(intent_id)
+                if row is None or row["state"] in ("approved", "declined", "aborted"):
+                    self.unresolved.remove(intent_id)
+                    continue
+                intent = SqliteJournal.intent_of(row)
+                result = self._recover(intent, driver)
+                if result.outcome.final:
+                    self._settle(intent, None, result)      # commit; an approved one gets its receipt
+        except StoreError as exc:
+            # The answer may be in hand but cannot be written down: the intent stays
+            # unresolved and is asked about again with the next card payment.
+            log.warning("open payments still unresolved: %s", exc)
+            return f"the journal could not be written ({exc})"
+        return None
 
     # receipts ------------------------------------------------------------------------
     def receipt_qr(self, row: dict) -> str:
@@ -326,7 +323,7 @@ class PaymentLife:
         if not open_intents:
             return []
         try:
-            driver = self.driver()
+            driver = self.terminal.driver()
         except TerminalError as exc:
             driver = None
             log.warning("cannot resolve %d open payments: terminal unavailable: %s", len(open_intents), exc)
@@ -364,7 +361,7 @@ class PaymentLife:
         return outcomes
 
     def resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome:
-        with self.lock:
+        with self.terminal.lock:          # one payment at a time per desk
             return self._resolve_operator_check(payment_id, charged, operator)
 
     def _resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome:
@@ -377,8 +374,7 @@ class PaymentLife:
         verdict = "charged" if charged else "not charged"
         result = TerminalResult(payment_id, outcome, f"operator {operator} read the terminal: {verdict}",
                                 row["amount_minor"], row["currency"], recovered=True)
-        with self.store.transaction() as db:
-            db.execute("UPDATE journal SET operator = COALESCE(operator, ?) WHERE intent_id = ?", (operator, payment_id))
+        operators.record(self.store, payment_id, operator)
         intent = SqliteJournal.intent_of(row)
         if payment_id in self.unresolved:
             self.unresolved.remove(payment_id)

@@ -1,19 +1,22 @@
-"""The agent core facade: everything the UI (agent.ui, written by agent-ui) may call.
+"""The agent core as the UI and the headless runner see it: `AgentService`.
 
-The UI never touches SQLite, MQTT or a serial port; it calls `AgentService` (blocking
-calls in Textual workers, thread=True) and listens for `AgentStatus` changes through
-`subscribe()`.  Contract: /work/AGENT_FACADE.md.  Additions beyond that contract:
-`PaymentRequest.operator` (who took it, goes into the event), `AgentService.open_payments()`
-(intents waiting for an operator or for recovery, as dicts with payment_id, state,
-amount_minor, operator_hint, …), `AgentService.journal_entry(payment_id)`,
-`AgentService.keys()` (the cached key directory or None), `AgentService.receipt_png(receipt_id)`
-(PNG bytes with the signed QR), `CataloguePosition.from_dict`,
-and the `.config` / `.incarnation` attributes.  `diagnostics()` keys: agent_id, office,
-mode, incarnation, store, schema_version, broker, online, outbox_depth,
-outbox_oldest_age_s, outbox_cap, terminal_state, terminal_protocol, terminal_device,
-last_error, tls, cert_expires, cert_days_left, cert_subject, clock_skew_s, last_ack_at,
-connected_since, serial_ports, open_payments, log_tail (list of lines).
-Blocking calls (pay, end_of_day, lookup_case, diagnostics) belong in worker threads.
+The UI never touches SQLite, MQTT or a serial port; it calls `AgentService`, whose face
+is `agent.ui.service_view.CounterService` (blocking calls run in Textual workers,
+thread=True), and listens for `AgentStatus` changes through `subscribe()`.
+
+The service composes the desk's parts and adds little of its own:
+
+* `PaymentLife` (agent.payments): every payment, from intent to receipt;
+* `TerminalSession` (agent.terminal.session): the open driver and the lock that keeps
+  one conversation with the terminal at a time;
+* `EndOfDay` (agent.end_of_day): the batch close and its comparison with the journal;
+* `DeskDiagnostics` (agent.diagnostics): the technician's and the hub's view of the desk;
+* `HubCommands` (agent.hub_commands): replay, end of day and diagnostics asked by the hub;
+* `StatusFeed` (agent.status_feed): status pushed to subscribers at a pace a screen takes;
+* `SyncClient` (agent.sync): the outbox drained to the hub, acks and broadcasts taken.
+
+Blocking calls (pay, end_of_day, lookup_case, diagnostics, check_terminal) belong in
+worker threads.
 
     service = AgentService.open(agent.config.load("agent.toml"))
     outcome = service.pay(PaymentRequest(4500, "EUR", "card", {"format": "case", "value": "WAW/77"}),
@@ -26,22 +29,26 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
-import threading
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
 from agent import codes
+from agent.case_lookup import CaseLookup, fetch_case
 from agent.codes import CodeVerdict
 from agent.config import AgentConfig
+from agent.diagnostics import DeskDiagnostics
+from agent.end_of_day import EndOfDay, EodComparison
+from agent.hub_commands import HubCommands
 from agent.identity import load_identity
+from agent.journal import SqliteJournal
 from agent.outbox import Outbox
 from agent.payments import PaymentLife, PaymentOutcome, PaymentRequest
 from agent.receipts import PrinterError, ReceiptPrinter
-from agent.service_ops import EodComparison, Operations
-from agent.store import Store
+from agent.status_feed import StatusFeed
+from agent.store import Store, orders, payers
 from agent.sync import Backoff, SyncClient
 from agent.sync import caches
-from agent.terminal.base import TerminalDriver, TerminalError
+from agent.terminal.session import TerminalSession
 
 log = logging.getLogger("counterpay.agent")
 VERSION = "0.1.0"
@@ -83,18 +90,20 @@ class CataloguePosition:
                    data.get("legal_act"), list(data.get("tenders") or ["card", "cash"]))
 
 
-@dataclass
-class CaseLookup:
-    case_ref: str
-    amount_minor: int | None
-    currency: str
-    positions: list[dict]
-    payer_name: str | None
-    payer_id: str | None
-    message: str
+def payment_summary(row: dict) -> dict:
+    """A journal row as the screens list it (open checks, recent payments, one entry)."""
+    request = json.loads(row["request"])
+    outcome = json.loads(row["outcome"]) if row.get("outcome") else {}
+    return {"payment_id": row["intent_id"], "receipt_id": row["receipt_id"], "state": row["state"],
+            "tender": row["tender"], "amount_minor": row["amount_minor"], "currency": row["currency"],
+            "reference": request.get("reference"), "case_ref": request.get("case_ref"),
+            "order_id": request.get("order_id"), "payer_name": request.get("payer_name"),
+            "created_at": row["created_at"], "captured_at": row["captured_at"],
+            "masked_pan": outcome.get("masked_pan"), "message": outcome.get("message"),
+            "operator_hint": outcome.get("operator_hint")}
 
 
-class AgentService(Operations):
+class AgentService:
     def __init__(self, config: AgentConfig, store: Store, backoff: Backoff | None = None):
         self.config = config
         self.store = store
@@ -102,17 +111,18 @@ class AgentService(Operations):
         self.incarnation = store.next_counter("incarnation")
         self.outbox = Outbox(store, config.agent_id, self.identity.signing_key, cap=config.outbox_cap)
         self.printer = ReceiptPrinter(config.printer)
-        self._driver: TerminalDriver | None = None
-        self._driver_lock = threading.Lock()
-        self._terminal_error: str | None = None
         self._busy = False
         self._last_error: str | None = None
-        self._subscribers: list[Callable[[AgentStatus], None]] = []
-        self._notify = threading.Event()
-        self._closed = threading.Event()
-        self.life = PaymentLife(store, self.outbox, self.identity.signing_key, agent_id=config.agent_id,
-                                office=config.office, printer=self.printer, driver=self._get_driver,
-                                tenders=config.tenders, on_change=self._changed)
+        self._feed = StatusFeed(self.status)
+        journal = SqliteJournal(store)
+        self.terminal = TerminalSession(config.terminal, journal, on_change=self._feed.changed)
+        self.life = PaymentLife(store, self.outbox, self.identity.signing_key, journal=journal,
+                                terminal=self.terminal, agent_id=config.agent_id, office=config.office,
+                                printer=self.printer, tenders=config.tenders, on_change=self._feed.changed)
+        self.eod = EndOfDay(store, journal, self.outbox, self.terminal, agent_id=config.agent_id,
+                            currency=config.currency, on_event=self._wake_sync)
+        self.commands = HubCommands(self.outbox, lambda: self.sync, end_of_day=self.end_of_day,
+                                    diagnostics=lambda: self.desk.flat(), on_error=self._note_error)
         self.sync: SyncClient | None = None
         if config.broker is None:
             config.broker = self.identity.enrolled_broker()    # what the hub said at enrollment
@@ -121,8 +131,10 @@ class AgentService(Operations):
                                    incarnation=self.incarnation, birth_info=self._birth_info,
                                    tls=self.identity.tls_files(), window=config.window,
                                    ack_timeout_s=config.ack_timeout_s, backoff=backoff,
-                                   on_command=self._on_command, on_change=self._changed)
-        self._notifier = threading.Thread(target=self._notify_loop, name="counterpay-status", daemon=True)
+                                   on_command=self.commands.handle, on_change=self._feed.changed)
+        self.desk = DeskDiagnostics(config, store, self.outbox, self.identity, self.sync,
+                                    incarnation=self.incarnation, status=self.status,
+                                    open_payments=self.open_payments)
 
     # life cycle --------------------------------------------------------------------------
     @classmethod
@@ -136,11 +148,10 @@ class AgentService(Operations):
             raise
         service._seed_keys()
         service.outbox.prune_acked(older_than_days=30)   # history the hub has confirmed long ago
-        if config.terminal is not None:
-            service._get_driver(quiet=True)
+        service.terminal.driver(quiet=True)
         service.life.resolve_open()           # before any new work is taken
         service.life.print_pending()
-        service._notifier.start()
+        service._feed.start()
         if service.sync:
             service.sync.start()
         return service
@@ -156,81 +167,32 @@ class AgentService(Operations):
                 log.warning("enrollment key directory not usable: %s", exc)
 
     def close(self) -> None:
-        self._closed.set()
-        self._notify.set()
+        self._feed.close()
         if self.sync:
             self.sync.stop()
-        with self._driver_lock:
-            if self._driver is not None:
-                try:
-                    self._driver.close()
-                except Exception:  # closing a dead port must not stop shutdown
-                    pass
-                self._driver = None
+        self.terminal.drop()
         self.store.close()
 
-    def _get_driver(self, quiet: bool = False) -> TerminalDriver | None:
-        if self.config.terminal is None:
-            return None
-        with self._driver_lock:
-            if self._driver is None:
-                from agent.terminal.factory import open_driver
-                t = self.config.terminal
-                try:
-                    self._driver = open_driver(t.protocol, t.device, self.life.journal, **t.options)
-                    self._terminal_error = None
-                except TerminalError as exc:
-                    self._terminal_error = str(exc)
-                    self._changed()
-                    if quiet:
-                        return None
-                    raise
-            return self._driver
+    def _wake_sync(self) -> None:
+        if self.sync:
+            self.sync.wake()
 
-    def _drop_driver(self) -> None:
-        with self._driver_lock:
-            if self._driver is not None:
-                try:
-                    self._driver.close()
-                except Exception:
-                    pass
-            self._driver = None
+    def _note_error(self, text: str) -> None:
+        self._last_error = text
+        self._feed.changed()
 
     # status --------------------------------------------------------------------------------
     def subscribe(self, callback: Callable[[AgentStatus], None]) -> None:
-        self._subscribers.append(callback)
-
-    def _changed(self) -> None:
-        self._notify.set()
-
-    def _notify_loop(self) -> None:
-        # At most ~5 notifications a second: a draining outbox changes state hundreds of
-        # times a second and the UI only needs to show the latest.
-        while not self._closed.is_set():
-            self._notify.wait()
-            if self._closed.is_set():
-                return
-            self._notify.clear()
-            try:
-                current = self.status()
-            except Exception as exc:  # store gone while closing
-                log.debug("status unavailable: %s", exc)
-                continue
-            for callback in list(self._subscribers):
-                try:
-                    callback(current)
-                except Exception:
-                    log.exception("status subscriber failed")
-            self._closed.wait(0.2)
+        self._feed.subscribe(callback)
 
     def _terminal_state(self) -> str:
-        if self.config.terminal is None:
+        if not self.terminal.configured:
             return "not configured"
         if self.life.unresolved or self.journal_open("operator_check"):
             return "unknown outcome"
-        if self._busy or self.life.lock.locked():
+        if self._busy or self.terminal.busy:
             return "busy"
-        if self._driver is None:
+        if not self.terminal.is_open:
             return "offline"
         return "ready"
 
@@ -238,7 +200,7 @@ class AgentService(Operations):
         return self.life.journal.in_state(*states)
 
     def status(self) -> AgentStatus:
-        error = (self.sync.last_error if self.sync else None) or self._terminal_error or self._last_error
+        error = (self.sync.last_error if self.sync else None) or self.terminal.error or self._last_error
         return AgentStatus(self.config.agent_id, self.config.office, self.config.mode,
                            bool(self.sync and self.sync.online), self.outbox.depth(), self.outbox.oldest_age_s(),
                            self.config.outbox_cap, self._terminal_state(),
@@ -258,10 +220,8 @@ class AgentService(Operations):
     def check_code(self, payload: str) -> CodeVerdict:
         verdict = codes.check(payload, self.keys())
         if verdict.format == "cp-order" and verdict.valid and verdict.order_id:
-            with self.store.transaction() as db:
-                db.execute("INSERT OR REPLACE INTO orders(order_id, data, seen_at) VALUES (?, ?, ?)",
-                           (verdict.order_id, json.dumps(asdict(verdict), default=str),
-                            dt.datetime.now(dt.timezone.utc).isoformat()))
+            orders.remember(self.store, verdict.order_id, asdict(verdict),
+                            dt.datetime.now(dt.timezone.utc).isoformat())
         return verdict
 
     def verify_receipt(self, payload: str) -> CodeVerdict:
@@ -276,90 +236,86 @@ class AgentService(Operations):
     def lookup_case(self, case_ref: str) -> CaseLookup | None:
         if not self.config.hub_api or not (self.sync and self.sync.online):
             return None
-        import ssl
-        from urllib.parse import quote
-
-        import httpx
         token = self.identity.api_token()
         if token is None:
             return None        # enrolled before agents got API tokens: the clerk picks fees from the catalogue
-        try:
-            tls = self.identity.tls_files()
-            # The hub's API may be plain HTTP on a loopback or behind a TLS proxy signed by our CA.
-            verify = ssl.create_default_context(cafile=tls.ca) if tls else True
-            with httpx.Client(verify=verify, timeout=3.0,
-                              headers={"Authorization": f"Bearer {token}"}) as client:
-                response = client.get(f"{self.config.hub_api.rstrip('/')}/api/v1/cases/{quote(case_ref, safe='')}/lookup")
-            data = response.json()
-        except (httpx.HTTPError, ValueError, OSError):
-            return None
-        return case_lookup_from_hub(case_ref, data, self.config.currency)
+        return fetch_case(self.config.hub_api, case_ref, token, self.identity.tls_files(), self.config.currency)
+
+    def search_payers(self, text: str) -> list[dict]:
+        return payers.search(self.store, text)
 
     # payments ------------------------------------------------------------------------------
     def pay(self, request: PaymentRequest, on_progress: Callable[[str], None] = lambda text: None) -> PaymentOutcome:
         self._busy = True
-        self._changed()
+        self._feed.changed()
         try:
             outcome = self.life.take(request, on_progress)
         finally:
             self._busy = False
         if request.tender == "card" and outcome.outcome in ("unknown", "operator_check", "aborted"):
-            # The port may be dead (cable pulled, USB re-enumerated): open it afresh, so
-            # the status shows the truth and recovery of an unknown outcome talks to the
-            # live port.
-            self._drop_driver()
-            self._get_driver(quiet=True)
-        if self.sync:
-            self.sync.wake()
-        self._changed()
+            self.terminal.reopen()     # the port may be dead: the status and recovery need the live one
+        self._wake_sync()
+        self._feed.changed()
         return outcome
 
     def resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome:
         outcome = self.life.resolve_operator_check(payment_id, charged, operator)
-        if self.sync:
-            self.sync.wake()
-        self._changed()
+        self._wake_sync()
+        self._feed.changed()
         return outcome
 
     def open_payments(self) -> list[dict]:
         """Intents not settled: waiting for recovery or for an operator to read the terminal."""
-        return [self._payment_summary(row) for row in self.journal_open("intent", "sent", "unknown",
-                                                                         "operator_check")]
+        return [payment_summary(row) for row in self.journal_open("intent", "sent", "unknown", "operator_check")]
+
+    def recent_payments(self, limit: int = 20) -> list[dict]:
+        return [payment_summary(row) for row in self.life.journal.recent(limit)]
+
+    def journal_entry(self, payment_id: str) -> dict | None:
+        row = self.life.journal.get(payment_id)
+        return payment_summary(row) if row else None
 
     def receipt_png(self, receipt_id: str) -> bytes:
         """The receipt (with its signed QR) as a PNG, for preview on screen or e-mail."""
         import io
         from agent.receipts.printer import render_png
-        row = self.life.journal.by_receipt(receipt_id)
-        if row is None or row["state"] != "approved":
-            raise KeyError(f"no approved payment with receipt {receipt_id}")
+        row = self._approved(receipt_id)
         lines, qr = self.life.receipt_lines(row)
         buffer = io.BytesIO()
         render_png(lines, qr, buffer)
         return buffer.getvalue()
 
     def reprint(self, receipt_id: str) -> list[str]:
-        row = self.life.journal.by_receipt(receipt_id)
-        if row is None or row["state"] != "approved":
-            raise KeyError(f"no approved payment with receipt {receipt_id}")
+        row = self._approved(receipt_id)
         lines, qr = self.life.receipt_lines(row, copy=True)
         from agent.receipts.layout import receipt_data_from_journal
         try:
             self.printer.print(receipt_data_from_journal(row, self.config.office, self.config.agent_id, qr, True))
         except PrinterError as exc:
-            self._last_error = str(exc)
-            self._changed()
+            self._note_error(str(exc))
         return lines
 
+    def _approved(self, receipt_id: str) -> dict:
+        row = self.life.journal.by_receipt(receipt_id)
+        if row is None or row["state"] != "approved":
+            raise KeyError(f"no approved payment with receipt {receipt_id}")
+        return row
 
-def case_lookup_from_hub(case_ref: str, data: dict, currency: str) -> CaseLookup | None:
-    """The hub's lookup answer ({outcome, case: {amount_owed_minor, positions, payer}, detail})
-    as the clerk sees it; None when the hub knows nothing of the case."""
-    if not isinstance(data, dict) or data.get("outcome") != "found" or not isinstance(data.get("case"), dict):
-        return None
-    case = data["case"]
-    payer = case.get("payer") or {}
-    amount = case.get("amount_owed_minor", case.get("amount_minor"))
-    return CaseLookup(case_ref, amount if isinstance(amount, int) else None, case.get("currency") or currency,
-                      list(case.get("positions") or []), payer.get("name"), payer.get("id"),
-                      f"from case system {data.get('case_system')}" + (" (cached)" if data.get("cached") else ""))
+    # the day, the terminal, the technician ------------------------------------------------------
+    def totals_today(self) -> dict[str, tuple[int, int]]:
+        return self.eod.totals_today()
+
+    def end_of_day(self) -> EodComparison:
+        """Close the terminal batch and compare its totals with the journal since the last close."""
+        return self.eod.close()
+
+    def check_terminal(self) -> dict:
+        """The technician's check: ask the terminal for its status (no money moves)."""
+        return self.terminal.check()
+
+    def diagnostics(self) -> dict:
+        """Everything the technician screen shows (keys: see agent.diagnostics)."""
+        return self.desk.report()
+
+    def log_tail(self, lines: int = 30) -> list[str]:
+        return self.desk.log_tail(lines)

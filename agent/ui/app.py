@@ -13,11 +13,12 @@ from typing import Any
 
 from textual.app import App
 from textual.binding import Binding
-from textual.reactive import reactive
+from textual.reactive import var
 from textual import work
 
 from agent.ui.i18n import Catalogue
 from agent.ui.messages import ScanReceived, StatusChanged
+from agent.ui.service_view import CounterService
 
 MODES = ("clerk", "cashier", "kiosk", "technician")
 DEFAULT_IDLE_RESET_S = 90.0
@@ -39,7 +40,7 @@ def _screen_for(mode: str):
 
 
 class CounterpayApp(App):
-    """The agent UI.  `service` is an agent.service.AgentService (or anything with its face)."""
+    """The agent UI over `service` (an agent.service.AgentService, or anything with its face)."""
 
     CSS_PATH = "app.tcss"
     TITLE = "counterpay"
@@ -49,15 +50,18 @@ class CounterpayApp(App):
         Binding("ctrl+o", "open_checks", "Open checks", show=False),
     ]
 
-    agent_status: reactive[Any] = reactive(None, always_update=True)
+    # A var, not a reactive: a reactive on the App repaints the whole screen on every
+    # status change (several a second while the outbox drains); the status bar, which
+    # watches it, repaints its own line.
+    agent_status: var[Any] = var(None, always_update=True)
 
-    def __init__(self, service: Any, mode: str, *, scanner: Any = None, language: str = "en",
+    def __init__(self, service: CounterService, mode: str, *, scanner: Any = None, language: str = "en",
                  idle_reset_s: float = DEFAULT_IDLE_RESET_S, currency: str = "EUR") -> None:
         self.screen_class = _screen_for(mode)
         # Kiosk users are the public: no command palette (read by App.__init__), no way out.
         self.ENABLE_COMMAND_PALETTE = mode != "kiosk"
         super().__init__()
-        self.service = service
+        self.service: CounterService = service
         self.mode = mode
         self.scanner = scanner
         self.idle_reset_s = idle_reset_s
@@ -116,11 +120,10 @@ class CounterpayApp(App):
 
     @work(thread=True, exclusive=True, group="open-checks")
     def action_open_checks(self) -> None:
-        opener = getattr(self.service, "open_payments", None)   # beyond the base facade
-        if opener is None or self.mode == "kiosk":               # staff only: never the public
+        if self.mode == "kiosk":               # staff only: never the public
             return
         try:
-            waiting = [p for p in opener() if p.get("state") == "operator_check"]
+            waiting = [p for p in self.service.open_payments() if p.get("state") == "operator_check"]
         except Exception as exc:
             self.log.error(f"open_payments() failed: {exc}")
             return
@@ -162,6 +165,6 @@ class CounterpayApp(App):
         self.exit()
 
 
-def run(service: Any, mode: str, **options: Any) -> None:
+def run(service: CounterService, mode: str, **options: Any) -> None:
     """Run the UI for `mode` until the operator quits (options: scanner, language, idle_reset_s, currency)."""
     CounterpayApp(service, mode, **options).run()

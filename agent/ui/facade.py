@@ -1,4 +1,4 @@
-"""The facade types the UI builds and reads, from agent.service."""
+"""The data types the UI builds and reads; they are defined by the agent core (agent.service)."""
 
 from __future__ import annotations
 

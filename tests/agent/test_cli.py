@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import io
 import json
 import os
 import stat
@@ -133,3 +134,25 @@ def test_enroll_refused_token_is_reported(tmp_path, hub_http):
         enroll(url, "bad", "riga-desk-01", tmp_path / "keys")
     with pytest.raises(EnrollError, match="cannot reach the hub"):
         enroll("http://127.0.0.1:1", "t", "riga-desk-01", tmp_path / "keys2")
+
+
+def test_headless_run_answers_a_failed_payment_with_a_refusal_and_reads_on(capsys):
+    from agent.cli import _scripted
+    from agent.payments import PaymentOutcome
+
+    class FailingOnce:
+        def __init__(self):
+            self.calls = 0
+
+        def pay(self, request, on_progress):
+            self.calls += 1
+            if self.calls == 1:
+                raise RuntimeError("the receipt layout broke")
+            return PaymentOutcome("p-2", "approved", "paid in cash")
+
+    lines = io.StringIO('{"amount_minor": 100, "currency": "EUR", "tender": "cash"}\n' * 2)
+    _scripted(FailingOnce(), lines, threading.Event())
+    first, second = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert first["event"] == "outcome" and first["outcome"] == "refused" and first["payment_id"] is None
+    assert "the receipt layout broke" in first["message"] and "before taking it again" in first["message"]
+    assert second["outcome"] == "approved"

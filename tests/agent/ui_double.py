@@ -1,4 +1,4 @@
-"""A UI test double with the AgentService face, for snapshot tests of static layouts ONLY.
+"""A UI test double with the UI's face of the core (CounterService), for snapshot tests of static layouts ONLY.
 
 Snapshots need fixed data (same agent id, same catalogue, no clock); every pilot test
 of a mode's main path runs against the real AgentService instead (test_ui_*_real.py).
@@ -46,12 +46,18 @@ class UiDouble:
     def check_code(self, payload):
         return VALID if payload.startswith("PAGOPA|002|0013") else BAD
 
-    def pay(self, request, on_progress):
+    def verify_receipt(self, payload):
+        return BAD
+
+    def pay(self, request, on_progress=lambda text: None):
         on_progress("Insert card")
         return PaymentOutcome("p-1", "approved", "", "r-1", ["RECEIPT", "Riga 1", "TOTAL 50.00 EUR"], None, None, None)
 
     def resolve_operator_check(self, payment_id, charged, operator):
         return PaymentOutcome(payment_id, "approved" if charged else "declined", "", None, [], None, None, None)
+
+    def open_payments(self):
+        return []
 
     def reprint(self, receipt_id):
         return ["RECEIPT (copy)"]
@@ -69,6 +75,9 @@ class UiDouble:
 
     def recent_payments(self, limit=20):
         return []
+
+    def check_terminal(self):
+        return {"ok": True, "message": "terminal ready", "protocol": "zvt", "device": "/dev/ttyUSB0"}
 
     def diagnostics(self):
         return {"broker": {"url": "mqtts://hub.example:8883", "connected": True},

@@ -123,9 +123,8 @@ class TechnicianScreen(Screen):
 
     @work(thread=True, exclusive=True, group="terminal-check")
     def _check_terminal(self) -> None:
-        check = getattr(self.app.service, "check_terminal", None)
         try:
-            result = check() if check else {"ok": False, "message": "this agent cannot check its terminal"}
+            result = self.app.service.check_terminal()
         except Exception as exc:  # noqa: BLE001 - a technician must see any failure, the UI stays up
             result = {"ok": False, "message": str(exc)}
         self.app.call_from_thread(self._show_terminal_check, result)

@@ -19,6 +19,7 @@ class StatusBar(Static):
     """
 
     def on_mount(self) -> None:
+        self._shown: Text | None = None
         self.watch(self.app, "agent_status", self.show_status)
 
     def show_status(self, status: Any) -> None:
@@ -26,7 +27,7 @@ class StatusBar(Static):
         text = Text()
         if status is None:
             text.append(t("status.starting"), "dim")
-            self.update(text)
+            self._show(text)
             return
         if status.online:
             text.append("● " + t("status.online"), "bold green")
@@ -43,4 +44,13 @@ class StatusBar(Static):
         if self.app.mode != "kiosk":
             text.append("  │  ")
             text.append(f"{status.agent_id} · {status.office}", "dim")
-        self.update(text)
+        self._show(text)
+
+    def _show(self, text: Text) -> None:
+        # A draining outbox changes the depth several times a second: repaint this one
+        # line only (docked, one row high, so its size never changes) and only when the
+        # text differs; a layout pass would repaint the whole screen under the operator.
+        if text == self._shown:
+            return
+        self._shown = text
+        self.update(text, layout=False)
