@@ -16,6 +16,7 @@ from hub.orders.service import OrderRequest, create_order
 from hub.store.db import Database
 from hub.store.tables import agents, events, payments, voids
 from tests.hub.agents import FakeAgent, WireClient
+from tests.support.waiting import wait_until
 
 
 def _traffic(directory) -> tuple[list, list[FakeAgent]]:
@@ -55,7 +56,7 @@ def _deliver(context: HubContext, port: int, piece: list, agent_ids: list[str], 
     client = WireClient(port, f"agent-{uuid.uuid4().hex[:6]}", agent_ids)
     for envelope in piece:
         client.send(envelope)
-    assert client.wait_for(lambda: sum(len(client.acks(a)) for a in agent_ids) >= len(piece), 20)
+    wait_until(lambda: sum(len(client.acks(a)) for a in agent_ids) >= len(piece), 20, f"acks for all {len(piece)} events")
     client.close()
     worker.stop()
 
