@@ -17,7 +17,7 @@ import click
 
 from simulators.terminal.ledger import Ledger
 from simulators.terminal.scenario import ScenarioError, bundled_scenarios, load_scenario
-from simulators.terminal.sim_log import SimLog
+from simulators.sim_log import SimLog
 
 DEFAULT_LINES = {"zvt": "8N2", "concert": "8N1"}
 
