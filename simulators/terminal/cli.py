@@ -84,4 +84,4 @@ def terminal(protocol, serial_device, use_pty, tcp_address, symlink, scenario, r
         log.note("stopped")
     except OSError as exc:
         click.echo(f"counterpay sim terminal: {exc}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None

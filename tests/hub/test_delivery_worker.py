@@ -10,11 +10,12 @@ import asyncio
 import json
 import random
 import time
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
 
-from hub.delivery.clock import FakeClock, stamp, unstamp
+from hub.delivery.clock import FakeClock, unstamp
 from hub.delivery.policy import RetryPolicy
 from hub.delivery.worker import DeliveryWorker
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
@@ -113,7 +114,7 @@ async def test_backoff_grows_within_the_schedule(hub_db, sim):
         times = [unstamp(a.at) for a in conn.execute(
             select(delivery_attempts.c.at).where(delivery_attempts.c.delivery_id == row["id"])
             .order_by(delivery_attempts.c.id))]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in pairwise(times)]
     assert len(gaps) == 6
     for failures, gap in enumerate(gaps, start=1):
         scheduled = policy.scheduled_delay(failures)

@@ -83,7 +83,7 @@ def test_three_shuffled_replays_across_reconnects_equal_one_clean_delivery(hub_c
     rng.shuffle(replayed)
     # cut into uneven pieces: every piece goes through a new agent connection and a new hub worker
     cuts = sorted(rng.sample(range(1, len(replayed)), 4))
-    rounds = [replayed[a:b] for a, b in zip([0] + cuts, cuts + [len(replayed)])]
+    rounds = [replayed[a:b] for a, b in zip([0] + cuts, cuts + [len(replayed)], strict=True)]
     for piece in rounds:
         _deliver(hub_context, mosquitto.port, piece, agent_ids, "hub-replay", 600)
     assert _snapshot(hub_context.db) == expected

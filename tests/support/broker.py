@@ -91,7 +91,7 @@ class Mosquitto:
         except TimeoutError:
             err = self.process.stderr.read().decode(errors="replace") if self.process.poll() is not None else ""
             self.stop()
-            raise RuntimeError(f"mosquitto did not start: {err}")
+            raise RuntimeError(f"mosquitto did not start: {err}") from None
         return self
 
     def stop(self, kill: bool = False) -> None:

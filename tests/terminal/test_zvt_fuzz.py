@@ -8,6 +8,8 @@ never buffer more than its named limits.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -45,7 +47,7 @@ edits = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.integer
 def _feed(conn: ZvtConnection, data: bytes, cuts: list[int]) -> None:
     """Feed in pieces; after a protocol error the caller would reset, so do we."""
     points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    for a, b in zip(points, points[1:]):
+    for a, b in pairwise(points):
         try:
             conn.receive_data(data[a:b])
         except ZvtProtocolError:
