@@ -136,7 +136,8 @@ def main(argv: list[str]) -> int:
         return 2
     found = []
     for file in python_files(paths):
-        shown = str(file.relative_to(ROOT)) if file.resolve().is_relative_to(ROOT) else str(file)
+        resolved = file.resolve()
+        shown = str(resolved.relative_to(ROOT)) if resolved.is_relative_to(ROOT) else str(file)
         found += redefinitions(file.read_text(encoding="utf-8"), shown)
     for problem in found:
         print(problem)

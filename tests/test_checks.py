@@ -140,3 +140,6 @@ def test_the_command_names_file_line_and_what_to_do_and_fails(tmp_path):
                                   "the first definition is dead: remove one or rename it")
     clean = subprocess.run([sys.executable, str(SCRIPT), str(good)], capture_output=True, text=True, timeout=60)
     assert clean.returncode == 0 and clean.stdout == ""
+    relative = subprocess.run([sys.executable, str(SCRIPT), "bad.py"], capture_output=True, text=True, timeout=60,
+                              cwd=tmp_path)
+    assert relative.returncode == 1 and relative.stdout.startswith("bad.py:5: 'a' is defined again")
