@@ -79,9 +79,9 @@ def print_table(rows: list[dict], markdown: bool, seconds: float) -> None:
         for row in table:
             print("| " + " | ".join(row) + " |")
         return
-    widths = [max(len(str(x)) for x in column) for column in zip(header, *table)] if table else [len(h) for h in header]
+    widths = [max(len(str(x)) for x in column) for column in zip(header, *table, strict=True)] if table else [len(h) for h in header]
     for row in (header, *table):
-        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths)))
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)))
 
 
 if __name__ == "__main__":

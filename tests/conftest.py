@@ -1,10 +1,21 @@
-"""Fixtures shared by every area: a real mosquitto broker."""
+"""Fixtures shared by every area: a real mosquitto broker; how the parallel run shares the machine."""
 
 from __future__ import annotations
 
 import pytest
 
 from tests.support.broker import Mosquitto, have_mosquitto
+
+# With pytest-xdist's --dist loadgroup (the README's test command) these run one after another on
+# one worker: the chaos site (one per module, 15-25 s to start, a dozen processes) and the Textual
+# pilots are CPU-hungry and timing-sensitive, and must not starve each other.
+ONE_AFTER_ANOTHER = ("tests/chaos/test_short_run.py", "tests/agent/test_ui_")
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if item.nodeid.startswith(ONE_AFTER_ANOTHER):
+            item.add_marker(pytest.mark.xdist_group("timing-sensitive"))
 
 
 @pytest.fixture

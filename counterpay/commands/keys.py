@@ -27,9 +27,9 @@ def load_directory(path: Path) -> KeyDirectory:
     try:
         return KeyDirectory.from_json(json.loads(file.read_text(encoding="utf-8")))
     except FileNotFoundError:
-        raise click.UsageError(f"no key directory at {file} (make one with `counterpay keys new DIR`)")
+        raise click.UsageError(f"no key directory at {file} (make one with `counterpay keys new DIR`)") from None
     except (OSError, json.JSONDecodeError, KeyProblem) as exc:
-        raise click.UsageError(f"{file}: not a usable key directory: {exc}")
+        raise click.UsageError(f"{file}: not a usable key directory: {exc}") from None
 
 
 def save_directory(directory: KeyDirectory, folder: Path) -> Path:
@@ -84,7 +84,7 @@ def revoke(folder: Path, kid: str, reason: str) -> None:
     try:
         directory.revoke(kid, dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ"), reason)
     except KeyProblem as exc:
-        raise click.UsageError(str(exc))
+        raise click.UsageError(str(exc)) from None
     save_directory(directory, folder if folder.is_dir() else folder.parent)
     click.echo(f"key {kid} revoked ({reason})")
 
@@ -94,6 +94,6 @@ def load_signing_key(path: Path) -> SigningKey:
     try:
         return SigningKey.from_pem(file.read_bytes())
     except OSError as exc:
-        raise click.UsageError(f"cannot read the private key {file}: {exc.strerror}")
+        raise click.UsageError(f"cannot read the private key {file}: {exc.strerror}") from None
     except KeyProblem as exc:
-        raise click.UsageError(f"{file}: {exc}")
+        raise click.UsageError(f"{file}: {exc}") from None

@@ -28,7 +28,7 @@ def generate(first_nine: str) -> str:
         raise InvalidFormat("a NIP has digits only")
     if len(digits) != 9:
         raise InvalidLength(f"give the first 9 digits of a NIP, got {len(digits)}")
-    check = sum(w * int(d) for w, d in zip(_WEIGHTS, digits)) % 11
+    check = sum(w * int(d) for w, d in zip(_WEIGHTS, digits, strict=True)) % 11
     if check == 10:
         raise InvalidComponent(f"no valid NIP starts with {digits}: its check digit would be 10")
     return nip.validate(digits + str(check))

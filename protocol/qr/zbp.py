@@ -53,7 +53,7 @@ def parse(payload: str) -> QrResult:
     if len(parts) != 9:
         return verdict(FORMAT, [f"a ZBP code has 9 fields separated by '|', this one has {len(parts)}"],
                        [], fields, checked=False)
-    values = dict(zip(FIELDS, parts))
+    values = dict(zip(FIELDS, parts, strict=True))
     amount = values.pop("amount")
     fields.update({key: value or None for key, value in values.items()})
     problems: list[str] = []

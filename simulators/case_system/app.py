@@ -26,8 +26,8 @@ from fastapi.responses import JSONResponse, Response
 from protocol import webhooks
 from simulators.case_system.cases import Case
 from simulators.case_system.faults import FaultRequest, Faults
-from simulators.case_system.recorder import Recorder
-from simulators.case_system.sim_log import CaseSimLog
+from simulators.case_system.recorder import Recorder, log_line
+from simulators.sim_log import SimLog
 
 
 @dataclass
@@ -36,7 +36,7 @@ class CaseSystemSim:
     cases: dict[str, Case] = field(default_factory=dict)
     recorder: Recorder = field(default_factory=Recorder)
     faults: Faults = field(default_factory=Faults)
-    log: CaseSimLog = field(default_factory=CaseSimLog)
+    log: SimLog = field(default_factory=SimLog)
     tolerance_s: float | None = webhooks.DEFAULT_TOLERANCE_S
     paid: dict[str, int] = field(default_factory=dict)
 
@@ -77,7 +77,7 @@ def create_app(sim: CaseSystemSim) -> FastAPI:
         if reason:
             record = sim.recorder.record(webhook_id=webhook_id, webhook_timestamp=stamp, verified=False,
                                          reason=reason, answered=401, body=parsed)
-            sim.log.webhook(record)
+            sim.log.received(log_line(record))
             return JSONResponse({"error": "signature rejected", "reason": reason}, status_code=401)
         answer = await _slow_or_down(plan)
         if answer is None and plan.mode == "fail":
@@ -92,7 +92,7 @@ def create_app(sim: CaseSystemSim) -> FastAPI:
         if status == 204 and not record["duplicate"] and record["case_ref"] in sim.cases \
                 and isinstance(record["amount_minor"], int):
             sim.paid[record["case_ref"]] = sim.paid.get(record["case_ref"], 0) + record["amount_minor"]
-        sim.log.webhook(record)
+        sim.log.received(log_line(record))
         return answer if answer is not None else Response(status_code=204)
 
     @app.get("/cases/{ref:path}")

@@ -51,7 +51,7 @@ def case_system(host, port, secrets, cases_path, record_path, tolerance, mode, s
     from simulators.case_system.cases import CasesFileError, load_cases
     from simulators.case_system.faults import FaultRequest, Faults
     from simulators.case_system.recorder import Recorder
-    from simulators.case_system.sim_log import CaseSimLog
+    from simulators.sim_log import SimLog
 
     try:
         for secret in secrets:
@@ -65,7 +65,7 @@ def case_system(host, port, secrets, cases_path, record_path, tolerance, mode, s
         raise click.UsageError("; ".join(f"--{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from None
 
     secret_list = list(secrets) or [webhooks.new_secret()]
-    log = CaseSimLog()
+    log = SimLog()
     faults = Faults()
     faults.set(plan)
     sim = CaseSystemSim(secrets=secret_list, cases=cases, recorder=Recorder(record_path), faults=faults,

@@ -77,3 +77,18 @@ class Recorder:
     def since(self, n: int = 0) -> list[dict[str, Any]]:
         with self._lock:
             return [r for r in self.records if r["n"] > n]
+
+
+def log_line(record: dict[str, Any]) -> str:
+    """One record as the technician's live log shows it: what came, and what we answered."""
+    wid = record.get("webhook_id") or "(no id)"
+    if not record["verified"]:
+        return f"{wid} REJECTED {record['answered']} {record['reason']}"
+    amount = record.get("amount_minor")
+    # Integer arithmetic even for display: money is never a float here.
+    money = f"{amount // 100}.{amount % 100:02d} {record.get('currency') or ''}" if isinstance(amount, int) else ""
+    what = f"{record.get('type') or '?'} case {record.get('case_ref') or '-'} {money}".rstrip()
+    status = record["answered"]
+    verdict = ("DUPLICATE" if record["duplicate"] else "accepted") if 200 <= status < 300 else "refused (simulated)"
+    retry = f" (attempt {record['attempt']})" if record["attempt"] > 1 else ""
+    return f"{wid} {what}  -> {status} {verdict}{retry}"

@@ -51,9 +51,9 @@ def fleet(hub_url: str, admin_token: str, count: int, rate: float, duration: flo
                 agents.append(SimulatedAgent(ident, office, stats, random.Random(rng.random()),
                                              case_prefix=case_prefix))
     except httpx.HTTPStatusError as exc:
-        raise click.UsageError(f"enrollment failed: {exc.response.status_code} {exc.response.text[:300]}")
+        raise click.UsageError(f"enrollment failed: {exc.response.status_code} {exc.response.text[:300]}") from None
     except httpx.HTTPError as exc:
-        raise click.UsageError(f"cannot reach the hub at {hub_url}: {exc}")
+        raise click.UsageError(f"cannot reach the hub at {hub_url}: {exc}") from None
     runner = FleetRunner(agents, stats)
     try:
         runner.connect_all()

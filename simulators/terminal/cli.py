@@ -17,7 +17,7 @@ import click
 
 from simulators.terminal.ledger import Ledger
 from simulators.terminal.scenario import ScenarioError, bundled_scenarios, load_scenario
-from simulators.terminal.sim_log import SimLog
+from simulators.sim_log import SimLog
 
 DEFAULT_LINES = {"zvt": "8N2", "concert": "8N1"}
 
@@ -84,4 +84,4 @@ def terminal(protocol, serial_device, use_pty, tcp_address, symlink, scenario, r
         log.note("stopped")
     except OSError as exc:
         click.echo(f"counterpay sim terminal: {exc}", err=True)
-        raise SystemExit(2)
+        raise SystemExit(2) from None

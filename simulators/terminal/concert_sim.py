@@ -36,7 +36,7 @@ from protocol.terminal.concert import events as ev
 from simulators.terminal.ledger import Ledger
 from simulators.terminal.scenario import CURRENCY_NUMERIC, Scenario, Step
 from simulators.terminal.sim_link import write_paced
-from simulators.terminal.sim_log import SimLog
+from simulators.sim_log import SimLog
 
 KINDS = {TransactionType.DEBIT: "payment", TransactionType.CREDIT: "refund",
          TransactionType.CANCELLATION: "reversal"}

@@ -23,7 +23,7 @@ from typing import Callable
 from simulators.terminal.ledger import Ledger
 from simulators.terminal.scenario import Scenario
 from simulators.terminal.sim_link import PtyLink, SerialSimLink, SimLinkClosed, TcpConnLink
-from simulators.terminal.sim_log import SimLog
+from simulators.sim_log import SimLog
 
 SERVERS = {
     "zvt": "simulators.terminal.zvt_sim:serve",

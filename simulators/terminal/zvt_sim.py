@@ -30,7 +30,7 @@ from protocol.terminal.zvt.texts import describe, format_amount
 from simulators.terminal.ledger import Ledger
 from simulators.terminal.scenario import Scenario
 from simulators.terminal.sim_link import SimLinkClosed, write_paced
-from simulators.terminal.sim_log import SimLog
+from simulators.sim_log import SimLog
 
 READ_CHUNK = 4096
 POLL_S = 0.2

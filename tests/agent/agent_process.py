@@ -81,11 +81,3 @@ def query(db_path: Path, sql: str, params=()) -> list[tuple]:
     finally:
         conn.close()
 
-
-def wait_until(predicate, timeout_s: float = 15.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return predicate()

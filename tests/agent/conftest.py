@@ -7,7 +7,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -15,6 +14,7 @@ import pytest
 
 from protocol.keys import KeyDirectory, SigningKey
 from tests.support.acking_peer import AckingPeer
+from tests.support.waiting import wait_until
 
 AGENT_ID = "desk-1"
 ROOT = Path(__file__).resolve().parents[2]
@@ -103,6 +103,6 @@ def write_config(workdir: Path, keys: Keys, *, broker: str | None = None, device
 @pytest.fixture
 def peer(mosquitto, keys):
     acking = AckingPeer(mosquitto.port, keys.directory, keys.hub).start()
-    assert acking.wait_for(lambda: acking.client.is_connected(), 10)
+    wait_until(lambda: acking.client.is_connected(), 10, "the acking peer connected to mosquitto")
     yield acking
     acking.stop()

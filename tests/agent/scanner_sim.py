@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import subprocess
 import sys
+import time
 from contextlib import contextmanager
+
+from tests.support.waiting import wait_until, wait_until_async
+
+PORT_SETTLE_S = 0.1     # pyserial flushes the input buffer right after opening: a scan sent before is lost
 
 
 @contextmanager
@@ -37,10 +43,12 @@ def pull_trigger(proc) -> None:
 
 async def wait_connected(scanner, timeout_s: float = 10.0) -> None:
     """Until the agent's SerialScanner has the port open (a scan before that is lost)."""
-    import asyncio
-    import time
-    deadline = time.monotonic() + timeout_s
-    while not scanner.connected:
-        assert time.monotonic() < deadline, f"the scanner reader never opened {scanner.port}"
-        await asyncio.sleep(0.02)
-    await asyncio.sleep(0.1)      # pyserial flushes the input buffer right after opening
+    await wait_until_async(lambda: scanner.connected, timeout_s, f"the scanner reader to open {scanner.port}",
+                           poll_s=0.02)
+    await asyncio.sleep(PORT_SETTLE_S)
+
+
+def wait_connected_sync(scanner, timeout_s: float = 10.0) -> None:
+    """`wait_connected` for tests that run the reader without an event loop."""
+    wait_until(lambda: scanner.connected, timeout_s, f"the scanner reader to open {scanner.port}")
+    time.sleep(PORT_SETTLE_S)

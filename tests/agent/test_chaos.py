@@ -10,8 +10,9 @@ import random
 
 import pytest
 
-from tests.agent.agent_process import AgentProcess, query, wait_until
+from tests.agent.agent_process import AgentProcess, query
 from tests.agent.conftest import write_config
+from tests.support.waiting import wait_until
 from tests.agent.test_crash import POINTS
 
 
@@ -42,7 +43,8 @@ def test_many_random_kills_leave_every_charge_recorded_once_and_delivered_once(t
         still_open = query(db, "SELECT intent_id, state, outcome FROM journal WHERE state IN "
                                "('intent', 'sent', 'unknown', 'operator_check')")
         assert still_open == [], json.dumps(still_open, indent=1)
-        assert wait_until(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0] == 0, 60)
+        wait_until(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0] == 0, 60,
+                   "no pending message in the outbox")
         approved_card = query(db, "SELECT COUNT(*) FROM journal WHERE state = 'approved' AND tender = 'card'")[0][0]
         assert approved_card == len(zvt_sim.charges())                       # no charge twice, none lost
         approved = {r[0] for r in query(db, "SELECT intent_id FROM journal WHERE state = 'approved'")}

@@ -13,8 +13,9 @@ import signal
 
 import pytest
 
-from tests.agent.agent_process import AgentProcess, query, wait_until
+from tests.agent.agent_process import AgentProcess, query
 from tests.agent.conftest import write_config
+from tests.support.waiting import wait_until
 
 POINTS = ["after_intent", "after_approval", "after_commit", "after_receipt", "during_publish", "after_puback"]
 
@@ -29,7 +30,7 @@ def test_kill_9_at_each_step_loses_nothing_and_charges_once(point, tmp_path, mos
     doomed = AgentProcess(config, crash_at=point)
     assert doomed.next("ready") is not None, doomed.stderr()
     # Connected (its will is registered at the broker) before it is made to die.
-    assert peer.wait_for(lambda: any(s["type"] == "birth" for s in peer.state_history), 10)
+    wait_until(lambda: any(s["type"] == "birth" for s in peer.state_history), 10, "the agent's birth message")
     doomed.pay(1500, case_ref="WAW/2026/1")
     assert doomed.wait_killed() == -signal.SIGKILL, f"the agent was not killed at {point}"
     peer.hold_acks = False
@@ -42,7 +43,8 @@ def test_kill_9_at_each_step_loses_nothing_and_charges_once(point, tmp_path, mos
         survivor.pay(2700, case_ref="WAW/2026/2")
         second = survivor.next("outcome")
         assert second["outcome"] == "approved", second
-        assert wait_until(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0] == 0)
+        wait_until(lambda: query(db, "SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0] == 0, 15,
+                   "no pending message in the outbox")
 
         approved = query(db, "SELECT intent_id FROM journal WHERE state = 'approved'")
         rows = query(db, "SELECT payment_id, COUNT(*) FROM outbox WHERE type = 'payment.captured' "

@@ -10,6 +10,7 @@ from agent.service import AgentService
 from agent.sync import Backoff
 
 from tests.agent.conftest import write_config
+from tests.support.waiting import wait_until
 
 
 def test_broker_down_payments_taken_then_all_delivered_once_in_order(tmp_path, keys, mosquitto, peer, zvt_sim):
@@ -18,9 +19,9 @@ def test_broker_down_payments_taken_then_all_delivered_once_in_order(tmp_path, k
     config = load(write_config(tmp_path, keys, broker=mosquitto.url, device=zvt_sim.device, ack_timeout_s=2))
     service = AgentService.open(config, backoff=Backoff(0.05, 0.5))
     try:
-        assert peer.wait_for(lambda: service.status().online)
+        wait_until(lambda: service.status().online, 10, "the agent online")
         mosquitto.stop()
-        assert peer.wait_for(lambda: not service.status().online)
+        wait_until(lambda: not service.status().online, 10, "the agent offline")
         taken = []
         for n in range(12):
             request = PaymentRequest(100 + n, "EUR", "card" if n % 3 == 0 else "cash",
@@ -32,7 +33,7 @@ def test_broker_down_payments_taken_then_all_delivered_once_in_order(tmp_path, k
         status = service.status()
         assert not status.online and status.outbox_depth == 12 and status.oldest_age_s >= 1
         mosquitto.start()
-        assert peer.wait_for(lambda: service.status().outbox_depth == 0, 20)
+        wait_until(lambda: service.status().outbox_depth == 0, 20, "an empty outbox")
         assert peer.payments() == taken                    # in the order they were taken
         seqs = list(dict.fromkeys(seq for _, _, seq, _ in peer.received))
         assert seqs == sorted(seqs) and len(seqs) == 12    # first arrivals in sequence order

@@ -8,7 +8,7 @@ import time
 from agent.scanner.image import decode_frame, decode_image_bytes, decode_image_file
 from agent.scanner.serial_reader import SerialScanner
 from protocol.qr import image as qr_image
-from tests.agent.scanner_sim import pull_trigger, sim_scanner
+from tests.agent.scanner_sim import pull_trigger, sim_scanner, wait_connected_sync
 
 PAGOPA = "PAGOPA|002|001340000013900808|00311260095|5000"
 
@@ -18,11 +18,7 @@ def _collect(scanner: SerialScanner, count: int, timeout_s: float = 8.0, trigger
     events: queue.Queue = queue.Queue()
     scanner.start(events.put)
     if trigger is not None:
-        deadline = time.monotonic() + timeout_s
-        while not scanner.connected:
-            assert time.monotonic() < deadline, "the reader never opened the port"
-            time.sleep(0.02)
-        time.sleep(0.1)      # pyserial flushes the input right after opening
+        wait_connected_sync(scanner, timeout_s)
         for _ in range(count):
             pull_trigger(trigger)
             time.sleep(gap_s)

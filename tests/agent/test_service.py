@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import time
 
 import paho.mqtt.client as mqtt
 import pytest
@@ -17,6 +15,7 @@ from agent.service import AgentService
 from agent.sync import Backoff
 
 from tests.agent.conftest import AGENT_ID, TerminalSim, write_config
+from tests.support.waiting import wait_until
 
 
 def open_service(config_path) -> AgentService:
@@ -47,8 +46,8 @@ def test_card_payment_is_committed_receipted_delivered_and_verifiable(service_wi
     progress: list[str] = []
     outcome = service.pay(card(4500, payer_name="Anna Bērziņa", payer_id="010190-12345"), progress.append)
     assert outcome.outcome == "approved" and progress
-    assert peer.wait_for(lambda: peer.payments() == [outcome.payment_id])
-    assert peer.wait_for(lambda: service.status().outbox_depth == 0)
+    wait_until(lambda: peer.payments() == [outcome.payment_id], 10, "the payment at the hub")
+    wait_until(lambda: service.status().outbox_depth == 0, 10, "an empty outbox")
     assert outcome.receipt_qr.encode() in (tmp_path / "receipts.bin").read_bytes()
     assert not any("672559" in line for line in outcome.receipt_lines)          # masked: last 4 only
     verdict = service.verify_receipt(outcome.receipt_qr)
@@ -114,7 +113,7 @@ def test_unknown_and_garbled_codes_get_a_plain_verdict(service_with):
 def test_hub_commands_replay_and_diagnostics(service_with, mosquitto, peer, keys):
     service = service_with(broker=mosquitto.url)
     paid = service.pay(PaymentRequest(700, "EUR", "cash"))
-    assert peer.wait_for(lambda: service.outbox.depth() == 0)
+    wait_until(lambda: service.outbox.depth() == 0, 10, "an empty outbox")
     hub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hub-cmd", protocol=mqtt.MQTTv5)
     hub.connect("127.0.0.1", mosquitto.port)
     hub.loop_start()
@@ -124,14 +123,16 @@ def test_hub_commands_replay_and_diagnostics(service_with, mosquitto, peer, keys
                         {"request_id": "r3", "command": "end_of_day"}):
             envelope = make(AGENT_ID, 0, "command", command, keys.hub)
             hub.publish(topics.commands(AGENT_ID), envelope.encode(), qos=1)
-        assert peer.wait_for(lambda: any(body.get("request_id") == "r2" for _, _, _, body in peer.received))
+        wait_until(lambda: any(body.get("request_id") == "r2" for _, _, _, body in peer.received), 10,
+                   "the answer to request r2 at the hub")
         deliveries = lambda: [m for _, m, _, body in peer.received if body.get("payment_id") == paid.payment_id]
-        assert peer.wait_for(lambda: len(deliveries()) == 2)
+        wait_until(lambda: len(deliveries()) == 2, 10, "two deliveries")
         deliveries = deliveries()
         assert len(deliveries) == 2 and len(set(deliveries)) == 1     # replayed with the same id
         report = next(body for _, _, _, body in peer.received if body.get("request_id") == "r2")
         assert report["info"]["agent_id"] == AGENT_ID and "outbox_depth" in report["info"]
-        assert peer.wait_for(lambda: any("batch_id" in body for _, _, _, body in peer.received))
+        wait_until(lambda: any("batch_id" in body for _, _, _, body in peer.received), 10,
+                   "a closed batch at the hub")
         eod = next(body for _, _, _, body in peer.received if "batch_id" in body)
         assert eod["journal"]["cash"] == {"count": 1, "total_minor": 700} and eod["mismatch"] is False
     finally:

@@ -17,6 +17,7 @@ from agent.sync import Backoff, SyncClient
 from agent.sync import caches
 
 from tests.agent.conftest import AGENT_ID
+from tests.support.waiting import wait_until
 
 
 def sync_for(store, outbox, keys, broker, **options) -> SyncClient:
@@ -46,14 +47,14 @@ def test_a_row_is_done_only_on_the_hubs_ack_never_on_puback(mosquitto, peer, key
     sync = sync_for(store, outbox, keys, mosquitto, ack_timeout_s=1.0)
     sync.start()
     try:
-        assert peer.wait_for(lambda: len(peer.first_seen) == 30)
+        wait_until(lambda: len(peer.first_seen) == 30, 10, "all 30 messages at the peer")
         time.sleep(0.3)                       # every PUBACK is in by now
         assert outbox.depth() == 30           # ... and nothing is done
         assert [peer.first_seen[r.message_id] for r in rows] == list(range(1, 31))
         first_order = [m for _, m, _, _ in peer.received[:30]]
         assert first_order == [r.message_id for r in rows]          # published in sequence order
         peer.hold_acks = False                # the hub is back: timeouts re-send, acks arrive
-        assert peer.wait_for(lambda: outbox.depth() == 0, 10)
+        wait_until(lambda: outbox.depth() == 0, 10, "an empty outbox")
         assert {m for _, m, _, _ in peer.received} == {r.message_id for r in rows}
         assert peer.rejected == []
     finally:
@@ -88,14 +89,14 @@ def test_after_a_restart_unacked_rows_go_out_again_with_the_same_id_and_bytes(mo
     peer.hold_acks = True
     first = sync_for(store, outbox, keys, mosquitto, incarnation=1)
     first.start()
-    assert peer.wait_for(lambda: len(peer.received) == 5)
+    wait_until(lambda: len(peer.received) == 5, 10, "five messages at the peer")
     first.stop()
     peer.hold_acks = False
     second = sync_for(store, outbox, keys, mosquitto, incarnation=2)
     second.start()
     try:
-        assert peer.wait_for(lambda: outbox.depth() == 0, 10)
-        assert peer.wait_for(lambda: len(raw_seen) >= 10, 5)
+        wait_until(lambda: outbox.depth() == 0, 10, "an empty outbox")
+        wait_until(lambda: len(raw_seen) >= 10, 5, "ten raw messages seen")
         assert set(raw_seen) == {r.envelope for r in rows}        # byte-identical re-sends
         assert peer.states[AGENT_ID]["incarnation"] == 2 and peer.states[AGENT_ID]["type"] == "birth"
     finally:
@@ -119,20 +120,20 @@ def test_broadcasts_are_cached_and_bad_ones_refused_without_stopping(mosquitto, 
     hub.publish(topics.CATALOGUE, json.dumps(catalogue), qos=1, retain=True).wait_for_publish()
     sync.start()
     try:
-        assert peer.wait_for(lambda: len(caches.catalogue(store)) == 2)
+        wait_until(lambda: len(caches.catalogue(store)) == 2, 10, "the two-position catalogue in the cache")
         parent, plates = caches.catalogue(store)
         assert (parent["unit_minor"], parent["legal_act"], parent["mandatory"]) == (0, "Reg. 123", True)
         assert (plates["parent_code"], plates["unit_minor"], plates["tenders"]) == ("REG-1", 1200, ["card"])
-        assert peer.wait_for(lambda: caches.cached_keys(store) is not None)
+        wait_until(lambda: caches.cached_keys(store) is not None, 10, "the key directory in the cache")
         assert caches.cached_keys(store).get(keys.agent.kid).owner == AGENT_ID
         hub.publish(topics.CATALOGUE, b'{"positions": [{"code": "X", "name": "bad", "unit_minor": 1.5}]}', qos=1)
         hub.publish(topics.acks(AGENT_ID), b"\x00garbage", qos=1)
-        assert peer.wait_for(lambda: sync.last_error and "garbage" not in sync.last_error
-                             and "acks" in sync.last_error, 5)
+        wait_until(lambda: sync.last_error and "garbage" not in sync.last_error and "acks" in sync.last_error, 5,
+                   "an error about the unreadable acks that does not echo them")
         assert [p["code"] for p in caches.catalogue(store)] == ["REG-1", "REG-1a"]   # old cache kept
         row = outbox.append("diagnostics.report", {"info": {}})
         sync.wake()
-        assert peer.wait_for(lambda: outbox.state_of(row.message_id) == "acked")    # still working
+        wait_until(lambda: outbox.state_of(row.message_id) == "acked", 10, "the ack")    # still working
     finally:
         sync.stop()
         hub.loop_stop()
@@ -147,11 +148,12 @@ def test_acks_signed_by_someone_else_are_ignored(mosquitto, peer, keys, store):
     sync.start()
     hub = publisher(mosquitto)
     try:
-        assert peer.wait_for(lambda: caches.cached_keys(store) is not None and len(peer.received) == 1)
+        wait_until(lambda: caches.cached_keys(store) is not None and len(peer.received) == 1, 10,
+                   "the cached key directory and one message at the peer")
         forged = make(AGENT_ID, 0, "acks", {"acks": [{"for_id": row.message_id, "for_seq": row.seq,
                                                       "status": "stored"}]}, SigningKey.generate())
         hub.publish(topics.acks(AGENT_ID), forged.encode(), qos=1)
-        assert peer.wait_for(lambda: sync.last_error is not None and "key" in sync.last_error, 5)
+        wait_until(lambda: sync.last_error is not None and "key" in sync.last_error, 5, "an error naming the key")
         assert outbox.state_of(row.message_id) == "pending"
     finally:
         sync.stop()

@@ -17,6 +17,7 @@ from agent.sync import Backoff, SyncClient, TlsFiles
 from tests.agent.conftest import AGENT_ID
 from tests.support.acking_peer import AckingPeer
 from tests.support.broker import Mosquitto, free_port
+from tests.support.waiting import wait_until
 
 
 def _pem_key(key) -> bytes:
@@ -73,9 +74,9 @@ def test_outbox_drains_over_tls_with_the_client_certificate(tmp_path, keys):
                       tls=TlsFiles(str(pki / "ca.pem"), str(pki / f"{AGENT_ID}.pem"), str(pki / f"{AGENT_ID}.key")),
                       backoff=Backoff(0.05, 0.5))
     try:
-        assert peer.wait_for(lambda: peer.client.is_connected())
+        wait_until(lambda: peer.client.is_connected(), 10, "the peer connected over TLS")
         sync.start()
-        assert peer.wait_for(lambda: outbox.depth() == 0, 15), sync.last_error
+        wait_until(lambda: outbox.depth() == 0, 15, "an empty outbox", detail=lambda: f"last error: {sync.last_error}")
         assert [m for _, m, _, _ in peer.received] == [r.message_id for r in rows]
     finally:
         sync.stop()
@@ -106,11 +107,8 @@ def test_a_broker_with_an_unknown_ca_is_refused_clearly(tmp_path, keys):
                                    str(other / f"{AGENT_ID}.key")), backoff=Backoff(0.05, 0.2))
     try:
         sync.start()
-        import time
-        deadline = time.monotonic() + 5
-        while time.monotonic() < deadline and not sync.last_error:
-            time.sleep(0.05)
-        assert sync.last_error and "certificate" in sync.last_error.lower()
+        wait_until(lambda: sync.last_error, 5, "the agent's connection error")
+        assert "certificate" in sync.last_error.lower()
         assert not sync.online and outbox.depth() == 1
     finally:
         sync.stop()

@@ -11,6 +11,7 @@ from agent.ui.app import CounterpayApp
 from tests.agent.scanner_sim import pull_trigger, sim_scanner, wait_connected
 from tests.agent.ui_pilot import type_text, wait_for_text
 from tests.agent.ui_real import PAGOPA_BAD_CHECK, PAGOPA_OK, open_service, zvt_terminal
+from tests.support.waiting import wait_until_async
 
 
 async def test_cashier_charges_a_serially_scanned_order_and_closes_the_day(tmp_path, mosquitto):
@@ -83,8 +84,6 @@ async def test_cashier_explains_a_wedge_scan_typed_through_a_qwertz_layout(tmp_p
 
 async def test_cashier_takes_cash_for_a_hub_signed_open_amount_order_and_finds_the_payer(tmp_path, mosquitto):
     # Seed 003: the clerk prints a signed order, the cashier (no link to case systems) scans it.
-    import asyncio
-
     from agent.ui.messages import ScanReceived
     from protocol.keys import SigningKey
     from protocol.qr import cp_order
@@ -98,10 +97,7 @@ async def test_cashier_takes_cash_for_a_hub_signed_open_amount_order_and_finds_t
         "O-78", "WAW/2026/78", 1700, "EUR", ("STAMP",), "Anna Nowak", "90020254321", "2020-01-31", hub.kid), hub)
     service = open_service(tmp_path, mosquitto.url, None, mode="cashier")
     try:
-        for _ in range(200):
-            if service.keys() is not None:
-                break
-            await asyncio.sleep(0.05)
+        await wait_until_async(lambda: service.keys() is not None, 10, "the key directory at the agent")
         app = CounterpayApp(service, "cashier")
         async with app.run_test(size=(80, 24)) as pilot:
             await wait_for_text(pilot, "online")

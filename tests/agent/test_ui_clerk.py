@@ -8,8 +8,9 @@ progress texts and the elapsed time are on screen while the "customer" enters th
 from __future__ import annotations
 
 from agent.ui.app import CounterpayApp
-from tests.agent.ui_pilot import go_to_row, screen_text, type_text, wait_for, wait_for_text
+from tests.agent.ui_pilot import go_to_row, screen_text, type_text, wait_for_screen, wait_for_text
 from tests.agent.ui_real import open_service, publish_key_directory, zvt_terminal
+from tests.support.waiting import wait_until_async
 
 
 async def test_clerk_takes_a_card_payment_for_a_case_and_shows_the_receipt(tmp_path, mosquitto):
@@ -40,7 +41,8 @@ async def test_clerk_takes_a_card_payment_for_a_case_and_shows_the_receipt(tmp_p
                 assert "2 x Vehicle registration" in text and "378.00 EUR" in text
                 lines = app.screen.query_one("#receipt").outcome.receipt_lines   # the rest scrolls
                 assert any("WAW/77" in line for line in lines)
-                await wait_for(pilot, lambda: "outbox 1" in screen_text(app) or "outbox 0" in screen_text(app))
+                await wait_for_screen(pilot, lambda: "outbox 1" in screen_text(app) or "outbox 0" in screen_text(app),
+                                      15, "the outbox count on screen")
                 await pilot.press("enter")                        # Next payment
                 await wait_for_text(pilot, "Type or scan the case number")
         finally:
@@ -86,7 +88,7 @@ async def test_clerk_verifies_a_scanned_receipt_and_rejects_a_forged_one(tmp_pat
     publish_key_directory(mosquitto.url, tmp_path)
     service = open_service(tmp_path, mosquitto.url, None, mode="clerk")
     try:
-        await wait_until(lambda: service.keys() is not None)
+        await wait_until_async(lambda: service.keys() is not None, 10, "the key directory at the agent")
         outcome = service.pay(PaymentRequest(1700, "EUR", "cash", {"format": "case", "value": "KR-7"},
                                              case_ref="KR-7", cash_given_minor=2000))
         assert outcome.outcome == "approved" and outcome.receipt_qr
@@ -103,12 +105,3 @@ async def test_clerk_verifies_a_scanned_receipt_and_rejects_a_forged_one(tmp_pat
             assert " VALID " not in text
     finally:
         service.close()
-
-
-async def wait_until(condition, timeout_s: float = 10.0) -> None:
-    import asyncio
-    import time
-    deadline = time.monotonic() + timeout_s
-    while not condition():
-        assert time.monotonic() < deadline, "timed out"
-        await asyncio.sleep(0.05)

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import io
-import time
 
 from rich.console import Console
+
+from tests.support.waiting import wait_until_async
 
 
 def screen_text(app) -> str:
@@ -17,17 +18,14 @@ def screen_text(app) -> str:
     return console.export_text(styles=False)
 
 
-async def wait_for(pilot, condition, timeout_s: float = 15.0, what: str = "condition") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        await pilot.pause(0.05)
-        if condition():
-            return
-    raise AssertionError(f"timed out after {timeout_s} s waiting for {what}; screen:\n{screen_text(pilot.app)}")
+async def wait_for_screen(pilot, condition, timeout_s: float, what: str) -> None:
+    """Until `condition()` holds, letting the app work between looks; a timeout shows the screen."""
+    await wait_until_async(condition, timeout_s, what, pause=pilot.pause,
+                           detail=lambda: f"screen:\n{screen_text(pilot.app)}")
 
 
 async def wait_for_text(pilot, text: str, timeout_s: float = 15.0) -> str:
-    await wait_for(pilot, lambda: text in screen_text(pilot.app), timeout_s, repr(text))
+    await wait_for_screen(pilot, lambda: text in screen_text(pilot.app), timeout_s, f"{text!r} on screen")
     return screen_text(pilot.app)
 
 

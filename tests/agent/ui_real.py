@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -23,6 +22,7 @@ from agent import config as agent_config
 from agent.service import AgentService
 from protocol.keys import KeyDirectory, SigningKey
 from protocol.wire import topics
+from tests.support.waiting import wait_until
 
 CATALOGUE = {"version": "2026-11-01", "positions": [
     {"code": "REG-01", "name": "Vehicle registration", "unit": "pcs", "unit_minor": 18050, "vat_rate_bp": 0,
@@ -119,8 +119,5 @@ def open_service(tmp_path: Path, broker_url: str | None, terminal_device: str | 
     (tmp_path / "data").mkdir(exist_ok=True)
     service = AgentService.open(agent_config.from_dict(data))
     if broker_url and with_catalogue:
-        deadline = time.monotonic() + 10
-        while not service.catalogue() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert service.catalogue(), "the retained catalogue never reached the agent"
+        wait_until(service.catalogue, 10, "the retained catalogue at the agent")
     return service

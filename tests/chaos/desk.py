@@ -30,6 +30,7 @@ from pathlib import Path
 from counterpay.site import Site
 from counterpay.site_process import Child
 from tests.chaos.invariants import Report, check, evidence_from_site
+from tests.support.waiting import wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -104,14 +105,6 @@ class Life:
                 return None
             if event["event"] in kinds or event["event"] == "exit":
                 return event
-
-    def wait_ready(self, timeout_s: float) -> bool:
-        """True once it said ready; False if it died first or time ran out."""
-        deadline = time.monotonic() + timeout_s
-        while not self.ready.wait(0.02):
-            if self.dead.is_set() or time.monotonic() > deadline:
-                return self.ready.is_set()
-        return True
 
     def exit_code(self, wait_s: float = 2.0) -> int | None:
         deadline = time.monotonic() + wait_s
@@ -250,8 +243,8 @@ class Desk:
             timer.start()
         answered = 0
         try:
-            if not life.wait_ready(timeout_s) and not life.dead.is_set():
-                raise AssertionError(f"the agent (pid {life.pid}) never said ready; see {self.site.log('agent')}")
+            wait_until(lambda: life.ready.is_set() or life.dead.is_set(), timeout_s,
+                       f"the agent (pid {life.pid}) to say ready", detail=lambda: f"see {self.site.log('agent')}")
             for _ in range(count):
                 if life.dead.is_set():
                     break
@@ -323,8 +316,10 @@ class Desk:
         life = self.current
         if life is None or life.dead.is_set() or life.crash_at:
             life = self.life()
-            if not life.wait_ready(60):
-                raise AssertionError(f"the clean agent life never said ready; see {self.site.log('agent')}")
+            def ready() -> bool:
+                assert not life.dead.is_set(), f"the clean agent life died; see {self.site.log('agent')}"
+                return life.ready.is_set()
+            wait_until(ready, 60, "the clean agent life to say ready", detail=lambda: f"see {self.site.log('agent')}")
         deadline = time.monotonic() + timeout_s
         next_customer = time.monotonic() + 3.0
         while any((backlog := self.backlog()).values()):

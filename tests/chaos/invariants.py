@@ -169,7 +169,7 @@ def _check_outbox(ev: Evidence, approved: dict, report: Report) -> None:
             report.add("doubled", _name(row), f"{len(rows)} payment.captured messages in the outbox")
         elif rows[0]["state"] == "rejected":
             report.add("lost", _name(row), f"the hub rejected its message: {rows[0].get('ack_status')}")
-    for key, rows in captured.items():
+    for key in captured:
         if key not in approved:
             report.add("phantom", f"{key[0]}/{key[1]}", "an outbox message for a payment that is not approved")
     report.counts["outbox_pending"] = sum(1 for r in ev.outbox if r["state"] == "pending")
@@ -195,7 +195,7 @@ def _check_hub(ev: Evidence, approved: dict, report: Report) -> None:
         if sent is not None and {r["message_id"] for r in rows} != {sent}:
             report.add("doubled", _name(row), f"the hub holds message ids {sorted({r['message_id'] for r in rows})},"
                                               f" the agent sent {sent}")
-    for key, rows in stored.items():
+    for key in stored:
         if key not in approved:
             report.add("phantom", f"{key[0]}/{key[1]}", "stored at the hub, not approved at the agent")
 

@@ -13,6 +13,7 @@ import httpx
 
 from counterpay.site import SitePlan
 from tests.chaos.desk import Desk, Life
+from tests.support.waiting import wait_until
 
 CRASH_POINTS = ("after_intent", "after_approval", "after_commit", "after_receipt", "during_publish", "after_puback")
 
@@ -178,10 +179,13 @@ def case_system_faults(desk: Desk, hold_s: float, slow_s: float = 1.5) -> dict:
             site.case_fault(mode, **options)
             desk.tally.faults[f"case system {mode} {options.get('status', '')}".strip()] += 1
             time.sleep(hold_s + 0.5)
-            _wait_back_to_ok(desk, 30)          # a fault for the next N webhooks: until they came
+            # A fault for the next N webhooks lasts until they came.
+            wait_until(lambda: _case_state(desk)["mode"]["mode"] == "ok", 30, "the case-system fault to be used up",
+                       poll_s=0.2, detail=lambda: f"case system state: {_case_state(desk)}")
         site.case_fault("gone", count=1)
         desk.tally.faults["case system gone (410)"] += 1
-        _wait_disabled(desk, hold_s * 4)
+        wait_until(lambda: _case_system_disabled(desk), hold_s * 4,
+                   "the hub to disable the case system after it answered 410", poll_s=0.2)
         time.sleep(hold_s / 2)                     # confirmations wait, visibly, while it is disabled
         desk.enable_case_system()
         site.stop_case_system(hard=True)
@@ -208,27 +212,12 @@ def _restore_case_system(desk: Desk) -> None:
     desk.enable_case_system()
 
 
-def _wait_back_to_ok(desk: Desk, timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        state = _case_state(desk)
-        if state["mode"]["mode"] == "ok":
-            return
-        time.sleep(0.2)
-    raise AssertionError(f"the case-system fault was never used up: {_case_state(desk)}")
-
-
 def _case_state(desk: Desk) -> dict:
     return httpx.get(f"{desk.site.case_url}/admin/state", timeout=10).json()
 
 
-def _wait_disabled(desk: Desk, timeout_s: float) -> None:
+def _case_system_disabled(desk: Desk) -> bool:
     from counterpay.site import CASE_SYSTEM
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        systems = desk.site.api_json("GET", "/api/v1/case-systems")
-        rows = systems["case_systems"] if isinstance(systems, dict) else systems
-        if any(r["name"] == CASE_SYSTEM and not r["enabled"] for r in rows):
-            return
-        time.sleep(0.2)
-    raise AssertionError("the hub did not disable the case system after it answered 410")
+    systems = desk.site.api_json("GET", "/api/v1/case-systems")
+    rows = systems["case_systems"] if isinstance(systems, dict) else systems
+    return any(r["name"] == CASE_SYSTEM and not r["enabled"] for r in rows)

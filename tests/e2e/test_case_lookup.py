@@ -3,12 +3,11 @@ agent's own least-privilege API token from enrollment (revoked with the agent)."
 
 from __future__ import annotations
 
-import time
-
 from agent.config import load
 from agent.service import AgentService
 from counterpay.site import Site, SitePlan
 from counterpay.site_files import DEMO_CASES
+from tests.support.waiting import wait_until
 
 
 def test_clerk_case_lookup_goes_through_the_hub_with_the_agents_own_token(tmp_path):
@@ -19,10 +18,7 @@ def test_clerk_case_lookup_goes_through_the_hub_with_the_agents_own_token(tmp_pa
         token = (site.key_dir / "api_token.txt").read_text().strip()
         assert token, "enrollment gave the agent an API token"
         service = AgentService.open(load(site.agent_config))
-        deadline = time.monotonic() + 30
-        while not service.status().online:
-            assert time.monotonic() < deadline, "the agent never came online"
-            time.sleep(0.2)
+        wait_until(lambda: service.status().online, 30, "the agent online")
 
         ref, amount, _name, payer = DEMO_CASES[0]
         found = service.lookup_case(ref)

@@ -23,6 +23,7 @@ from pathlib import Path
 import pytest
 
 from counterpay.site_process import running_in
+from tests.support.waiting import wait_until
 
 KINDS = {"card", "cash", "card-declined", "card-lost", "scan-pagopa", "scan-epc", "scan-zbp", "scan-rf",
          "scan-cp-order"}
@@ -33,10 +34,8 @@ def demo_command(*args: str) -> list[str]:
 
 
 def assert_nothing_left(workdir: Path) -> None:
-    deadline = time.monotonic() + 10
-    while running_in(workdir) and time.monotonic() < deadline:
-        time.sleep(0.2)
-    assert running_in(workdir) == [], "processes of the demo still run"
+    wait_until(lambda: not running_in(workdir), 10, "the demo's processes to end",
+               detail=lambda: f"still running: {running_in(workdir)}")
     assert not list((workdir / "pids").glob("*.pid")), "pid files left behind"
     assert not (workdir / "hub" / "broker" / "mosquitto.pid").exists()
 
@@ -119,11 +118,11 @@ class PtyScreen:
                     return
 
     def wait_for(self, text: bytes, timeout_s: float) -> None:
-        deadline = time.monotonic() + timeout_s
-        while text not in self.output:
+        def shown() -> bool:
             assert self.process.poll() is None, f"the demo exited early: {self.output[-2000:]!r}"
-            assert time.monotonic() < deadline, f"no {text!r} after {timeout_s}s: {self.output[-2000:]!r}"
-            time.sleep(0.1)
+            return text in self.output
+        wait_until(shown, timeout_s, f"{text!r} on the demo's screen", poll_s=0.1,
+                   detail=lambda: f"screen so far: {self.output[-2000:]!r}")
 
     def type(self, data: bytes) -> None:
         os.write(self.master, data)

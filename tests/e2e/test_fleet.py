@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import json
 import subprocess
-import time
 from collections import Counter
 
 from counterpay.site import Site, SitePlan
 from counterpay.site_process import counterpay_command
+from tests.support.waiting import wait_until
 
 
 def test_fleet_agents_enroll_send_and_every_payment_is_stored_and_delivered_once(tmp_path):
@@ -30,14 +30,14 @@ def test_fleet_agents_enroll_send_and_every_payment_is_stored_and_delivered_once
 
         fleet_payments = [p for p in site.hub_payments() if str(p.get("agent_id", "")).startswith("fleet-")]
         assert len(fleet_payments) == len(sent)
-        deadline = time.monotonic() + 60
-        while True:
-            accepted = [r for r in site.case_record()
-                        if r.get("verified") and 200 <= (r.get("answered") or 0) < 300 and r["event_id"] in set(sent)]
-            if len({r["event_id"] for r in accepted}) == len(sent) or time.monotonic() > deadline:
-                break
-            time.sleep(0.5)
-        per_event = Counter(r["event_id"] for r in accepted)
+
+        def accepted() -> list[dict]:
+            return [r for r in site.case_record()
+                    if r.get("verified") and 200 <= (r.get("answered") or 0) < 300 and r["event_id"] in set(sent)]
+        wait_until(lambda: len({r["event_id"] for r in accepted()}) == len(sent), 60,
+                   f"all {len(sent)} fleet payments accepted by the case system", poll_s=0.5,
+                   detail=lambda: f"accepted so far: {len({r['event_id'] for r in accepted()})}")
+        per_event = Counter(r["event_id"] for r in accepted())
         assert set(per_event) == set(sent), "every fleet payment reaches the case system"
         assert max(per_event.values()) == 1, "no confirmation is accepted twice"
     finally:

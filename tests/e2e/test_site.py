@@ -6,12 +6,12 @@ from __future__ import annotations
 
 import json
 import signal
-import time
 
 import pytest
 
 from counterpay.site import Site, SitePlan
 from counterpay.site_process import pid_alive, running_in
+from tests.support.waiting import wait_until
 
 
 def pay_cash(agent, count: int, start: int) -> list[str]:
@@ -29,13 +29,6 @@ def pay_cash(agent, count: int, start: int) -> list[str]:
             ids.append(event["payment_id"])
     return ids
 
-
-def wait_until(check, timeout_s: float, what: str):
-    deadline = time.monotonic() + timeout_s
-    while not (value := check()):
-        assert time.monotonic() < deadline, f"timed out waiting for {what}"
-        time.sleep(0.3)
-    return value
 
 
 @pytest.mark.slow        # ~30 s; the chaos suite's short run exercises these controls in the default run
@@ -62,16 +55,17 @@ def test_site_parts_fail_and_come_back_without_loss_or_doubles(tmp_path):
             stored = [p["payment_id"] for p in site.hub_payments()]
             accepted = [r for r in site.case_record() if r["verified"] and r["answered"] < 300]
             return sorted(stored) == sorted(paid) and len(accepted) == len(paid)
-        wait_until(arrived, 90, "all six payments at the hub and the case system")
+        wait_until(arrived, 90, "all six payments at the hub and the case system", poll_s=0.3)
         assert any(r["answered"] == 500 for r in site.case_record())   # the fault really happened
 
         site.kill_agent(signal.SIGKILL)
         agent = site.start_agent()
         paid += pay_cash(agent, 1, 6)
-        wait_until(lambda: len(site.hub_payments()) == 7, 60, "the payment after the agent's restart")
+        wait_until(lambda: len(site.hub_payments()) == 7, 60, "the payment after the agent's restart", poll_s=0.3)
         stored = [p["payment_id"] for p in site.hub_payments()]
         assert sorted(stored) == sorted(paid)
-        wait_until(lambda: len([r for r in site.case_record() if r["answered"] < 300]) == 7, 30, "7 confirmations")
+        wait_until(lambda: len([r for r in site.case_record() if r["answered"] < 300]) == 7, 30, "7 confirmations",
+                   poll_s=0.3)
         accepted = [r for r in site.case_record() if r["verified"] and r["answered"] < 300]
         assert sorted(r["body"]["data"]["payment"]["payment_id"] for r in accepted) == sorted(paid)
         assert not any(r["duplicate"] for r in accepted)

@@ -7,7 +7,6 @@ contract of DESIGN.md to publish signed envelopes and collect acks and commands.
 from __future__ import annotations
 
 import threading
-import time
 from collections import defaultdict
 
 import paho.mqtt.client as mqtt
@@ -60,7 +59,7 @@ class WireClient:
 
     def __init__(self, port: int, client_id: str, listen_agents: list[str] = ()):
         self.received: dict[str, list[bytes]] = defaultdict(list)
-        self.lock = threading.Condition()
+        self.lock = threading.Lock()
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id, protocol=mqtt.MQTTv5)
         self.client.max_queued_messages_set(0)
         self.client.on_message = self._on_message
@@ -76,7 +75,6 @@ class WireClient:
     def _on_message(self, _c, _u, message) -> None:
         with self.lock:
             self.received[message.topic].append(message.payload)
-            self.lock.notify_all()
 
     def publish(self, topic: str, payload: bytes, retain: bool = False) -> None:
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
@@ -100,16 +98,6 @@ class WireClient:
     def raw_acks(self, agent_id: str) -> list[bytes]:
         with self.lock:
             return list(self.received[topics.acks(agent_id)])
-
-    def wait_for(self, predicate, timeout_s: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        with self.lock:
-            while not predicate():
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    return False
-                self.lock.wait(min(remaining, 0.1))
-        return True
 
     def close(self) -> None:
         self.client.disconnect()

@@ -10,6 +10,7 @@ from __future__ import annotations
 import random
 import time
 from collections import defaultdict
+from itertools import pairwise
 
 from sqlalchemy import select
 
@@ -80,5 +81,5 @@ async def test_case_system_down_48_hours_then_everything_arrives(hub_db, tmp_pat
         by_row[attempt["delivery_id"]].append(unstamp(attempt["at"]))
     for row in rows:
         times = by_row[row["id"]]
-        for failures, (a, b) in enumerate(zip(times, times[1:]), start=1):
+        for failures, (a, b) in enumerate(pairwise(times), start=1):
             assert b - a <= policy.scheduled_delay(failures) + 0.01

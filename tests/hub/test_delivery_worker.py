@@ -10,17 +10,19 @@ import asyncio
 import json
 import random
 import time
+from itertools import pairwise
 
 import pytest
 from sqlalchemy import select
 
-from hub.delivery.clock import FakeClock, stamp, unstamp
+from hub.delivery.clock import FakeClock, unstamp
 from hub.delivery.policy import RetryPolicy
 from hub.delivery.worker import DeliveryWorker
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
 from protocol import webhooks
 from tests.support.case_system import CaseSystemSim
 from tests.support.delivery import drive, enqueue, register
+from tests.support.waiting import wait_until_async
 
 
 @pytest.fixture(scope="module")
@@ -112,7 +114,7 @@ async def test_backoff_grows_within_the_schedule(hub_db, sim):
         times = [unstamp(a.at) for a in conn.execute(
             select(delivery_attempts.c.at).where(delivery_attempts.c.delivery_id == row["id"])
             .order_by(delivery_attempts.c.id))]
-    gaps = [b - a for a, b in zip(times, times[1:])]
+    gaps = [b - a for a, b in pairwise(times)]
     assert len(gaps) == 6
     for failures, gap in enumerate(gaps, start=1):
         scheduled = policy.scheduled_delay(failures)
@@ -220,13 +222,12 @@ async def test_run_wakes_up_on_enqueue_instead_of_waiting_for_the_poll(hub_db, s
     runner = asyncio.create_task(worker.run(stop))
     await asyncio.sleep(0.2)
     event_id, webhook_id = await asyncio.to_thread(enqueue, hub_db, "VR-109")
-    deadline = time.monotonic() + 10     # far below the 30 s poll: only the wake-up can deliver in time
-    while time.monotonic() < deadline and _row(hub_db, event_id)["status"] != "delivered":
-        await asyncio.sleep(0.05)
-    stop.set()
-    await runner
-    await worker.aclose()
-    assert _row(hub_db, event_id)["status"] == "delivered"
+    try:            # 10 s is far below the 30 s poll: only the wake-up can deliver in time
+        await wait_until_async(lambda: _row(hub_db, event_id)["status"] == "delivered", 10, "the delivery")
+    finally:
+        stop.set()
+        await runner
+        await worker.aclose()
     assert [r["answered"] for r in _for(sim, webhook_id)] == [204]
 
 
@@ -247,18 +248,18 @@ async def test_a_hanging_case_system_cannot_take_every_slot(hub_db, sim):
         worker = DeliveryWorker(hub_db, max_in_flight=4, max_per_system=2, request_timeout_s=20.0)
         stop = asyncio.Event()
         runner = asyncio.create_task(worker.run(stop))
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline and _row(hub_db, event_id)["status"] != "delivered":
-            await asyncio.sleep(0.05)
-        delivered = _row(hub_db, event_id)["status"] == "delivered"
-        # The hanging requests are still waiting for their 20 s timeout: none has an outcome yet.
-        untouched = all(_row(hub_db, e)["attempts"] == 0 for e in hanging)
-        stop.set()
+        try:
+            await wait_until_async(lambda: _row(hub_db, event_id)["status"] == "delivered", 15,
+                                   "the delivery past the hanging case system")
+            # The hanging requests are still waiting for their 20 s timeout: none has an outcome yet.
+            untouched = all(_row(hub_db, e)["attempts"] == 0 for e in hanging)
+        finally:
+            stop.set()
     finally:
         hang.close()                        # resets the waiting connections: the worker's threads end
     await asyncio.wait_for(runner, 30)
     await worker.aclose()
-    assert delivered and untouched
+    assert untouched
 
 
 async def test_on_postgresql_a_commit_in_another_process_wakes_the_worker(hub_db, sim, monkeypatch):
@@ -272,13 +273,12 @@ async def test_on_postgresql_a_commit_in_another_process_wakes_the_worker(hub_db
     await asyncio.sleep(0.5)
     monkeypatch.setattr(wakeup, "notify", lambda: None)      # as if queued by another process
     event_id, _ = await asyncio.to_thread(enqueue, hub_db, "VR-111")
-    deadline = time.monotonic() + 10     # far below the 30 s poll: only NOTIFY can deliver in time
-    while time.monotonic() < deadline and _row(hub_db, event_id)["status"] != "delivered":
-        await asyncio.sleep(0.05)
-    stop.set()
-    await runner
-    await worker.aclose()
-    assert _row(hub_db, event_id)["status"] == "delivered"
+    try:            # 10 s is far below the 30 s poll: only NOTIFY can deliver in time
+        await wait_until_async(lambda: _row(hub_db, event_id)["status"] == "delivered", 10, "the delivery")
+    finally:
+        stop.set()
+        await runner
+        await worker.aclose()
 
 
 async def test_rows_claimed_by_a_worker_that_died_are_sent_by_another_after_the_lease(hub_db, sim):

@@ -15,6 +15,7 @@ from protocol.wire import topics
 from hub.ingest.worker import IngestWorker
 from hub.store.tables import acks_sent, agents, events, payments
 from tests.hub.agents import FakeAgent, WireClient
+from tests.support.waiting import never_within, wait_until
 
 
 @pytest.fixture
@@ -40,7 +41,7 @@ def test_payment_is_stored_once_and_acked_with_the_hubs_signature(hub_context, d
     client = WireClient(mosquitto.port, "agent-counter-1", [agent.agent_id])
     event = agent.payment(2500, case_ref="CASE-7")
     client.send(event)
-    assert client.wait_for(lambda: client.acks(agent.agent_id))
+    wait_until(lambda: client.acks(agent.agent_id), 10, "the hub's ack")
     [message] = client.ack_messages(agent.agent_id)
     assert (message.type, message.agent) == ("acks", agent.agent_id)
     assert message.body["acks"] == [{"for_id": event.id, "for_seq": event.seq, "status": "stored"}]
@@ -62,10 +63,10 @@ def test_a_duplicate_is_acked_again_and_is_not_stored_twice(hub_context, directo
     client = WireClient(mosquitto.port, "agent-counter-2", [agent.agent_id])
     event = agent.payment()
     client.send(event)
-    assert client.wait_for(lambda: len(client.raw_acks(agent.agent_id)) == 1)
+    wait_until(lambda: len(client.raw_acks(agent.agent_id)) == 1, 10, "the first ack")
     client.send(event)
     client.send(event)
-    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 3)
+    wait_until(lambda: len(client.acks(agent.agent_id)) == 3, 10, "an ack for each of the three copies")
     for message in client.ack_messages(agent.agent_id):
         verify(message, hub_context.hub_entries(), owner="hub")
     first, second, third = client.acks(agent.agent_id)
@@ -84,7 +85,7 @@ def test_a_sequence_gap_asks_the_agent_to_replay_from_the_first_missing(hub_cont
     fifth = agent.payment()
     for event in (first, second, fifth):
         client.send(event)
-    assert client.wait_for(lambda: client.commands(agent.agent_id))
+    wait_until(lambda: client.commands(agent.agent_id), 10, "a resend command for the gap")
     command = client.commands(agent.agent_id)[0]
     verify(command, hub_context.hub_entries(), owner="hub")
     assert (command.body["command"], command.body["from_seq"]) == ("replay", 3)
@@ -100,8 +101,8 @@ def test_events_briefly_out_of_order_do_not_trigger_a_replay(hub_context, direct
     first, second = agent.payment(), agent.payment()
     client.send(second)
     client.send(first)            # within the grace period: two workers' normal interleaving
-    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 2)
-    assert not client.wait_for(lambda: client.commands(agent.agent_id), 1.0)
+    wait_until(lambda: len(client.acks(agent.agent_id)) == 2, 10, "acks for both events")
+    never_within(lambda: client.commands(agent.agent_id), 1.0, "resend command")
     client.close()
 
 
@@ -116,15 +117,15 @@ def test_a_stale_will_does_not_take_a_live_agent_offline(hub_context, directory,
                                 .where(agents.c.agent_id == agent.agent_id)).first()
 
     client.publish(state, agent.birth(7, outbox_depth=3).encode(), retain=True)
-    assert client.wait_for(lambda: presence() == (True, 7, 3))
+    wait_until(lambda: presence() == (True, 7, 3), 10, "incarnation 7 online with 3 queued")
     client.publish(state, agent.will(6).encode())                  # the previous connection's will, late
     client.publish(state, agent.birth(7, outbox_depth=0).encode(), retain=True)
-    assert client.wait_for(lambda: presence() == (True, 7, 0))
+    wait_until(lambda: presence() == (True, 7, 0), 10, "incarnation 7 online with 0 queued")
     client.publish(state, agent.will(7).encode())                  # this connection's own will
-    assert client.wait_for(lambda: presence() is not None and presence()[0] is False)
+    wait_until(lambda: presence() is not None and presence()[0] is False, 10, "the agent offline after its own will")
     client.publish(state, agent.birth(7).encode(), retain=True)    # its retained birth, redelivered late
     client.publish(state, agent.birth(8, outbox_depth=1).encode(), retain=True)
-    assert client.wait_for(lambda: presence() == (True, 8, 1))
+    wait_until(lambda: presence() == (True, 8, 1), 10, "incarnation 8 online with 1 queued")
     client.close()
 
 
@@ -151,7 +152,7 @@ def test_bad_messages_are_dropped_with_a_reason_and_do_not_block_the_stream(hub_
     client.publish(topics.events(stranger.agent_id), stranger.payment().encode())
     good = honest.payment(777)
     client.send(good)
-    assert client.wait_for(lambda: client.acks(honest.agent_id))
+    wait_until(lambda: client.acks(honest.agent_id), 10, "the honest agent's ack")
     assert [p["amount_minor"] for p in _rows(hub_context.db, payments)] == [777]
     assert client.acks(victim.agent_id) == []
     assert rejected("signature_wrong_owner") == before["signature_wrong_owner"] + 1
@@ -194,7 +195,7 @@ def test_a_message_that_cannot_be_stored_is_dropped_alone_and_the_rest_are_store
     worker.batch_window_s = 0.3          # so the poison and the good ones share a batch
     for envelope in (agent.payment(1), agent.payment(666), agent.payment(3)):
         client.send(envelope)
-    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 2)
+    wait_until(lambda: len(client.acks(agent.agent_id)) == 2, 10, "acks for the two good events")
     assert sorted(p["amount_minor"] for p in _rows(hub_context.db, payments)) == [1, 3]
     assert rejected("store_failed") == before + 1
     client.close()
@@ -217,13 +218,13 @@ def test_events_not_committed_when_a_hub_worker_dies_are_redelivered_to_its_succ
     events_sent = [agent.payment(10), agent.payment(20)]
     for envelope in events_sent:
         client.send(envelope)
-    assert not client.wait_for(lambda: client.acks(agent.agent_id), 1.0)
+    never_within(lambda: client.acks(agent.agent_id), 1.0, "ack")
     first.stop()                                   # dies without having committed or PUBACKed
     monkeypatch.setattr(worker_module, "store_batch", real_store_batch)
     second = IngestWorker(hub_context, host="127.0.0.1", port=mosquitto.port, client_id="hub-crashy",
                           session_expiry_s=0).start()
     try:
-        assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 2, 10)
+        wait_until(lambda: len(client.acks(agent.agent_id)) == 2, 10, "acks for both events")
         assert sorted(p["amount_minor"] for p in _rows(hub_context.db, payments)) == [10, 20]
     finally:
         second.stop()
@@ -247,7 +248,7 @@ def test_a_batch_whose_key_directory_cannot_be_read_waits_and_is_not_dropped(hub
     monkeypatch.setattr(type(hub_context), "key_directory", flaky_directory)
     event = agent.payment(777)
     client.send(event)
-    assert client.wait_for(lambda: client.acks(agent.agent_id), 15)
+    wait_until(lambda: client.acks(agent.agent_id), 15, "the hub's ack")
     assert failures["left"] == 0
     assert [a["status"] for a in client.acks(agent.agent_id)] == ["stored"]
     assert [p["amount_minor"] for p in _rows(hub_context.db, payments)] == [777]

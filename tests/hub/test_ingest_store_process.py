@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from hub.ingest.worker import IngestWorker
 from hub.store.tables import acks_sent, events, payments
 from tests.hub.agents import FakeAgent, WireClient
+from tests.support.waiting import wait_until
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def test_events_are_stored_once_by_the_store_process_and_acked(hub_context, dire
     sent = [agent.payment(100 + n, case_ref=f"CASE-{n}") for n in range(20)]
     for envelope in sent + sent[:5]:                  # five sent twice
         client.send(envelope)
-    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 25)
+    wait_until(lambda: len(client.acks(agent.agent_id)) == 25, 10, "25 acks")
     statuses = {}
     for item in client.acks(agent.agent_id):
         statuses.setdefault(item["for_id"], []).append(item["status"])
@@ -55,14 +56,14 @@ def test_a_store_process_killed_is_replaced_and_nothing_is_lost_or_doubled(hub_c
     first = [agent.payment(n) for n in range(1, 4)]
     for envelope in first:
         client.send(envelope)
-    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 3)
+    wait_until(lambda: len(client.acks(agent.agent_id)) == 3, 10, "3 acks")
     old = worker._store_process._process
     os.kill(old.pid, signal.SIGKILL)
     old.join(5)
     second = [agent.payment(n) for n in range(4, 7)]
     for envelope in second + first[:1]:               # and one the dead process had stored
         client.send(envelope)
-    assert client.wait_for(lambda: len(client.acks(agent.agent_id)) == 7, 20)
+    wait_until(lambda: len(client.acks(agent.agent_id)) == 7, 20, "7 acks")
     assert worker._store_process._process.pid != old.pid
     assert _count(hub_context.db, payments) == 6
     with hub_context.db.connect() as conn:
@@ -85,7 +86,7 @@ def test_a_payment_stored_by_the_store_process_evicts_the_case_lookup_cached_her
     agent = FakeAgent("sp-desk-3").enroll(directory)
     client = WireClient(mosquitto.port, "agent-sp-desk-3", [agent.agent_id])
     client.send(agent.payment(4500, case_ref="CASE-SP-9"))
-    assert client.wait_for(lambda: client.acks(agent.agent_id))
-    assert client.wait_for(lambda: ("registry", "CASE-SP-9") not in lookups._cache, 2)
+    wait_until(lambda: client.acks(agent.agent_id), 10, "the hub's ack")
+    wait_until(lambda: ("registry", "CASE-SP-9") not in lookups._cache, 2, "the case's cached lookup dropped")
     assert ("registry", "CASE-SP-10") in lookups._cache          # a case nobody paid stays cached
     client.close()

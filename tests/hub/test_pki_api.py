@@ -22,7 +22,8 @@ from hub.pki.ca import make_csr
 from protocol.keys import KeyDirectory, SigningKey, public_raw
 from protocol.wire import topics
 from tests.support.broker import have_mosquitto
-from tests.support.pki_broker import TlsBroker, TlsClient, wait_for
+from tests.support.pki_broker import TlsBroker, TlsClient
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
 
@@ -84,7 +85,8 @@ def test_enroll_over_the_api_then_connect_with_the_certificate(hub, tmp_path):
     agent = TlsClient(broker, "counter-01", cert_path, key_path)
     assert agent.connect(), "the enrolled certificate must open the broker"
     agent.subscribe(topics.KEYS)
-    assert wait_for(lambda: any(t == topics.KEYS and key.kid in p.decode() for t, p in agent.received()))
+    wait_until(lambda: any(t == topics.KEYS and key.kid in p.decode() for t, p in agent.received()), 5,
+               "the key directory with the enrolled key")
     published = KeyDirectory.from_json(json.loads(agent.received()[-1][1]))
     assert published.get(key.kid).revoked_at is None
     agent.close()
@@ -106,10 +108,10 @@ def test_enroll_over_the_api_then_connect_with_the_certificate(hub, tmp_path):
     def revoked_in_directory() -> bool:
         latest = [p for t, p in watcher.received() if t == topics.KEYS]
         return bool(latest) and KeyDirectory.from_json(json.loads(latest[-1])).get(key.kid).revoked_at is not None
-    assert wait_for(revoked_in_directory)
+    wait_until(revoked_in_directory, 5, "the key directory with the key revoked")
     watcher.close()
     again_agent = TlsClient(broker, "counter-01-retry", cert_path, key_path)
-    assert wait_for(lambda: not _connects(again_agent), timeout_s=5.0), "a revoked certificate must be refused"
+    wait_until(lambda: not _connects(again_agent), 5, "the broker to refuse the revoked certificate")
     assert client.get("/api/v1/keys").json()["keys"]
 
 

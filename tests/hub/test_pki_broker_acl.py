@@ -12,7 +12,8 @@ import pytest
 from hub.pki.ca import CertificateAuthority, PkiPaths
 from protocol.wire import topics
 from tests.support.broker import have_mosquitto
-from tests.support.pki_broker import TlsBroker, TlsClient, wait_for
+from tests.support.pki_broker import TlsBroker, TlsClient
+from tests.support.waiting import wait_until
 
 NOT_AUTHORIZED = 135   # MQTT v5 reason code 0x87
 ACCEPTED = (0, 16)     # success, or success with "no matching subscribers"
@@ -54,7 +55,7 @@ def test_agent_events_reach_the_hub_shared_subscription(clients):
     assert consumer.subscribe(topics.SHARED_EVENTS) == [1]
     a1 = agent("acl-a1")
     assert a1.publish(topics.events("acl-a1"), b"payment-1") == 0
-    assert wait_for(lambda: (topics.events("acl-a1"), b"payment-1") in consumer.received())
+    wait_until(lambda: (topics.events("acl-a1"), b"payment-1") in consumer.received(), 5, "acl-a1's event at the hub")
 
 
 def test_agent_cannot_publish_as_another_agent(clients):
@@ -71,7 +72,7 @@ def test_agent_cannot_publish_as_another_agent(clients):
     # One connection's messages arrive in order: once the marker is in, anything forged
     # before it would have been delivered already.
     assert a1.publish(topics.events("acl-b1"), b"marker") == 0
-    assert wait_for(lambda: (topics.events("acl-b1"), b"marker") in consumer.received())
+    wait_until(lambda: (topics.events("acl-b1"), b"marker") in consumer.received(), 5, "acl-b1's marker at the hub")
     payloads = [payload for _topic, payload in consumer.received()]
     assert b"forged" not in payloads and b"forged-state" not in payloads
     assert b"self-ack" not in payloads and b"cmd" not in payloads and b"fake directory" not in payloads
@@ -89,8 +90,8 @@ def test_agent_reads_only_its_own_acks_and_commands(clients):
                            (topics.acks("acl-c1"), b"ack for c1"), (topics.commands("acl-c1"), b"cmd for c1")):
         assert sender.publish(topic, payload) == 0
     assert sender.publish(topics.acks("acl-c1"), b"marker") == 0
-    assert wait_for(lambda: (topics.acks("acl-c1"), b"marker") in a1.received())
-    assert wait_for(lambda: (topics.acks("acl-c2"), b"ack for c2") in a2.received())
+    wait_until(lambda: (topics.acks("acl-c1"), b"marker") in a1.received(), 5, "the marker ack at acl-c1")
+    wait_until(lambda: (topics.acks("acl-c2"), b"ack for c2") in a2.received(), 5, "acl-c2's own ack")
     seen = {payload for _topic, payload in a1.received()}
     assert seen == {b"ack for c1", b"cmd for c1", b"marker"}
 
@@ -104,7 +105,7 @@ def test_agent_cannot_read_other_agents_events_or_state(clients):
     assert other.publish(topics.events("acl-d2"), b"private event") in ACCEPTED
     assert other.publish(topics.state("acl-d2"), b"online", retain=True) in ACCEPTED
     assert spy.publish(topics.state("acl-d1"), b"my birth", retain=True) == 0
-    assert wait_for(lambda: (topics.state("acl-d1"), b"my birth") in spy.received())
+    wait_until(lambda: (topics.state("acl-d1"), b"my birth") in spy.received(), 5, "acl-d1's own retained state")
     assert {payload for _t, payload in spy.received()} == {b"my birth"}
 
 
@@ -113,7 +114,7 @@ def test_agents_read_broadcasts_from_the_hub(clients):
     assert hub("hub-broadcaster").publish(topics.KEYS, b'{"version":1,"keys":[]}', retain=True) in ACCEPTED
     a1 = agent("acl-e1")
     a1.subscribe(f"{topics.BROADCAST}/#")
-    assert wait_for(lambda: (topics.KEYS, b'{"version":1,"keys":[]}') in a1.received())
+    wait_until(lambda: (topics.KEYS, b'{"version":1,"keys":[]}') in a1.received(), 5, "the hub's key broadcast")
 
 
 def test_client_without_certificate_cannot_connect(broker):

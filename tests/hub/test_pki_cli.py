@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from types import SimpleNamespace
 
 import pytest
@@ -26,7 +25,8 @@ from hub.store.db import Database
 from protocol.keys import KeyDirectory, SigningKey, public_raw
 from protocol.wire import topics
 from tests.support.broker import free_port, have_mosquitto
-from tests.support.pki_broker import TlsClient, wait_for
+from tests.support.pki_broker import TlsClient
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
 
@@ -89,10 +89,7 @@ def test_up_background_then_down(hub_config):
         hub_client.close()
         assert runner.invoke(down, ["--config", str(config)]).exit_code == 0
         assert not pid_file.exists()
-        deadline = time.monotonic() + 5
-        while port_answers("127.0.0.1", port) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert not port_answers("127.0.0.1", port)
+        wait_until(lambda: not port_answers("127.0.0.1", port), 5, f"the broker to stop listening on {port}")
     finally:
         if pid_file.exists():   # only the broker this test started
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
@@ -104,11 +101,10 @@ def test_up_in_the_foreground_stops_cleanly_on_sigterm(hub_config):
     process = subprocess.Popen([sys.executable, "-c", "from hub.pki.cli import up; up()", "--config", str(config)],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 15
-        while not port_answers("127.0.0.1", port) and time.monotonic() < deadline:
+        def listening() -> bool:
             assert process.poll() is None, process.stderr.read().decode()
-            time.sleep(0.05)
-        assert port_answers("127.0.0.1", port)
+            return port_answers("127.0.0.1", port)
+        wait_until(listening, 15, f"`hub up` to listen on {port}")
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=10) == 0
         assert not port_answers("127.0.0.1", port)
@@ -150,8 +146,9 @@ def test_technician_flow_token_enroll_revoke_from_the_command_line(tmp_path):
         revoked = runner.invoke(revoke_agent_command, ["--config", str(config), "counter-1", "--reason", "stolen"])
         assert revoked.exit_code == 0, revoked.output
         assert "broker reloaded" in revoked.output and "key directory published" in revoked.output
-        assert wait_for(lambda: any(KeyDirectory.from_json(json.loads(p)).get(key.kid).revoked_reason == "stolen"
-                                    for t, p in watcher.received() if t == topics.KEYS))
+        wait_until(lambda: any(KeyDirectory.from_json(json.loads(p)).get(key.kid).revoked_reason == "stolen"
+                               for t, p in watcher.received() if t == topics.KEYS), 5,
+                   "the key directory with counter-1's key revoked as stolen")
         watcher.close()
         again = runner.invoke(revoke_agent_command, ["--config", str(config), "ghost", "--reason", "x"])
         assert again.exit_code == 1 and "never enrolled" in again.output

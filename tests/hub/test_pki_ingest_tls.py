@@ -28,7 +28,8 @@ from protocol.keys import SigningKey, public_raw
 from protocol.wire import decode, make, topics
 from tests.hub.agents import FakeAgent
 from tests.support.broker import have_mosquitto
-from tests.support.pki_broker import TlsBroker, TlsClient, wait_for
+from tests.support.pki_broker import TlsBroker, TlsClient
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
 
@@ -94,10 +95,12 @@ def test_a_message_signed_by_one_agent_and_sent_as_another_is_rejected(setup):
 
     honest = alice.payment(900, payment_id="honest-1")
     assert alice_link.publish(topics.events("alice-1"), honest.encode()) in (0, 16)
-    assert wait_for(lambda: "honest-1" in stored_payment_ids(context.db), timeout_s=10)
-    assert wait_for(lambda: rejected("agent_mismatch") > mismatched and rejected("signature_wrong_owner") > wrong_owner)
+    wait_until(lambda: "honest-1" in stored_payment_ids(context.db), 10, "the honest payment in the hub's store")
+    wait_until(lambda: rejected("agent_mismatch") > mismatched and rejected("signature_wrong_owner") > wrong_owner, 5,
+               "both forgeries counted as rejected")
     assert stored_payment_ids(context.db) == {"honest-1"}
-    assert wait_for(lambda: any(any(a["for_id"] == honest.id for a in decode(p).body["acks"]) for _t, p in alice_link.received()))
+    wait_until(lambda: any(any(a["for_id"] == honest.id for a in decode(p).body["acks"]) for _t, p in alice_link.received()),
+               5, "alice's ack for the honest payment")
 
 
 def test_a_revoked_agents_open_session_gets_nothing_stored(setup):
@@ -105,10 +108,10 @@ def test_a_revoked_agents_open_session_gets_nothing_stored(setup):
     carol, link = enrolled("carol-1")
     first = carol.payment(payment_id="before-revocation")
     link.publish(topics.events("carol-1"), first.encode())
-    assert wait_for(lambda: "before-revocation" in stored_payment_ids(context.db), timeout_s=10)
+    wait_until(lambda: "before-revocation" in stored_payment_ids(context.db), 10, "the payment made before revocation")
     with context.db.begin() as conn:
         revoke_agent(conn, broker.ca, "carol-1", "stolen laptop", "test")
     revoked_before = rejected("signature_revoked")
     link.publish(topics.events("carol-1"), carol.payment(payment_id="after-revocation").encode())
-    assert wait_for(lambda: rejected("signature_revoked") > revoked_before, timeout_s=10)
+    wait_until(lambda: rejected("signature_revoked") > revoked_before, 10, "the revoked key's payment rejected")
     assert "after-revocation" not in stored_payment_ids(context.db)

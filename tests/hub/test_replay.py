@@ -16,6 +16,7 @@ from hub.orders.service import OrderRequest, create_order
 from hub.store.db import Database
 from hub.store.tables import agents, events, payments, voids
 from tests.hub.agents import FakeAgent, WireClient
+from tests.support.waiting import wait_until
 
 
 def _traffic(directory) -> tuple[list, list[FakeAgent]]:
@@ -55,7 +56,7 @@ def _deliver(context: HubContext, port: int, piece: list, agent_ids: list[str], 
     client = WireClient(port, f"agent-{uuid.uuid4().hex[:6]}", agent_ids)
     for envelope in piece:
         client.send(envelope)
-    assert client.wait_for(lambda: sum(len(client.acks(a)) for a in agent_ids) >= len(piece), 20)
+    wait_until(lambda: sum(len(client.acks(a)) for a in agent_ids) >= len(piece), 20, f"acks for all {len(piece)} events")
     client.close()
     worker.stop()
 
@@ -82,7 +83,7 @@ def test_three_shuffled_replays_across_reconnects_equal_one_clean_delivery(hub_c
     rng.shuffle(replayed)
     # cut into uneven pieces: every piece goes through a new agent connection and a new hub worker
     cuts = sorted(rng.sample(range(1, len(replayed)), 4))
-    rounds = [replayed[a:b] for a, b in zip([0] + cuts, cuts + [len(replayed)])]
+    rounds = [replayed[a:b] for a, b in zip([0] + cuts, cuts + [len(replayed)], strict=True)]
     for piece in rounds:
         _deliver(hub_context, mosquitto.port, piece, agent_ids, "hub-replay", 600)
     assert _snapshot(hub_context.db) == expected

@@ -10,7 +10,6 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
 import httpx
 import pytest
@@ -21,6 +20,7 @@ from hub.config import ConfigError, load
 from hub.store.db import Database
 from tests.hub.agents import FakeAgent, WireClient
 from tests.support.broker import free_port, wait_for_port
+from tests.support.waiting import wait_until
 
 COUNTERPAY = [sys.executable, "-m", "counterpay"]
 
@@ -57,10 +57,13 @@ def test_init_then_serve_takes_a_payment_from_mqtt_to_the_api(tmp_path, mosquitt
         wait_for_port(api_port, 30)
         client = WireClient(mosquitto.port, "serve-desk-1", [agent.agent_id])
         event = agent.payment(4200, case_ref="CASE-SERVE")
-        deadline = time.monotonic() + 20
-        while not client.acks(agent.agent_id) and time.monotonic() < deadline:
+
+        def acked() -> bool:
+            if client.acks(agent.agent_id):
+                return True
             client.send(event)      # until the hub's subscription is up, the broker drops it
-            client.wait_for(lambda: client.acks(agent.agent_id), 1)
+            return False
+        wait_until(acked, 20, "the hub's ack of the payment", poll_s=0.5)
         assert client.acks(agent.agent_id)[0]["for_id"] == event.id
         client.close()
         headers = {"Authorization": f"Bearer {token}"}
@@ -72,7 +75,7 @@ def test_init_then_serve_takes_a_payment_from_mqtt_to_the_api(tmp_path, mosquitt
         # the key directory went out retained when the hub connected: a late subscriber gets it
         late = WireClient(mosquitto.port, "late-reader")
         late.client.subscribe(topics.KEYS, qos=1)
-        assert late.wait_for(lambda: late.received.get(topics.KEYS), 10)
+        wait_until(lambda: late.received.get(topics.KEYS), 10, "the retained key directory")
         keys = KeyDirectory.from_json(json.loads(late.received[topics.KEYS][-1]))
         assert {e.owner for e in keys.entries.values()} >= {"hub", agent.agent_id}
         late.close()

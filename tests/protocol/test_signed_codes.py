@@ -49,7 +49,8 @@ def test_receipt_round_trips_and_verifies():
     assert result.fields["last4"] == "1234" and result.fields["time"] == "2026-11-22T10:15:00Z"
 
 
-@pytest.mark.parametrize("payload", [cp_order.make(ORDER, HUB), cp_receipt.make(RECEIPT, AGENT)])
+@pytest.mark.parametrize("payload", [cp_order.make(ORDER, HUB), cp_receipt.make(RECEIPT, AGENT)],
+                         ids=["order", "receipt"])
 def test_codes_are_digits_only_and_fit_version_10_at_level_m(payload):
     assert payload.isdigit()
     qr = segno.make(payload, error="m", boost_error=False)

@@ -13,7 +13,6 @@ It also publishes the key directory (retained) so agents can verify its acks.
 from __future__ import annotations
 
 import threading
-import time
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
@@ -100,11 +99,3 @@ class AckingPeer:
                     seen.add(pid)
                     out.append(pid)
             return out
-
-    def wait_for(self, predicate, timeout_s: float = 10.0) -> bool:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if predicate():
-                return True
-            time.sleep(0.02)
-        return predicate()

@@ -16,8 +16,9 @@ import shutil
 import signal
 import socket
 import subprocess
-import time
 from pathlib import Path
+
+from tests.support.waiting import wait_until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
 
@@ -36,15 +37,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+def _port_answers(port: int, host: str = "127.0.0.1") -> bool:
+    try:
+        with socket.create_connection((host, port), timeout=0.2):
+            return True
+    except OSError:
+        return False
+
+
 def wait_for_port(port: int, timeout_s: float = 10.0, host: str = "127.0.0.1") -> None:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        try:
-            with socket.create_connection((host, port), timeout=0.2):
-                return
-        except OSError:
-            time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on {host}:{port} after {timeout_s}s")
+    wait_until(lambda: _port_answers(port, host), timeout_s, f"something to listen on {host}:{port}")
 
 
 class Mosquitto:
@@ -89,7 +91,7 @@ class Mosquitto:
         except TimeoutError:
             err = self.process.stderr.read().decode(errors="replace") if self.process.poll() is not None else ""
             self.stop()
-            raise RuntimeError(f"mosquitto did not start: {err}")
+            raise RuntimeError(f"mosquitto did not start: {err}") from None
         return self
 
     def stop(self, kill: bool = False) -> None:

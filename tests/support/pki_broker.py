@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import ssl
 import threading
-import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -21,6 +20,7 @@ from hub.pki.broker_config import BrokerPaths, write_broker_files
 from hub.pki.ca import CertificateAuthority, PkiPaths, cert_pem, make_csr, parse_csr
 from hub.pki.setup import init_pki
 from tests.support.broker import Mosquitto, free_port
+from tests.support.waiting import wait_until
 
 
 class TlsBroker:
@@ -112,36 +112,26 @@ class TlsClient:
 
     def subscribe(self, topic: str, timeout_s: float = 5.0) -> list[int]:
         _rc, mid = self.client.subscribe(topic, qos=1)
-        return self._wait(lambda: self.subacks.get(mid), timeout_s, f"SUBACK for {topic}")
+        return self._answer(self.subacks, mid, timeout_s, f"the SUBACK for {topic}")
 
     def publish(self, topic: str, payload: bytes, retain: bool = False, timeout_s: float = 5.0) -> int:
         """Publish QoS 1 and return the PUBACK reason code (0 success, 135 not authorized)."""
         info = self.client.publish(topic, payload, qos=1, retain=retain)
-        return self._wait(lambda: self.pubacks.get(info.mid), timeout_s, f"PUBACK for {topic}")
+        return self._answer(self.pubacks, info.mid, timeout_s, f"the PUBACK for {topic}")
 
     def received(self) -> list[tuple[str, bytes]]:
         with self.lock:
             return list(self.messages)
 
-    def _wait(self, get, timeout_s: float, what: str):
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
+    def _answer(self, answers: dict, mid: int, timeout_s: float, what: str):
+        # The reason code itself may be 0 (success): wait for the message id, then read its code.
+        def arrived() -> bool:
             with self.lock:
-                value = get()
-            if value is not None:
-                return value
-            time.sleep(0.01)
-        raise TimeoutError(f"no {what} within {timeout_s}s")
+                return mid in answers
+        wait_until(arrived, timeout_s, what)
+        with self.lock:
+            return answers[mid]
 
     def close(self) -> None:
         self.client.disconnect()
         self.client.loop_stop()
-
-
-def wait_for(predicate, timeout_s: float = 5.0) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return predicate()

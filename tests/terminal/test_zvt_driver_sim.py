@@ -12,7 +12,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 
 import pytest
 
@@ -21,6 +20,7 @@ from agent.terminal.file_journal import FileJournal
 from agent.terminal.link import ZVT_LINE, open_link
 from agent.terminal.zvt_driver import ZvtDriver
 from simulators.terminal.scenario import bundled_scenarios
+from tests.support.waiting import wait_until
 from tests.terminal.zvt_support import REPO, start_zvt_sim
 
 # Short timers so lost answers are noticed quickly; slow_pin sends a status every second.
@@ -171,10 +171,7 @@ def test_restart_in_the_middle_is_resolved_from_the_journal(tmp_path):
     try:
         child = subprocess.Popen([sys.executable, "-c", PAY_IN_CHILD, sim.device, str(journal_path)],
                                  cwd=REPO)
-        deadline = time.monotonic() + 20
-        while not sim.charges() and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert sim.charges(), "the terminal never charged"
+        wait_until(sim.charges, 20, "the terminal's charge")
         os.kill(child.pid, signal.SIGKILL)                    # the agent dies, answer unseen
         child.wait(5)
         journal = FileJournal(journal_path)

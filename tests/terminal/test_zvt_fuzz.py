@@ -9,6 +9,8 @@ limits.
 
 from __future__ import annotations
 
+from itertools import pairwise
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -47,7 +49,7 @@ edits = st.lists(st.tuples(st.integers(0, 2), st.integers(0, 10_000), st.integer
 def _feed(conn: ZvtConnection, data: bytes, cuts: list[int]) -> None:
     """Feed in pieces; after a protocol error the caller would reset, so do we."""
     points = sorted({c % (len(data) + 1) for c in cuts} | {0, len(data)})
-    for a, b in zip(points, points[1:]):
+    for a, b in pairwise(points):
         try:
             events_of(conn, data[a:b])
         except RemoteProtocolError as exc:
