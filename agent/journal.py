@@ -113,7 +113,7 @@ class SqliteJournal:
                 raise KeyError(f"no journal entry for intent {result.intent_id}: outcomes are recorded "
                                "only for intents journaled first")
             columns = [d[0] for d in db.execute("SELECT * FROM journal LIMIT 0").description]
-            row = dict(zip(columns, found))
+            row = dict(zip(columns, found, strict=True))
             if row["state"] in FINAL_JOURNAL_STATES:
                 return False
             now = utc_now()

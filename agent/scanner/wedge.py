@@ -37,7 +37,7 @@ SEPARATOR_STANDINS: dict[str, str] = {
 # The Greek layout puts Greek letters on the Latin keys (ELOT 1 / Windows Greek).
 _GREEK_TO_LATIN = dict(zip(
     "ςερτυθιοπασδφγηξκλζχψωβνμ;ΣΕΡΤΥΘΙΟΠΑΣΔΦΓΗΞΚΛΖΧΨΩΒΝΜ",
-    "wertyuiopasdfghjklzxcvbnmqSERTYUIOPASDFGHJKLZXCVBNM"))
+    "wertyuiopasdfghjklzxcvbnmqSERTYUIOPASDFGHJKLZXCVBNM", strict=True))
 
 _YZ_SWAP = str.maketrans("yzYZ", "zyZY")
 

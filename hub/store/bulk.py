@@ -40,6 +40,6 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
     as_json = [isinstance(table.c[name].type, JSON) for name in columns]
     sql = _statement(table, columns, dialect.paramstyle, dialect.identifier_preparer.quote)
     # None in a JSON column is JSON null, as SQLAlchemy's JSON type stores it by default.
-    values = [tuple(serialise(row[name]) if is_json else row[name] for name, is_json in zip(columns, as_json))
+    values = [tuple(serialise(row[name]) if is_json else row[name] for name, is_json in zip(columns, as_json, strict=True))
               for row in rows]
     conn.exec_driver_sql(sql, values)
