@@ -69,10 +69,10 @@ def test_the_birth_is_published_again_once_the_backlog_it_reported_has_drained(m
     sync = sync_for(store, outbox, keys, mosquitto, ack_timeout_s=1.0)
     sync.start()
     try:
-        assert peer.wait_for(lambda: peer.states.get(AGENT_ID, {}).get("outbox_depth") == 25)
+        wait_until(lambda: peer.states.get(AGENT_ID, {}).get("outbox_depth") == 25, 10, "a birth with depth 25")
         peer.hold_acks = False
-        assert peer.wait_for(lambda: outbox.depth() == 0, 10)
-        assert peer.wait_for(lambda: peer.states[AGENT_ID]["outbox_depth"] == 0, 5)
+        wait_until(lambda: outbox.depth() == 0, 10, "an empty outbox")
+        wait_until(lambda: peer.states[AGENT_ID]["outbox_depth"] == 0, 5, "a new birth with depth 0")
         assert peer.states[AGENT_ID]["type"] == "birth" and peer.states[AGENT_ID]["incarnation"] == 1
     finally:
         sync.stop()
