@@ -28,6 +28,8 @@ from dataclasses import asdict
 
 import click
 
+from protocol.domain import Tender
+
 from agent.config import MODES, ConfigError, load
 
 
@@ -162,7 +164,7 @@ def _from_scan(service, data: dict):
         return {"payment_id": None, "outcome": "refused", "scan_format": verdict.format,
                 "message": f"the {verdict.format} code carries no amount: give amount_minor"}
     return PaymentRequest(amount_minor=amount, currency=verdict.currency or service.config.currency,
-                          tender=data.get("tender", "card"), reference=dict(verdict.reference),
+                          tender=data.get("tender", Tender.CARD), reference=dict(verdict.reference),
                           case_ref=verdict.case_ref, order_id=verdict.order_id, payer_name=verdict.payer_name,
                           payer_id=verdict.payer_id, cash_given_minor=data.get("cash_given_minor"),
                           operator=data.get("operator"))

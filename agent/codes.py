@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from protocol import qr
+from protocol.domain import ReferenceFormat
 from protocol.keys import KeyDirectory
 
 VERDICTS = ("valid", "check digits wrong", "structure wrong", "expired", "bad signature", "unknown key",
@@ -30,7 +31,7 @@ class CodeVerdict:
     errors: list[str] = field(default_factory=list)
     amount_minor: int | None = None
     currency: str | None = None
-    reference: dict = field(default_factory=lambda: {"format": "none", "value": None})
+    reference: dict = field(default_factory=lambda: {"format": ReferenceFormat.NONE, "value": None})
     order_id: str | None = None
     case_ref: str | None = None
     payer_name: str | None = None
@@ -42,7 +43,7 @@ def _reference(fmt: str, fields: dict) -> dict:
     value = {"pagopa": fields.get("notice_number"), "rf": fields.get("reference"),
              "epc": fields.get("reference") or fields.get("text"), "zbp": fields.get("title"),
              "cp-order": fields.get("order_id"), "cp-receipt": fields.get("receipt_id")}.get(fmt)
-    wire_format = fmt if fmt in ("pagopa", "rf", "epc", "zbp", "cp-order") else "none"
+    wire_format = fmt if fmt in tuple(ReferenceFormat) else ReferenceFormat.NONE
     return {"format": wire_format, "value": value}
 
 

@@ -45,6 +45,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from protocol.domain import Tender
 from protocol.wire.topics import AGENT_ID_RE
 
 MODES = ("clerk", "cashier", "kiosk", "technician")
@@ -81,7 +82,7 @@ class AgentConfig:
     data_dir: Path
     key_dir: Path
     currency: str = "EUR"
-    tenders: list[str] = field(default_factory=lambda: ["card", "cash"])
+    tenders: list[str] = field(default_factory=lambda: list(Tender))
     mode: str = "clerk"
     broker: str | None = None
     hub_api: str | None = None
@@ -180,8 +181,8 @@ def from_dict(data: dict, *, source: str = "<memory>", base: Path | None = None,
     currency = r.get(agent, "agent", "currency", str, "a 3-letter ISO 4217 code like 'EUR'", default="EUR")
     if len(currency) != 3 or not currency.isalpha() or not currency.isupper():
         r.fail("agent.currency", "a 3-letter upper-case ISO 4217 code like 'EUR'", currency)
-    tenders = r.get(agent, "agent", "tenders", list, "a list of 'card' and/or 'cash'", default=["card", "cash"])
-    if not tenders or any(t not in ("card", "cash") for t in tenders):
+    tenders = r.get(agent, "agent", "tenders", list, "a list of 'card' and/or 'cash'", default=list(Tender))
+    if not tenders or any(t not in tuple(Tender) for t in tenders):
         r.fail("agent.tenders", "a non-empty list of 'card' and/or 'cash'", tenders)
     chosen_mode = mode or r.get(agent, "agent", "mode", str, f"one of {', '.join(MODES)}", default="clerk")
     if chosen_mode not in MODES:

@@ -11,6 +11,9 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Callable
 
+from protocol.domain import Tender
+from protocol.wire.messages import EodReport, body_of, build
+
 from agent.journal import SqliteJournal, utc_now
 from agent.outbox import Outbox
 from agent.store import Store
@@ -52,7 +55,7 @@ class EndOfDay:
         """Close the terminal batch and compare its totals with the journal since the last close."""
         since = self.store.get_setting(LAST_CLOSE_KEY) or local_midnight_utc()
         journal = self.journal.totals_since(since)
-        card_count, card_total = journal.get("card", (0, 0))
+        card_count, card_total = journal.get(Tender.CARD, (0, 0))
         terminal_count = terminal_total = None
         message = ""
         if self.terminal.configured:
@@ -74,14 +77,14 @@ class EndOfDay:
         else:
             message = message or "terminal and journal agree"
         per_tender = {tender: {"count": n, "total_minor": total} for tender, (n, total) in journal.items()}
-        body = {"batch_id": f"{self.agent_id}-{utc_now()}"[:64], "currency": self.currency,
-                "terminal_count": terminal_count, "terminal_total_minor": terminal_total,
-                "journal": {t: {"count": n, "total_minor": total} for t, (n, total) in journal.items()
-                            if t in ("card", "cash")},
-                "mismatch": mismatch, "closed_at": utc_now()}
+        report = build(EodReport, batch_id=f"{self.agent_id}-{utc_now()}"[:64], currency=self.currency,
+                       terminal_count=terminal_count, terminal_total_minor=terminal_total,
+                       journal={t: {"count": n, "total_minor": total} for t, (n, total) in journal.items()
+                                if t in tuple(Tender)},
+                       mismatch=mismatch, closed_at=utc_now())
         with self.store.transaction():
-            self.outbox.append("eod.report", body)
-            self.store.set_setting(LAST_CLOSE_KEY, body["closed_at"])
+            self.outbox.append("eod.report", body_of(report))
+            self.store.set_setting(LAST_CLOSE_KEY, report.closed_at)
         self.on_event()
         return EodComparison(terminal_count, terminal_total, card_count, card_total, self.currency, mismatch,
                              message, per_tender)

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import Callable
 
+from protocol.wire.messages import DiagnosticsReport, body_of, build
+
 from agent.outbox import Outbox
 from agent.store import StoreError
 from agent.sync import SyncClient
@@ -35,8 +37,8 @@ class HubCommands:
             elif kind == "end_of_day":
                 self.end_of_day()
             elif kind == "diagnostics":
-                self.outbox.append("diagnostics.report", {"request_id": command.get("request_id"),
-                                                          "info": self.diagnostics()})
+                report = build(DiagnosticsReport, request_id=command.get("request_id"), info=self.diagnostics())
+                self.outbox.append("diagnostics.report", body_of(report))
                 self._wake()
         except (StoreError, TerminalError, ValueError) as exc:
             self.on_error(f"hub command {kind} failed: {exc}")

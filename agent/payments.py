@@ -23,10 +23,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Callable
 
+from protocol.domain import FINAL_JOURNAL_STATES, OPEN_JOURNAL_STATES, JournalState, ReferenceFormat, Tender
 from protocol.keys import SigningKey
 from protocol.money import Money
 from protocol.qr import cp_receipt
-from protocol.wire import WireError, validate_body
+from protocol.wire import WireError
+from protocol.wire.messages import PaymentCaptured, body_of, build
 
 from agent.crash import crash_point
 from agent.journal import SqliteJournal, mask_pan, utc_now
@@ -37,15 +39,14 @@ from agent.terminal.base import Intent, Outcome, TerminalDriver, TerminalError, 
 from agent.terminal.session import TerminalSession
 
 log = logging.getLogger("counterpay.agent.payments")
-REFERENCE_FORMATS = ("cp-order", "case", "pagopa", "rf", "zbp", "epc", "none")
 
 
 @dataclass
 class PaymentRequest:
     amount_minor: int
     currency: str
-    tender: str                                    # card | cash
-    reference: dict = field(default_factory=lambda: {"format": "none", "value": None})
+    tender: Tender
+    reference: dict = field(default_factory=lambda: {"format": ReferenceFormat.NONE, "value": None})
     case_ref: str | None = None
     order_id: str | None = None
     payer_name: str | None = None
@@ -90,46 +91,47 @@ class PaymentLife:
         journal.on_approved = self._capture
         self.unresolved: list[str] = []       # intents recovery could not settle yet
 
-    # the event body ---------------------------------------------------------------
-    def _body(self, row: dict, result: TerminalResult | None) -> dict:
+    # the event ------------------------------------------------------------------------
+    def _event(self, row: dict, result: TerminalResult | None) -> PaymentCaptured:
+        """The payment.captured event of a journal row; raises WireError if the hub could not accept it."""
         request = json.loads(row["request"])
         card = None
-        if row["tender"] == "card" and result is not None:
+        if row["tender"] == Tender.CARD and result is not None:
             card = {"masked_pan": mask_pan(result.masked_pan), "card_type": result.card_type,
                     "terminal_id": result.terminal_id, "trace_no": result.trace_no,
                     "receipt_no": result.receipt_no, "auth_code": result.auth_code, "recovered": result.recovered}
         payer = None
         if request.get("payer_name") or request.get("payer_id"):
             payer = {"name": request.get("payer_name"), "id": request.get("payer_id")}
-        return {"payment_id": row["intent_id"], "receipt_id": row["receipt_id"], "office": self.office,
-                "kind": "payment", "amount_minor": row["amount_minor"], "currency": row["currency"],
-                "tender": row["tender"], "cash_given_minor": request.get("cash_given_minor"),
-                "change_minor": request.get("change_minor"), "reference": request["reference"],
-                "order_id": request.get("order_id"), "case_ref": request.get("case_ref"), "payer": payer,
-                "positions": request.get("positions") or [], "card": card, "operator": row.get("operator"),
-                "captured_at": row.get("captured_at") or utc_now()}
+        return build(PaymentCaptured, payment_id=row["intent_id"], receipt_id=row["receipt_id"], office=self.office,
+                     kind="payment", amount_minor=row["amount_minor"], currency=row["currency"],
+                     tender=row["tender"], cash_given_minor=request.get("cash_given_minor"),
+                     change_minor=request.get("change_minor"), reference=request["reference"],
+                     order_id=request.get("order_id"), case_ref=request.get("case_ref"), payer=payer,
+                     positions=request.get("positions") or [], card=card, operator=row.get("operator"),
+                     captured_at=row.get("captured_at") or utc_now())
 
     def _capture(self, row: dict, result: TerminalResult) -> None:
         """Runs inside the outcome's transaction: the outbox row and the payer record."""
-        self.outbox.append("payment.captured", self._body(row, result), payment_id=row["intent_id"])
+        self.outbox.append("payment.captured", body_of(self._event(row, result)), payment_id=row["intent_id"])
         request = json.loads(row["request"])
         payers.remember(self.store, request.get("payer_id"), request.get("payer_name"), utc_now())
 
     # checks before anything is recorded ------------------------------------------
     def _check(self, request: PaymentRequest) -> dict:
-        if request.tender not in ("card", "cash"):
+        if request.tender not in tuple(Tender):
             raise PaymentRefused(f"tender {request.tender!r} is unknown: use card or cash")
         if request.tender not in self.tenders:
             raise PaymentRefused(f"{request.tender} payments are not enabled at this desk")
         if type(request.amount_minor) is not int or request.amount_minor <= 0:
             raise PaymentRefused("the amount must be a positive whole number of minor units")
-        reference = dict(request.reference or {"format": "none", "value": None})
-        if reference.get("format") not in REFERENCE_FORMATS:
-            reference = {"format": "none", "value": reference.get("value")}
+        reference = dict(request.reference or {"format": ReferenceFormat.NONE, "value": None})
+        if reference.get("format") not in tuple(ReferenceFormat):
+            reference = {"format": ReferenceFormat.NONE, "value": reference.get("value")}
         stored = {"reference": {"format": reference["format"], "value": reference.get("value")},
                   "case_ref": request.case_ref, "order_id": request.order_id, "payer_name": request.payer_name,
                   "payer_id": request.payer_id, "positions": _positions(request.positions)}
-        if request.tender == "cash":
+        if request.tender == Tender.CASH:
             given = request.cash_given_minor if request.cash_given_minor is not None else request.amount_minor
             if type(given) is not int or given < request.amount_minor:
                 raise PaymentRefused("the cash given is less than the amount due")
@@ -140,7 +142,7 @@ class PaymentLife:
                  "currency": request.currency, "tender": request.tender, "request": json.dumps(stored),
                  "operator": request.operator, "captured_at": utc_now()}
         try:
-            validate_body("payment.captured", self._body(draft, None))
+            self._event(draft, None)
         except WireError as exc:
             raise PaymentRefused(f"the payment data is not acceptable: {exc}") from None
         self.outbox.check_room()
@@ -158,7 +160,7 @@ class PaymentLife:
             except (PaymentRefused, OutboxFull) as exc:
                 return PaymentOutcome(None, "refused", str(exc))
             driver = None
-            if request.tender == "card":
+            if request.tender == Tender.CARD:
                 why = self._retry_unresolved() if self.unresolved else None
                 if self.unresolved:
                     return PaymentOutcome(None, "refused", "an earlier card payment has an unknown outcome; "
@@ -172,9 +174,9 @@ class PaymentLife:
                     return PaymentOutcome(None, "refused", "no card terminal is configured at this desk")
             intent_id = str(uuid.uuid4())
             try:
-                if request.tender == "cash":
+                if request.tender == Tender.CASH:
                     return self._cash(intent_id, request, stored)
-                row = self.journal.begin(intent_id=intent_id, kind="payment", tender="card",
+                row = self.journal.begin(intent_id=intent_id, kind="payment", tender=Tender.CARD,
                                          amount_minor=request.amount_minor, currency=request.currency,
                                          request=stored, receipt_id=self._new_receipt_id(), operator=request.operator)
             except StoreError as exc:
@@ -189,13 +191,13 @@ class PaymentLife:
                 # the intent is on disk and recovery settles it once the disk is writable.
                 if intent_id not in self.unresolved:
                     self.unresolved.append(intent_id)
-                return PaymentOutcome(intent_id, "unknown", f"the journal could not be written ({exc}); the card "
-                                      "may have been charged. Do not take the payment again: it is recovered "
-                                      "from the terminal once the disk is fixed", row["receipt_id"])
+                return PaymentOutcome(intent_id, JournalState.UNKNOWN, f"the journal could not be written ({exc}); "
+                                      "the card may have been charged. Do not take the payment again: it is "
+                                      "recovered from the terminal once the disk is fixed", row["receipt_id"])
 
     def _cash(self, intent_id: str, request: PaymentRequest, stored: dict) -> PaymentOutcome:
         with self.store.transaction():
-            self.journal.begin(intent_id=intent_id, kind="payment", tender="cash",
+            self.journal.begin(intent_id=intent_id, kind="payment", tender=Tender.CASH,
                                amount_minor=request.amount_minor, currency=request.currency,
                                request=stored, receipt_id=self._new_receipt_id(), operator=request.operator)
             self.journal.record_outcome(TerminalResult(intent_id, Outcome.APPROVED, "cash received",
@@ -224,14 +226,15 @@ class PaymentLife:
             result = self._recover(intent, driver)
         row = self.journal.get(intent.intent_id)
         self.on_change()
-        if row["state"] == "approved":
+        if row["state"] == JournalState.APPROVED:
             crash_point("after_commit")
             return self._finish(intent.intent_id, result.message)
-        if row["state"] in ("unknown", "operator_check", "intent", "sent"):
-            if row["state"] != "operator_check" and intent.intent_id not in self.unresolved:
+        if row["state"] in OPEN_JOURNAL_STATES:
+            waiting_for_operator = row["state"] == JournalState.OPERATOR_CHECK
+            if not waiting_for_operator and intent.intent_id not in self.unresolved:
                 self.unresolved.append(intent.intent_id)
-            return PaymentOutcome(intent.intent_id, "operator_check" if row["state"] == "operator_check"
-                                  else "unknown", result.message, row["receipt_id"],
+            return PaymentOutcome(intent.intent_id, JournalState.OPERATOR_CHECK if waiting_for_operator
+                                  else JournalState.UNKNOWN, result.message, row["receipt_id"],
                                   operator_hint=result.operator_hint)
         return PaymentOutcome(intent.intent_id, row["state"], result.message)
 
@@ -258,7 +261,7 @@ class PaymentLife:
         try:
             for intent_id in list(self.unresolved):
                 row = self.journal.get(intent_id)
-                if row is None or row["state"] in ("approved", "declined", "aborted"):
+                if row is None or row["state"] in FINAL_JOURNAL_STATES:
                     self.unresolved.remove(intent_id)
                     continue
                 intent = SqliteJournal.intent_of(row)
@@ -302,7 +305,7 @@ class PaymentLife:
             crash_point("after_receipt")
         except PrinterError as exc:
             note = f" (receipt not printed: {exc})"
-        return PaymentOutcome(intent_id, "approved", message + note, row["receipt_id"], lines, qr,
+        return PaymentOutcome(intent_id, JournalState.APPROVED, message + note, row["receipt_id"], lines, qr,
                               request.get("change_minor"))
 
     def print_pending(self) -> int:
@@ -331,7 +334,7 @@ class PaymentLife:
         outcomes = []
         for intent in open_intents:
             row = self.journal.get(intent.intent_id)
-            if row["state"] == "intent":
+            if row["state"] == JournalState.INTENT:
                 # The driver never journaled it, and a driver journals every request before
                 # sending it (TerminalDriver contract): the agent stopped before the terminal
                 # was asked, so nothing can have been charged.
@@ -339,15 +342,17 @@ class PaymentLife:
                                         "the terminal was asked", recovered=True)
                 outcomes.append(self._settle(intent, None, result))
                 continue
-            if row["state"] == "operator_check":
-                outcomes.append(PaymentOutcome(intent.intent_id, "operator_check", "waiting for the operator",
+            if row["state"] == JournalState.OPERATOR_CHECK:
+                outcomes.append(PaymentOutcome(intent.intent_id, JournalState.OPERATOR_CHECK,
+                                               "waiting for the operator",
                                                row["receipt_id"], operator_hint=json.loads(row["outcome"] or "{}")
                                                .get("operator_hint")))
                 continue
             if driver is None:
                 if intent.intent_id not in self.unresolved:
                     self.unresolved.append(intent.intent_id)
-                outcomes.append(PaymentOutcome(intent.intent_id, "unknown", "terminal unavailable; will retry"))
+                outcomes.append(PaymentOutcome(intent.intent_id, JournalState.UNKNOWN,
+                                               "terminal unavailable; will retry"))
                 continue
             result = self._recover(intent, driver)
             if result.outcome is Outcome.UNKNOWN and intent.intent_id not in self.unresolved:
@@ -368,7 +373,7 @@ class PaymentLife:
         row = self.journal.get(payment_id)
         if row is None:
             return PaymentOutcome(payment_id, "refused", f"no payment {payment_id} in the journal")
-        if row["state"] in ("approved", "declined", "aborted"):
+        if row["state"] in FINAL_JOURNAL_STATES:
             return PaymentOutcome(payment_id, row["state"], "this payment was already settled")
         outcome = Outcome.APPROVED if charged else Outcome.ABORTED
         verdict = "charged" if charged else "not charged"

@@ -32,6 +32,8 @@ import logging
 from dataclasses import asdict, dataclass, field
 from typing import Callable
 
+from protocol.domain import OPEN_JOURNAL_STATES, JournalState, Tender
+
 from agent import codes
 from agent.case_lookup import CaseLookup, fetch_case
 from agent.codes import CodeVerdict
@@ -81,13 +83,13 @@ class CataloguePosition:
     vat_rate_bp: int
     mandatory: bool
     legal_act: str | None
-    tenders: list[str] = field(default_factory=lambda: ["card", "cash"])
+    tenders: list[str] = field(default_factory=lambda: list(Tender))
 
     @classmethod
     def from_dict(cls, data: dict) -> "CataloguePosition":
         return cls(data["code"], data.get("name", ""), data.get("parent_code"), data.get("unit", ""),
                    int(data.get("unit_minor", 0)), int(data.get("vat_rate_bp", 0)), bool(data.get("mandatory")),
-                   data.get("legal_act"), list(data.get("tenders") or ["card", "cash"]))
+                   data.get("legal_act"), list(data.get("tenders") or Tender))
 
 
 def payment_summary(row: dict) -> dict:
@@ -188,7 +190,7 @@ class AgentService:
     def _terminal_state(self) -> str:
         if not self.terminal.configured:
             return "not configured"
-        if self.life.unresolved or self.journal_open("operator_check"):
+        if self.life.unresolved or self.journal_open(JournalState.OPERATOR_CHECK):
             return "unknown outcome"
         if self._busy or self.terminal.busy:
             return "busy"
@@ -252,7 +254,8 @@ class AgentService:
             outcome = self.life.take(request, on_progress)
         finally:
             self._busy = False
-        if request.tender == "card" and outcome.outcome in ("unknown", "operator_check", "aborted"):
+        if request.tender == Tender.CARD and outcome.outcome in (JournalState.UNKNOWN, JournalState.OPERATOR_CHECK,
+                                                               JournalState.ABORTED):
             self.terminal.reopen()     # the port may be dead: the status and recovery need the live one
         self._wake_sync()
         self._feed.changed()
@@ -266,7 +269,7 @@ class AgentService:
 
     def open_payments(self) -> list[dict]:
         """Intents not settled: waiting for recovery or for an operator to read the terminal."""
-        return [payment_summary(row) for row in self.journal_open("intent", "sent", "unknown", "operator_check")]
+        return [payment_summary(row) for row in self.journal_open(*OPEN_JOURNAL_STATES)]
 
     def recent_payments(self, limit: int = 20) -> list[dict]:
         return [payment_summary(row) for row in self.life.journal.recent(limit)]
@@ -297,7 +300,7 @@ class AgentService:
 
     def _approved(self, receipt_id: str) -> dict:
         row = self.life.journal.by_receipt(receipt_id)
-        if row is None or row["state"] != "approved":
+        if row is None or row["state"] != JournalState.APPROVED:
             raise KeyError(f"no approved payment with receipt {receipt_id}")
         return row
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from protocol.domain import OPEN_JOURNAL_STATES
+
 from agent.config import AgentConfig
 from agent.outbox import Outbox
 from agent.store import Store, StoreError
@@ -14,7 +16,8 @@ def read_status(config: AgentConfig) -> dict:
     try:
         outbox = Outbox(store, config.agent_id, key=None, cap=config.outbox_cap)  # read-only use: no signing
         open_rows = store.query("SELECT intent_id, state, tender, amount_minor, currency, created_at FROM journal "
-                                "WHERE state IN ('intent', 'sent', 'unknown', 'operator_check') ORDER BY created_at")
+                                f"WHERE state IN ({','.join('?' * len(OPEN_JOURNAL_STATES))}) ORDER BY created_at",
+                                OPEN_JOURNAL_STATES)
         return {"agent_id": config.agent_id, "office": config.office, "store": str(config.store_path),
                 "schema_version": store.schema_version, "outbox_depth": outbox.depth(),
                 "oldest_age_s": outbox.oldest_age_s(), "outbox_cap": config.outbox_cap,

@@ -12,6 +12,7 @@ import datetime as dt
 import json
 from dataclasses import dataclass, field
 
+from protocol.domain import Tender
 from protocol.money import Money
 
 from agent.journal import mask_pan
@@ -72,7 +73,7 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
     if data.positions:
         lines.append("-" * w)
     lines.append(_pair("TOTAL", money(data.amount_minor, data.currency), w))
-    if data.tender == "cash":
+    if data.tender == Tender.CASH:
         lines.append(_pair("Paid in cash", money(data.cash_given_minor or data.amount_minor, data.currency), w))
         lines.append(_pair("Change", money(data.change_minor or 0, data.currency), w))
     else:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from protocol.domain import Tender
 from protocol.keys import KeyDirectory, KeyProblem
 
 from agent.store import Store
@@ -49,8 +50,8 @@ def _position(item: Any, index: int, price_list: dict | None = None) -> dict:
     vat = item.get("vat_rate_bp", 0)
     if isinstance(vat, bool) or not isinstance(vat, int) or not 0 <= vat <= 10_000:
         raise CacheError(f"catalogue position {code}: 'vat_rate_bp' must be 0-10000")
-    tenders = item.get("tenders", ["card", "cash"])
-    if not isinstance(tenders, list) or any(t not in ("card", "cash") for t in tenders):
+    tenders = item.get("tenders", list(Tender))
+    if not isinstance(tenders, list) or any(t not in tuple(Tender) for t in tenders):
         raise CacheError(f"catalogue position {code}: 'tenders' must list 'card' and/or 'cash'")
     legal_act = item.get("legal_act")
     if legal_act is None and price_list and isinstance(price_list.get("legal_acts"), list) and price_list["legal_acts"]:

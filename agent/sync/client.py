@@ -36,6 +36,7 @@ from paho.mqtt.enums import CallbackAPIVersion
 
 from protocol.keys import SigningKey
 from protocol.wire import WireError, decode, make, topics, verify
+from protocol.wire.messages import Birth, Will, body_of, build
 
 from agent.crash import crash_point
 from agent.outbox import Outbox
@@ -133,7 +134,7 @@ class SyncClient:
                 raise ValueError("an mqtts:// broker needs the agent's TLS files (run `counterpay agent enroll`)")
             client.tls_set(ca_certs=self.tls.ca, certfile=self.tls.cert, keyfile=self.tls.key,
                            tls_version=ssl.PROTOCOL_TLS_CLIENT)
-        will = make(self.agent_id, 0, "will", {"incarnation": self.incarnation, "online": False}, self.key)
+        will = make(self.agent_id, 0, "will", body_of(build(Will, incarnation=self.incarnation)), self.key)
         client.will_set(self.topics["state"], will.encode(), qos=1, retain=True)
         client.max_inflight_messages_set(self.window + 10)   # + birth and re-sends
         client.max_queued_messages_set(0)
@@ -244,7 +245,8 @@ class SyncClient:
 
     def _publish_birth(self, client: mqtt.Client) -> None:
         info = self.birth_info()
-        birth = make(self.agent_id, 0, "birth", {"incarnation": self.incarnation, "online": True, **info}, self.key)
+        body = body_of(build(Birth, incarnation=self.incarnation, **info))
+        birth = make(self.agent_id, 0, "birth", body, self.key)
         client.publish(self.topics["state"], birth.encode(), qos=1, retain=True)
         self._birth_depth = info.get("outbox_depth") or 0
 

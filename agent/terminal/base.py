@@ -19,17 +19,21 @@ import enum
 from dataclasses import dataclass, field
 from typing import Callable, Protocol
 
+from protocol.domain import FINAL_JOURNAL_STATES, JournalState
+
 
 class Outcome(str, enum.Enum):
-    APPROVED = "approved"          # the card was charged (or refund/reversal done)
-    DECLINED = "declined"          # the terminal or issuer refused; nothing charged
-    ABORTED = "aborted"            # cancelled before charging (customer, operator, timeout before card)
-    UNKNOWN = "unknown"            # no trustworthy answer yet: must be recovered, never retried
-    OPERATOR_CHECK = "operator_check"  # the protocol cannot tell; a person must read the terminal
+    """A terminal's answer; the journal stores it as the state of the same name."""
+
+    APPROVED = JournalState.APPROVED.value   # the card was charged (or refund/reversal done)
+    DECLINED = JournalState.DECLINED.value   # the terminal or issuer refused; nothing charged
+    ABORTED = JournalState.ABORTED.value     # cancelled before charging (customer, operator, timeout before card)
+    UNKNOWN = JournalState.UNKNOWN.value     # no trustworthy answer yet: must be recovered, never retried
+    OPERATOR_CHECK = JournalState.OPERATOR_CHECK.value  # the protocol cannot tell; a person must read the terminal
 
     @property
     def final(self) -> bool:
-        return self in (Outcome.APPROVED, Outcome.DECLINED, Outcome.ABORTED)
+        return self.value in FINAL_JOURNAL_STATES
 
 
 class IntentKind(str, enum.Enum):

@@ -16,6 +16,8 @@ from textual.binding import Binding
 from textual.reactive import var
 from textual import work
 
+from protocol.domain import JournalState
+
 from agent.ui.i18n import Catalogue
 from agent.ui.messages import ScanReceived, StatusChanged
 from agent.ui.service_view import CounterService
@@ -123,7 +125,7 @@ class CounterpayApp(App):
         if self.mode == "kiosk":               # staff only: never the public
             return
         try:
-            waiting = [p for p in self.service.open_payments() if p.get("state") == "operator_check"]
+            waiting = [p for p in self.service.open_payments() if p.get("state") == JournalState.OPERATOR_CHECK]
         except Exception as exc:
             self.log.error(f"open_payments() failed: {exc}")
             return

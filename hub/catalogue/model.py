@@ -8,9 +8,9 @@ basis points (2100 = 21 %), the legal act, whether it is mandatory, discounts.
 
 from __future__ import annotations
 
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from protocol.domain import Tender, TenderValue
 
 Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 
@@ -39,7 +39,7 @@ class Position(BaseModel):
     legal_act: str | None = Field(default=None, max_length=400)
     mandatory: bool = False
     discounts: list[Discount] = Field(default_factory=list, max_length=20)
-    tenders: list[Literal["card", "cash"]] = Field(default_factory=lambda: ["card", "cash"], min_length=1)
+    tenders: list[TenderValue] = Field(default_factory=lambda: list(Tender), min_length=1)
 
 
 class PriceList(BaseModel):

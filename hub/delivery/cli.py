@@ -15,6 +15,8 @@ import json
 
 import click
 
+from protocol.domain import DeliveryStatus
+
 
 def _db(config: str):
     from hub.config import ConfigError, load
@@ -45,7 +47,7 @@ def deliveries(ctx: click.Context, config: str) -> None:
 
 
 @deliveries.command("list")
-@click.option("--status", type=click.Choice(["pending", "delivered", "dead", "unrouted"]))
+@click.option("--status", type=click.Choice([s.value for s in DeliveryStatus]))
 @click.option("--limit", type=click.IntRange(1, 10_000), default=50, show_default=True)
 @click.pass_obj
 def list_(config: str, status: str | None, limit: int) -> None:

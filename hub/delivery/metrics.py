@@ -15,6 +15,7 @@ from prometheus_client import Counter, Gauge, Histogram
 from sqlalchemy import Connection, func, select
 
 from hub.store.tables_delivery import deliveries
+from protocol.domain import DeliveryStatus
 
 ATTEMPTS = Counter("counterpay_webhook_attempts", "Webhook delivery attempts by outcome", ["outcome"])
 DELIVERED = Counter("counterpay_webhook_delivered", "Confirmations accepted by a case system")
@@ -28,10 +29,11 @@ DELIVERY_SECONDS = Histogram("counterpay_webhook_delivery_seconds", "Time from q
 
 def refresh_gauges(conn: Connection) -> dict[str, int]:
     # Only the small states: counting delivered rows would read the whole history every second.
+    small = (DeliveryStatus.PENDING, DeliveryStatus.DEAD, DeliveryStatus.UNROUTED)
     counts = dict(conn.execute(select(deliveries.c.status, func.count())
-                               .where(deliveries.c.status.in_(("pending", "dead", "unrouted")))
+                               .where(deliveries.c.status.in_(small))
                                .group_by(deliveries.c.status)).all())
-    BACKLOG.set(counts.get("pending", 0))
-    DEAD_LETTERS.set(counts.get("dead", 0))
-    UNROUTED.set(counts.get("unrouted", 0))
+    BACKLOG.set(counts.get(DeliveryStatus.PENDING, 0))
+    DEAD_LETTERS.set(counts.get(DeliveryStatus.DEAD, 0))
+    UNROUTED.set(counts.get(DeliveryStatus.UNROUTED, 0))
     return counts

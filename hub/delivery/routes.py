@@ -14,6 +14,7 @@ from hub.api.deps import Db, Limit, Offset, Operator, require_role
 from hub.api.schemas.deliveries import Delivery, DeliveryDetail, DeliveryStatus, ReplayOutcome, ReplayRequest
 from hub.delivery import views
 from hub.delivery.replay import replay
+from protocol import domain
 from hub.store.timeutil import normalise
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
@@ -41,7 +42,8 @@ def list_deliveries(db: Db, status: DeliveryStatus | None = None, case_system: s
 @router.get("/dead-letters", response_model=list[Delivery], dependencies=[READERS])
 def dead_letters(db: Db, case_system: str | None = None, limit: Limit = 100) -> list[dict]:
     with db.connect() as conn:
-        return views.list_deliveries(conn, status="dead", case_system=case_system, limit=limit)
+        return views.list_deliveries(conn, status=domain.DeliveryStatus.DEAD, case_system=case_system,
+                                     limit=limit)
 
 
 @router.get("/{event_id}", response_model=DeliveryDetail, dependencies=[READERS])

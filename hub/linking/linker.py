@@ -14,6 +14,7 @@ from typing import Any
 from sqlalchemy import Connection, or_, select
 
 from hub.store.tables import orders, payments
+from protocol.domain import ReferenceFormat
 
 
 @dataclass(frozen=True)
@@ -47,13 +48,13 @@ def candidate_orders(conn: Connection, payment: dict[str, Any]) -> list[tuple[st
     if not value:
         return found
     compact = _compact(value)
-    if fmt == "cp-order":
+    if fmt == ReferenceFormat.CP_ORDER:
         clause, method = orders.c.order_id == value, "order_id"
-    elif fmt == "rf" or (fmt == "epc" and compact.startswith("RF")):
-        clause, method = (orders.c.reference == compact) & (orders.c.reference_format == "rf"), "rf"
-    elif fmt == "pagopa":
+    elif fmt == ReferenceFormat.RF or (fmt == ReferenceFormat.EPC and compact.startswith("RF")):
+        clause, method = (orders.c.reference == compact) & (orders.c.reference_format == ReferenceFormat.RF), "rf"
+    elif fmt == ReferenceFormat.PAGOPA:
         clause, method = or_(orders.c.reference == compact, orders.c.iuv == compact), "pagopa"
-    elif fmt == "zbp":
+    elif fmt == ReferenceFormat.ZBP:
         clause, method = or_(orders.c.reference == value.strip(), orders.c.order_id == value.strip()), "zbp"
     else:
         return found
@@ -71,7 +72,7 @@ def find_link(conn: Connection, payment: dict[str, Any]) -> Link:
             continue
         return Link("linked", method, order["order_id"], order["case_ref"] or payment.get("case_ref"))
     case_ref = payment.get("case_ref")
-    if not case_ref and payment.get("reference_format") == "case":
+    if not case_ref and payment.get("reference_format") == ReferenceFormat.CASE:
         case_ref = payment.get("reference_value")
     if case_ref:
         return Link("linked", "case", None, case_ref, "; ".join(notes) or None)

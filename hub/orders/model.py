@@ -7,6 +7,12 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from protocol.domain import ReferenceFormat
+
+# The references the hub makes for a payment order: an ISO 11649 creditor reference, or a
+# pagoPA notice (which needs the office's fiscal code).
+ORDER_REFERENCE_FORMATS = (ReferenceFormat.RF.value, ReferenceFormat.PAGOPA.value)
+
 
 class PayerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -20,7 +26,7 @@ class OrderRequest(BaseModel):
     amount_kind: Literal["fixed", "open"] = "fixed"
     amount_minor: int | None = Field(default=None, ge=1, le=10**13)
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
-    reference_format: Literal["rf", "pagopa"] = "rf"
+    reference_format: Literal[ORDER_REFERENCE_FORMATS] = ReferenceFormat.RF
     case_ref: str | None = Field(default=None, max_length=200)
     payer: PayerIn | None = None
     description: str | None = Field(default=None, max_length=400)
@@ -40,6 +46,6 @@ class OrderRequest(BaseModel):
     def _amount_fits_kind(self) -> "OrderRequest":
         if self.amount_kind == "fixed" and self.amount_minor is None:
             raise ValueError("amount_minor is required for a fixed-amount order")
-        if self.reference_format == "pagopa" and self.currency != "EUR":
+        if self.reference_format == ReferenceFormat.PAGOPA and self.currency != "EUR":
             raise ValueError("pagoPA notices are in EUR only")
         return self

@@ -10,6 +10,7 @@ from fpdf import FPDF
 from PIL import Image, ImageDraw, ImageFont
 
 from hub.orders.qr import pagopa_qr
+from protocol.domain import ReferenceFormat
 from protocol.ids import pagopa, rf
 from protocol.money import Money
 
@@ -17,7 +18,7 @@ from protocol.money import Money
 def _lines(order: dict[str, Any]) -> list[tuple[str, str]]:
     amount = (Money(order["amount_minor"], order["currency"]).format() + " " + order["currency"]
               if order["amount_minor"] is not None else "open amount")
-    reference = (rf.format(order["reference"]) if order["reference_format"] == "rf"
+    reference = (rf.format(order["reference"]) if order["reference_format"] == ReferenceFormat.RF
                  else pagopa.format(order["reference"]))
     lines = [("Order", order["order_id"]), ("Amount", amount),
              ("Reference", reference)]
@@ -41,7 +42,7 @@ def _codes(order: dict[str, Any], creditor_fiscal_code: str) -> list[tuple[str, 
     codes = []
     if order.get("qr_payload"):
         codes.append((order["qr_payload"], "Scan at any counter or cash point: the code is signed by the hub."))
-    if order["reference_format"] == "pagopa" and creditor_fiscal_code:
+    if order["reference_format"] == ReferenceFormat.PAGOPA and creditor_fiscal_code:
         codes.append((pagopa_qr(order, creditor_fiscal_code), "pagoPA: pay through any pagoPA channel."))
     return codes
 

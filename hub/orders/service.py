@@ -18,6 +18,7 @@ from hub.orders.qr import order_qr
 from hub.orders.references import new_order_id, pagopa_notice, rf_reference
 from hub.store.tables import orders
 from hub.store.timeutil import now_iso
+from protocol.domain import ReferenceFormat
 
 __all__ = ["OrderRequest", "OrderError", "create_order", "get_order", "search_orders", "order_view"]
 
@@ -28,7 +29,7 @@ class OrderError(ValueError, InvalidInput):
 
 def order_columns(request: OrderRequest, settings: Settings, actor: str, order_id: str | None = None) -> dict[str, Any]:
     order_id = order_id or new_order_id()
-    if request.reference_format == "rf":
+    if request.reference_format == ReferenceFormat.RF:
         reference, iuv = rf_reference(order_id), None
     elif not settings.creditor_fiscal_code:
         raise OrderError("this hub issues no pagoPA notices: set [orders] creditor_fiscal_code in its "

@@ -10,7 +10,7 @@ A full card number can never pass: `masked_pan` may show at most 4 digits.
 from __future__ import annotations
 
 import re
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -162,6 +162,15 @@ TYPES = frozenset(SCHEMAS)
 EVENT_TYPES = frozenset({"payment.captured", "payment.voided", "eod.report", "diagnostics.report"})
 
 
+TYPE_OF = {schema: type_ for type_, schema in SCHEMAS.items()}
+Message = TypeVar("Message", bound=BaseModel)
+
+
+def _problems(exc: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
+                     for error in exc.errors()[:5])
+
+
 def validate_body(type_: str, body: Any) -> BaseModel:
     """Return the typed body or raise WireError naming every bad field."""
     schema = SCHEMAS.get(type_)
@@ -170,6 +179,25 @@ def validate_body(type_: str, body: Any) -> BaseModel:
     try:
         return schema.model_validate(body)
     except ValidationError as exc:
-        problems = "; ".join(f"{'.'.join(str(p) for p in error['loc']) or 'body'}: {error['msg']}"
-                             for error in exc.errors()[:5])
-        raise WireError("bad_body", f"{type_} body is invalid: {problems}") from None
+        raise WireError("bad_body", f"{type_} body is invalid: {_problems(exc)}") from None
+
+
+def build(schema: type[Message], **fields: Any) -> Message:
+    """Construct an outgoing message, or raise WireError naming every bad field, as the hub would.
+
+    >>> build(Will, incarnation=3).online
+    False
+    >>> build(Will, incarnation=-1)
+    Traceback (most recent call last):
+    ...
+    protocol.wire.errors.WireError: will body is invalid: incarnation: Input should be greater than or equal to 0
+    """
+    try:
+        return schema(**fields)
+    except ValidationError as exc:
+        raise WireError("bad_body", f"{TYPE_OF[schema]} body is invalid: {_problems(exc)}") from None
+
+
+def body_of(message: BaseModel) -> dict[str, Any]:
+    """The body as it travels: every field of its schema, nulls and defaults included."""
+    return message.model_dump(mode="json")

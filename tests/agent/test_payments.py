@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import pytest
 
+from protocol.domain import FINAL_JOURNAL_STATES, JournalState
+from protocol.wire import decode
+from protocol.wire.messages import PaymentCaptured, body_of, validate_body
+
 from agent.config import PrinterConfig, TerminalConfig
 from agent.journal import SqliteJournal
 from agent.outbox import Outbox
@@ -93,3 +97,27 @@ def test_a_store_error_while_asking_about_an_earlier_payment_refuses_with_the_re
     assert life.journal.get(first.payment_id)["state"] == "approved"    # from the terminal's answer
     assert third.outcome == "approved" and life.terminal.scripted.payments == 2
     assert life.outbox.depth() == 2
+
+
+def test_every_terminal_outcome_is_stored_as_the_journal_state_of_its_name():
+    assert {outcome.value for outcome in Outcome} <= set(JournalState)
+    assert {outcome.value for outcome in Outcome if outcome.final} == set(FINAL_JOURNAL_STATES)
+
+
+def test_a_payment_the_hub_could_not_accept_is_refused_before_it_is_journaled(life):
+    request = card(1000)
+    request.positions = [{"code": "FEE", "name": "x" * 201, "unit_minor": 1000}]
+    refused = life.take(request)
+    assert refused.outcome == "refused" and "positions.0.name" in refused.message, refused.message
+    assert life.journal.recent() == [] and life.terminal.scripted.payments == 0
+
+
+def test_the_captured_event_is_sent_as_its_schema_has_it_with_every_field(life):
+    paid = life.take(PaymentRequest(1250, "EUR", "cash", {"format": "case", "value": "WAW/1"}, cash_given_minor=2000,
+                                    positions=[{"code": "FEE", "unit_minor": 1250}]))
+    assert paid.outcome == JournalState.APPROVED, paid.message
+    [row] = life.outbox.pending()
+    body = decode(row.envelope).body
+    assert set(body) == set(PaymentCaptured.model_fields)            # nulls are sent, not left out
+    assert body["tender"] == "cash" and body["change_minor"] == 750 and body["card"] is None
+    assert body_of(validate_body("payment.captured", body)) == body  # what the hub reads is what was sent

@@ -16,6 +16,8 @@ from textual.screen import Screen
 from textual.widgets import (Button, ContentSwitcher, DataTable, Footer, Input, Static,
                              TabbedContent, TabPane)
 
+from protocol.domain import Tender
+
 from agent.scanner.wedge import WedgeReport
 from agent.ui.facade import PaymentRequest
 from agent.ui.format import money
@@ -174,9 +176,9 @@ class CashierScreen(PaymentSteps, Screen):
         container.remove_children()
         container.mount(Static(self.app.t("cashier.charging", reference=(verdict.reference or {}).get("value", "")),
                                classes="title"))
-        tenders = ["card", "cash"]
+        tenders = list(Tender)
         if self.app.agent_status is not None and self.app.agent_status.terminal_state == "not configured":
-            tenders = ["cash"]
+            tenders = [Tender.CASH]
         container.mount(TenderForm(verdict.amount_minor, verdict.currency or self.currency, tenders))
         self.query_one("#steps", ContentSwitcher).current = "tender"
 

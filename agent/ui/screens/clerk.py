@@ -26,6 +26,7 @@ from agent.ui.widgets.payment.receipt import ReceiptView
 from agent.ui.widgets.payment.tender import TenderForm
 from agent.ui.widgets.payment.verdict import VerdictView
 from agent.ui.widgets.status_bar import StatusBar
+from protocol.domain import ReferenceFormat, Tender
 from protocol.qr import detect_format
 
 
@@ -234,9 +235,9 @@ class ClerkScreen(PaymentSteps, Screen):
             self.query_one("#selection-total", Static).update(self.app.t("clerk.nothing_selected"))
             return
         tenders = sorted({t for p in self._selected() for t in (self._tenders_of(p["code"]) or [])}) \
-            or ["card", "cash"]
+            or list(Tender)
         if self.app.agent_status is not None and self.app.agent_status.terminal_state == "not configured":
-            tenders = [t for t in tenders if t != "card"]
+            tenders = [t for t in tenders if t != Tender.CARD]
         container = self.query_one("#tender", Vertical)
         container.remove_children()
         container.mount(Static(self.app.t("clerk.case_header", case=self.case_ref), classes="title"))
@@ -254,7 +255,7 @@ class ClerkScreen(PaymentSteps, Screen):
         lookup = self.lookup
         self.begin_payment(PaymentRequest(
             amount_minor=message.amount_minor, currency=self.currency, tender=message.tender,
-            reference={"format": "case", "value": self.case_ref}, case_ref=self.case_ref,
+            reference={"format": ReferenceFormat.CASE, "value": self.case_ref}, case_ref=self.case_ref,
             order_id=None, payer_name=lookup.payer_name if lookup else None,
             payer_id=lookup.payer_id if lookup else None, positions=self._selected(),
             cash_given_minor=message.cash_given_minor))

@@ -25,6 +25,7 @@ from agent.ui.widgets.payment.progress import PaymentProgressView
 from agent.ui.widgets.payment.receipt import ReceiptView
 from agent.ui.widgets.scan.scan_input import ScanInput
 from agent.ui.widgets.status_bar import StatusBar
+from protocol.domain import Tender
 from protocol.money import Money
 
 
@@ -178,7 +179,7 @@ class KioskScreen(PaymentSteps, Screen):
         event.stop()
         v = self.verdict
         self.begin_payment(PaymentRequest(
-            amount_minor=v.amount_minor, currency=v.currency or self.currency, tender="card",
+            amount_minor=v.amount_minor, currency=v.currency or self.currency, tender=Tender.CARD,
             reference=dict(v.reference or {}), case_ref=v.case_ref, order_id=v.order_id,
             payer_name=v.payer_name, payer_id=v.payer_id, positions=[], cash_given_minor=None))
 

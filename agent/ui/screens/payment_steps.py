@@ -10,6 +10,8 @@ from typing import Any
 
 from textual.widgets import ContentSwitcher
 
+from protocol.domain import JournalState
+
 from agent.ui.messages import PaymentFinished
 from agent.ui.screens.operator_check import OperatorCheckScreen
 from agent.ui.widgets.payment.progress import PaymentProgressView
@@ -30,7 +32,7 @@ class PaymentSteps:
 
     def on_payment_finished(self, message: PaymentFinished) -> None:
         outcome = message.outcome
-        if outcome is not None and outcome.outcome == "operator_check":
+        if outcome is not None and outcome.outcome == JournalState.OPERATOR_CHECK:
             self._ask_operator(outcome)
             return
         self.show_outcome(outcome, message.error)

@@ -7,6 +7,7 @@ from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException
 
+from protocol.domain import TenderValue
 from hub.api.deps import Db, Limit, Offset, Operator, require_role
 from hub.api.schemas.payments import LinkRequest, Payment, PaymentPage, PaymentRow
 from hub.linking.manual import link_by_hand
@@ -19,7 +20,7 @@ READERS = Depends(require_role("operator", "auditor"))
 @router.get("", response_model=PaymentPage, dependencies=[READERS])
 def list_payments(db: Db, date_from: dt.date | None = None, date_to: dt.date | None = None, office: str | None = None,
                   agent: str | None = None, case: str | None = None, reference: str | None = None,
-                  payer: str | None = None, tender: Literal["card", "cash"] | None = None,
+                  payer: str | None = None, tender: TenderValue | None = None,
                   status: Literal["linked", "unlinked", "voided"] | None = None, order_id: str | None = None,
                   limit: Limit = 100, offset: Offset = 0) -> dict:
     payment_filter = PaymentFilter(date_from, date_to, office, agent, case, reference, payer, tender, status,

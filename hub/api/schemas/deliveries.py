@@ -6,9 +6,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from protocol.domain import DeliveryStatusValue
 from hub.api.schemas.base import Schema
 
-DeliveryStatus = Literal["pending", "delivered", "dead", "unrouted"]
+DeliveryStatus = DeliveryStatusValue
 
 
 class Delivery(Schema):

@@ -6,6 +6,7 @@ from typing import Literal
 
 from pydantic import Field
 
+from protocol.domain import TenderValue
 from hub.api.schemas.base import Schema
 
 
@@ -17,7 +18,7 @@ class OrderPayment(Schema):
     captured_at: str
     amount_minor: int
     currency: str
-    tender: Literal["card", "cash"]
+    tender: TenderValue
     kind: Literal["payment", "refund"]
     voided_at: str | None
     link_method: str | None

@@ -6,6 +6,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from protocol.domain import TenderValue
 from hub.api.schemas.base import Schema
 
 
@@ -19,7 +20,7 @@ class PaymentRow(Schema):
     kind: Literal["payment", "refund"]
     amount_minor: int
     currency: str
-    tender: Literal["card", "cash"]
+    tender: TenderValue
     reference_format: str
     reference_value: str | None
     order_ref: str | None = Field(description="the order id the agent named, if any")

@@ -10,6 +10,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.message import Message
 from textual.widgets import Button, Static
 
+from protocol.domain import JournalState
+
 from agent.ui.format import money
 
 
@@ -46,7 +48,7 @@ class ReceiptView(Vertical):
             status.update(t("receipt.failed", error=error or ""))
             self.query_one("#receipt-lines", Static).update("")
         else:
-            approved = outcome.outcome == "approved"
+            approved = outcome.outcome == JournalState.APPROVED
             status.set_classes("ok" if approved else "error")
             text = t(f"outcome.{outcome.outcome}")
             if outcome.message and outcome.message.casefold() != outcome.outcome.casefold():

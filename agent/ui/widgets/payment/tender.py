@@ -8,6 +8,7 @@ from textual.message import Message
 from textual.widgets import Button, Input, Label, Static
 
 from agent.ui.format import money
+from protocol.domain import Tender
 from protocol.money import Money, MoneyError
 
 
@@ -30,7 +31,7 @@ class TenderForm(Vertical):
         super().__init__(**kwargs)
         self.amount_minor = amount_minor
         self.currency = currency
-        self.tenders = tenders or ["card", "cash"]
+        self.tenders = tenders or list(Tender)
 
     def compose(self) -> ComposeResult:
         t = self.app.t
@@ -40,11 +41,11 @@ class TenderForm(Vertical):
         else:
             yield Static(t("tender.total", amount=money(self.amount_minor, self.currency)), classes="total")
         with Horizontal():
-            if "card" in self.tenders:
-                yield Button(t("tender.card"), id="card", variant="primary")
-            if "cash" in self.tenders:
+            if Tender.CARD in self.tenders:
+                yield Button(t("tender.card"), id=Tender.CARD, variant="primary")
+            if Tender.CASH in self.tenders:
                 yield Input(placeholder=t("tender.cash_given"), id="cash-given")
-                yield Button(t("tender.cash"), id="cash")
+                yield Button(t("tender.cash"), id=Tender.CASH)
         yield Static("", id="change", classes="hint")
         yield Static("", id="tender-error", classes="error")
 
@@ -84,23 +85,23 @@ class TenderForm(Vertical):
     def on_input_submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "cash-given":
-            self._choose("cash")
+            self._choose(Tender.CASH)
         elif event.input.id == "amount":
             self.screen.focus_next()
 
     def on_button_pressed(self, event: Button.Pressed) -> None:
         event.stop()
-        self._choose(event.button.id or "card")
+        self._choose(Tender(event.button.id or Tender.CARD))
 
-    def _choose(self, tender: str) -> None:
+    def _choose(self, tender: Tender) -> None:
         error = self.query_one("#tender-error", Static)
         try:
             amount = self._amount()
-            given = self._parse("cash-given") if tender == "cash" else None
+            given = self._parse("cash-given") if tender == Tender.CASH else None
         except MoneyError as exc:
             error.update(str(exc))
             return
-        if tender == "cash" and (given is None or given < amount):
+        if tender == Tender.CASH and (given is None or given < amount):
             error.update(self.app.t("tender.cash_short_error"))
             return
         error.update("")

@@ -7,6 +7,8 @@ from typing import Any
 from rich.text import Text
 from textual.widgets import Static
 
+from protocol.domain import ReferenceFormat
+
 from agent.ui.format import money
 
 
@@ -22,7 +24,7 @@ def verdict_text(verdict: Any, t) -> Text:
     if reference.get("value"):
         text.append(t("verdict.reference") + ": ", "dim")
         kind = reference.get("format")
-        text.append((f"{kind} " if kind and kind != "none" else "") + f"{reference['value']}\n")
+        text.append((f"{kind} " if kind and kind != ReferenceFormat.NONE else "") + f"{reference['value']}\n")
     if verdict.case_ref:
         text.append(t("verdict.case") + ": ", "dim")
         text.append(f"{verdict.case_ref}\n")
