@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Depends, HTTPException
 
+from protocol.domain import DeliveryStatus, DeliveryStatusValue
 from hub.api.deps import Db, Limit, Offset, Operator, require_role
-from hub.api.schemas.deliveries import Delivery, DeliveryDetail, DeliveryStatus, ReplayOutcome, ReplayRequest
+from hub.api.schemas.deliveries import Delivery, DeliveryDetail, ReplayOutcome, ReplayRequest
 from hub.delivery import views
 from hub.delivery.replay import replay
-from protocol import domain
 from hub.store.timeutil import normalise
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
@@ -31,7 +31,7 @@ def _time(value: str | None, name: str) -> str | None:
 
 
 @router.get("", response_model=list[Delivery], dependencies=[READERS])
-def list_deliveries(db: Db, status: DeliveryStatus | None = None, case_system: str | None = None,
+def list_deliveries(db: Db, status: DeliveryStatusValue | None = None, case_system: str | None = None,
                     since: str | None = None, until: str | None = None, limit: Limit = 100,
                     offset: Offset = 0) -> list[dict]:
     with db.connect() as conn:
@@ -42,7 +42,7 @@ def list_deliveries(db: Db, status: DeliveryStatus | None = None, case_system: s
 @router.get("/dead-letters", response_model=list[Delivery], dependencies=[READERS])
 def dead_letters(db: Db, case_system: str | None = None, limit: Limit = 100) -> list[dict]:
     with db.connect() as conn:
-        return views.list_deliveries(conn, status=domain.DeliveryStatus.DEAD, case_system=case_system,
+        return views.list_deliveries(conn, status=DeliveryStatus.DEAD, case_system=case_system,
                                      limit=limit)
 
 

@@ -9,8 +9,6 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 from protocol.domain import DeliveryStatusValue
 from hub.api.schemas.base import Schema
 
-DeliveryStatus = DeliveryStatusValue
-
 
 class Delivery(Schema):
     id: int
@@ -20,7 +18,7 @@ class Delivery(Schema):
     type: str = Field(description="payment.confirmed | payment.voided")
     case_system: str | None = Field(description="null while unrouted")
     case_key: str = Field(description="confirmations with the same key are delivered in order")
-    status: DeliveryStatus
+    status: DeliveryStatusValue
     attempts: int
     created_at: str
     window_started_at: str
