@@ -41,7 +41,8 @@ def _fail(message: str) -> None:
 def _setup_logging(config) -> None:
     handlers: list[logging.Handler] = []
     try:
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        config.data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        os.close(os.open(config.data_dir / "agent.log", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
         handlers.append(logging.FileHandler(config.data_dir / "agent.log", encoding="utf-8"))
     except OSError as exc:
         click.echo(f"warning: cannot write {config.data_dir / 'agent.log'}: {exc}", err=True)

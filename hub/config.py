@@ -20,7 +20,12 @@ Relative file paths are relative to the configuration file.  Every key is option
     ca_file = "pki/ca.pem"            # the broker's CA; required when tls = true
     cert_file = "pki/hub.pem"         # the hub's client certificate; default <data_dir>/pki/hub.pem
     key_file = "pki/hub.key"          # its key; default <data_dir>/pki/hub.key
-    client_id = "hub-1"               # the MQTT client id: keep it stable, the broker keeps its session
+    client_id = "hub-1"               # the MQTT client id on a plain broker; the generated TLS broker
+                                      # uses the certificate's CN instead (one certificate per worker)
+    share_group = "hub"               # the shared-subscription group the ingest workers take turns in:
+                                      # a site secret (the broker does not keep agents out of a group,
+                                      # so one that knows the name steals turns); `hub init` writes a
+                                      # random one, every worker of the site uses the same
 
     [api]                             # where `hub serve` answers HTTP (REST API, /docs, /metrics)
     host = "127.0.0.1"
@@ -56,6 +61,7 @@ from __future__ import annotations
 
 import os
 import pwd
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -67,6 +73,10 @@ MIN_GIVE_UP_HOURS = 72.0
 """Confirmations are retried for at least 72 hours: a case system down over a weekend loses none."""
 
 DEFAULT_TLS_PORT = 8883
+
+WELL_KNOWN_SHARE_GROUP = "hub"
+"""The share group of configurations written before it was a secret; `hub serve` warns about it."""
+SHARE_GROUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 
 
 class ConfigError(ValueError):
@@ -83,6 +93,11 @@ class MqttSettings:
     cert_file: Path | None = None
     key_file: Path | None = None
     client_id: str = "hub-1"
+    share_group: str = WELL_KNOWN_SHARE_GROUP
+
+    def __repr__(self) -> str:     # the share group is a secret: never in a log line or a traceback
+        return (f"MqttSettings(host={self.host!r}, port={self.port}, tls={self.tls}, client_id={self.client_id!r}, "
+                "share_group=<secret>)")
 
 
 @dataclass(frozen=True)
@@ -133,7 +148,7 @@ class Settings:
 KEYS: dict[str, tuple[str, ...]] = {
     "hub": ("data_dir",),
     "database": ("url",),
-    "mqtt": ("host", "port", "tls", "ca_file", "cert_file", "key_file", "client_id"),
+    "mqtt": ("host", "port", "tls", "ca_file", "cert_file", "key_file", "client_id", "share_group"),
     "api": ("host", "port"),
     "keys": ("order_key", "event_key"),
     "orders": ("currency", "creditor_fiscal_code", "segregation_code"),
@@ -221,7 +236,13 @@ def _mqtt(reader: _Reader) -> MqttSettings:
         cert_file=reader.path_value("mqtt", "cert_file"),
         key_file=reader.path_value("mqtt", "key_file"),
         client_id=reader.get("mqtt", "client_id", str, "hub-1", expected="an MQTT client id"),
+        share_group=reader.get("mqtt", "share_group", str, WELL_KNOWN_SHARE_GROUP,
+                               expected="1-64 letters, digits, '_' or '-'"),
     )
+    if not SHARE_GROUP_RE.match(mqtt.share_group):
+        # The value is not echoed: it is meant to be a secret.
+        raise ConfigError(f"{reader.path}: [mqtt] share_group is not a valid group name; expected 1-64 letters, "
+                          "digits, '_' or '-' (an MQTT shared-subscription name has no '/', '+' or '#')")
     if tls and mqtt.ca_file is None:
         raise ConfigError(f"{reader.path}: [mqtt] ca_file is missing; expected the CA file when tls = true")
     return mqtt

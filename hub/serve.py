@@ -17,7 +17,7 @@ import uvicorn
 from protocol.wire import topics
 from hub.api.app import create_app, context_from_settings
 from hub.catalogue import service as catalogue
-from hub.config import Settings
+from hub.config import WELL_KNOWN_SHARE_GROUP, Settings
 from hub.context import HubContext
 from hub.delivery.worker import BackgroundDelivery, worker_options
 from hub.ingest.worker import IngestWorker
@@ -41,9 +41,13 @@ def publish_retained_state(context: HubContext) -> None:
 
 def build_ingest(settings: Settings, context: HubContext) -> IngestWorker:
     """The MQTT ingest worker for [mqtt], not started yet."""
+    if settings.mqtt.share_group == WELL_KNOWN_SHARE_GROUP:
+        log.warning("[mqtt] share_group is the well-known %r: an enrolled agent can join the group and take "
+                    "turns of the event stream; set a random one (e.g. hub-<16 hex digits>) for every worker",
+                    WELL_KNOWN_SHARE_GROUP)
     return IngestWorker(context, host=settings.mqtt.host, port=settings.mqtt.port, client_id=settings.mqtt.client_id,
                         tls=tls_context(settings), on_connected=lambda: publish_retained_state(context),
-                        store_process=True)
+                        store_process=True, share_group=settings.mqtt.share_group)
 
 
 def build_delivery(settings: Settings, context: HubContext) -> BackgroundDelivery:

@@ -8,6 +8,7 @@ token (printed once, stored hashed), and the PKI (hub.pki.setup.init_pki).
 from __future__ import annotations
 
 import os
+import secrets
 from pathlib import Path
 
 from sqlalchemy import select
@@ -28,6 +29,7 @@ def default_config(hub_dir: Path, database_url: str | None, tls: bool) -> str:
              "[database]", f'url = "{url}"', "",
              "[mqtt]", 'host = "127.0.0.1"', f"port = {8883 if tls else 1883}", f"tls = {'true' if tls else 'false'}",
              'client_id = "hub-1"',
+             f'share_group = "hub-{secrets.token_hex(8)}"   # a site secret: the same for every worker, never shown to agents',
              *(['ca_file = "pki/ca.pem"', 'cert_file = "pki/hub.pem"', 'key_file = "pki/hub.key"'] if tls else []), "",
              "[api]", 'host = "127.0.0.1"', "port = 8080", "",
              "[keys]", 'order_key = "keys/order.pem"', 'event_key = "keys/event.pem"', "",
@@ -49,11 +51,16 @@ def _write_key(path: Path) -> bool:
 def init_hub(hub_dir: Path, database_url: str | None = None) -> list[str]:
     """Returns lines to show the person running init (the admin token among them)."""
     hub_dir = hub_dir.resolve()
-    hub_dir.mkdir(parents=True, exist_ok=True)
+    # The folder holds the database, keys and the configuration (its share group is a
+    # secret, its database URL may hold a password): its owner's only.
+    hub_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    hub_dir.chmod(0o700)
     report: list[str] = []
     config_path = hub_dir / "hub.toml"
     if not config_path.exists():
-        config_path.write_text(default_config(hub_dir, database_url, tls=True), encoding="utf-8")
+        descriptor = os.open(config_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+            handle.write(default_config(hub_dir, database_url, tls=True))
         report.append(f"wrote {config_path}")
     settings = hub_config.load(config_path)
     for key_file in (settings.order_key_file, settings.event_key_file):

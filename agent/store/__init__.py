@@ -72,6 +72,8 @@ class Store:
                     folder.mkdir(parents=True, mode=0o700)
                 except OSError as exc:
                     raise StoreError(f"cannot create the store folder {folder}: {exc}") from None
+            with contextlib.suppress(OSError):   # payer data: owner only (-wal/-shm get this mode); sqlite3 reports errors
+                os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
         try:
             # isolation_level=None: we issue BEGIN/COMMIT ourselves so a transaction
             # spans exactly what we mean and nothing commits behind our back.

@@ -13,7 +13,8 @@ Three threads, one pipeline:
                          sequence gaps.
 Batches pass from checker to writer in order, so PUBACKs go out in arrival order.
 A bad message is dropped with a logged reason and a counter; it never stops the
-stream.  Several workers can share `$share/hub/cp/v1/agents/+/events`.
+stream.  Several workers share `$share/<share_group>/cp/v1/agents/+/events`; the group's
+name is a site secret (`[mqtt] share_group`), since the broker lets any client join a group.
 """
 
 from __future__ import annotations
@@ -68,8 +69,10 @@ class IngestWorker:
     def __init__(self, context: HubContext, *, host: str, port: int, client_id: str = "hub-1",
                  tls: ssl.SSLContext | None = None, batch_max: int = 500, batch_window_s: float = 0.005,
                  clean_start: bool = False, session_expiry_s: int = SESSION_EXPIRY_S, ack_qos: int = 1,
-                 gap_grace_s: float = DEFAULT_GAP_GRACE_S, on_connected=None, store_process: bool = False):
+                 gap_grace_s: float = DEFAULT_GAP_GRACE_S, on_connected=None, store_process: bool = False,
+                 share_group: str = "hub"):
         self.context = context
+        self._events_topic = f"$share/{share_group}/{topics.PREFIX}/agents/+/events"
         # Store in a process of its own (hub serve does): the MQTT side and the checks keep
         # this process's GIL, the store gets another core.  In-thread otherwise (tests).
         self._store_process = (StoreProcess(context.db.url, context.event_key, gap_grace_s)
@@ -115,7 +118,7 @@ class IngestWorker:
             log.error("broker refused the hub: %s", reason_code)
             return
         self.connected.set()
-        client.subscribe([(topics.SHARED_EVENTS, 1), (topics.ALL_STATES, 1)])
+        client.subscribe([(self._events_topic, 1), (topics.ALL_STATES, 1)])
         if self.on_connected is not None:
             threading.Thread(target=self._call_on_connected, name="hub-on-connected", daemon=True).start()
 

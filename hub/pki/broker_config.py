@@ -1,23 +1,32 @@
 """The mosquitto configuration and ACL file that enforce the wire contract (DESIGN.md).
 
 One TLS listener only: every client, the hub included, presents a certificate from the
-hub CA, and its CN becomes its username (``use_identity_as_username``).  There is no
-plain listener, not even on loopback: the hub connects with its own client certificate
-(CN ``hub``), so a local process without a key cannot speak to the broker at all.
+hub CA, and its CN becomes its username (``use_identity_as_username``) AND its client id
+(``use_username_as_clientid``): whatever client id a client sends is replaced, so no one
+can take over another's session (the hub's stored one included) by naming its id.  There
+is no plain listener, not even on loopback: the hub connects with its own client
+certificates (CN ``hub``, ``hub-<name>``), so a local process without a key cannot speak
+to the broker at all.
 
-The ACL gives each agent exactly its own topics through ``%u`` patterns, and the ``hub``
-user all of cp/v1/#.  mosquitto checks READ per delivered message, so an agent that
+The ACL gives each agent exactly its own topics through ``%u`` patterns, and every hub
+identity all of cp/v1/#.  mosquitto checks READ per delivered message, so an agent that
 subscribes to another agent's acks (or to a wildcard) simply receives nothing that is
-not its own; a PUBLISH outside its ACL is dropped by the broker.
+not its own; a PUBLISH outside its ACL is dropped by the broker.  SUBSCRIBE itself is
+not checked by the ACL file (mosquitto 2.0; ``deny`` lines do not refuse it either): an
+agent that joins the hub's shared-subscription group takes its turns, which the read
+check then drops.  Hence the group's name is a site secret (``[mqtt] share_group``).
 """
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Iterable
 
 from hub.config import BrokerSettings
-from hub.pki.ca import HUB_CLIENT_CN, PkiPaths
+from hub.pki.ca import PkiPaths, write_public
+from hub.pki.setup import hub_identities
 from protocol.wire.topics import BROADCAST, PREFIX
 
 MAX_PACKET_BYTES = 1024 * 1024
@@ -48,8 +57,8 @@ class BrokerPaths:
     pid = property(lambda self: self.root / "mosquitto.pid")
 
 
-def render_acl() -> str:
-    """The ACL file: per-agent patterns for everyone, everything under cp/v1 for the hub."""
+def render_acl(hub_users: Iterable[str]) -> str:
+    """The ACL file: per-agent patterns for everyone, everything under cp/v1 for each of `hub_users`."""
     agent = f"{PREFIX}/agents/%u"
     return "\n".join([
         "# counterpay broker ACL, written by `counterpay hub broker-config`; do not edit by hand.",
@@ -61,9 +70,8 @@ def render_acl() -> str:
         f"pattern read {agent}/cmd",
         f"pattern read {BROADCAST}/#",
         "",
-        "# The hub itself (client certificate CN 'hub'): the whole wire, shared subscriptions included.",
-        f"user {HUB_CLIENT_CN}",
-        f"topic readwrite {PREFIX}/#",
+        "# The hub's identities (client certificate CNs): the whole wire, shared subscriptions included.",
+        *(line for user in hub_users for line in (f"user {user}", f"topic readwrite {PREFIX}/#")),
         "",
     ])
 
@@ -108,6 +116,8 @@ def render_config(broker: BrokerSettings, hub_dir: Path) -> str:
         f"crlfile {pki.crl}",
         "require_certificate true",
         "use_identity_as_username true",
+        "# The client id is the CN too: an id taken from another client (the hub's) cannot take its session.",
+        "use_username_as_clientid true",
         "",
     ])
 
@@ -123,9 +133,12 @@ def write_broker_files(broker: BrokerSettings, hub_dir: Path, out: Path | None =
     if missing:
         raise FileNotFoundError("the broker needs " + ", ".join(str(p) for p in missing)
                                 + ": run `counterpay hub init` first")
-    files.root.mkdir(parents=True, exist_ok=True)
-    files.acl.write_text(render_acl(), encoding="utf-8")
+    files.root.mkdir(parents=True, exist_ok=True, mode=0o700)
+    files.root.chmod(0o700)
+    write_public(files.acl, render_acl(hub_identities(pki)).encode("utf-8"))
     target = Path(out) if out else files.config
     target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(render_config(broker, hub_dir), encoding="utf-8")
+    write_public(target, render_config(broker, hub_dir).encode("utf-8"))
+    # mosquitto would create its log 0644; it keeps the mode of a file it finds.
+    os.close(os.open(files.log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
     return target

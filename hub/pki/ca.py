@@ -3,7 +3,9 @@
 One CA key (EC P-256) signs three kinds of certificates:
 
 * the broker's server certificate (SAN: 127.0.0.1, localhost and configured names),
-* the hub's own client certificate (CN ``hub``: the broker ACL gives that user cp/v1/#),
+* the hub's own client certificates: CN ``hub`` for the first ingest worker, ``hub-<name>``
+  for each further one, ``hub-cli`` (issued in memory for one connection) for commands
+  run on the hub host; the broker ACL gives every hub identity cp/v1/#,
 * each agent's client certificate, issued from the agent's CSR at enrollment; its CN is
   the agent id, which mosquitto (``use_identity_as_username``) makes the broker username
   that the per-agent ACL patterns (``%u``) match.
@@ -28,7 +30,17 @@ from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
 HUB_CLIENT_CN = "hub"
-"""The broker username of the hub itself; never usable as an agent id."""
+"""The broker username (and, with ``use_username_as_clientid``, client id) of the first hub worker."""
+
+HUB_IDENTITY_PREFIX = "hub-"
+"""Every CN that is ``hub`` or starts with ``hub-`` belongs to the hub: never an agent id."""
+
+HUB_COMMAND_CN = "hub-cli"
+"""The identity of one-shot commands on the hub host (`hub revoke-agent` publishing the key
+directory): a certificate issued in memory per run, so no command kicks a running worker."""
+
+EPHEMERAL_MINUTES = 5
+"""Life of a certificate issued in memory for one connection (a command, a connection cut)."""
 
 CA_DAYS = 3650
 SERVER_DAYS = 825      # the CA/Browser limit; long enough to not surprise an office
@@ -61,6 +73,18 @@ class PkiPaths:
     hub_client_cert = property(lambda self: self.root / "hub.pem")
     crl = property(lambda self: self.root / "crl.pem")
 
+    def worker_cert(self, name: str) -> Path:
+        """The certificate of the further hub worker `name` (CN ``hub-<name>``)."""
+        return self.root / f"{HUB_IDENTITY_PREFIX}{name}.pem"
+
+    def worker_key(self, name: str) -> Path:
+        return self.root / f"{HUB_IDENTITY_PREFIX}{name}.key"
+
+
+def is_hub_identity(common_name: str) -> bool:
+    """True for the names the hub keeps for itself: ``hub`` and the whole ``hub-*`` namespace."""
+    return common_name == HUB_CLIENT_CN or common_name.startswith(HUB_IDENTITY_PREFIX)
+
 
 def _now() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
@@ -75,9 +99,12 @@ def write_private(path: Path, data: bytes) -> None:
 
 
 def write_public(path: Path, data: bytes) -> None:
+    """Write a certificate or CRL, also 0600: the broker runs as the owner (see BrokerSettings.user)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(path.suffix + ".tmp")
-    tmp.write_bytes(data)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "wb") as handle:
+        handle.write(data)
     os.replace(tmp, path)   # the broker may read the CRL at any moment: never a half file
 
 
@@ -184,14 +211,14 @@ class CertificateAuthority:
         return cert_pem(self.cert)
 
     # -- issuing --------------------------------------------------------------------
-    def _builder(self, common_name: str, public_key, days: int) -> x509.CertificateBuilder:
+    def _builder(self, common_name: str, public_key, lifetime: dt.timedelta) -> x509.CertificateBuilder:
         now = _now()
         return (x509.CertificateBuilder()
                 .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, common_name)]))
                 .issuer_name(self.cert.subject)
                 .public_key(public_key)
                 .serial_number(x509.random_serial_number())
-                .not_valid_before(now - BACKDATE).not_valid_after(now + dt.timedelta(days=days))
+                .not_valid_before(now - BACKDATE).not_valid_after(now + lifetime)
                 .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
                 .add_extension(x509.AuthorityKeyIdentifier.from_issuer_public_key(self.key.public_key()),
                                critical=False))
@@ -205,7 +232,7 @@ class CertificateAuthority:
             except ValueError:
                 names.append(x509.DNSName(host))
         key = new_client_key()
-        cert = (self._builder("counterpay broker", key.public_key(), days)
+        cert = (self._builder("counterpay broker", key.public_key(), dt.timedelta(days=days))
                 .add_extension(x509.SubjectAlternativeName(names), critical=False)
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
                 .sign(self.key, hashes.SHA256()))
@@ -214,9 +241,20 @@ class CertificateAuthority:
     def issue_client(self, csr: x509.CertificateSigningRequest, common_name: str,
                      days: int = CLIENT_DAYS) -> x509.Certificate:
         """A TLS client certificate for the CSR's key with CN `common_name` (checked by the caller)."""
-        return (self._builder(common_name, csr.public_key(), days)
+        return (self._builder(common_name, csr.public_key(), dt.timedelta(days=days))
                 .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
                 .sign(self.key, hashes.SHA256()))
+
+    def issue_ephemeral(self, common_name: str, minutes: int = EPHEMERAL_MINUTES) -> tuple[bytes, bytes]:
+        """A client certificate and key for one connection → (cert_pem, key_pem), never written to disk.
+
+        Its life is `minutes` (plus the clock-skew backdate): stolen from memory it is soon worthless.
+        """
+        key = new_client_key()
+        cert = (self._builder(common_name, key.public_key(), dt.timedelta(minutes=minutes))
+                .add_extension(x509.ExtendedKeyUsage([ExtendedKeyUsageOID.CLIENT_AUTH]), critical=False)
+                .sign(self.key, hashes.SHA256()))
+        return cert_pem(cert), key_pem(key)
 
     def write_crl(self, revoked: Iterable[tuple[int, dt.datetime]], path: Path | None = None,
                   days: int = CRL_DAYS) -> bytes:

@@ -3,6 +3,7 @@
     counterpay hub broker-config --config hub.toml [--out FILE]   write mosquitto.conf + ACL
     counterpay hub up --config hub.toml [--background]            start mosquitto with it
     counterpay hub down --config hub.toml                         stop the one `up --background` started
+    counterpay hub worker-cert --config hub.toml --name NAME      a certificate for one more hub worker
     counterpay hub enrollment-token create|list|revoke …          (cli_admin.py)
     counterpay hub revoke-agent AGENT_ID --reason …               (cli_admin.py)
 
@@ -24,6 +25,9 @@ import click
 
 from hub.config import BrokerSettings, ConfigError, Settings, load
 from hub.pki.broker_config import BrokerPaths, write_broker_files
+from hub.pki.ca import write_public
+from hub.pki.revocation import reload_broker
+from hub.pki.setup import issue_worker_cert
 
 START_TIMEOUT_S = 15.0
 
@@ -117,10 +121,11 @@ def up(config: str, background: bool, timeout_s: float) -> None:
     conf = _write(settings)
     command = [_mosquitto(), "-c", str(conf)]
     if background:
-        with open(files.root / "mosquitto.stderr", "ab") as err:
+        stderr = os.open(files.root / "mosquitto.stderr", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(stderr, "ab") as err:
             process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=err,
                                        start_new_session=True)
-        files.pid.write_text(f"{process.pid}\n")
+        write_public(files.pid, f"{process.pid}\n".encode("ascii"))
         _wait_until_up(process, broker, files, timeout_s)
         click.echo(f"broker up on {broker.bind}:{broker.port} (pid {process.pid}, pid file {files.pid})")
         return
@@ -134,7 +139,7 @@ def up(config: str, background: bool, timeout_s: float) -> None:
     # Installed before anything can fail or wait: a SIGTERM to us must stop mosquitto too,
     # never leave it running without its supervisor.
     signal.signal(signal.SIGTERM, stop)
-    files.pid.write_text(f"{process.pid}\n")   # so a revocation can make it re-read the CRL
+    write_public(files.pid, f"{process.pid}\n".encode("ascii"))   # so a revocation can make it re-read the CRL
     try:
         _wait_until_up(process, broker, files, timeout_s, stopping)
         click.echo(f"broker up on {broker.bind}:{broker.port} (pid {process.pid}); Ctrl-C stops it", err=True)
@@ -167,9 +172,31 @@ def down(config: str) -> None:
     click.echo(f"broker stopped (pid {pid})")
 
 
+@click.command("worker-cert")
+@click.option("--config", "config", required=True, type=click.Path(dir_okay=False), help="the hub configuration (TOML)")
+@click.option("--name", required=True, help="the worker's name: its certificate's CN is hub-NAME")
+def worker_cert(config: str, name: str) -> None:
+    """Issue a client certificate for one more hub worker and let it into the broker ACL.
+
+    The broker takes a client's id from its certificate, so workers sharing one
+    certificate would throw each other off: each needs its own.
+    """
+    settings = _settings(config)
+    try:
+        common_name, cert_path, key_path = issue_worker_cert(settings.data_dir, name)
+    except (ValueError, FileNotFoundError) as exc:
+        raise click.ClickException(str(exc)) from None
+    _write(settings)
+    reloaded = reload_broker(BrokerPaths.under(settings.data_dir).pid)
+    click.echo(f"worker {common_name}: certificate {cert_path}, key {key_path} (0600); broker ACL "
+               + ("reloaded" if reloaded else "rewritten: reload the broker (SIGHUP) to apply it"))
+    click.echo(f"in that worker's configuration: [mqtt] cert_file = \"{cert_path}\", key_file = \"{key_path}\", "
+               "and the same share_group as the other workers", err=True)
+
+
 def _admin_commands() -> list[click.Command]:
     from hub.pki.cli_admin import COMMANDS as ADMIN
     return list(ADMIN)
 
 
-COMMANDS = [broker_config, up, down, *_admin_commands()]
+COMMANDS = [broker_config, up, down, worker_cert, *_admin_commands()]

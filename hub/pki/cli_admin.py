@@ -99,13 +99,13 @@ def revoke(config: str, token_id: int) -> None:
 @click.argument("agent_id")
 @click.option("--reason", required=True, help="why (goes into the key directory and the audit log)")
 def revoke_agent_command(config: str, agent_id: str, reason: str) -> None:
-    """Revoke an agent: CRL rewritten and the broker reloaded, key marked revoked and republished."""
+    """Revoke an agent: CRL rewritten, broker reloaded, open connection cut, key marked revoked and republished."""
     from hub.context import load_signing_key
     from hub.pki.enrollment import EnrollmentRefused
     from hub.pki.keydir import load_directory
     from hub.pki.publish import publish_directory_once
     from hub.pki.broker_config import BrokerPaths
-    from hub.pki.revocation import reload_broker, revoke_agent
+    from hub.pki.revocation import cut_connection, reload_broker, revoke_agent
     settings, db = _open(config)
     try:
         ca = CertificateAuthority.load(PkiPaths.under(settings.data_dir))
@@ -121,13 +121,17 @@ def revoke_agent_command(config: str, agent_id: str, reason: str) -> None:
     click.echo(f"revoked {agent_id}: certificates {', '.join(result['serials']) or 'none live'}, "
                f"keys {', '.join(result['kids']) or 'none live'}; broker "
                + ("reloaded" if reloaded else "not running here: reload it (SIGHUP) to apply the CRL"))
+    cut = settings.mqtt.tls and cut_connection(ca, agent_id, settings.mqtt.host, settings.mqtt.port)
+    click.echo(f"connection_cut: {'true' if cut else 'false'} ("
+               + ("its open broker connection, if any, was closed" if cut else
+                  "the broker could not be reached over TLS: an open connection stays until it reconnects") + ")")
     with db.connect() as conn:
         directory = load_directory(conn)
     for path, uses in ((settings.order_key_file, ["order"]), (settings.event_key_file, ["event"])):
         if path:
             entry = load_signing_key(path).public_entry("hub", uses)
             directory.entries.setdefault(entry.kid, entry)
-    problem = publish_directory_once(settings, directory) if settings.mqtt.tls else "[mqtt] tls is off"
+    problem = publish_directory_once(settings, directory, ca) if settings.mqtt.tls else "[mqtt] tls is off"
     click.echo("key directory published" if problem is None else f"key directory NOT published: {problem}; "
                "the running hub publishes it at its next start or change", err=problem is not None)
 

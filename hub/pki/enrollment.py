@@ -27,7 +27,8 @@ from sqlalchemy import Connection, select
 from hub.audit.log import record
 from hub.errors import Conflict, Forbidden, HubError, InvalidInput, NotFound
 from hub.pki import keydir
-from hub.pki.ca import HUB_CLIENT_CN, CertificateAuthority, CsrProblem, cert_pem, csr_common_name, parse_csr, serial_hex
+from hub.pki.ca import (HUB_CLIENT_CN, HUB_COMMAND_CN, CertificateAuthority, CsrProblem, cert_pem, csr_common_name,
+                        is_hub_identity, parse_csr, serial_hex)
 from hub.store.tables import agents
 from hub.store.tables_pki import agent_certificates, enrollment_tokens
 from hub.store.timeutil import iso, now_iso, parse
@@ -37,7 +38,8 @@ from protocol.wire.topics import TopicError, check_agent_id
 TOKEN_PREFIX = "cpe_"
 DEFAULT_TOKEN_HOURS = 72       # long enough to ship a PC to an office, short enough to not linger
 MAX_TOKEN_HOURS = 24 * 30
-RESERVED_IDS = frozenset({HUB_CLIENT_CN})
+RESERVED_IDS = frozenset({HUB_CLIENT_CN, HUB_COMMAND_CN})
+"""Examples of the reserved namespace: ``hub`` and every ``hub-*`` name (hub.pki.ca.is_hub_identity)."""
 
 
 class EnrollmentRefused(HubError):
@@ -165,8 +167,9 @@ def _check_agent_id(agent_id: str) -> str:
         check_agent_id(agent_id)
     except TopicError as exc:
         raise EnrollmentInvalid("bad_agent_id", str(exc)) from None
-    if agent_id in RESERVED_IDS:
-        raise EnrollmentInvalid("bad_agent_id", f"agent id {agent_id!r} is reserved for the hub itself")
+    if agent_id in RESERVED_IDS or is_hub_identity(agent_id):
+        raise EnrollmentInvalid("bad_agent_id", f"agent id {agent_id!r} is reserved for the hub itself "
+                                "('hub' and every name starting with 'hub-'); choose another id")
     return agent_id
 
 

@@ -2,7 +2,9 @@
 
 `hub serve` publishes through its running MQTT client (keydir.publish_key_directory);
 the `hub revoke-agent` command has none, so it connects, publishes retained, waits for
-the PUBACK and leaves.  A broker that is down is reported, not fatal: the directory is
+the PUBACK and leaves.  It connects as ``hub-cli`` with a certificate issued in memory:
+the broker takes the client id from the CN, and with a worker's certificate the command
+would throw that worker off the broker.  A broker that is down is reported, not fatal: the directory is
 published again at the next change or hub start.
 """
 
@@ -14,19 +16,20 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.pki.keydir import directory_payload
-from hub.pki.tls import hub_client_context
+from hub.pki.ca import HUB_COMMAND_CN, CertificateAuthority
+from hub.pki.tls import ephemeral_context
 from protocol.keys import KeyDirectory
 from protocol.wire.topics import KEYS
 
 
-def publish_directory_once(settings, directory: KeyDirectory, timeout_s: float = 10.0) -> str | None:
+def publish_directory_once(settings, directory: KeyDirectory, ca: CertificateAuthority,
+                           timeout_s: float = 10.0) -> str | None:
     """Publish `directory` retained; None on success, else what went wrong."""
     payload = directory_payload(directory)
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=f"hub-keys-{threading.get_ident()}",
-                         protocol=mqtt.MQTTv5)
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=HUB_COMMAND_CN, protocol=mqtt.MQTTv5)
     done = threading.Event()
     try:
-        client.tls_set_context(hub_client_context(settings))
+        client.tls_set_context(ephemeral_context(ca, HUB_COMMAND_CN))
         client.connect(settings.mqtt.host, settings.mqtt.port, keepalive=30)
     except (OSError, ValueError) as exc:
         return f"could not reach the broker at {settings.mqtt.host}:{settings.mqtt.port}: {exc}"

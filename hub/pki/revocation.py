@@ -2,9 +2,14 @@
 
 The CRL keeps a revoked agent from connecting again (mosquitto re-reads ``crlfile`` on
 SIGHUP); the revoked key in the published key directory makes every hub worker and every
-agent reject what it signs from then on, including receipts checked offline.  A session
-that is already connected is not cut by the broker; the hub drops its events because its
-key is revoked, and the next reconnect fails the TLS handshake.
+agent reject what it signs from then on, including receipts checked offline.
+
+Neither cuts a connection that is already open: mosquitto checks the CRL at the TLS
+handshake only.  So after the commit the hub, which owns the CA, cuts it (`cut_connection`):
+it connects once with a certificate for the revoked agent's CN, issued in memory for a
+few minutes, and the broker, which takes the client id from the CN, closes the revoked
+agent's connection as a session takeover; the clean start with session expiry 0 drops
+its stored session too, and the agent's reconnect then fails the CRL check.
 """
 
 from __future__ import annotations
@@ -12,7 +17,13 @@ from __future__ import annotations
 import logging
 import os
 import signal
+import threading
 from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from sqlalchemy import Connection, select
 
@@ -20,6 +31,7 @@ from hub.audit.log import record
 from hub.pki import keydir
 from hub.pki.ca import CertificateAuthority
 from hub.pki.enrollment import EnrollmentNotFound
+from hub.pki.tls import ephemeral_context
 from hub.store.tables import api_tokens
 from hub.store.tables_pki import agent_certificates
 from hub.store.timeutil import now_iso, parse
@@ -79,3 +91,39 @@ def reload_broker(pid_file: Path) -> bool:
         return False
     os.kill(pid, signal.SIGHUP)
     return True
+
+
+def cut_connection(ca: CertificateAuthority, agent_id: str, host: str, port: int, timeout_s: float = 5.0) -> bool:
+    """Close `agent_id`'s open broker connection (if any) and drop its session; True once the broker took ours.
+
+    Best effort: False (and a logged reason) when the broker cannot be reached; the
+    revocation stands either way and a reconnect is refused by the CRL.
+    """
+    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=agent_id, protocol=mqtt.MQTTv5)
+    accepted, answered = threading.Event(), threading.Event()
+
+    def on_connect(_client, _userdata, _flags, reason_code, _properties) -> None:
+        if not reason_code.is_failure:
+            accepted.set()
+        answered.set()
+
+    client.on_connect = on_connect
+    properties = Properties(PacketTypes.CONNECT)
+    properties.SessionExpiryInterval = 0
+    try:
+        client.tls_set_context(ephemeral_context(ca, agent_id))
+        client.connect(host, port, keepalive=10, clean_start=True, properties=properties)
+    except (OSError, ValueError) as exc:
+        log.warning("could not cut agent %s's broker connection: broker %s:%s unreachable (%s); "
+                    "it stays connected until it reconnects", agent_id, host, port, exc)
+        return False
+    client.loop_start()
+    try:
+        answered.wait(timeout_s)
+    finally:
+        client.disconnect()
+        client.loop_stop()
+    if not accepted.is_set():
+        log.warning("could not cut agent %s's broker connection: the broker did not accept the takeover "
+                    "within %.0fs", agent_id, timeout_s)
+    return accepted.is_set()

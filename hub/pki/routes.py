@@ -4,7 +4,8 @@
     POST /api/v1/enrollment-tokens                   admin, operator: create (token shown once)
     GET  /api/v1/enrollment-tokens                   admin, operator, auditor
     POST /api/v1/enrollment-tokens/{id}/revoke       admin, operator
-    POST /api/v1/agents/{agent_id}/revoke            admin: CRL + key marked revoked, directory republished
+    POST /api/v1/agents/{agent_id}/revoke            admin: CRL + key marked revoked, broker reloaded, the
+                                                     agent's open connection cut, directory republished
     GET  /api/v1/keys                                anyone: the key directory (public keys only)
 
 No SQL here: the work is in enrollment.py, revocation.py and keydir.py.
@@ -27,7 +28,7 @@ from hub.pki import keydir
 from hub.pki.broker_config import BrokerPaths
 from hub.pki.ca import CertificateAuthority, PkiPaths
 from hub.pki.enrollment import EnrollmentRequest, create_token, enroll, list_tokens, revoke_token
-from hub.pki.revocation import agent_token_name, reload_broker, revoke_agent
+from hub.pki.revocation import agent_token_name, cut_connection, reload_broker, revoke_agent
 from hub.store.db import Database
 from protocol.keys import KeyDirectory as Directory
 
@@ -118,12 +119,15 @@ def post_token_revoke(token_id: int, db: Db, principal: Operator) -> dict[str, A
 
 
 @router.post("/agents/{agent_id}/revoke", response_model=AgentRevoked,
-             summary="Revoke an agent: CRL, key directory, broker reload")
+             summary="Revoke an agent: CRL, key directory, broker reload, open connection cut")
 def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Db, principal: Admin) -> dict[str, Any]:
-    ca = _ca(request)
+    ca, settings = _ca(request), _settings(request)
     with db.begin() as conn:
         result = revoke_agent(conn, ca, agent_id, body.reason, principal.actor)
-    result["broker_reloaded"] = reload_broker(BrokerPaths.under(_settings(request).data_dir).pid)
+    result["broker_reloaded"] = reload_broker(BrokerPaths.under(settings.data_dir).pid)
+    # After the commit and the reload, so the cut agent's reconnect meets the new CRL.
+    result["connection_cut"] = (cut_connection(ca, agent_id, settings.mqtt.host, settings.mqtt.port)
+                                if settings.mqtt.tls else False)
     _publish_directory(request, db)
     return result
 

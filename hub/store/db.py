@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import os
 import threading
 from pathlib import Path
 from typing import Iterator
@@ -25,6 +26,14 @@ from hub.store import migrations
 
 class DatabaseError(ValueError):
     """The database URL is unusable; the message says why."""
+
+
+def _create_private(path: Path) -> None:
+    """Create `path` (and a missing folder) for its owner only before SQLite opens it: the database
+    holds payer data and webhook secrets, and SQLite gives its -wal and -shm files the same mode."""
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True, mode=0o700)
+    os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -74,7 +83,7 @@ class Database:
         lock_path = None
         if backend == "sqlite":
             if parsed.database and parsed.database != ":memory:":
-                Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+                _create_private(Path(parsed.database))
             engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
                                    pool_size=8, max_overflow=8)
             # Let SQLAlchemy, not pysqlite, decide when transactions begin.
@@ -83,6 +92,7 @@ class Database:
             event.listen(engine, "begin", _sqlite_begin)
             if parsed.database and parsed.database != ":memory:":
                 lock_path = Path(parsed.database + ".writelock")
+                _create_private(lock_path)
         elif backend == "postgresql":
             engine = create_engine(url, pool_size=8, max_overflow=8, pool_pre_ping=True)
         else:

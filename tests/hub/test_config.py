@@ -56,6 +56,9 @@ def test_a_section_that_is_not_a_table_is_refused(tmp_path):
     ("mqtt", 'tls = "yes"', r"\[mqtt\] tls = 'yes'; expected true or false"),
     ("mqtt", "tls = true", r"\[mqtt\] ca_file is missing; expected the CA file when tls = true"),
     ("mqtt", "client_id = 7", r"\[mqtt\] client_id = 7; expected an MQTT client id"),
+    ("mqtt", "share_group = 7", r"\[mqtt\] share_group = 7; expected 1-64 letters, digits"),
+    # A wrong group name is not echoed: the value is meant to be a secret.
+    ("mqtt", 'share_group = "a/b"', r"\[mqtt\] share_group is not a valid group name; expected 1-64 letters"),
     ("api", 'port = "8080"', r"\[api\] port = '8080'; expected an integer \(a TCP port 1-65535\)"),
     ("keys", "order_key = 1", r"\[keys\] order_key = 1; expected a file path"),
     ("orders", 'currency = "euro"', r"\[orders\] currency = 'euro'; expected a three-letter ISO 4217 code"),

@@ -2,23 +2,29 @@
 
 `TlsBroker(tmp_path)` runs `hub.pki.setup.init_pki` and `write_broker_files` (exactly
 what `counterpay hub init` / `hub broker-config` produce) on a free loopback port, and
-issues client certificates from the same CA.  `TlsClient` is a paho-mqtt 2.x MQTT v5
-client over TLS that records what it receives, its SUBACK and PUBACK reason codes.
+issues client certificates from the same CA.  `hub_client(name)` connects as a hub
+identity of its own (a worker certificate, let into the ACL): the broker takes client
+ids from certificates, so two clients sharing one would throw each other out.
+`TlsClient` is a paho-mqtt 2.x MQTT v5 client over TLS that records what it receives
+(and when), its SUBACK and PUBACK reason codes.
 """
 
 from __future__ import annotations
 
+import signal
 import ssl
 import threading
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
+from paho.mqtt.packettypes import PacketTypes
+from paho.mqtt.properties import Properties
 
 from hub.config import BrokerSettings
 from hub.pki.broker_config import BrokerPaths, write_broker_files
-from hub.pki.ca import CertificateAuthority, PkiPaths, cert_pem, make_csr, parse_csr
-from hub.pki.setup import init_pki
+from hub.pki.ca import HUB_CLIENT_CN, CertificateAuthority, PkiPaths, cert_pem, make_csr, parse_csr
+from hub.pki.setup import init_pki, issue_worker_cert
 from tests.support.broker import Mosquitto, free_port
 from tests.support.waiting import wait_until
 
@@ -61,8 +67,29 @@ class TlsBroker:
         key_path.write_bytes(key)
         return cert_path, key_path
 
+    def reload(self, timeout_s: float = 5.0) -> None:
+        """SIGHUP the broker (as a revocation or `hub worker-cert` does) and wait until it re-read its files."""
+        # At the log levels the generated config keeps, the one line each ACL load writes is the
+        # warning about the broadcast pattern without %u.
+        def loads() -> int:
+            return self.files.log.read_text(errors="replace").count("does not contain '%c' or '%u'")
+        before = loads()
+        self.mosquitto.process.send_signal(signal.SIGHUP)
+        if not wait_for(lambda: loads() > before, timeout_s):
+            raise TimeoutError(f"mosquitto did not reload within {timeout_s}s")
+
     def hub_client(self, client_id: str = "hub-test") -> "TlsClient":
-        return TlsClient(self, client_id, self.paths.hub_client_cert, self.paths.hub_client_key)
+        """A client with a hub identity: `hub` itself for client id 'hub', else a worker certificate of its own."""
+        if client_id == HUB_CLIENT_CN:
+            return TlsClient(self, client_id, self.paths.hub_client_cert, self.paths.hub_client_key)
+        name = client_id.removeprefix("hub-")
+        fresh = not self.paths.worker_cert(name).exists()
+        _cn, cert, key = issue_worker_cert(self.hub_dir, name)
+        if fresh:
+            write_broker_files(self.settings, self.hub_dir)
+            if self.mosquitto.process is not None and self.mosquitto.process.poll() is None:
+                self.reload()
+        return TlsClient(self, client_id, cert, key)
 
 
 class TlsClient:
@@ -75,6 +102,7 @@ class TlsClient:
     def __init__(self, broker, client_id: str, cert: Path | None, key: Path | None):
         self.broker = broker
         self.messages: list[tuple[str, bytes]] = []
+        self.arrivals: list[float] = []          # time.monotonic() of each message, in step with `messages`
         self.subacks: dict[int, list[int]] = {}
         self.pubacks: dict[int, int] = {}
         self.lock = threading.Lock()
@@ -88,23 +116,37 @@ class TlsClient:
         self.client.on_message = self._on_message
         self.client.on_subscribe = self._on_subscribe
         self.client.on_publish = self._on_publish
+        self.disconnects: list[float] = []       # time.monotonic() of each connection the broker closed
+        self.client.on_disconnect = self._on_disconnect
 
     def _on_message(self, _c, _u, message) -> None:
         with self.lock:
             self.messages.append((message.topic, message.payload))
+            self.arrivals.append(time.monotonic())
 
     def _on_subscribe(self, _c, _u, mid, reason_codes, _p) -> None:
         with self.lock:
             self.subacks[mid] = [rc.value for rc in reason_codes]
 
+    def _on_disconnect(self, _c, _u, _flags, _reason_code, _p) -> None:
+        with self.lock:
+            self.disconnects.append(time.monotonic())
+        self.connected.clear()
+
     def _on_publish(self, _c, _u, mid, reason_code, _p) -> None:
         with self.lock:
             self.pubacks[mid] = reason_code.value
 
-    def connect(self, timeout_s: float = 5.0) -> bool:
+    def connect(self, timeout_s: float = 5.0, clean_start=mqtt.MQTT_CLEAN_START_FIRST_ONLY,
+                session_expiry_s: int | None = None) -> bool:
         """True once CONNACK accepted; False if the TLS handshake or the broker refused."""
+        properties = None
+        if session_expiry_s is not None:
+            properties = Properties(PacketTypes.CONNECT)
+            properties.SessionExpiryInterval = session_expiry_s
         try:
-            self.client.connect("127.0.0.1", self.broker.port, keepalive=30)
+            self.client.connect("127.0.0.1", self.broker.port, keepalive=30, clean_start=clean_start,
+                                properties=properties)
         except (ssl.SSLError, OSError):
             return False
         self.client.loop_start()

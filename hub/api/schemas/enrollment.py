@@ -84,3 +84,4 @@ class AgentRevoked(Schema):
     serials: list[str]
     kids: list[str]
     broker_reloaded: bool = Field(description="false when no local broker runs: reload a remote one by hand")
+    connection_cut: bool = Field(description="true when the agent's open broker connection, if any, was closed")
