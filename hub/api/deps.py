@@ -77,3 +77,5 @@ def require_role(*roles: str) -> Callable[..., Principal]:
 Admin = Annotated[Principal, Depends(require_role())]
 Operator = Annotated[Principal, Depends(require_role("operator"))]
 OrderIssuer = Annotated[Principal, Depends(require_role("operator", "case-system"))]
+# Readers of cases, payments and orders; a case-system token sees its own only (hub/api/scope.py).
+CaseReader = Annotated[Principal, Depends(require_role("operator", "auditor", "case-system"))]

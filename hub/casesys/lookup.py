@@ -83,12 +83,7 @@ class CaseLookup:
 
     def _choose(self, ref: str) -> dict[str, Any] | None:
         with self.db.connect() as conn:
-            systems = registry.list_all(conn)
-        for values in ({"case_ref": ref}, {"case_ref": ref, "reference": ref}):
-            for system in systems:
-                if registry.matches(system, values):
-                    return system
-        return None
+            return registry.owner_of_case(registry.list_all(conn), ref)
 
     async def lookup(self, ref: str) -> LookupResult:
         system = await asyncio.to_thread(self._choose, ref)

@@ -287,3 +287,30 @@ def choose(conn: Connection, values: dict[str, str], *, cached: bool = False) ->
         if matches(row, values):
             return row
     return None
+
+
+def owner_of_case(systems: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
+    """The case system a case reference belongs to: by its patterns on case_ref first,
+    then on any reference (a case may be known by a notice number)."""
+    for values in ({"case_ref": ref}, {"case_ref": ref, "reference": ref}):
+        for system in systems:
+            if matches(system, values):
+                return system
+    return None
+
+
+def case_owner(conn: Connection, ref: str) -> dict[str, Any] | None:
+    return owner_of_case(_cached_list(conn), ref)
+
+
+def order_owner(conn: Connection, order: dict[str, Any]) -> dict[str, Any] | None:
+    """The case system an order's payments are confirmed to: by its case, id and reference."""
+    as_payment = {"case_ref": order.get("case_ref"), "order_ref": order.get("order_id"),
+                  "reference_format": order.get("reference_format"), "reference_value": order.get("reference")}
+    return choose(conn, reference_values(as_payment, {}), cached=True)
+
+
+def payment_owner(conn: Connection, payment: dict[str, Any]) -> dict[str, Any] | None:
+    """The case system a stored payment's confirmation goes to, as the hub linked it."""
+    link = {"case_ref": payment.get("linked_case_ref"), "order_id": payment.get("linked_order_id")}
+    return choose(conn, reference_values(payment, link), cached=True)

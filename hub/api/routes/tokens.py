@@ -14,8 +14,10 @@ router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 @router.post("", status_code=201, response_model=TokenCreated)
 def create(request: TokenRequest, principal: Admin, db: Db) -> dict:
     with db.begin() as conn:
-        token, token_id = create_token(conn, request.name, request.role, principal.actor)
-    return {"id": token_id, "name": request.name, "role": request.role, "token": token,
+        token, token_id = create_token(conn, request.name, request.role, principal.actor,
+                                       case_system=request.case_system)
+    return {"id": token_id, "name": request.name, "role": request.role, "case_system": request.case_system,
+            "token": token,
             "note": "store this token now: the hub keeps only its hash"}
 
 
