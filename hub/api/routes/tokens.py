@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from hub.api.deps import Admin, Db
+from hub.api.deps import Admin, Db, RowId
 from hub.api.schemas.tokens import ApiToken, TokenCreated, TokenRequest, TokenRevoked
 from hub.api.security import create_token, list_tokens, revoke_token
 
@@ -28,7 +28,7 @@ def index(_: Admin, db: Db) -> list[dict]:
 
 
 @router.delete("/{token_id}", response_model=TokenRevoked)
-def revoke(token_id: int, principal: Admin, db: Db) -> dict:
+def revoke(token_id: RowId, principal: Admin, db: Db) -> dict:
     with db.begin() as conn:
         if not revoke_token(conn, token_id, principal.actor):
             raise HTTPException(404, f"no active token {token_id}")
