@@ -1,10 +1,11 @@
 """The case-system registry: who gets which confirmations, where, signed with what.
 
 A case system has a name, reference patterns, a webhook URL, one or two secrets (two
-during a rotation: confirmations are signed with both), an optional lookup URL and an
-enabled flag, and `internal`: an admin's mark that its URLs may be on loopback, link-local
-or private addresses (refused otherwise: hub.casesys.outbound).  A pattern says which value of a payment it looks at and a regular
-expression the *whole* value must match:
+during a rotation: confirmations are signed with both), an optional lookup URL, an
+enabled flag, and `internal`: an admin's mark that its URLs may be on loopback,
+link-local or private addresses (refused otherwise: hub.casesys.outbound).  A pattern
+says which value of a payment it looks at and a regular expression the *whole* value
+must match:
 
     {"on": "case_ref", "regex": "VR-\\d{4}-\\d+"}
     {"on": "pagopa",   "regex": "3\\d{17}"}          # notice numbers of one creditor
