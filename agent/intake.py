@@ -41,19 +41,26 @@ class Refusal:
     message: str         # English, for logs and the headless desk; the UI says it from its catalogue
 
 
-def _is_structured_reference(value: str) -> bool:
-    """True for a reference that validates as a payment identifier of its own.
+def _is_structured_reference(reference: dict) -> bool:
+    """True for a reference value that validates as a payment identifier of its own.
 
     An 18-digit pagoPA notice with aux digit 3 lies in the Diners range and passes Luhn one
     time in ten, an IBAN or RF reference may hold a card-shaped run of digits: refusing those
     would leave a payer with a genuine notice unable to pay.  Their own check digits say
-    what they are, so they are not screened."""
-    compact = pagopa.compact(value)
-    if pagopa.is_valid(compact):
-        return True
-    # A bare IUV of 17 digits (aux digit 2 or 3 without it) carries the notice's check digits.
-    if len(compact) == 17 and compact.isdigit() and any(pagopa.is_valid(aux + compact) for aux in "23"):
-        return True
+    what they are, so they are not screened.  A bare run of digits is taken for a notice or
+    an IUV only when the reference says it is one (format pagopa): a card number that happened
+    to pass the mod-93 check, typed as a case reference, is still refused."""
+    value = reference.get("value")
+    if not isinstance(value, str):
+        return False
+    if reference.get("format") == "pagopa":
+        compact = pagopa.compact(value)
+        if pagopa.is_valid(compact):
+            return True
+        # A bare IUV of 17 digits (aux digit 2 or 3 without it) carries the notice's check digits.
+        if len(compact) == 17 and compact.isdigit() and any(pagopa.is_valid(aux + compact) for aux in "23"):
+            return True
+    # Both begin with letters and carry MOD 97-10 check digits: nothing typed off a card is one.
     return rf.is_valid(value) or iban.is_valid(value)
 
 
@@ -61,9 +68,8 @@ def _free_text(request: Any) -> list[tuple[str, str]]:
     """(field, text) of every free-text value of a PaymentRequest."""
     found = [(name, getattr(request, name)) for name in ("payer_name", "payer_id", "operator", "case_ref", "order_id")]
     reference = request.reference if isinstance(request.reference, dict) else {}
-    value = reference.get("value")
-    if isinstance(value, str) and not _is_structured_reference(value):
-        found.append(("reference", value))
+    if not _is_structured_reference(reference):
+        found.append(("reference", reference.get("value")))
     for position in request.positions or []:
         if isinstance(position, dict):
             found += [("positions", position.get(key)) for key in ("code", "name")]

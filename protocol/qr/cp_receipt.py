@@ -15,8 +15,9 @@ four card digits are ever in it.  The carrier is digits only (see `signed.py`).
 Only the text `make()` writes is a receipt; the time written with one digit too few is refused:
 
 >>> fields = ["R-1", "krakow-3", "2026112210150", "12500", "PLN", "card", "", "WAW/2026/77", "", key.kid]
->>> parse(signed.encode(FORMAT, fields, key), keys).errors
-["not the canonical form of a cp-receipt code: the time field reads '2026112210150', its canonical form is '20261122101500'"]
+>>> print(*parse(signed.encode(FORMAT, fields, key), keys).errors)   # doctest: +NORMALIZE_WHITESPACE
+not the canonical form of a cp-receipt code:
+the time field reads '2026112210150', its canonical form is '20261122101500'
 """
 
 from __future__ import annotations

@@ -108,8 +108,9 @@ def test_a_valid_pagopa_notice_that_looks_like_a_card_still_pays(service):
     assert card_numbers.contains(notice) and pagopa.is_valid(notice)
     outcome = service.pay(cash(reference={"format": "pagopa", "value": notice}))
     assert outcome.outcome == "approved", outcome.message
-    # … but the same digits typed as a payer's name are refused: only the reference is exempt.
+    # … but the same digits as a payer's name, or as a reference not said to be a notice, are refused.
     assert service.pay(cash(payer_name=notice)).field == "payer_name"
+    assert service.pay(cash(reference={"format": "case", "value": notice})).field == "reference"
 
 
 def test_auth_code_and_trace_number_from_the_terminal_are_masked_in_journal_and_outbox(service):
