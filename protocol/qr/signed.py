@@ -130,8 +130,12 @@ def non_canonical(format_name: str, fields: list[str], canonical: list[str], nam
 
     A format module rebuilds its fields from the values it parsed and hands both lists here;
     `amount 012500` and `12500` mean the same, so only the one `make()` writes is accepted."""
-    for name, found, expected in zip(names, fields, canonical):
+    if len(fields) != len(canonical):
+        return (f"not the canonical form of a {format_name} code: it has {len(fields)} fields, "
+                f"the canonical form {len(canonical)}")
+    for index, (found, expected) in enumerate(zip(fields, canonical, strict=True)):
         if found != expected:
+            name = names[index] if index < len(names) else f"field {index + 1}"
             return (f"not the canonical form of a {format_name} code: the {name} field reads {found!r}, "
                     f"its canonical form is {expected!r}")
     return None

@@ -17,7 +17,7 @@ from tests.agent.agent_process import AgentProcess, query
 from tests.agent.conftest import keys, write_config  # noqa: F401  (fixture)
 from tests.agent.ui_pilot import screen_text, wait_for_text
 from tests.agent.ui_real import open_service, publish_key_directory
-from tests.agent.test_ui_clerk import wait_until
+from tests.support.waiting import wait_until_async
 
 
 def send(agent: AgentProcess, document: dict) -> dict:
@@ -60,7 +60,7 @@ async def test_cashier_screen_shows_a_scanned_receipt_as_a_receipt_and_cannot_ch
     publish_key_directory(mosquitto.url, tmp_path)
     service = open_service(tmp_path, mosquitto.url, None, mode="cashier")
     try:
-        await wait_until(lambda: service.keys() is not None)
+        await wait_until_async(lambda: service.keys() is not None, 10, "the key directory at the agent")
         paid = service.pay(PaymentRequest(1700, "EUR", "cash", {"format": "case", "value": "KR-7"},
                                           case_ref="KR-7", cash_given_minor=2000))
         assert paid.outcome == "approved"
