@@ -24,8 +24,9 @@ from hub.errors import InvalidInput
 from hub.store.tables import api_tokens
 from hub.store.timeutil import now_iso
 
-ROLES = ("admin", "operator", "auditor", "case-system", "agent")
-"""agent: issued at enrollment, one per agent; it may only look cases up for its clerk."""
+ROLES = ("admin", "operator", "auditor", "case-system", "agent", "metrics")
+"""agent: issued at enrollment, one per agent; it may only look cases up for its clerk.
+metrics: a Prometheus scraper's; it may read /metrics and nothing else."""
 TOKEN_PREFIX = "cph_"
 CASE_SYSTEM_ROLE = "case-system"
 

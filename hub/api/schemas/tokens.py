@@ -9,7 +9,7 @@ from hub.api.schemas.base import Schema
 
 class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    role: str = Field(pattern=r"^(admin|operator|auditor|case-system)$")
+    role: str = Field(pattern=r"^(admin|operator|auditor|case-system|metrics)$")
     case_system: str | None = Field(default=None, max_length=64,
                                     description="for a case-system token, and required for it: the registered "
                                                 "case system whose cases, payments and orders it may read")
