@@ -49,6 +49,7 @@ LANGUAGE_NAME = "language.name"   # every catalogue names its own language under
 
 log = logging.getLogger(__name__)
 _FORMATTER = string.Formatter()
+_LOGGED: set[tuple[Path, str, str]] = set()
 
 
 class CatalogueError(ValueError):
@@ -119,7 +120,6 @@ class Catalogue:
         self.language = path.stem
         self._texts = _read(path)
         self._english = _read(english)
-        self._logged: set[str] = set()
 
     def t(self, key: str, **values: object) -> str:
         """The text for a key, its `{name}` placeholders filled from `values`."""
@@ -141,9 +141,11 @@ class Catalogue:
         return filled
 
     def _log(self, key: str, message: str, *args: object) -> None:
-        # Once per key: a status line repaints several times a second.
-        if key not in self._logged:
-            self._logged.add(key)
+        # Once per text and language: a status line repaints several times a second, and
+        # a web page builds a catalogue per request.
+        seen = (self.directory, self.language, key)
+        if seen not in _LOGGED:
+            _LOGGED.add(seen)
             log.warning("text %r " + message, key, *args)
 
 
