@@ -1,58 +1,30 @@
-"""Translatable texts: one JSON catalogue per language in agent/ui/locales/, English first.
+"""The counter's texts: the project's catalogues (protocol.i18n) read from agent/ui/locales/.
 
-Every user-facing string is looked up by key.  A catalogue may be partial: a key it
-lacks falls back to English, and a key English lacks shows as the key itself (a test
-keeps that from happening).  `{name}` placeholders are filled with str.format.
+Screens look every user-facing string up by key through the app's `Catalogue`; what a
+language lacks falls back to English (see protocol.i18n), and tests/test_catalogues.py
+keeps every catalogue complete.
 """
 
 from __future__ import annotations
 
-import json
-from functools import lru_cache
 from pathlib import Path
 
+from protocol import i18n
+
 LOCALES = Path(__file__).parent / "locales"
-FALLBACK = "en"
-
-
-@lru_cache(maxsize=None)
-def load_catalogue(language: str) -> dict[str, str]:
-    path = LOCALES / f"{language}.json"
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        return {}
-    if not isinstance(data, dict) or not all(isinstance(v, str) for v in data.values()):
-        raise ValueError(f"{path}: a catalogue is one JSON object of key -> text")
-    return data
+FALLBACK = i18n.ENGLISH
 
 
 def available_languages() -> list[tuple[str, str]]:
-    """(code, own name) of every catalogue, English first."""
-    codes = sorted(p.stem for p in LOCALES.glob("*.json"))
-    codes.sort(key=lambda c: c != FALLBACK)
-    return [(c, load_catalogue(c).get("language.name", c)) for c in codes]
+    """(code, own name) of every language the counter speaks, English first."""
+    return i18n.available_languages(LOCALES)
 
 
-class Catalogue:
-    """Texts in one language, English where that language has no text yet."""
+class Catalogue(i18n.Catalogue):
+    """The counter's texts in one language, English where that language has none."""
 
     def __init__(self, language: str = FALLBACK) -> None:
-        self.language = language if (LOCALES / f"{language}.json").exists() else FALLBACK
-        self._texts = load_catalogue(self.language)
-        self._english = load_catalogue(FALLBACK)
-
-    def t(self, key: str, **values: object) -> str:
-        text = self._texts.get(key)
-        if text is None:
-            text = self._english.get(key, key)
-        if values:
-            try:
-                return text.format(**values)
-            except (KeyError, IndexError, ValueError):
-                # A translator's broken placeholder must not crash a kiosk.
-                return self._english.get(key, key).format(**values)
-        return text
+        super().__init__(LOCALES, language)
 
 
 def translate_bindings(node, t) -> None:

@@ -1,81 +1,76 @@
-"""Translation catalogues: every key the UI uses exists in English; other languages fall back."""
+"""The counter's texts: every key the agent's code asks for exists in English.
+
+The catalogues' completeness and the fallbacks are proven over every catalogue directory
+by tests/test_catalogues.py; here, the agent's own face of that mechanism.
+"""
 
 from __future__ import annotations
 
+import ast
 import json
-import re
-import string
 from pathlib import Path
 
-import pytest
+from agent.codes import VERDICTS
+from agent.ui.i18n import LOCALES, Catalogue, available_languages
+from protocol.domain import Tender
 
-from agent.ui import i18n
-from agent.ui.i18n import Catalogue, available_languages
-
-UI = Path(i18n.__file__).parent
-ENGLISH = json.loads((UI / "locales" / "en.json").read_text(encoding="utf-8"))
+AGENT = Path(__file__).resolve().parents[2] / "agent"
+ENGLISH = json.loads((LOCALES / "en.json").read_text(encoding="utf-8"))
 # Keys built at run time from the core's vocabularies (AgentStatus, PaymentOutcome, CodeVerdict).
 DYNAMIC = {
     "terminal": ["ready", "busy", "offline", "unknown outcome", "not configured"],
-    "tender": ["card", "cash"],
+    "tender": [tender.value for tender in Tender],
     "outcome": ["approved", "declined", "aborted", "unknown", "operator_check", "refused"],
-    "verdict": ["valid", "check digits wrong", "structure wrong", "expired", "bad signature",
-                "unknown key", "revoked", "unknown code", "not an order"],
+    "verdict": list(VERDICTS),
     "refusal": ["card_number", "receipt_as_order"],
     "field": ["payer_name", "payer_id", "operator", "case_ref", "order_id", "reference", "positions"],
 }
 
 
-def _keys_in_source() -> set[str]:
+def keys_in_source(paths) -> set[str]:
+    """Keys named by `t("…")` / `x.t("…")` calls and by key bindings' "keys.…" descriptions."""
     found = set()
-    for path in UI.rglob("*.py"):
-        source = path.read_text(encoding="utf-8")
-        found |= set(re.findall(r"""\bt\(\s*["']([a-z_]+\.[a-z_ ]+)["']""", source))
+    for path in paths:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if not isinstance(node, ast.Call) or not node.args:
+                continue
+            name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", None)
+            texts = [a.value for a in node.args if isinstance(a, ast.Constant) and isinstance(a.value, str)]
+            first = node.args[0]
+            if name == "t" and isinstance(first, ast.Constant) and isinstance(first.value, str):
+                found.add(first.value)
+            elif name == "Binding":
+                found |= {text for text in texts if text.startswith("keys.")}
     return found
 
 
-def _placeholders(text: str) -> set[str]:
-    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+def test_the_key_finder_sees_calls_and_bindings(tmp_path):
+    source = tmp_path / "screen.py"
+    source.write_text('x = self.app.t("a.b", n=1) + t("c.d") + t(f"e.{v}")\n'
+                      'BINDINGS = [Binding("f2", "tab", "keys.tab"), Binding("q", "quit", "Quit")]\n')
+    assert keys_in_source([source]) == {"a.b", "c.d", "keys.tab"}
 
 
-def test_every_key_the_ui_uses_has_an_english_text():
-    used = _keys_in_source() | {f"{prefix}.{v}" for prefix, values in DYNAMIC.items() for v in values}
+def test_every_key_the_agent_uses_has_an_english_text():
+    used = keys_in_source(AGENT.rglob("*.py"))
     assert len(used) > 100
+    used |= {f"{prefix}.{value}" for prefix, values in DYNAMIC.items() for value in values}
     missing = sorted(used - ENGLISH.keys())
-    assert not missing, f"keys used by the UI but missing from en.json: {missing}"
+    assert not missing, f"keys the agent uses but en.json lacks (they would show as raw keys): {missing}"
 
 
-@pytest.mark.parametrize("code", [code for code, _ in available_languages()])
-def test_every_catalogue_is_a_subset_of_english_with_the_same_placeholders(code):
-    catalogue = json.loads((UI / "locales" / f"{code}.json").read_text(encoding="utf-8"))
-    assert "language.name" in catalogue
-    extra = sorted(catalogue.keys() - ENGLISH.keys())
-    assert not extra, f"{code}.json has keys English lacks (typos?): {extra}"
-    for key, text in catalogue.items():
-        assert _placeholders(text) == _placeholders(ENGLISH[key]), f"{code}.json {key}: placeholders differ"
+def test_the_counter_speaks_english_first_then_the_other_languages_by_code():
+    assert available_languages() == [("en", "English"), ("el", "Ελληνικά"), ("it", "Italiano"),
+                                     ("lv", "Latviešu"), ("pl", "Polski")]
 
 
-def test_a_partial_catalogue_falls_back_to_english_per_key():
-    polish = Catalogue("pl")
-    assert polish.t("kiosk.confirm") == "Sprawdź kwotę"
-    assert "kiosk.confirm" in json.loads((UI / "locales" / "pl.json").read_text(encoding="utf-8"))
-    assert "tech.tab_log" not in json.loads((UI / "locales" / "pl.json").read_text(encoding="utf-8"))
-    assert polish.t("tech.tab_log") == ENGLISH["tech.tab_log"]
-    assert polish.t("status.outbox", depth=7) == "outbox 7"
+def test_the_counters_catalogue_fills_placeholders_in_its_language():
+    assert Catalogue("pl").t("kiosk.confirm") == "Sprawdź kwotę"
+    assert Catalogue("lv").t("status.outbox", depth=7) == "rindā 7"
+    assert Catalogue("el").t("clerk.case_header", case="ΑΘΗ/12") == "Υπόθεση ΑΘΗ/12"
+    assert Catalogue().language == "en"
 
 
 def test_an_unknown_language_is_english_and_an_unknown_key_shows_itself():
     assert Catalogue("xx").language == "en"
     assert Catalogue("en").t("no.such_key") == "no.such_key"
-
-
-def test_a_broken_translation_placeholder_falls_back_to_english(tmp_path, monkeypatch):
-    (tmp_path / "en.json").write_text(json.dumps({"language.name": "English", "a.b": "outbox {depth}"}))
-    (tmp_path / "zz.json").write_text(json.dumps({"language.name": "Zz", "a.b": "outbox {deepth}"}))
-    monkeypatch.setattr(i18n, "LOCALES", tmp_path)
-    i18n.load_catalogue.cache_clear()
-    try:
-        assert Catalogue("zz").t("a.b", depth=3) == "outbox 3"
-        assert [c for c, _ in available_languages()] == ["en", "zz"]
-    finally:
-        i18n.load_catalogue.cache_clear()

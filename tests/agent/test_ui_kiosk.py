@@ -49,8 +49,7 @@ async def test_kiosk_refuses_a_bad_notice_in_the_citizens_language(tmp_path, mos
             await wait_for_text(pilot, "Tutaj zapłacisz opłatę")
             await type_text(pilot, PAGOPA_BAD_CHECK)
             await pilot.press("enter")
-            # Polish text with the English verdict: pl.json is partial and falls back.
-            await wait_for_text(pilot, "Tego kodu nie można tu opłacić (check digits wrong)")
+            await wait_for_text(pilot, "Tego kodu nie można tu opłacić (błędne cyfry kontrolne)")
         assert service.recent_payments() == []
     finally:
         service.close()
