@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
 from hub.store.tables import api_tokens
 from hub.store.timeutil import now_iso
+from hub.users.scope import Scope
 
 ROLES = ("admin", "operator", "auditor", "case-system", "agent")
 """agent: issued at enrollment, one per agent; it may only look cases up for its clerk."""
@@ -29,6 +30,8 @@ class Principal:
     token_id: int
     name: str
     role: str
+    # The offices the caller may see and change (hub.users.scope); a token sees every office.
+    scope: Scope = field(default_factory=Scope.everything)
 
     @property
     def actor(self) -> str:
