@@ -10,7 +10,9 @@ writes one JSON outcome line per request on stdout (scripted desks, tests, bench
 A line may instead carry a scanned code, `{"scan": "<payload>", "tender": "card"}`
 (optional "amount_minor" for open amounts, "cash_given_minor"): it is checked like a
 cashier's scan (signed codes against the cached key directory) and paid from the verdict;
-an invalid code gets an "outcome" line with outcome "refused" and the verdict, and so
+an invalid code gets an "outcome" line with outcome "refused" and the verdict (a receipt
+code is never an order: reason "receipt_as_order", as for a request whose reference or
+order id is one; a card number in a request's text: reason "card_number"), and so
 does a payment the agent failed to take (an unexpected error is logged, the next line read).
 `--scanner DEVICE` hands a serial QR scanner to the UI (cashier and kiosk take its codes).
 Exit codes: 0 ok, 1 a "no" (payment refused…), 2 configuration or environment error.
@@ -158,8 +160,12 @@ def _from_scan(service, data: dict):
         raise ValueError("'scan' must be the scanned code's text")
     verdict = service.check_code(payload)
     if not verdict.valid:
-        return {"payment_id": None, "outcome": "refused", "scan_format": verdict.format,
-                "message": f"{verdict.format} code {verdict.verdict}: {'; '.join(verdict.errors)}".rstrip(": ")}
+        refused = {"payment_id": None, "outcome": "refused", "scan_format": verdict.format,
+                   "message": f"{verdict.format} code {verdict.verdict}: {'; '.join(verdict.errors)}".rstrip(": ")}
+        if verdict.is_receipt:
+            from agent.intake import RECEIPT_AS_ORDER
+            refused["reason"] = RECEIPT_AS_ORDER
+        return refused
     amount = verdict.amount_minor or data.get("amount_minor")
     if not isinstance(amount, int) or amount <= 0:
         return {"payment_id": None, "outcome": "refused", "scan_format": verdict.format,

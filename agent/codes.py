@@ -3,7 +3,11 @@
 Our signed order and receipt codes are verified offline against the cached key
 directory; pagoPA, EPC, ZBP and RF codes are parsed and their references kept for
 linking.  The verdict is one of: valid, check digits wrong, structure wrong, expired,
-bad signature, unknown key, revoked, unknown code.
+bad signature, unknown key, revoked, unknown code, not an order.
+
+`check_order()` is the check of a code someone is about to pay (cashier, kiosk, scripted
+desk): a receipt is proof of a payment already made, so it is "not an order" there, and
+is verified as a receipt with `check()` instead.
 """
 
 from __future__ import annotations
@@ -16,7 +20,8 @@ from protocol.domain import ReferenceFormat
 from protocol.keys import KeyDirectory
 
 VERDICTS = ("valid", "check digits wrong", "structure wrong", "expired", "bad signature", "unknown key",
-            "revoked", "unknown code")
+            "revoked", "unknown code", "not an order")
+RECEIPT_FORMATS = ("cp-receipt",)
 _SIGNED_VERDICTS = {"valid": "valid", "expired": "expired", "bad signature": "bad signature",
                     "unknown key": "unknown key", "revoked key": "revoked", "revoked": "revoked",
                     "wrong type of key": "bad signature", "signed by someone else": "bad signature",
@@ -37,6 +42,11 @@ class CodeVerdict:
     payer_name: str | None = None
     payer_id: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_receipt(self) -> bool:
+        """A receipt code: proof of a payment already made, never something to charge."""
+        return self.format in RECEIPT_FORMATS
 
 
 def _reference(fmt: str, fields: dict) -> dict:
@@ -69,3 +79,18 @@ def check(payload: Any, keys: KeyDirectory | None) -> CodeVerdict:
         reference=_reference(result.format, fields), order_id=fields.get("order_id"),
         case_ref=fields.get("case_ref"), payer_name=fields.get("payer_name"),
         payer_id=fields.get("payer_id"), fields=fields)
+
+
+def check_order(payload: Any, keys: KeyDirectory | None) -> CodeVerdict:
+    """The verdict on a code handed over to be paid: a receipt, however genuine, is not an order."""
+    verdict = check(payload, keys)
+    if verdict.is_receipt:
+        verdict.valid, verdict.verdict = False, "not an order"
+        verdict.errors.insert(0, "this is a receipt of a payment already made, not a payment order: it cannot "
+                                 "be charged; verify it as a receipt instead")
+    return verdict
+
+
+def is_receipt_code(text: Any) -> bool:
+    """True when text (a reference, an order id) is itself one of our receipt codes."""
+    return isinstance(text, str) and qr.detect_format(text) in RECEIPT_FORMATS

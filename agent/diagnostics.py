@@ -6,6 +6,10 @@ outbox_rejected, terminal_state, terminal_protocol, terminal_device, last_error,
 cert_expires, cert_days_left, cert_subject (or cert_error), clock_skew_s, last_ack_at,
 connected_since (when connected), serial_ports, open_payments (a count), log_tail
 (list of lines).
+
+Every text in the report has any full card number masked to its last four digits
+(`protocol.card_numbers.redact`): a log line or an error message may quote one, and the
+report goes to the technician's screen and, on request, to the hub.
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from __future__ import annotations
 import datetime as dt
 import os
 from typing import TYPE_CHECKING, Callable
+
+from protocol import card_numbers
 
 from agent.config import AgentConfig
 from agent.identity import Identity
@@ -24,6 +30,14 @@ if TYPE_CHECKING:
     from agent.service import AgentStatus
 
 LOG_TAIL_BYTES = 8192
+
+
+def _redacted(value):
+    if isinstance(value, str):
+        return card_numbers.redact(value)
+    if isinstance(value, list):
+        return [_redacted(item) for item in value]
+    return value
 
 
 class DeskDiagnostics:
@@ -70,14 +84,15 @@ class DeskDiagnostics:
             info["serial_ports"] = []
         info["log_tail"] = self.log_tail()
         info["open_payments"] = len(self.open_payments())
-        return info
+        return {key: _redacted(value) for key, value in info.items()}
 
     def log_tail(self, lines: int = 30) -> list[str]:
         path = self.config.data_dir / "agent.log"
         try:
             with open(path, "rb") as fh:
                 fh.seek(max(0, os.path.getsize(path) - LOG_TAIL_BYTES))
-                return fh.read().decode("utf-8", "replace").splitlines()[-lines:]
+                return [card_numbers.redact(line) for line in
+                        fh.read().decode("utf-8", "replace").splitlines()[-lines:]]
         except OSError:
             return []
 

@@ -22,6 +22,7 @@ import re
 from typing import Any, Callable
 
 from agent.crash import crash_point
+from agent.intake import without_card_numbers
 from agent.store import Store
 from agent.terminal.base import Intent, IntentKind, Outcome, TerminalResult
 from protocol.domain import FINAL_JOURNAL_STATES, OPEN_JOURNAL_STATES, JournalState, ReferenceFormat, Tender
@@ -53,7 +54,7 @@ def scrub(text: str | None) -> str | None:
 
 
 def result_to_json(result: TerminalResult) -> str:
-    data = dataclasses.asdict(result)
+    data = dataclasses.asdict(without_card_numbers(result))
     data["outcome"] = result.outcome.value
     data["masked_pan"] = mask_pan(result.masked_pan)
     data["message"] = scrub(result.message)

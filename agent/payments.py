@@ -30,6 +30,7 @@ from protocol.qr import cp_receipt
 from protocol.wire import WireError
 from protocol.wire.messages import PaymentCaptured, body_of, build
 
+from agent import intake
 from agent.crash import crash_point
 from agent.journal import SqliteJournal, mask_pan, utc_now
 from agent.outbox import Outbox, OutboxFull
@@ -66,10 +67,24 @@ class PaymentOutcome:
     receipt_qr: str | None = None
     change_minor: int | None = None
     operator_hint: str | None = None
+    reason: str | None = None      # with "refused" from the intake screen: intake.CARD_NUMBER, …
+    field: str | None = None       # … and the request's field it was found in
 
 
 class PaymentRefused(ValueError):
     """The payment was not started; nothing was sent, nothing recorded."""
+
+    def __init__(self, message: str, *, reason: str | None = None, field: str | None = None):
+        super().__init__(message)
+        self.reason, self.field = reason, field
+
+
+def _screen(request: PaymentRequest) -> None:
+    """Refuse a request with a card number or a receipt code in its free text, before any journaling."""
+    refusal = intake.screen(request)
+    if refusal is not None:
+        log.warning("payment refused at intake: %s in field %s", refusal.reason, refusal.field)
+        raise PaymentRefused(refusal.message, reason=refusal.reason, field=refusal.field)
 
 
 def _positions(raw: list[dict]) -> list[dict]:
@@ -113,12 +128,14 @@ class PaymentLife:
 
     def _capture(self, row: dict, result: TerminalResult) -> None:
         """Runs inside the outcome's transaction: the outbox row and the payer record."""
+        result = intake.without_card_numbers(result)
         self.outbox.append("payment.captured", body_of(self._event(row, result)), payment_id=row["intent_id"])
         request = json.loads(row["request"])
         payers.remember(self.store, request.get("payer_id"), request.get("payer_name"), utc_now())
 
     # checks before anything is recorded ------------------------------------------
     def _check(self, request: PaymentRequest) -> dict:
+        _screen(request)
         if request.tender not in tuple(Tender):
             raise PaymentRefused(f"tender {request.tender!r} is unknown: use card or cash")
         if request.tender not in self.tenders:
@@ -158,7 +175,8 @@ class PaymentLife:
             try:
                 stored = self._check(request)
             except (PaymentRefused, OutboxFull) as exc:
-                return PaymentOutcome(None, "refused", str(exc))
+                return PaymentOutcome(None, "refused", str(exc), reason=getattr(exc, "reason", None),
+                                      field=getattr(exc, "field", None))
             driver = None
             if request.tender == Tender.CARD:
                 why = self._retry_unresolved() if self.unresolved else None

@@ -220,7 +220,7 @@ class AgentService:
         return caches.cached_keys(self.store)
 
     def check_code(self, payload: str) -> CodeVerdict:
-        verdict = codes.check(payload, self.keys())
+        verdict = codes.check_order(payload, self.keys())
         if verdict.format == "cp-order" and verdict.valid and verdict.order_id:
             orders.remember(self.store, verdict.order_id, asdict(verdict),
                             dt.datetime.now(dt.timezone.utc).isoformat())

@@ -85,7 +85,7 @@ def main() -> None:
     with db.begin() as conn:
         registry.create(conn, registry.CaseSystemCreate(
             name=f"bench-{int(time.time())}", patterns=[{"on": "case_ref", "regex": r"BENCH-\d+"}],
-            webhook_url=base_url + "/webhook", secret=secret), "bench")
+            webhook_url=base_url + "/webhook", secret=secret, internal=True), "bench")
     options = {"max_in_flight": args.in_flight} if args.in_flight else {}
     delivery = BackgroundDelivery(db, **options).start()
     total = int(args.rate * args.seconds)

@@ -244,13 +244,14 @@ class Site:
             child.kill() if hard else child.stop()
 
     def _register_case_system(self) -> None:
+        # The simulator listens on loopback: the hub calls it only because it is marked internal.
         body = {"name": CASE_SYSTEM, "patterns": self.plan.case_patterns, "webhook_url": f"{self.case_url}/webhook",
-                "lookup_url": f"{self.case_url}/cases/{{ref}}", "secret": self.webhook_secret}
+                "lookup_url": f"{self.case_url}/cases/{{ref}}", "secret": self.webhook_secret, "internal": True}
         response = self.api("POST", "/api/v1/case-systems", json=body)
         if response.status_code == 409 or (response.status_code == 400 and "exist" in response.text):
             response = self.api("PATCH", f"/api/v1/case-systems/{CASE_SYSTEM}",
                                 json={"webhook_url": body["webhook_url"], "lookup_url": body["lookup_url"],
-                                      "rotate_secret": self.webhook_secret, "enabled": True})
+                                      "rotate_secret": self.webhook_secret, "enabled": True, "internal": True})
         if response.status_code >= 300:
             raise SiteError(f"registering the case system at the hub answered {response.status_code}: "
                             f"{response.text[:500]}")

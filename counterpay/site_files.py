@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import secrets
 from pathlib import Path
 
 DEMO_CASES = (("DEMO-2026-0001", 4500, "Vehicle registration", "Anna Bērziņa"),
@@ -23,6 +24,7 @@ host = "127.0.0.1"
 port = {broker_port}
 tls = true
 client_id = "hub-1"
+share_group = "hub-{secrets.token_hex(8)}"
 ca_file = "pki/ca.pem"
 cert_file = "pki/hub.pem"
 key_file = "pki/hub.key"

@@ -30,6 +30,9 @@ Relative file paths are relative to the configuration file.  Every key is option
     [api]                             # where `hub serve` answers HTTP (REST API, /docs, /metrics)
     host = "127.0.0.1"
     port = 8080
+    metrics_access = "token"          # /metrics: "token" needs an API token of role metrics, auditor or
+                                      # admin; "loopback" also answers requests from this machine without
+                                      # one (a scraper beside the hub; behind a proxy every request looks local)
 
     [web]                             # the console `hub serve` answers at / (login at /login)
     secure_cookies = true             # false only for plain HTTP on loopback: browsers drop Secure cookies there
@@ -82,6 +85,7 @@ MIN_GIVE_UP_HOURS = 72.0
 
 DEFAULT_TLS_PORT = 8883
 
+METRICS_ACCESS = ("token", "loopback")
 WELL_KNOWN_SHARE_GROUP = "hub"
 """The share group of configurations written before it was a secret; `hub serve` warns about it."""
 SHARE_GROUP_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
@@ -154,6 +158,7 @@ class Settings:
     mqtt: MqttSettings = field(default_factory=MqttSettings)
     api_host: str = "127.0.0.1"                # [api] host
     api_port: int = 8080                       # [api] port
+    metrics_access: str = "token"              # [api] metrics_access: token | loopback
     order_key_file: Path | None = None         # [keys] order_key
     event_key_file: Path | None = None         # [keys] event_key
     currency: str = "EUR"                      # [orders] currency
@@ -169,7 +174,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "hub": ("data_dir",),
     "database": ("url",),
     "mqtt": ("host", "port", "tls", "ca_file", "cert_file", "key_file", "client_id", "share_group"),
-    "api": ("host", "port"),
+    "api": ("host", "port", "metrics_access"),
     "web": ("secure_cookies", "idle_timeout_minutes", "session_lifetime_hours", "login_max_failures",
             "login_max_failures_per_address", "login_window_minutes"),
     "keys": ("order_key", "event_key"),
@@ -218,6 +223,12 @@ class _Reader:
             raise ConfigError(f"{self._where(section, key)} = {value!r}; expected an integer {expected}".rstrip())
         if not isinstance(value, kind):
             raise ConfigError(f"{self._where(section, key)} = {value!r}; expected {expected or kind.__name__}")
+        return value
+
+    def choice(self, section: str, key: str, choices: tuple[str, ...], default: str) -> str:
+        value = self.get(section, key, str, default, expected="one of " + ", ".join(choices))
+        if value not in choices:
+            raise ConfigError(f"{self._where(section, key)} = {value!r}; expected one of {', '.join(choices)}")
         return value
 
     def port(self, section: str, key: str, default: int) -> int:
@@ -343,6 +354,7 @@ def load(path: str | Path) -> Settings:
         mqtt=mqtt,
         api_host=reader.get("api", "host", str, "127.0.0.1", expected="a host name or address"),
         api_port=reader.port("api", "port", 8080),
+        metrics_access=reader.choice("api", "metrics_access", METRICS_ACCESS, "token"),
         order_key_file=reader.path_value("keys", "order_key"),
         event_key_file=reader.path_value("keys", "event_key"),
         **_orders(reader),

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from typing import Annotated, Callable
 
-from fastapi import Depends, HTTPException, Query, Request, status
+from fastapi import Depends, HTTPException, Path, Query, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.api.security import ROLES, Principal, authenticate
@@ -41,8 +41,11 @@ def get_hub(request: Request) -> HubContext:
 Db = Annotated[Database, Depends(get_db)]
 Hub = Annotated[HubContext, Depends(get_hub)]
 HubSettings = Annotated[Settings, Depends(get_settings)]
+# What the store's BigInteger holds: a larger id or offset is refused (422), not a 500.
+MAX_STORED_INT = 2**63 - 1
 Limit = Annotated[int, Query(ge=1, le=1000)]
-Offset = Annotated[int, Query(ge=0)]
+Offset = Annotated[int, Query(ge=0, le=MAX_STORED_INT)]
+RowId = Annotated[int, Path(ge=1, le=MAX_STORED_INT)]
 
 
 def get_principal(credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -65,15 +68,37 @@ def require_role(*roles: str) -> Callable[..., Principal]:
     allowed = {"admin", *roles}
 
     def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        if principal.role not in allowed:
-            raise HTTPException(status.HTTP_403_FORBIDDEN,
-                                f"role {principal.role!r} may not do this; needs one of {', '.join(sorted(allowed))}")
+        refusal = role_refusal(principal, allowed)
+        if refusal is not None:
+            raise refusal
         return principal
 
+    check.allowed_roles = frozenset(allowed)    # read by hub/api/errors.py: who may see a 422 here
     return check
+
+
+def identify(request: Request, db: Database) -> tuple[Principal | None, HTTPException | None]:
+    """The caller of `request` by its bearer token, or why it is refused (401)."""
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    try:
+        credentials = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
+                       if scheme and token.strip() else None)
+        return get_principal(credentials, db), None
+    except HTTPException as exc:
+        return None, exc
+
+
+def role_refusal(principal: Principal, allowed: frozenset[str] | set[str]) -> HTTPException | None:
+    if principal.role in allowed:
+        return None
+    return HTTPException(status.HTTP_403_FORBIDDEN,
+                         f"role {principal.role!r} may not do this; needs one of {', '.join(sorted(allowed))}")
 
 
 # The caller of a route that needs to know who it is (for the audit log), by the roles allowed.
 Admin = Annotated[Principal, Depends(require_role())]
 Operator = Annotated[Principal, Depends(require_role("operator"))]
 OrderIssuer = Annotated[Principal, Depends(require_role("operator", "case-system"))]
+# Readers of cases, payments and orders; a case-system token sees its own only (hub/api/scope.py).
+CaseReader = Annotated[Principal, Depends(require_role("operator", "auditor", "case-system"))]

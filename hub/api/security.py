@@ -5,6 +5,9 @@ nothing to brute-force that a salt or a slow hash would protect.
 
 Roles: admin (everything, creates tokens), operator (orders, linking, catalogue),
 auditor (read-only, audit log), case-system (its cases' payments, verification).
+
+A case-system token belongs to one registered case system, named when it is created,
+and answers only for that case system's cases, payments and orders (hub/api/scope.py).
 """
 
 from __future__ import annotations
@@ -16,13 +19,21 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
+from hub.casesys import registry
+from hub.errors import InvalidInput
 from hub.store.tables import api_tokens
 from hub.store.timeutil import now_iso
 from hub.users.scope import Scope
 
-ROLES = ("admin", "operator", "auditor", "case-system", "agent")
-"""agent: issued at enrollment, one per agent; it may only look cases up for its clerk."""
+ROLES = ("admin", "operator", "auditor", "case-system", "agent", "metrics")
+"""agent: issued at enrollment, one per agent; it may only look cases up for its clerk.
+metrics: a Prometheus scraper's; it may read /metrics and nothing else."""
 TOKEN_PREFIX = "cph_"
+CASE_SYSTEM_ROLE = "case-system"
+
+
+class TokenRefused(ValueError, InvalidInput):
+    """A token that cannot be made as asked; the message says why."""
 
 
 @dataclass(frozen=True)
@@ -30,6 +41,7 @@ class Principal:
     token_id: int
     name: str
     role: str
+    case_system: str | None = None      # set for, and only for, a case-system token
     # The offices the caller may see and change (hub.users.scope); a token sees every office.
     scope: Scope = field(default_factory=Scope.everything)
 
@@ -42,15 +54,30 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("utf-8")).hexdigest()
 
 
-def create_token(conn: Connection, name: str, role: str, created_by: str) -> tuple[str, int]:
-    """Create a token; returns (the token, shown only now, and its id)."""
+def create_token(conn: Connection, name: str, role: str, created_by: str,
+                 case_system: str | None = None) -> tuple[str, int]:
+    """Create a token; returns (the token, shown only now, and its id).
+
+    A case-system token needs `case_system`, the name of a registered case system;
+    no other role takes one.
+    """
     if role not in ROLES:
-        raise ValueError(f"role {role!r} is unknown; expected one of {', '.join(ROLES)}")
+        raise TokenRefused(f"role {role!r} is unknown; expected one of {', '.join(ROLES)}")
+    if role == CASE_SYSTEM_ROLE:
+        if not case_system:
+            raise TokenRefused("a case-system token belongs to one case system: name it (case_system)")
+        if registry.get(conn, case_system) is None:
+            raise TokenRefused(f"case system {case_system!r} is not registered; register it first "
+                               "(POST /api/v1/case-systems)")
+    elif case_system is not None:
+        raise TokenRefused(f"only a case-system token names a case system, not a {role} token")
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     result = conn.execute(api_tokens.insert().values(name=name, role=role, token_hash=hash_token(token),
-                                                     created_at=now_iso(), created_by=created_by))
+                                                     created_at=now_iso(), created_by=created_by,
+                                                     case_system=case_system))
     token_id = int(result.inserted_primary_key[0])
-    record(conn, created_by, "token.create", f"token:{token_id}", {"name": name, "role": role})
+    details = {"name": name, "role": role, **({"case_system": case_system} if case_system else {})}
+    record(conn, created_by, "token.create", f"token:{token_id}", details)
     return token, token_id
 
 
@@ -58,11 +85,12 @@ def authenticate(conn: Connection, token: str) -> Principal | None:
     row = conn.execute(select(api_tokens).where(api_tokens.c.token_hash == hash_token(token))).mappings().first()
     if row is None or row["revoked_at"]:
         return None
-    return Principal(row["id"], row["name"], row["role"])
+    return Principal(row["id"], row["name"], row["role"], row["case_system"])
 
 
 def list_tokens(conn: Connection) -> list[dict]:
-    rows = conn.execute(select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.role, api_tokens.c.created_at,
+    rows = conn.execute(select(api_tokens.c.id, api_tokens.c.name, api_tokens.c.role, api_tokens.c.case_system,
+                               api_tokens.c.created_at,
                                api_tokens.c.created_by, api_tokens.c.revoked_at).order_by(api_tokens.c.id))
     return [dict(row) for row in rows.mappings()]
 

@@ -2,7 +2,10 @@
 
 The case system is chosen by the registry patterns (on the case reference, or any
 reference).  Its `lookup_url` may hold ``{ref}``; otherwise the reference is appended
-as a path segment.  The request is a GET signed like a webhook (Standard Webhooks
+as a path segment; either way the reference is percent-encoded as one path segment
+(`/` and `?` included), and `.` and `..`, which would climb out of the case's path, are
+refused.  The lookup URL is checked against internal addresses before each call
+(hub.casesys.outbound).  The request is a GET signed like a webhook (Standard Webhooks
 headers over an empty body, with a fresh ``lookup_…`` id), so the case system can tell
 the hub from a stranger.
 
@@ -29,6 +32,7 @@ from urllib.parse import quote
 import httpx
 
 from hub.casesys import registry
+from hub.casesys.outbound import InternalTarget, check_target
 from hub.store.db import Database
 from protocol import webhooks
 
@@ -57,7 +61,18 @@ class LookupResult:
                 "detail": self.detail, "cached": self.cached}
 
 
+# Path segments that mean "this" and "parent" (RFC 3986 §3.3): no case is called that.
+DOT_SEGMENTS = (".", "..")
+
+
+def check_reference(ref: str) -> None:
+    """Raise ValueError for a reference that cannot be one path segment of a lookup URL."""
+    if ref in DOT_SEGMENTS:
+        raise ValueError(f"{ref!r} is not a case reference")
+
+
 def lookup_address(template: str, ref: str) -> str:
+    check_reference(ref)
     quoted = quote(ref, safe="")
     if "{ref}" in template:
         return template.replace("{ref}", quoted)
@@ -83,12 +98,7 @@ class CaseLookup:
 
     def _choose(self, ref: str) -> dict[str, Any] | None:
         with self.db.connect() as conn:
-            systems = registry.list_all(conn)
-        for values in ({"case_ref": ref}, {"case_ref": ref, "reference": ref}):
-            for system in systems:
-                if registry.matches(system, values):
-                    return system
-        return None
+            return registry.owner_of_case(registry.list_all(conn), ref)
 
     async def lookup(self, ref: str) -> LookupResult:
         system = await asyncio.to_thread(self._choose, ref)
@@ -113,6 +123,10 @@ class CaseLookup:
         headers = webhooks.signed_headers(registry.signing_secrets(system), f"lookup_{uuid.uuid4().hex}",
                                           int(time.time()), b"")
         name = system["name"]
+        try:
+            await asyncio.to_thread(check_target, url, internal=bool(system["internal"]))
+        except InternalTarget as exc:
+            return LookupResult("unreachable", ref, name, detail=f"the hub does not call case system {name}: {exc}")
         try:
             if self._client is not None:
                 response = await self._client.get(url, headers=headers)

@@ -1,9 +1,11 @@
 """The case-system registry: who gets which confirmations, where, signed with what.
 
 A case system has a name, reference patterns, a webhook URL, one or two secrets (two
-during a rotation: confirmations are signed with both), an optional lookup URL and an
-enabled flag.  A pattern says which value of a payment it looks at and a regular
-expression the *whole* value must match:
+during a rotation: confirmations are signed with both), an optional lookup URL, an
+enabled flag, and `internal`: an admin's mark that its URLs may be on loopback,
+link-local or private addresses (refused otherwise: hub.casesys.outbound).  A pattern
+says which value of a payment it looks at and a regular expression the *whole* value
+must match:
 
     {"on": "case_ref", "regex": "VR-\\d{4}-\\d+"}
     {"on": "pagopa",   "regex": "3\\d{17}"}          # notice numbers of one creditor
@@ -28,6 +30,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from sqlalchemy import Connection, select
 
 from hub.audit.log import record
+from hub.casesys.outbound import check_target
 from hub.errors import BadRequest, Conflict, NotFound
 from hub.store.tables_delivery import case_systems
 from hub.store.timeutil import now_iso
@@ -104,6 +107,8 @@ class CaseSystemCreate(BaseModel):
     secret: str | None = None
     previous_secret: str | None = None
     enabled: bool = True
+    internal: bool = Field(default=False, description="its URLs may be on loopback, link-local or private "
+                                                      "addresses (a simulator, a system on the office LAN)")
 
     @field_validator("webhook_url", "lookup_url")
     @classmethod
@@ -126,6 +131,7 @@ class CaseSystemUpdate(BaseModel):
     webhook_url: str | None = None
     lookup_url: str | None = None
     enabled: bool | None = None
+    internal: bool | None = None
     rotate_secret: str | None = Field(default=None, description="a new whsec_… secret, or 'generate'")
     drop_previous_secret: bool = False
 
@@ -156,8 +162,14 @@ def public_view(row: Any) -> dict[str, Any]:
     return {"name": row["name"], "patterns": json.loads(row["patterns"]), "priority": row["priority"],
             "webhook_url": row["webhook_url"], "lookup_url": row["lookup_url"], "enabled": row["enabled"],
             "disabled_reason": row["disabled_reason"], "secret": fingerprint(row["secret"]),
-            "previous_secret": fingerprint(row["previous_secret"]), "created_at": row["created_at"],
-            "updated_at": row["updated_at"]}
+            "previous_secret": fingerprint(row["previous_secret"]), "internal": bool(row["internal"]),
+            "created_at": row["created_at"], "updated_at": row["updated_at"]}
+
+
+def _check_targets(webhook_url: str, lookup_url: str | None, internal: bool) -> None:
+    check_target(webhook_url, internal=internal)
+    if lookup_url:
+        check_target(lookup_url.replace("{ref}", "ref"), internal=internal)
 
 
 def signing_secrets(row: Any) -> list[str]:
@@ -178,12 +190,14 @@ def create(conn: Connection, spec: CaseSystemCreate, actor: str) -> tuple[dict[s
     """Insert; returns (the row, the generated secret to show once, or None)."""
     if get(conn, spec.name):
         raise CaseSystemExists(f"case system {spec.name!r} already exists")
+    _check_targets(spec.webhook_url, spec.lookup_url, spec.internal)
     generated = None if spec.secret else webhooks.new_secret()
     now = now_iso()
     values = {"name": spec.name, "patterns": json.dumps([p.model_dump() for p in spec.patterns]),
               "priority": spec.priority, "webhook_url": spec.webhook_url, "lookup_url": spec.lookup_url,
               "secret": spec.secret or generated, "previous_secret": spec.previous_secret,
-              "enabled": spec.enabled, "disabled_reason": None, "created_at": now, "updated_at": now}
+              "enabled": spec.enabled, "disabled_reason": None, "internal": spec.internal,
+              "created_at": now, "updated_at": now}
     conn.execute(case_systems.insert().values(**values))
     invalidate_cache()
     record(conn, actor, "case_system.create", f"case_system:{spec.name}",
@@ -200,6 +214,11 @@ def update(conn: Connection, name: str, change: CaseSystemUpdate, actor: str) ->
     for field in ("priority", "webhook_url", "lookup_url"):
         if field in change.model_fields_set:
             values[field] = getattr(change, field)
+    if change.internal is not None:
+        values["internal"] = change.internal
+    if {"webhook_url", "lookup_url", "internal"} & values.keys():
+        merged = {**row, **values}
+        _check_targets(merged["webhook_url"], merged["lookup_url"], bool(merged["internal"]))
     if change.patterns is not None:
         values["patterns"] = json.dumps([p.model_dump() for p in change.patterns])
     if change.enabled is not None:
@@ -292,3 +311,30 @@ def choose(conn: Connection, values: dict[str, str], *, cached: bool = False) ->
         if matches(row, values):
             return row
     return None
+
+
+def owner_of_case(systems: list[dict[str, Any]], ref: str) -> dict[str, Any] | None:
+    """The case system a case reference belongs to: by its patterns on case_ref first,
+    then on any reference (a case may be known by a notice number)."""
+    for values in ({"case_ref": ref}, {"case_ref": ref, "reference": ref}):
+        for system in systems:
+            if matches(system, values):
+                return system
+    return None
+
+
+def case_owner(conn: Connection, ref: str) -> dict[str, Any] | None:
+    return owner_of_case(_cached_list(conn), ref)
+
+
+def order_owner(conn: Connection, order: dict[str, Any]) -> dict[str, Any] | None:
+    """The case system an order's payments are confirmed to: by its case, id and reference."""
+    as_payment = {"case_ref": order.get("case_ref"), "order_ref": order.get("order_id"),
+                  "reference_format": order.get("reference_format"), "reference_value": order.get("reference")}
+    return choose(conn, reference_values(as_payment, {}), cached=True)
+
+
+def payment_owner(conn: Connection, payment: dict[str, Any]) -> dict[str, Any] | None:
+    """The case system a stored payment's confirmation goes to, as the hub linked it."""
+    link = {"case_ref": payment.get("linked_case_ref"), "order_id": payment.get("linked_order_id")}
+    return choose(conn, reference_values(payment, link), cached=True)

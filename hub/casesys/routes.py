@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 from hub.api.deps import Admin, Db, require_role
 from hub.api.schemas.case_systems import CaseLookupAnswer, CaseSystem, CaseSystemChanged
 from hub.casesys import registry
-from hub.casesys.lookup import CaseLookup
+from hub.casesys.lookup import CaseLookup, check_reference
 from hub.delivery import wakeup
 from hub.delivery.replay import route_unrouted
 
@@ -84,5 +84,9 @@ async def lookup_case(ref: str, request: Request) -> JSONResponse:
     """What the case owes (amount, positions, payer), from the case system; cached 30 s."""
     if not ref.strip() or len(ref) > 200:
         raise HTTPException(422, "the case reference must be 1 to 200 characters")
+    try:
+        check_reference(ref)
+    except ValueError as exc:
+        raise HTTPException(422, f"{exc}: '.' and '..' are path steps, not cases") from None
     result = await _lookup_client(request).lookup(ref)
     return JSONResponse(result.to_json(), status_code=STATUS_FOR[result.outcome])

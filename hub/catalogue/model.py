@@ -18,8 +18,8 @@ Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
 class Discount(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
-    percent_bp: int | None = Field(default=None, ge=1, le=10_000)
-    amount_minor: int | None = Field(default=None, ge=1)
+    percent_bp: int | None = Field(default=None, strict=True, ge=1, le=10_000)
+    amount_minor: int | None = Field(default=None, strict=True, ge=1, le=10**12)
 
     @model_validator(mode="after")
     def _one_kind(self) -> "Discount":
@@ -34,8 +34,9 @@ class Position(BaseModel):
     parent: str | None = Field(default=None, max_length=64)
     name: str = Field(min_length=1, max_length=200)
     unit: str = Field(default="piece", min_length=1, max_length=40)
-    unit_price_minor: int | None = Field(default=None, ge=0, le=10**12)   # with VAT; None for a pure parent
-    vat_rate_bp: int = Field(default=0, ge=0, le=10_000)
+    # Strict integers: "100" and true are not prices.  With VAT; None for a pure parent.
+    unit_price_minor: int | None = Field(default=None, strict=True, ge=0, le=10**12)
+    vat_rate_bp: int = Field(default=0, strict=True, ge=0, le=10_000)
     legal_act: str | None = Field(default=None, max_length=400)
     mandatory: bool = False
     discounts: list[Discount] = Field(default_factory=list, max_length=20)
@@ -46,7 +47,7 @@ class PriceList(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Code
     name: str = Field(min_length=1, max_length=200)
-    service_step: int | None = Field(default=None, ge=1)
+    service_step: int | None = Field(default=None, strict=True, ge=1, le=10**9)
     legal_acts: list[str] = Field(default_factory=list, max_length=50)
     notes: str | None = Field(default=None, max_length=2000)
     positions: list[Position] = Field(min_length=1, max_length=2000)

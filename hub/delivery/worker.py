@@ -34,6 +34,7 @@ import httpx
 from sqlalchemy import and_, bindparam, exists, or_, select
 
 from hub.casesys import registry
+from hub.casesys.outbound import InternalTarget, answer_excerpt, check_target
 from hub.config import DeliverySettings
 from hub.delivery import metrics, wakeup
 from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
@@ -68,7 +69,8 @@ _EARLIER_PENDING = exists().where(and_(_earlier.c.case_system == deliveries.c.ca
                                        _earlier.c.id < deliveries.c.id))
 _NOT_LEASED = or_(deliveries.c.lease_until.is_(None), deliveries.c.lease_until < bindparam("now"))
 # The heads of the queue: pending, endpoint enabled, not being sent, and first of their case.
-_HEADS = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret)
+_HEADS = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret,
+                 case_systems.c.internal)
           .join(case_systems, case_systems.c.name == deliveries.c.case_system)
           .where(deliveries.c.status == DeliveryStatus.PENDING, case_systems.c.enabled.is_(True), _NOT_LEASED,
                  deliveries.c.case_system.not_in(bindparam("busy", expanding=True)), ~_EARLIER_PENDING)
@@ -78,7 +80,8 @@ _CLAIM = (deliveries.update()
                  deliveries.c.status == DeliveryStatus.PENDING,
                  _NOT_LEASED)
           .values(lease_owner=bindparam("token"), lease_until=bindparam("until")))
-_CLAIMED = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret)
+_CLAIMED = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, case_systems.c.previous_secret,
+                   case_systems.c.internal)
             .join(case_systems, case_systems.c.name == deliveries.c.case_system)
             .where(deliveries.c.lease_owner == bindparam("token")).order_by(deliveries.c.id))
 
@@ -246,10 +249,15 @@ class DeliveryWorker:
         started = time.monotonic()
         status = retry_after = error = None
         try:
+            # Checked before every attempt, not only at registration: DNS answers change.
+            check_target(row["webhook_url"], internal=bool(row["internal"]))
             response = self._http().post(row["webhook_url"], content=body, headers=headers)
             status, retry_after = response.status_code, response.headers.get("retry-after")
             if not 200 <= status < 300:
-                error = f"HTTP {status}: {response.text[:200]}"
+                # Auditors read last_error: keep the status and a masked excerpt, never the whole body.
+                error = answer_excerpt(response)
+        except InternalTarget as exc:
+            error = f"not sent: {exc}"[:400]
         except httpx.HTTPError as exc:
             error = f"{type(exc).__name__}: {exc}"[:400]
         duration_ms = int((time.monotonic() - started) * 1000)

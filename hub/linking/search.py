@@ -47,7 +47,9 @@ def _where(query, f: PaymentFilter):
                                 payments.c.reference_value == compact.upper(),
                                 payments.c.linked_order_id == f.reference))
     if f.payer:
-        query = query.where(or_(payments.c.payer_id == f.payer, payments.c.payer_name.ilike(f"%{f.payer}%")))
+        # autoescape: a '%' or '_' searched for is that character, not a wildcard.
+        query = query.where(or_(payments.c.payer_id == f.payer,
+                                payments.c.payer_name.icontains(f.payer, autoescape=True)))
     if f.tender:
         query = query.where(payments.c.tender == f.tender)
     if f.status == "voided":

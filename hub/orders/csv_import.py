@@ -7,6 +7,10 @@ Header (names, any order; only `amount` or `amount_minor` is needed for a fixed 
 `amount` is written as people write it ('12.50', '1 234,56'); `amount_minor` is
 integer minor units; `positions` is fee catalogue codes separated by spaces.  Every bad row is reported with its line number (the header is
 line 1) and every reason; if any row is bad nothing is created.
+
+Free-text cells (case_ref, payer_name, payer_id, description) that a spreadsheet would
+run as a formula are stored made inert (hub.spreadsheet): they travel on to notices,
+case systems and whatever exports them again.
 """
 
 from __future__ import annotations
@@ -25,6 +29,7 @@ from hub.config import Settings
 from hub.errors import InvalidInput
 from hub.orders.model import OrderRequest
 from hub.orders.service import insert_order, order_columns, unknown_positions
+from hub.spreadsheet import neutralise
 
 COLUMNS = ("case_ref", "payer_name", "payer_id", "amount", "amount_minor", "currency", "amount_kind",
            "reference_format", "description", "due_date", "positions")
@@ -57,7 +62,11 @@ def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | No
     for name in ("case_ref", "description", "due_date", "amount_kind", "reference_format"):
         if (row.get(name) or "").strip():
             data[name] = row[name].strip()
-    payer = {k: row[f"payer_{k}"].strip() for k in ("name", "id") if (row.get(f"payer_{k}") or "").strip()}
+    for name in ("case_ref", "description"):
+        if name in data:
+            data[name] = neutralise(data[name])
+    payer = {k: neutralise(row[f"payer_{k}"].strip()) for k in ("name", "id")
+             if (row.get(f"payer_{k}") or "").strip()}
     if payer:
         data["payer"] = payer
     if (row.get("positions") or "").strip():

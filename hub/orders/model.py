@@ -24,7 +24,8 @@ class OrderRequest(BaseModel):
     """amount_kind 'fixed' needs amount_minor; 'open' takes any amount (amount_minor = expected total, optional)."""
     model_config = ConfigDict(extra="forbid")
     amount_kind: Literal["fixed", "open"] = "fixed"
-    amount_minor: int | None = Field(default=None, ge=1, le=10**13)
+    # Strict: "100" and true are not amounts (true would be an order of 1 minor unit).
+    amount_minor: int | None = Field(default=None, strict=True, ge=1, le=10**13)
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     reference_format: Literal[ORDER_REFERENCE_FORMATS] = ReferenceFormat.RF
     case_ref: str | None = Field(default=None, max_length=200)

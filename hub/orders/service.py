@@ -100,5 +100,5 @@ def search_orders(conn: Connection, *, case_ref: str | None = None, reference: s
         compact = "".join(reference.split()).upper()
         query = query.where((orders.c.reference == compact) | (orders.c.iuv == compact) | (orders.c.order_id == reference))
     if payer:
-        query = query.where((orders.c.payer_id == payer) | orders.c.payer_name.ilike(f"%{payer}%"))
+        query = query.where((orders.c.payer_id == payer) | orders.c.payer_name.icontains(payer, autoescape=True))
     return [order_view(conn, dict(row)) for row in conn.execute(query).mappings()]

@@ -138,6 +138,7 @@ api_tokens = Table(
     Column("created_at", String(40), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("revoked_at", String(40)),
+    Column("case_system", String(64)),      # the one case system a case-system token answers for
 )
 
 audit_log = Table(

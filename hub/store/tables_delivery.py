@@ -7,7 +7,7 @@ Times are the hub's RFC 3339 UTC strings (see tables.py): they sort as text, so
 
 from __future__ import annotations
 
-from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text
+from sqlalchemy import BigInteger, Boolean, Column, Index, Integer, String, Table, Text, false
 
 from hub.store.metadata import metadata
 
@@ -25,6 +25,8 @@ case_systems = Table(
     Column("disabled_reason", String(400)),                 # e.g. "answered 410 Gone at …"
     Column("created_at", String(40), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    # Marked by an admin: may be called on loopback, link-local or private addresses.
+    Column("internal", Boolean, nullable=False, default=False, server_default=false()),
 )
 
 # One confirmation for one event, to one case system (or waiting for one: 'unrouted').

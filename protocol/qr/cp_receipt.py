@@ -11,6 +11,13 @@ four card digits are ever in it.  The carrier is digits only (see `signed.py`).
 ...                    "T0042", "WAW/2026/77", "1234")
 >>> parse(make(code, key), keys).fields["verdict"]
 'valid'
+
+Only the text `make()` writes is a receipt; the time written with one digit too few is refused:
+
+>>> fields = ["R-1", "krakow-3", "2026112210150", "12500", "PLN", "card", "", "WAW/2026/77", "", key.kid]
+>>> print(*parse(signed.encode(FORMAT, fields, key), keys).errors)   # doctest: +NORMALIZE_WHITESPACE
+not the canonical form of a cp-receipt code:
+the time field reads '2026112210150', its canonical form is '20261122101500'
 """
 
 from __future__ import annotations
@@ -25,6 +32,8 @@ from protocol.qr.base import QrFormatError, QrResult
 
 FORMAT = "cp-receipt"
 FIELD_COUNT = 10
+FIELD_NAMES = ("receipt id", "agent id", "time", "amount", "currency", "tender", "terminal reference",
+               "reference", "card digits", "key id")
 TENDERS = tuple(Tender)
 
 
@@ -48,6 +57,11 @@ def detect(payload: str) -> bool:
 
 def make(receipt: ReceiptCode, key: SigningKey) -> str:
     """The QR payload for a receipt, signed with the agent's receipt key."""
+    return signed.make_payload(FORMAT, _fields(receipt, key.kid), key)
+
+
+def _fields(receipt: ReceiptCode, kid: str) -> list[str]:
+    """The receipt's fields as `make()` writes them: the one text `parse()` accepts for each."""
     if receipt.tender not in TENDERS:
         raise QrFormatError(f"tender must be one of {', '.join(TENDERS)}")
     if receipt.amount_minor < 0:
@@ -58,9 +72,8 @@ def make(receipt: ReceiptCode, key: SigningKey) -> str:
         when = dt.datetime.fromisoformat(receipt.time.replace("Z", "+00:00")).astimezone(dt.timezone.utc)
     except ValueError:
         raise QrFormatError(f"time {receipt.time!r} is not RFC 3339") from None
-    fields = [receipt.receipt_id, receipt.agent_id, when.strftime("%Y%m%d%H%M%S"), str(receipt.amount_minor),
-              receipt.currency.upper(), receipt.tender, receipt.terminal_ref, receipt.reference, receipt.last4, key.kid]
-    return signed.make_payload(FORMAT, fields, key)
+    return [receipt.receipt_id, receipt.agent_id, when.strftime("%Y%m%d%H%M%S"), str(receipt.amount_minor),
+            receipt.currency.upper(), receipt.tender, receipt.terminal_ref, receipt.reference, receipt.last4, kid]
 
 
 def parse(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | None = None) -> QrResult:
@@ -70,19 +83,24 @@ def parse(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | Non
         return decoded
     (receipt_id, agent_id, time, amount, currency, tender, terminal_ref, reference, last4, kid) = decoded.fields
     errors: list[str] = []
+    whole = amount.isascii() and amount.isdigit()
     fields = {"receipt_id": receipt_id, "agent_id": agent_id, "time": None,
-              "amount_minor": int(amount) if amount.isdigit() else None, "currency": currency,
+              "amount_minor": int(amount) if whole else None, "currency": currency,
               "tender": tender, "terminal_ref": terminal_ref, "reference": reference, "last4": last4, "kid": kid}
     try:
         fields["time"] = dt.datetime.strptime(time, "%Y%m%d%H%M%S").strftime("%Y-%m-%dT%H:%M:%SZ")
     except ValueError:
         errors.append(f"time {time!r} is not a timestamp")
-    if not amount.isdigit():
+    if not whole:
         errors.append(f"amount {amount!r} is not a whole number of minor units")
     if tender not in TENDERS:
         errors.append(f"tender {tender!r} is unknown")
     if len(last4) > 4 or (last4 and not last4.isdigit()):
         errors.append("the card digits field holds more than the last 4 digits")
+    if not errors:
+        why = _non_canonical(decoded.fields, fields)
+        if why:
+            errors.append(why)
     structure_ok = not errors
     checks_ok: bool | None = None
     verdict = "signature not checked"
@@ -97,6 +115,17 @@ def parse(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | Non
             checks_ok, verdict = False, signed.verdict_of(failure)
     fields["verdict"] = verdict if structure_ok else "structure wrong"
     return QrResult(FORMAT, structure_ok, checks_ok, errors, fields)
+
+
+def _non_canonical(found: list[str], fields: dict) -> str | None:
+    receipt = ReceiptCode(fields["receipt_id"], fields["agent_id"], fields["time"], fields["amount_minor"],
+                          fields["currency"], fields["tender"], fields["terminal_ref"], fields["reference"],
+                          fields["last4"])
+    try:
+        canonical = _fields(receipt, fields["kid"])
+    except QrFormatError as exc:
+        return str(exc)
+    return signed.non_canonical(FORMAT, found, canonical, FIELD_NAMES)
 
 
 def validate(payload: str, keys: KeyDirectory | None = None, now: dt.datetime | None = None) -> QrResult:

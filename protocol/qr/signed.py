@@ -11,6 +11,22 @@ Layout of a payload:
 where content is the UTF-8 fields joined by U+001F, and the signature is Ed25519 over
 `DOMAIN[type] ‖ 0x1E ‖ content`, so an order's signature can never pass as a receipt's.
 The leading 0x01 byte keeps leading zero bytes through the integer conversion.
+
+One code, one text: decoding refuses any payload that is not exactly what encoding its
+decoded content and signature gives (a leading zero before the digits, say, reads as the
+same integer and would otherwise verify), so a code can be recognised by its text alone.
+The format modules hold their fields to the same rule.
+
+    >>> key = SigningKey.generate()
+    >>> code = encode("cp-order", ["O-1", "12500"], key)
+    >>> decode("cp-order", code, 2).fields
+    ['O-1', '12500']
+    >>> try:
+    ...     decode("cp-order", code[:3] + "0" + code[3:], 2)
+    ... except SignedCodeError as exc:
+    ...     print(exc)   # doctest: +NORMALIZE_WHITESPACE
+    not the canonical form of a cp-order code:
+    its digits after the 3-digit prefix must not start with 0
 """
 
 from __future__ import annotations
@@ -53,14 +69,18 @@ def format_of(payload: str) -> str | None:
     return None
 
 
+def carrier(format_name: str, content: bytes, signature: bytes) -> str:
+    """The one text of a code: prefix and the decimal digits of 0x01 ‖ content ‖ signature."""
+    return prefix(format_name) + str(int.from_bytes(b"\x01" + content + signature, "big"))
+
+
 def encode(format_name: str, fields: list[str], key: SigningKey) -> str:
     for value in fields:
         if SEPARATOR in value or "\x1e" in value:
             raise SignedCodeError("a field contains a control separator character")
     content = SEPARATOR.join(fields).encode("utf-8")
     signature = key.sign(DOMAINS[format_name] + b"\x1e" + content)
-    digits = str(int.from_bytes(b"\x01" + content + signature, "big"))
-    payload = prefix(format_name) + digits
+    payload = carrier(format_name, content, signature)
     if len(payload) > MAX_DIGITS:
         spare = (len(payload) - MAX_DIGITS) * 5 // 12 + 1
         raise SignedCodeError(f"the code would need {len(payload)} digits, more than the {MAX_DIGITS} that fit "
@@ -92,6 +112,10 @@ def decode(format_name: str, payload: str, field_count: int) -> Decoded:
     if not raw or raw[0] != 0x01 or len(raw) < 1 + SIGNATURE_BYTES:
         raise SignedCodeError("code is truncated or corrupted")
     content, signature = raw[1:-SIGNATURE_BYTES], raw[-SIGNATURE_BYTES:]
+    if carrier(format_name, content, signature) != payload:
+        # int() reads "0012" as 12: without this, one signed code would have endless texts.
+        raise SignedCodeError(f"not the canonical form of a {format_name} code: its digits after the "
+                              "3-digit prefix must not start with 0")
     try:
         fields = content.decode("utf-8").split(SEPARATOR)
     except UnicodeDecodeError:
@@ -99,6 +123,22 @@ def decode(format_name: str, payload: str, field_count: int) -> Decoded:
     if len(fields) != field_count:
         raise SignedCodeError(f"{format_name} must have {field_count} fields, this one has {len(fields)}")
     return Decoded(format_name, fields, content, signature)
+
+
+def non_canonical(format_name: str, fields: list[str], canonical: list[str], names: tuple[str, ...]) -> str | None:
+    """Why decoded fields are not the canonical form encoding would give, or None when they are.
+
+    A format module rebuilds its fields from the values it parsed and hands both lists here;
+    `amount 012500` and `12500` mean the same, so only the one `make()` writes is accepted."""
+    if len(fields) != len(canonical):
+        return (f"not the canonical form of a {format_name} code: it has {len(fields)} fields, "
+                f"the canonical form {len(canonical)}")
+    for index, (found, expected) in enumerate(zip(fields, canonical, strict=True)):
+        if found != expected:
+            name = names[index] if index < len(names) else f"field {index + 1}"
+            return (f"not the canonical form of a {format_name} code: the {name} field reads {found!r}, "
+                    f"its canonical form is {expected!r}")
+    return None
 
 
 def check_signature(decoded: Decoded, keys: KeyDirectory, kid: str, *, use: str, owner: str | None) -> None:

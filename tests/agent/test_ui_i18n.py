@@ -20,7 +20,9 @@ DYNAMIC = {
     "tender": ["card", "cash"],
     "outcome": ["approved", "declined", "aborted", "unknown", "operator_check", "refused"],
     "verdict": ["valid", "check digits wrong", "structure wrong", "expired", "bad signature",
-                "unknown key", "revoked", "unknown code"],
+                "unknown key", "revoked", "unknown code", "not an order"],
+    "refusal": ["card_number", "receipt_as_order"],
+    "field": ["payer_name", "payer_id", "operator", "case_ref", "order_id", "reference", "positions"],
 }
 
 

@@ -152,7 +152,7 @@ def test_catalogue_is_validated_versioned_and_published_retained(api):
 
 def test_metrics_show_unlinked_payments_and_agents(api):
     api.store(FakeAgent("desk-4").payment(100))
-    text = api.client.get("/metrics").text
+    text = api.client.get("/metrics", headers=api.auth(api.token("metrics"))).text
     assert "counterpay_hub_unlinked_payments 1.0" in text
     assert "counterpay_hub_agents_known 1.0" in text
 

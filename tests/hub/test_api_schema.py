@@ -105,7 +105,8 @@ def _populate(api: Api) -> dict[str, Any]:
     version = api.client.post("/api/v1/catalogue/versions", json=CATALOGUE, headers=operator).json()["version"]
     api.client.post(f"/api/v1/catalogue/versions/{version}/publish", headers=operator)
     created = api.client.post("/api/v1/case-systems", headers=admin, json={
-        "name": "vr", "patterns": [{"on": "case_ref", "regex": "VR-.*"}], "webhook_url": "http://127.0.0.1:9/hook"})
+        "name": "vr", "patterns": [{"on": "case_ref", "regex": "VR-.*"}], "webhook_url": "http://127.0.0.1:9/hook",
+        "internal": True})
     assert created.status_code == 201, created.text
     assert "generated_secret" in created.json()
     api.client.post("/api/v1/enrollment-tokens", json={"office": "riga-1"}, headers=operator)

@@ -59,7 +59,7 @@ class Unanswering:
 def _case_system(db: Database, name: str, url: str, regex: str) -> None:
     with db.begin() as conn:
         registry.create(conn, registry.CaseSystemCreate(name=name, patterns=[{"on": "case_ref", "regex": regex}],
-                                                        webhook_url=url), "test")
+                                                        webhook_url=url, internal=True), "test")
 
 
 def _row(db: Database, event_id: str) -> dict:

@@ -59,7 +59,7 @@ def api(hub_db, tmp_path):
 
 def _system(sim, name="vr", regex=r"VR-.*", **extra):
     return {"name": name, "patterns": [{"on": "case_ref", "regex": regex}], "webhook_url": sim.webhook_url,
-            "lookup_url": sim.lookup_url, "secret": sim.secrets[0], **extra}
+            "lookup_url": sim.lookup_url, "secret": sim.secrets[0], "internal": True, **extra}
 
 
 def test_registering_needs_admin_and_bad_fields_are_named(api, sim):

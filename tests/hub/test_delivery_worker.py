@@ -170,7 +170,7 @@ async def test_per_case_order_holds_while_other_cases_flow(hub_db, sim):
     with hub_db.begin() as conn:      # case A's system is down (nothing listens there)
         registry.create(conn, registry.CaseSystemCreate(
             name="down", patterns=[{"on": "case_ref", "regex": "A-.*"}],
-            webhook_url=f"http://127.0.0.1:{free_port()}/webhook", secret=sim.secrets[0]), "test")
+            webhook_url=f"http://127.0.0.1:{free_port()}/webhook", secret=sim.secrets[0], internal=True), "test")
     clock = FakeClock()
     a1, a1_id = enqueue(hub_db, "A-1", 100, now=clock.now())
     a2, a2_id = enqueue(hub_db, "A-1", 200, now=clock.now())
@@ -241,7 +241,8 @@ async def test_a_hanging_case_system_cannot_take_every_slot(hub_db, sim):
         with hub_db.begin() as conn:
             registry.create(conn, registry.CaseSystemCreate(
                 name="hang", patterns=[{"on": "case_ref", "regex": "H-.*"}],
-                webhook_url=f"http://127.0.0.1:{hang.getsockname()[1]}/webhook", secret=sim.secrets[0]), "test")
+                webhook_url=f"http://127.0.0.1:{hang.getsockname()[1]}/webhook", secret=sim.secrets[0],
+                internal=True), "test")
         register(hub_db, sim)
         hanging = [enqueue(hub_db, f"H-{n}")[0] for n in range(6)]       # queued first: first in line
         event_id, _ = enqueue(hub_db, "VR-110")

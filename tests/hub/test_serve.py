@@ -71,7 +71,7 @@ def test_init_then_serve_takes_a_payment_from_mqtt_to_the_api(tmp_path, mosquitt
         assert [p["amount_minor"] for p in found["payments"]] == [4200]
         assert httpx.get(f"http://127.0.0.1:{api_port}/api/v1/agents", headers=headers).json()[0]["agent_id"] == \
             agent.agent_id
-        assert "counterpay_hub_ingest_events_total" in httpx.get(f"http://127.0.0.1:{api_port}/metrics").text
+        assert "counterpay_hub_ingest_events_total" in httpx.get(f"http://127.0.0.1:{api_port}/metrics", headers=headers).text
         # the key directory went out retained when the hub connected: a late subscriber gets it
         late = WireClient(mosquitto.port, "late-reader")
         late.client.subscribe(topics.KEYS, qos=1)

@@ -21,7 +21,7 @@ from protocol.wire import topics
 from tests.hub.conftest import hub_db  # noqa: F401  (the hub database fixture: SQLite, PostgreSQL)
 from tests.security.broker_site import BrokerSite
 from tests.support.broker import have_mosquitto
-from tests.support.pki_broker import wait_for
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
 
@@ -66,8 +66,8 @@ def test_an_agent_with_the_hubs_client_id_neither_cuts_the_hub_nor_takes_its_que
     for thief in thieves:
         thief.close()
     site.start_ingest(group, **HUB_SESSION)
-    assert wait_for(lambda: {f"queued-{n}" for n in range(5)} <= _stored(site), timeout_s=10), \
-        f"the hub's queued events must all be stored; stored {sorted(_stored(site))}"
+    wait_until(lambda: {f"queued-{n}" for n in range(5)} <= _stored(site), 10,
+               "the hub's 5 queued events all stored", detail=lambda: f"stored {sorted(_stored(site))}")
 
 
 def test_an_agent_with_another_agents_client_id_does_not_cut_it_off(site):
@@ -84,5 +84,5 @@ def test_an_agent_with_another_agents_client_id_does_not_cut_it_off(site):
     assert hub.connect()
     site.clients.append(hub)
     assert hub.publish(topics.acks("bob-1"), b"for bob") == 0
-    assert wait_for(lambda: (topics.acks("bob-1"), b"for bob") in bob.received())
+    wait_until(lambda: (topics.acks("bob-1"), b"for bob") in bob.received(), 5, "bob's own message at bob")
     assert eve.received() == []

@@ -36,7 +36,7 @@ def readable_by_others(*roots: Path) -> list[str]:
     """Every folder group/other may enter or list, every file group/other may read or write."""
     found = []
     for root in roots:
-        for folder, dirs, files in os.walk(root):
+        for folder, _dirs, files in os.walk(root):
             for path in [Path(folder), *(Path(folder) / name for name in files)]:
                 mode = stat.S_IMODE(path.lstat().st_mode)
                 if not path.is_symlink() and mode & 0o077:

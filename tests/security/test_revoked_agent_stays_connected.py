@@ -27,7 +27,8 @@ from tests.hub.config_support import write_config
 from tests.hub.conftest import hub_db  # noqa: F401  (the hub database fixture: SQLite, PostgreSQL)
 from tests.security.broker_site import BrokerSite
 from tests.support.broker import have_mosquitto
-from tests.support.pki_broker import TlsClient, wait_for
+from tests.support.pki_broker import TlsClient
+from tests.support.waiting import wait_until
 
 pytestmark = pytest.mark.skipif(not have_mosquitto(), reason="mosquitto is not installed")
 
@@ -80,7 +81,7 @@ def test_the_revoke_route_cuts_the_revoked_agents_connection(site):
     returned = time.monotonic()
     assert answer.status_code == 200, answer.text
     assert answer.json()["broker_reloaded"] is True and answer.json()["connection_cut"] is True
-    assert wait_for(lambda: link.disconnects, timeout_s=2)
+    wait_until(lambda: link.disconnects, 2, "the revoked agent disconnected")
     cut = link.disconnects[0]
     print(f"\nafter (API): connection closed {1000 * (cut - called):.0f} ms after the call began, "
           f"{1000 * (cut - returned):.0f} ms relative to its return (call took {1000 * (returned - called):.0f} ms)")
@@ -98,7 +99,7 @@ def test_the_revoke_command_cuts_the_revoked_agents_connection(site, tmp_path):
     returned = time.monotonic()
     assert result.exit_code == 0, result.output
     assert "connection_cut: true" in result.output and "key directory published" in result.output
-    assert wait_for(lambda: link.disconnects, timeout_s=2)
+    wait_until(lambda: link.disconnects, 2, "the revoked agent disconnected")
     print(f"\nafter (CLI): connection closed {1000 * (link.disconnects[0] - returned):.0f} ms relative to the "
           f"command's return (it took {1000 * (returned - called):.0f} ms)")
     _assert_shut_out(site, link, cert, key)

@@ -31,7 +31,8 @@ def register(db: Database, sim, name: str = "vr", regex: str = r"VR-.*", *, secr
     secrets = secrets or sim.secrets
     spec = registry.CaseSystemCreate(name=name, patterns=[{"on": on, "regex": regex}], webhook_url=sim.webhook_url,
                                      lookup_url=sim.lookup_url, secret=secrets[0],
-                                     previous_secret=secrets[1] if len(secrets) > 1 else None)
+                                     previous_secret=secrets[1] if len(secrets) > 1 else None,
+                                     internal=True)   # the simulator listens on loopback
     with db.begin() as conn:
         row, _ = registry.create(conn, spec, "test")
     return row

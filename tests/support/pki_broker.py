@@ -14,6 +14,7 @@ from __future__ import annotations
 import signal
 import ssl
 import threading
+import time
 from pathlib import Path
 
 import paho.mqtt.client as mqtt
@@ -75,8 +76,7 @@ class TlsBroker:
             return self.files.log.read_text(errors="replace").count("does not contain '%c' or '%u'")
         before = loads()
         self.mosquitto.process.send_signal(signal.SIGHUP)
-        if not wait_for(lambda: loads() > before, timeout_s):
-            raise TimeoutError(f"mosquitto did not reload within {timeout_s}s")
+        wait_until(lambda: loads() > before, timeout_s, "mosquitto to reload its configuration")
 
     def hub_client(self, client_id: str = "hub-test") -> "TlsClient":
         """A client with a hub identity: `hub` itself for client id 'hub', else a worker certificate of its own."""

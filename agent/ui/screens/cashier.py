@@ -2,6 +2,8 @@
 
 Codes come from the serial scanner (forwarded by the app as ScanReceived) or from the
 scan line (typed or keyboard wedge, analysed for layout damage).  F1–F4 switch tabs.
+Only a payment order is charged: a receipt scanned here is verified and shown as the
+receipt of the payment it proves, and cannot be charged.
 """
 
 from __future__ import annotations
@@ -145,10 +147,24 @@ class CashierScreen(PaymentSteps, Screen):
     def _check(self, code: str) -> None:
         try:
             verdict = self.app.service.check_code(code)
+            if getattr(verdict, "is_receipt", False):
+                receipt = self.app.service.verify_receipt(code)
+                self.app.call_from_thread(self._show_receipt, receipt)
+                return
         except Exception as exc:
             self.app.call_from_thread(self._show_verdict, None, str(exc))
             return
         self.app.call_from_thread(self._show_verdict, verdict, None)
+
+    def _show_receipt(self, receipt: Any) -> None:
+        """A receipt is proof of a payment made: shown, verified or not, and never charged."""
+        t = self.app.t
+        self.verdict = None
+        self.query_one("#verdict", VerdictView).show(receipt)
+        verified = t("clerk.receipt_verified") if receipt.valid else t("clerk.receipt_not_verified")
+        error = self.query_one("#scan-error", Static)
+        error.update(f"{t('refusal.receipt_as_order')}\n{verified}")
+        error.set_classes("error")
 
     def _show_verdict(self, verdict: Any, error: str | None) -> None:
         self.verdict = verdict

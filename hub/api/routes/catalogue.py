@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 
 from protocol.wire import topics
-from hub.api.deps import Db, Hub, Operator, require_role
+from hub.api.deps import Db, Hub, Operator, RowId, require_role
 from hub.api.schemas.catalogue import (CatalogueCheck, CataloguePublished, CatalogueVersion,
                                        CatalogueVersionSummary, DraftAdded, PublishedCatalogue)
 from hub.catalogue import service
@@ -38,7 +38,7 @@ def versions(db: Db) -> list[dict]:
 
 
 @router.get("/versions/{version}", response_model=CatalogueVersion, dependencies=[READERS])
-def version(version: int, db: Db) -> dict:
+def version(version: RowId, db: Db) -> dict:
     with db.connect() as conn:
         row = service.get_version(conn, version)
     if row is None:
@@ -53,7 +53,7 @@ def add_draft(catalogue: Catalogue, principal: Operator, db: Db) -> dict:
 
 
 @router.post("/versions/{version}/publish", response_model=CataloguePublished)
-def publish(version: int, principal: Operator, hub: Hub, db: Db) -> dict:
+def publish(version: RowId, principal: Operator, hub: Hub, db: Db) -> dict:
     with db.begin() as conn:
         document = service.publish(conn, version, principal.actor)
     # Retained, after the commit: agents that connect later still get this version.

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Request, Response
+from fastapi import APIRouter, HTTPException, Request, Response
+from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
-from hub.api.deps import Db, Hub, HubSettings, Limit, Offset, Operator, OrderIssuer, require_role
+from protocol.keys import SigningKey
+from hub.api import scope
+from hub.api.deps import CaseReader, Db, Hub, HubSettings, Limit, Offset, Operator, OrderIssuer
 from hub.api.schemas.orders import Order, OrdersImported
+from hub.api.security import Principal
+from hub.config import Settings
 from hub.orders.csv_import import import_orders
 from hub.orders.model import OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
@@ -14,7 +19,6 @@ from hub.orders.service import create_order, get_order, order_view, search_order
 from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
-READERS = Depends(require_role("operator", "auditor", "case-system"))
 MAX_CSV_BYTES = 20 * 1024 * 1024
 
 
@@ -26,6 +30,10 @@ def _binary(media_type: str) -> dict:
 def create(request: OrderRequest, principal: OrderIssuer, hub: Hub, settings: HubSettings, db: Db) -> dict:
     with db.begin() as conn:
         order = create_order(conn, request, settings, principal.actor, signing_key=hub.order_key)
+        if not scope.sees_order(conn, principal, order):
+            # Raised inside the transaction: the order is not created.
+            raise HTTPException(404, f"case system {principal.case_system} has no case {request.case_ref!r}: "
+                                     "its orders name a case its patterns match")
         return order_view(conn, order)
 
 
@@ -39,39 +47,49 @@ async def import_csv(request: Request, principal: Operator, hub: Hub, settings: 
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         return JSONResponse(status_code=422, content={"detail": f"the CSV is not UTF-8: {exc}", "row_errors": []})
-    with db.begin() as conn:
-        created = import_orders(conn, text, settings, principal.actor, signing_key=hub.order_key)
+    # Parsing and storing thousands of rows is synchronous work: it runs on a worker
+    # thread, so the event loop goes on answering every other request meanwhile.
+    created = await run_in_threadpool(_import, db, text, settings, principal.actor, hub.order_key)
     return {"created": len(created), "orders": [{"order_id": o["order_id"], "reference": o["reference"]}
                                                 for o in created]}
 
 
-@router.get("", response_model=list[Order], dependencies=[READERS])
-def index(db: Db, case_ref: str | None = None, reference: str | None = None, payer: str | None = None,
-          limit: Limit = 100, offset: Offset = 0) -> list[dict]:
+def _import(db: Database, text: str, settings: Settings, actor: str, order_key: SigningKey) -> list[dict]:
+    with db.begin() as conn:
+        return import_orders(conn, text, settings, actor, signing_key=order_key)
+
+
+@router.get("", response_model=list[Order])
+def index(principal: CaseReader, db: Db, case_ref: str | None = None, reference: str | None = None,
+          payer: str | None = None, limit: Limit = 100, offset: Offset = 0) -> list[dict]:
+    if scope.is_scoped(principal) and not (case_ref or reference):
+        raise HTTPException(422, "a case-system token lists the orders of one case or reference: "
+                                 "give case_ref or reference")
     with db.connect() as conn:
-        return search_orders(conn, case_ref=case_ref, reference=reference, payer=payer, limit=limit, offset=offset)
+        found = search_orders(conn, case_ref=case_ref, reference=reference, payer=payer, limit=limit, offset=offset)
+        return scope.visible_orders(conn, principal, found)
 
 
-def _order(db: Database, order_id: str) -> dict:
+def _order(db: Database, order_id: str, principal: Principal) -> dict:
     with db.connect() as conn:
         order = get_order(conn, order_id)
-        if order is None:
+        if order is None or not scope.sees_order(conn, principal, order):
             raise HTTPException(404, f"no payment order {order_id}")
         return order_view(conn, order)
 
 
-@router.get("/{order_id}", response_model=Order, dependencies=[READERS])
-def one(order_id: str, db: Db) -> dict:
-    return _order(db, order_id)
+@router.get("/{order_id}", response_model=Order)
+def one(order_id: str, principal: CaseReader, db: Db) -> dict:
+    return _order(db, order_id, principal)
 
 
-@router.get("/{order_id}/notice.pdf", dependencies=[READERS], response_class=Response,
-            responses=_binary("application/pdf"))
-def notice_as_pdf(order_id: str, db: Db, settings: HubSettings) -> Response:
-    return Response(notice_pdf(_order(db, order_id), settings.creditor_fiscal_code), media_type="application/pdf")
+@router.get("/{order_id}/notice.pdf", response_class=Response, responses=_binary("application/pdf"))
+def notice_as_pdf(order_id: str, principal: CaseReader, db: Db, settings: HubSettings) -> Response:
+    return Response(notice_pdf(_order(db, order_id, principal), settings.creditor_fiscal_code),
+                    media_type="application/pdf")
 
 
-@router.get("/{order_id}/notice.png", dependencies=[READERS], response_class=Response,
-            responses=_binary("image/png"))
-def notice_as_png(order_id: str, db: Db, settings: HubSettings) -> Response:
-    return Response(notice_png(_order(db, order_id), settings.creditor_fiscal_code), media_type="image/png")
+@router.get("/{order_id}/notice.png", response_class=Response, responses=_binary("image/png"))
+def notice_as_png(order_id: str, principal: CaseReader, db: Db, settings: HubSettings) -> Response:
+    return Response(notice_png(_order(db, order_id, principal), settings.creditor_fiscal_code),
+                    media_type="image/png")

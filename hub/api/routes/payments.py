@@ -8,7 +8,7 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException
 
 from protocol.domain import TenderValue
-from hub.api.deps import Db, Limit, Offset, Operator, require_role
+from hub.api.deps import Db, Limit, Offset, Operator, RowId, require_role
 from hub.api.schemas.payments import LinkRequest, Payment, PaymentPage, PaymentRow
 from hub.linking.manual import link_by_hand
 from hub.linking.search import PaymentFilter, count, get_payment, search
@@ -37,7 +37,7 @@ def unlinked(db: Db, limit: Limit = 100, offset: Offset = 0) -> dict:
 
 
 @router.get("/{payment_row_id}", response_model=Payment, dependencies=[READERS])
-def one(payment_row_id: int, db: Db) -> dict:
+def one(payment_row_id: RowId, db: Db) -> dict:
     with db.connect() as conn:
         payment = get_payment(conn, payment_row_id)
     if payment is None:
@@ -46,7 +46,7 @@ def one(payment_row_id: int, db: Db) -> dict:
 
 
 @router.post("/{payment_row_id}/link", response_model=PaymentRow)
-def link(payment_row_id: int, request: LinkRequest, principal: Operator, db: Db) -> dict:
+def link(payment_row_id: RowId, request: LinkRequest, principal: Operator, db: Db) -> dict:
     with db.begin() as conn:
         payment = link_by_hand(conn, payment_row_id, order_id=request.order_id, case_ref=request.case_ref,
                                actor=principal.actor, note=request.note)

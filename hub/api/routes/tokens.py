@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from hub.api.deps import Admin, Db
+from hub.api.deps import Admin, Db, RowId
 from hub.api.schemas.tokens import ApiToken, TokenCreated, TokenRequest, TokenRevoked
 from hub.api.security import create_token, list_tokens, revoke_token
 
@@ -14,8 +14,10 @@ router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 @router.post("", status_code=201, response_model=TokenCreated)
 def create(request: TokenRequest, principal: Admin, db: Db) -> dict:
     with db.begin() as conn:
-        token, token_id = create_token(conn, request.name, request.role, principal.actor)
-    return {"id": token_id, "name": request.name, "role": request.role, "token": token,
+        token, token_id = create_token(conn, request.name, request.role, principal.actor,
+                                       case_system=request.case_system)
+    return {"id": token_id, "name": request.name, "role": request.role, "case_system": request.case_system,
+            "token": token,
             "note": "store this token now: the hub keeps only its hash"}
 
 
@@ -26,7 +28,7 @@ def index(_: Admin, db: Db) -> list[dict]:
 
 
 @router.delete("/{token_id}", response_model=TokenRevoked)
-def revoke(token_id: int, principal: Admin, db: Db) -> dict:
+def revoke(token_id: RowId, principal: Admin, db: Db) -> dict:
     with db.begin() as conn:
         if not revoke_token(conn, token_id, principal.actor):
             raise HTTPException(404, f"no active token {token_id}")

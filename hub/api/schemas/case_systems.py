@@ -20,6 +20,7 @@ class CaseSystem(Schema):
     disabled_reason: str | None
     secret: str | None = Field(description="a fingerprint: enough to tell two secrets apart")
     previous_secret: str | None = Field(description="a fingerprint; still signed with during a rotation")
+    internal: bool = Field(description="may be called on loopback, link-local or private addresses")
     created_at: str
     updated_at: str
 

@@ -2,20 +2,32 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 
 from hub.api.schemas.base import Schema
 
 
 class TokenRequest(BaseModel):
     name: str = Field(min_length=1, max_length=100)
-    role: str = Field(pattern=r"^(admin|operator|auditor|case-system)$")
+    role: str = Field(pattern=r"^(admin|operator|auditor|case-system|metrics)$")
+    case_system: str | None = Field(default=None, max_length=64,
+                                    description="for a case-system token, and required for it: the registered "
+                                                "case system whose cases, payments and orders it may read")
+
+    @model_validator(mode="after")
+    def _case_system_for_its_role(self) -> "TokenRequest":
+        if self.role == "case-system" and not self.case_system:
+            raise ValueError("a case-system token belongs to one case system: name it in case_system")
+        if self.role != "case-system" and self.case_system is not None:
+            raise ValueError(f"only a case-system token names a case system, not a {self.role} token")
+        return self
 
 
 class TokenCreated(Schema):
     id: int
     name: str
     role: str
+    case_system: str | None
     token: str = Field(description="shown only now: the hub keeps only its hash")
     note: str
 
@@ -24,6 +36,7 @@ class ApiToken(Schema):
     id: int
     name: str
     role: str
+    case_system: str | None
     created_at: str
     created_by: str
     revoked_at: str | None

@@ -15,6 +15,14 @@ from protocol.domain import JournalState
 from agent.ui.format import money
 
 
+def refusal_text(outcome: Any, t) -> str | None:
+    """A refusal the intake screen gave a reason for, in the operator's language (else None)."""
+    reason = getattr(outcome, "reason", None)
+    if outcome.outcome != "refused" or not reason:
+        return None
+    return t(f"refusal.{reason}", field=t(f"field.{outcome.field}") if outcome.field else "")
+
+
 class ReceiptView(Vertical):
     DEFAULT_CSS = """
     ReceiptView { height: 1fr; padding: 0 1; }
@@ -51,7 +59,10 @@ class ReceiptView(Vertical):
             approved = outcome.outcome == JournalState.APPROVED
             status.set_classes("ok" if approved else "error")
             text = t(f"outcome.{outcome.outcome}")
-            if outcome.message and outcome.message.casefold() != outcome.outcome.casefold():
+            refusal = refusal_text(outcome, t)
+            if refusal:
+                text += f": {refusal}"
+            elif outcome.message and outcome.message.casefold() != outcome.outcome.casefold():
                 text += f": {outcome.message}"
             if approved and self.public:
                 text = t("kiosk.take_receipt")

@@ -1,4 +1,8 @@
-"""A scanned code's verdict, plainly: VALID, or what exactly is wrong with it."""
+"""A scanned code's verdict, plainly: VALID, or what exactly is wrong with it.
+
+A receipt code is shown as the receipt it is: which payment (receipt, what it paid
+for, amount, when), whatever the screen that scanned it.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +24,11 @@ def verdict_text(verdict: Any, t) -> Text:
     if verdict.amount_minor is not None:
         text.append(t("verdict.amount") + ": ", "dim")
         text.append(money(verdict.amount_minor, verdict.currency) + "\n", "bold")
-    reference = verdict.reference or {}
+    if getattr(verdict, "is_receipt", False):
+        _receipt_lines(text, verdict.fields or {}, t)
+        reference = {}
+    else:
+        reference = verdict.reference or {}
     if reference.get("value"):
         text.append(t("verdict.reference") + ": ", "dim")
         kind = reference.get("format")
@@ -34,6 +42,14 @@ def verdict_text(verdict: Any, t) -> Text:
     for error in verdict.errors or []:
         text.append("✗ " + error + "\n", "red")
     return text
+
+
+def _receipt_lines(text: Text, fields: dict, t) -> None:
+    for key, value in (("verdict.receipt", fields.get("receipt_id")), ("verdict.paid_for", fields.get("reference")),
+                       ("verdict.paid_at", fields.get("time"))):
+        if value:
+            text.append(t(key) + ": ", "dim")
+            text.append(f"{value}\n")
 
 
 class VerdictView(Static):
