@@ -78,6 +78,7 @@ def run(workdir, n: int, *, say=print, sync_timeout_s: float | None = None) -> S
         say(f"starting the site in {site.workdir} …")
         site.start()
         summary.seconds["site_start"] = round(time.monotonic() - started, 2)
+        say(f"back office: {site.api_url}/login (username admin, password {site.admin_password})")
         mark = time.monotonic()
         demo_script.prepare_orders(site, payments)
         summary.seconds["orders"] = round(time.monotonic() - mark, 2)

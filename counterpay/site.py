@@ -76,6 +76,7 @@ class Site:
         self.children: dict[str, Child] = {}
         self.api_port = self.broker_port = self.case_port = 0
         self.admin_token = ""
+        self.admin_password = ""       # the console's first admin (username admin)
         self.webhook_secret = ""
         self.started = False
 
@@ -157,6 +158,13 @@ class Site:
         if not token_file.exists():
             raise SiteError(f"`hub init` printed no admin token and {token_file} is missing; remove {self.workdir}")
         self.admin_token = token_file.read_text(encoding="utf-8").strip()
+        # The console's first admin: its password is printed once too, so it is kept beside the token.
+        password_file = self.workdir / "admin-password"
+        found = re.search(r"(?m)^  password: (\S+)$", done.stdout)
+        if found:
+            password_file.write_text(found.group(1) + "\n", encoding="utf-8")
+            password_file.chmod(0o600)
+        self.admin_password = password_file.read_text(encoding="utf-8").strip() if password_file.exists() else ""
 
     def start_broker(self) -> None:
         done = subprocess.run(counterpay_command("hub", "up", "--config", str(self.hub_config), "--background"),

@@ -36,6 +36,9 @@ bind = "127.0.0.1"
 host = "127.0.0.1"
 port = {api_port}
 
+[web]
+secure_cookies = false    # the demo's console is plain HTTP on loopback
+
 [keys]
 order_key = "keys/order.pem"
 event_key = "keys/event.pem"

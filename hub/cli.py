@@ -1,4 +1,4 @@
-"""`counterpay hub …`: init, serve, audit verify, and the broker and delivery commands.
+"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery and user commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.
@@ -14,6 +14,7 @@ import click
 from hub.config import ConfigError, load
 from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
 from hub.pki.cli import COMMANDS as PKI_COMMANDS
+from hub.users.cli import COMMANDS as USER_COMMANDS
 
 
 @click.group()
@@ -85,5 +86,5 @@ def audit_verify(config: str) -> None:
     raise SystemExit(1)
 
 
-for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS):
+for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS):
     hub.add_command(command)

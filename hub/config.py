@@ -34,6 +34,14 @@ Relative file paths are relative to the configuration file.  Every key is option
                                       # admin; "loopback" also answers requests from this machine without
                                       # one (a scraper beside the hub; behind a proxy every request looks local)
 
+    [web]                             # the console `hub serve` answers at / (login at /login)
+    secure_cookies = true             # false only for plain HTTP on loopback: browsers drop Secure cookies there
+    idle_timeout_minutes = 30         # a session unused this long ends (1-1440)
+    session_lifetime_hours = 12       # a session ends this long after login, used or not (1-720)
+    login_max_failures = 5            # failed logins for one username within the window … (1-1000)
+    login_max_failures_per_address = 20   # … or from one address (an office's NAT shares one) (1-10000)
+    login_window_minutes = 15         # … and the next try waits until the oldest leaves it (1-1440)
+
     [keys]                            # without them `hub serve` makes throw-away keys at each start
     order_key = "keys/order.pem"      # signs payment order QRs
     event_key = "keys/event.pem"      # signs acks and commands to agents
@@ -116,6 +124,17 @@ class DeliverySettings:
     give_up_after_hours: float = MIN_GIVE_UP_HOURS
 
 
+@dataclass(frozen=True)
+class WebSettings:
+    """[web]"""
+    secure_cookies: bool = True
+    idle_timeout_minutes: int = 30
+    session_lifetime_hours: int = 12
+    login_max_failures: int = 5
+    login_max_failures_per_address: int = 20
+    login_window_minutes: int = 15
+
+
 def _current_user() -> str:
     return pwd.getpwuid(os.geteuid()).pw_name
 
@@ -146,6 +165,7 @@ class Settings:
     creditor_fiscal_code: str = ""             # [orders]; empty: this hub issues no pagoPA notices
     segregation_code: str = "01"               # [orders]
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
+    web: WebSettings = field(default_factory=WebSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
     config_path: Path | None = None
 
@@ -155,6 +175,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "database": ("url",),
     "mqtt": ("host", "port", "tls", "ca_file", "cert_file", "key_file", "client_id", "share_group"),
     "api": ("host", "port", "metrics_access"),
+    "web": ("secure_cookies", "idle_timeout_minutes", "session_lifetime_hours", "login_max_failures",
+            "login_max_failures_per_address", "login_window_minutes"),
     "keys": ("order_key", "event_key"),
     "orders": ("currency", "creditor_fiscal_code", "segregation_code"),
     "delivery": ("poll_interval_s", "max_in_flight", "max_per_system", "request_timeout_s", "first_retry_s",
@@ -287,6 +309,18 @@ def _delivery(reader: _Reader) -> DeliverySettings:
     )
 
 
+def _web(reader: _Reader) -> WebSettings:
+    return WebSettings(
+        secure_cookies=reader.get("web", "secure_cookies", bool, True, expected="true or false"),
+        idle_timeout_minutes=reader.number("web", "idle_timeout_minutes", 30, 1, 1440, integer=True),
+        session_lifetime_hours=reader.number("web", "session_lifetime_hours", 12, 1, 720, integer=True),
+        login_max_failures=reader.number("web", "login_max_failures", 5, 1, 1000, integer=True),
+        login_max_failures_per_address=reader.number("web", "login_max_failures_per_address", 20, 1, 10000,
+                                                     integer=True),
+        login_window_minutes=reader.number("web", "login_window_minutes", 15, 1, 1440, integer=True),
+    )
+
+
 def _broker(reader: _Reader, mqtt: MqttSettings) -> BrokerSettings:
     host = reader.get("broker", "host", str, mqtt.host, expected="a host name or address agents can reach")
     port = reader.port("broker", "port", mqtt.port if mqtt.tls else DEFAULT_TLS_PORT)
@@ -325,6 +359,7 @@ def load(path: str | Path) -> Settings:
         event_key_file=reader.path_value("keys", "event_key"),
         **_orders(reader),
         delivery=_delivery(reader),
+        web=_web(reader),
         broker=_broker(reader, mqtt),
         config_path=path.resolve(),
     )

@@ -2,7 +2,8 @@
 
 Creates (only what is missing): the configuration TOML, the database with every
 migration, the hub's order and event signing keys (files 0600), the first admin API
-token (printed once, stored hashed), and the PKI (hub.pki.setup.init_pki).
+token (printed once, stored hashed), the first console user `admin` with a random
+password (printed once, stored as an Argon2 hash) and the PKI (hub.pki.setup.init_pki).
 """
 
 from __future__ import annotations
@@ -21,6 +22,10 @@ from hub.pki import keydir
 from hub.pki.setup import init_pki
 from hub.store.db import Database
 from hub.store.tables import api_tokens
+from hub.store.tables_users import users
+from hub.users import service as user_service
+
+FIRST_ADMIN = "admin"
 
 def default_config(hub_dir: Path, database_url: str | None, tls: bool) -> str:
     url = database_url or f"sqlite:///{hub_dir / 'hub.db'}"
@@ -74,6 +79,12 @@ def init_hub(hub_dir: Path, database_url: str | None = None) -> list[str]:
             if not has_admin:
                 token, _ = create_token(conn, "first admin", "admin", "hub init")
                 report.append(f"first admin API token (shown only now, keep it safe): {token}")
+            if not conn.execute(select(users.c.id).where(users.c.role == "admin")).first():
+                password = secrets.token_urlsafe(18)
+                user_service.create(conn, FIRST_ADMIN, password, "admin", None, "hub init")
+                report += [f"first admin login (password shown only now, keep it safe): "
+                           f"http://{settings.api_host}:{settings.api_port}/login",
+                           f"  username: {FIRST_ADMIN}", f"  password: {password}"]
             if settings.order_key_file and settings.event_key_file:
                 keydir.ensure_hub_keys(conn, [load_signing_key(settings.order_key_file).public_entry("hub", ["order"]),
                                               load_signing_key(settings.event_key_file).public_entry("hub", ["event"])])

@@ -156,6 +156,7 @@ def describe(site, mode: str, codes: list[tuple[str, str]] = ()) -> str:
         f"  hub API          {site.api_url}   (docs: {site.api_url}/docs)",
         f"  admin token      {site.admin_token}",
         f"                   curl -H 'Authorization: Bearer {site.admin_token}' {site.api_url}/api/v1/payments",
+        f"  back office      {site.api_url}/login   username admin, password {site.admin_password}",
         f"  MQTT broker      mqtts://127.0.0.1:{site.broker_port}  (TLS, client certificates; {hub_cfg.parent}/broker)",
         f"  hub config       {hub_cfg}      log {site.log('hub')}",
         f"  case system sim  {site.case_url}/webhook   log {site.log('case-system')}",

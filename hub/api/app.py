@@ -1,4 +1,4 @@
-"""`create_app(settings)`: the hub's FastAPI application, OpenAPI at /docs.
+"""`create_app(settings)`: the hub's FastAPI application, OpenAPI at /docs, the web console at /.
 
 The routers it mounts are listed in hub/api/routers.py; refusals are answered by their
 kind (hub/api/errors.py).
@@ -14,6 +14,7 @@ from hub.api.routers import ROUTERS
 from hub.config import Settings
 from hub.context import HubContext, load_signing_key
 from hub.store.db import Database
+from hub.web.app import install_console
 
 
 def create_app(settings: Settings, *, context: HubContext | None = None) -> FastAPI:
@@ -27,6 +28,7 @@ def create_app(settings: Settings, *, context: HubContext | None = None) -> Fast
     for router in ROUTERS:
         app.include_router(router)
     install_error_handlers(app)
+    install_console(app)
     return app
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from sqlalchemy import Connection, select
 
@@ -23,6 +23,7 @@ from hub.casesys import registry
 from hub.errors import InvalidInput
 from hub.store.tables import api_tokens
 from hub.store.timeutil import now_iso
+from hub.users.scope import Scope
 
 ROLES = ("admin", "operator", "auditor", "case-system", "agent", "metrics")
 """agent: issued at enrollment, one per agent; it may only look cases up for its clerk.
@@ -41,6 +42,8 @@ class Principal:
     name: str
     role: str
     case_system: str | None = None      # set for, and only for, a case-system token
+    # The offices the caller may see and change (hub.users.scope); a token sees every office.
+    scope: Scope = field(default_factory=Scope.everything)
 
     @property
     def actor(self) -> str:

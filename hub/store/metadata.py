@@ -1,7 +1,7 @@
-"""The one `MetaData` every hub table is declared on (core, delivery, pki).
+"""The one `MetaData` every hub table is declared on (core, delivery, pki, users).
 
 Each area declares its tables in its own module (tables.py, tables_delivery.py,
-tables_pki.py) on this object; versioned migrations create them.
+tables_pki.py, tables_users.py) on this object; versioned migrations create them.
 """
 
 from sqlalchemy import MetaData

@@ -1,0 +1,1 @@
+"""Named hub users: roles, office scopes, passwords, console sessions and login throttling."""

@@ -1,0 +1,56 @@
+"""The roles a hub user has, and what each may do: one table, `PERMISSIONS`.
+
+The README's "Users and roles" section shows the same table; a page, a command or an
+API route asks `may(role, permission)`, never a role's name.
+
+| role       | who                                  | may                                                    |
+|------------|--------------------------------------|--------------------------------------------------------|
+| admin      | runs the hub                         | everything, users and API tokens too                   |
+| finance    | reconciles and exports               | read payments and orders, export, link payments, audit |
+| operator   | back-office clerk                    | read and write orders, read and link payments          |
+| supervisor | watches the counters                 | read payments and orders, agents, replay deliveries    |
+| auditor    | checks what happened                 | read everything, the audit log and its verification    |
+| desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
+"""
+
+from __future__ import annotations
+
+ROLES = ("admin", "finance", "operator", "supervisor", "auditor", "desk")
+
+ALL_PERMISSIONS = frozenset({
+    "dashboard.read",
+    "payments.read", "payments.export", "payments.link",
+    "orders.read", "orders.write",
+    "agents.read", "agents.manage",
+    "deliveries.read", "deliveries.replay",
+    "catalogue.read", "catalogue.write",
+    "casesys.manage", "enrollment.manage",
+    "users.manage", "tokens.manage",
+    "audit.read", "audit.verify",
+})
+
+PERMISSIONS: dict[str, frozenset[str]] = {
+    "admin": ALL_PERMISSIONS,
+    "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "orders.read",
+                          "deliveries.read", "catalogue.read", "audit.read"}),
+    "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
+                           "deliveries.read", "catalogue.read"}),
+    "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
+                             "deliveries.read", "deliveries.replay", "catalogue.read"}),
+    "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "orders.read", "agents.read",
+                          "deliveries.read", "catalogue.read", "audit.read", "audit.verify"}),
+    # Clerks and cashiers work at the agent; the console refuses them at login.
+    "desk": frozenset(),
+}
+
+CONSOLE_ROLES = frozenset(role for role, allowed in PERMISSIONS.items() if allowed)
+"""The roles that may log into the console (every role but desk)."""
+
+OFFICE_BOUND_ROLES = frozenset({"operator", "desk"})
+"""Roles that work for named offices: a user of these roles must be given at least one."""
+
+
+def may(role: str, permission: str) -> bool:
+    if permission not in ALL_PERMISSIONS:
+        raise ValueError(f"permission {permission!r} is unknown; expected one of {', '.join(sorted(ALL_PERMISSIONS))}")
+    return permission in PERMISSIONS.get(role, frozenset())

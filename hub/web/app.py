@@ -1,0 +1,48 @@
+"""`install_console(app)`: the web console on the hub's FastAPI app, at `/` (static files at /static).
+
+The API keeps /api/v1 and /docs; the console's pages are left out of the OpenAPI schema.
+A request without a session is sent to /login (an htmx request gets `HX-Redirect`); a
+request without its CSRF token, or beyond the user's role, gets a readable 403 page.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from hub.web import routes_auth, routes_dashboard
+from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
+from hub.web.templating import render
+
+STATIC = Path(__file__).parent / "static"
+
+
+async def _login_required(request: Request, _exc: Exception) -> Response:
+    target = "/login?next=" + quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""), safe="")
+    if request.headers.get("HX-Request"):
+        return Response(status_code=401, headers={"HX-Redirect": target})
+    return RedirectResponse(target, status_code=303)
+
+
+async def _csrf_refused(request: Request, _exc: Exception) -> Response:
+    return render(request, "refused.html", session=optional_session(request), status_code=403,
+                  reason="refused.csrf")
+
+
+async def _not_permitted(request: Request, exc: Exception) -> Response:
+    assert isinstance(exc, NotPermitted)
+    return render(request, "refused.html", session=optional_session(request), status_code=403,
+                  reason="refused.permission")
+
+
+def install_console(app: FastAPI) -> None:
+    app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
+    app.include_router(routes_auth.router)
+    app.include_router(routes_dashboard.router)
+    app.add_exception_handler(LoginRequired, _login_required)
+    app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(NotPermitted, _not_permitted)

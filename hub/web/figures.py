@@ -1,0 +1,117 @@
+"""The dashboard's figures, each within the viewer's office scope.
+
+An agent belongs to the office its certificate was issued for (hub/pki enrollment); a
+delivery to its agent's office.  Agents and deliveries with no known office are counted
+only for a viewer of every office.  "Today" is the UTC day: payments are stored in UTC.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from sqlalchemy import Connection, case, func, select
+
+from protocol.domain import DeliveryStatus
+from hub.store.tables import agents, payments
+from hub.store.tables_delivery import deliveries
+from hub.store.tables_pki import agent_certificates
+from hub.store.timeutil import iso
+from hub.users.scope import Scope
+
+AGENTS_SHOWN = 50
+"""Agents listed on the dashboard: offline first, then by outbox depth."""
+
+
+@dataclass(frozen=True)
+class Takings:
+    office: str
+    tender: str
+    currency: str
+    count: int
+    total_minor: int        # payments less refunds, voids left out
+
+
+@dataclass(frozen=True)
+class AgentState:
+    agent_id: str
+    office: str | None
+    online: bool
+    outbox_depth: int | None
+    oldest_age_s: int | None
+    last_seen: str | None
+
+
+@dataclass
+class Dashboard:
+    day: dt.date
+    takings: list[Takings] = field(default_factory=list)
+    agents_online: int = 0
+    agents_offline: int = 0
+    agents: list[AgentState] = field(default_factory=list)
+    unlinked: int = 0
+    backlog: int = 0
+    dead_letters: int = 0
+
+
+def agent_offices():
+    """agent_id → office, from the agents' certificates (one office per agent)."""
+    return (select(agent_certificates.c.agent_id, func.max(agent_certificates.c.office).label("office"))
+            .group_by(agent_certificates.c.agent_id).subquery("agent_offices"))
+
+
+def _scoped_by_agent(query, agent_column, scope: Scope):
+    if scope.is_everything:
+        return query
+    offices = agent_offices()
+    return query.join(offices, offices.c.agent_id == agent_column).where(scope.filter(offices.c.office))
+
+
+def takings(conn: Connection, scope: Scope, day: dt.date) -> list[Takings]:
+    start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
+    signed = case((payments.c.kind == "refund", -payments.c.amount_minor), else_=payments.c.amount_minor)
+    query = (select(payments.c.office, payments.c.tender, payments.c.currency, func.count().label("count"),
+                    func.sum(signed).label("total"))
+             .where(payments.c.captured_at >= iso(start), payments.c.captured_at < iso(start + dt.timedelta(days=1)),
+                    payments.c.voided_at.is_(None), scope.filter(payments.c.office))
+             .group_by(payments.c.office, payments.c.tender, payments.c.currency)
+             .order_by(payments.c.office, payments.c.tender, payments.c.currency))
+    return [Takings(row.office, row.tender, row.currency, row.count, int(row.total or 0))
+            for row in conn.execute(query)]
+
+
+def agent_states(conn: Connection, scope: Scope) -> tuple[int, int, list[AgentState]]:
+    offices = agent_offices()
+    base = select(agents.c.agent_id, offices.c.office, agents.c.online, agents.c.outbox_depth, agents.c.oldest_age_s,
+                  agents.c.last_seen).select_from(agents.outerjoin(offices, offices.c.agent_id == agents.c.agent_id))
+    if not scope.is_everything:
+        base = base.where(scope.filter(offices.c.office))
+    counted = base.subquery()
+    online, offline = conn.execute(select(func.count().filter(counted.c.online.is_(True)),
+                                          func.count().filter(counted.c.online.is_(False)))).one()
+    rows = conn.execute(base.order_by(agents.c.online, agents.c.outbox_depth.desc().nulls_last(), agents.c.agent_id)
+                        .limit(AGENTS_SHOWN)).mappings()
+    return int(online or 0), int(offline or 0), [AgentState(**row) for row in rows]
+
+
+def unlinked(conn: Connection, scope: Scope) -> int:
+    return conn.execute(select(func.count()).select_from(payments)
+                        .where(payments.c.link_status == "unlinked", payments.c.voided_at.is_(None),
+                               scope.filter(payments.c.office))).scalar_one()
+
+
+def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:
+    """(backlog: waiting to be sent or routed, dead letters)."""
+    waiting = case((deliveries.c.status.in_([DeliveryStatus.PENDING, DeliveryStatus.UNROUTED]), 1), else_=0)
+    dead = case((deliveries.c.status == DeliveryStatus.DEAD, 1), else_=0)
+    query = _scoped_by_agent(select(func.sum(waiting), func.sum(dead)).select_from(deliveries),
+                             deliveries.c.agent_id, scope)
+    backlog, dead_letters = conn.execute(query).one()
+    return int(backlog or 0), int(dead_letters or 0)
+
+
+def dashboard(conn: Connection, scope: Scope, day: dt.date) -> Dashboard:
+    online, offline, states = agent_states(conn, scope)
+    backlog, dead_letters = delivery_counts(conn, scope)
+    return Dashboard(day=day, takings=takings(conn, scope, day), agents_online=online, agents_offline=offline,
+                     agents=states, unlinked=unlinked(conn, scope), backlog=backlog, dead_letters=dead_letters)

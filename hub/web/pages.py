@@ -1,0 +1,25 @@
+"""The console's pages that exist, for the navigation and for the dashboard's links.
+
+A page is listed here once it is built; a figure whose list page is not here is shown
+without a link.  Each page names the permission (hub/users/roles.py) needed to see it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str            # catalogue key nav.<name>
+    path: str
+    permission: str
+
+
+PAGES: tuple[Page, ...] = (
+    Page("dashboard", "/", "dashboard.read"),
+)
+
+
+def page(name: str) -> Page | None:
+    return next((p for p in PAGES if p.name == name), None)
