@@ -102,8 +102,13 @@ def search(conn: Connection, f: PaymentFilter) -> list[dict[str, Any]]:
     return [dict(r) for r in conn.execute(query).mappings()]
 
 
-def count(conn: Connection, f: PaymentFilter) -> int:
-    return conn.execute(_where(conn, select(func.count()).select_from(payments), f)).scalar_one()
+def count(conn: Connection, f: PaymentFilter, *, up_to: int | None = None) -> int:
+    """How many payments `f` matches; with `up_to`, counting stops past it (a list shows "10,000+"):
+    an exact count of a broad filter reads every matching row, the page itself only one page."""
+    if up_to is None:
+        return conn.execute(_where(conn, select(func.count()).select_from(payments), f)).scalar_one()
+    matching = _where(conn, select(payments.c.id), f).limit(up_to + 1).subquery()
+    return conn.execute(select(func.count()).select_from(matching)).scalar_one()
 
 
 def get_payment(conn: Connection, payment_row_id: int, *, offices: frozenset[str] | None = None) -> dict[str, Any] | None:

@@ -89,3 +89,9 @@ def test_the_cursor_leads_through_the_filtered_list_and_offset_still_works(db):
     assert [r["payment_id"] for r in second.rows] == ["pay-00002"] == [r["payment_id"] for r in by_offset]
     assert second.next_cursor is None
     assert [r["payment_id"] for r in back.rows] == ["pay-00005", "pay-00003"] and back.prev_cursor is None
+
+
+def test_a_count_up_to_a_bound_stops_just_past_it(db):
+    with db.connect() as conn:
+        assert count(conn, PaymentFilter(), up_to=2) == 3
+        assert count(conn, PaymentFilter(tender="cash"), up_to=10) == 2
