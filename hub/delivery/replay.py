@@ -20,7 +20,9 @@ from hub.audit.log import record
 from hub.casesys import registry
 from hub.delivery import queue, wakeup
 from hub.delivery.clock import stamp
+from hub.delivery.listing import in_scope
 from hub.store.tables_delivery import deliveries
+from hub.users.scope import Scope
 from protocol.domain import DeliveryStatus
 
 
@@ -62,9 +64,13 @@ def route_recent(conn: Connection, since: str, actor: str = "delivery-worker", n
 
 def replay(conn: Connection, *, actor: str, event_ids: list[str] | None = None, since: str | None = None,
            until: str | None = None, case_system: str | None = None, include_delivered: bool = False,
-           now: float | None = None) -> dict[str, Any]:
+           scope: Scope | None = None, now: float | None = None) -> dict[str, Any]:
+    """Replay by event ids, or by time range; only deliveries of the offices in `scope` (default: all)."""
     now_s = stamp(time.time() if now is None else now)
     query = select(deliveries).order_by(deliveries.c.id)
+    if scope is not None and not scope.is_everything:
+        # An event of another office is not found, as if it did not exist.
+        query = query.where(in_scope(scope))
     if event_ids:
         query = query.where(deliveries.c.event_id.in_(event_ids))
     else:

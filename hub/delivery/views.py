@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import ColumnElement, Connection, select
 
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
 from protocol.domain import DeliveryStatus
@@ -28,8 +28,11 @@ def _why_waiting(row: Any, systems: dict[str, Any]) -> str | None:
 
 def list_deliveries(conn: Connection, *, status: str | None = None, case_system: str | None = None,
                     since: str | None = None, until: str | None = None, limit: int = 100,
-                    offset: int = 0) -> list[dict[str, Any]]:
+                    offset: int = 0, where: ColumnElement[bool] | None = None) -> list[dict[str, Any]]:
+    """Newest first; `where` narrows further (the caller's office scope, hub.delivery.listing.in_scope)."""
     query = select(*LIST_COLUMNS).order_by(deliveries.c.id.desc()).limit(limit).offset(offset)
+    if where is not None:
+        query = query.where(where)
     if status:
         query = query.where(deliveries.c.status == status)
     if case_system:

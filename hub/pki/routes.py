@@ -24,6 +24,7 @@ from hub.api.schemas.enrollment import (AgentRevoked, Enrolled, EnrollBody, Enro
                                         KeyDirectory, RevokeBody, TokenBody)
 from hub.api.security import create_token as create_api_token
 from hub.config import Settings
+from hub.ingest.fleet import sees_agent
 from hub.pki import keydir
 from hub.pki.broker_config import BrokerPaths
 from hub.pki.ca import CertificateAuthority, PkiPaths
@@ -118,18 +119,26 @@ def post_token_revoke(token_id: int, db: Db, principal: Operator) -> dict[str, A
         return revoke_token(conn, token_id, principal.actor)
 
 
-@router.post("/agents/{agent_id}/revoke", response_model=AgentRevoked,
-             summary="Revoke an agent: CRL, key directory, broker reload, open connection cut")
-def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Db, principal: Admin) -> dict[str, Any]:
+def revoke_everywhere(request: Request, db: Database, agent_id: str, reason: str, actor: str) -> dict[str, Any]:
+    """Revoke `agent_id` and make it stick at once: the API's and the console's one way to do it."""
     ca, settings = _ca(request), _settings(request)
     with db.begin() as conn:
-        result = revoke_agent(conn, ca, agent_id, body.reason, principal.actor)
+        result = revoke_agent(conn, ca, agent_id, reason, actor)
     result["broker_reloaded"] = reload_broker(BrokerPaths.under(settings.data_dir).pid)
     # After the commit and the reload, so the cut agent's reconnect meets the new CRL.
     result["connection_cut"] = (cut_connection(ca, agent_id, settings.mqtt.host, settings.mqtt.port)
                                 if settings.mqtt.tls else False)
     _publish_directory(request, db)
     return result
+
+
+@router.post("/agents/{agent_id}/revoke", response_model=AgentRevoked,
+             summary="Revoke an agent: CRL, key directory, broker reload, open connection cut")
+def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Db, principal: Admin) -> dict[str, Any]:
+    with db.connect() as conn:
+        if not sees_agent(conn, principal.scope, agent_id):
+            raise HTTPException(404, f"no agent {agent_id} has been heard of")
+    return revoke_everywhere(request, db, agent_id, body.reason, principal.actor)
 
 
 @router.get("/keys", response_model=KeyDirectory,

@@ -21,7 +21,7 @@ ALL_PERMISSIONS = frozenset({
     "dashboard.read",
     "payments.read", "payments.export", "payments.link",
     "orders.read", "orders.write",
-    "agents.read", "agents.manage",
+    "agents.read", "agents.manage", "agents.revoke",
     "deliveries.read", "deliveries.replay",
     "catalogue.read", "catalogue.write",
     "casesys.manage", "enrollment.manage",

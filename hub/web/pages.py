@@ -18,6 +18,10 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("dashboard", "/", "dashboard.read"),
+    Page("agents", "/agents", "agents.read"),
+    Page("deliveries", "/deliveries", "deliveries.read"),
+    Page("dead_letters", "/deliveries/dead", "deliveries.read"),
+    Page("audit", "/audit", "audit.read"),
 )
 
 

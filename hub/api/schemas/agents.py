@@ -19,3 +19,9 @@ class Agent(Schema):
     state_at: str | None = Field(description="time of the latest birth or will applied")
     contiguous_seq: int = Field(description="every event up to this sequence number is stored")
     max_seq: int
+
+
+class DiagnosticsAsked(Schema):
+    agent_id: str
+    request_id: str = Field(description="the command's id, which the agent's diagnostics.report carries back")
+    sent: bool = Field(description="false when this hub process has no broker connection to send it on")
