@@ -18,6 +18,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("dashboard", "/", "dashboard.read"),
+    Page("users", "/users", "users.manage"),
 )
 
 
