@@ -18,7 +18,9 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("dashboard", "/", "dashboard.read"),
+    Page("enrollment", "/enrollment-tokens", "enrollment.manage"),
     Page("users", "/users", "users.manage"),
+    Page("tokens", "/tokens", "tokens.manage"),
 )
 
 

@@ -105,7 +105,7 @@ def test_a_user_form_posted_without_its_csrf_token_is_refused(hub, admin):
         assert entries(conn, subject="user:olga") == []
 
 
-@pytest.mark.parametrize("path", ["/users", "/users/boss"])
+@pytest.mark.parametrize("path", ["/users", "/users/boss", "/tokens"])
 def test_an_operator_cannot_open_the_admin_pages(hub, path):
     hub.user("olga", "operator", ["ROMA-1"])
     olga = hub.client()
