@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import routes_auth, routes_dashboard, routes_enrollment, routes_tokens, routes_users
+from hub.web import routes_auth, routes_catalogue, routes_dashboard, routes_enrollment, routes_tokens, routes_users
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
 from hub.web.templating import render
 
@@ -43,6 +43,7 @@ def install_console(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
     app.include_router(routes_dashboard.router)
+    app.include_router(routes_catalogue.router)
     app.include_router(routes_users.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_enrollment.router)

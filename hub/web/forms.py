@@ -9,10 +9,11 @@ refused, never guessed at.
 
 from __future__ import annotations
 
+import copy
 from decimal import Decimal, InvalidOperation
 
 from babel import Locale
-from babel.numbers import NumberFormatError, parse_decimal
+from babel.numbers import NumberFormatError, parse_decimal, parse_pattern
 from pydantic import ValidationError
 
 from protocol.money import exponent
@@ -112,3 +113,23 @@ def validation_errors(exc: ValidationError, own: dict[str, str] | None = None) -
         context = {k: v for k, v in (problem.get("ctx") or {}).items() if isinstance(v, (str, int, float))}
         errors.setdefault(name, (key, context))
     return errors
+
+
+def _typed_decimal(value: Decimal, digits: int, language: str) -> str:
+    pattern = copy.copy(parse_pattern(Locale.parse(language).decimal_formats[None]))
+    pattern.frac_prec = (digits, digits)
+    return pattern.apply(value, Locale.parse(language))
+
+
+def money_as_typed(minor: int | None, currency: str, language: str) -> str:
+    """Minor units as the user would type them back: 1250 EUR in Polish → "12,50"."""
+    if minor is None:
+        return ""
+    digits = exponent(currency)
+    return _typed_decimal(Decimal(minor).scaleb(-digits), digits, language)
+
+
+def percent_as_typed(basis_points: int, language: str) -> str:
+    """2100 → "21", 550 → "5.5" (English) or "5,5"."""
+    value = Decimal(basis_points).scaleb(-2).normalize()
+    return _typed_decimal(value, max(0, -value.as_tuple().exponent), language)

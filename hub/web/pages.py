@@ -18,6 +18,7 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("dashboard", "/", "dashboard.read"),
+    Page("catalogue", "/catalogue", "catalogue.read"),
     Page("enrollment", "/enrollment-tokens", "enrollment.manage"),
     Page("users", "/users", "users.manage"),
     Page("tokens", "/tokens", "tokens.manage"),
