@@ -114,6 +114,7 @@ def to_catalogue(typed: dict[str, Any], language: str) -> tuple[Catalogue | None
                                         language)
                 except FieldProblem as exc:
                     errors[f"{name}.unit_price_minor"] = (exc.key, exc.values)
+                    price = 0       # stands in, so the model does not also say the price is missing
             try:
                 vat = parse_percent_bp(row["vat_rate_bp"] or "0", language)
                 if not 0 <= vat <= 10_000:      # the model's limits, said in percent as typed
