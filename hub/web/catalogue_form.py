@@ -51,7 +51,8 @@ def typed_from_document(document: Mapping[str, Any], language: str) -> dict[str,
                      for p in price_list["positions"]]
         lists.append({"code": price_list["code"], "name": price_list["name"],
                       "service_step": "" if price_list.get("service_step") is None else str(price_list["service_step"]),
-                      "notes": price_list.get("notes") or "", "legal_acts": "\n".join(price_list.get("legal_acts") or []),
+                      "notes": price_list.get("notes") or "",
+                      "legal_acts": "\n".join(price_list.get("legal_acts") or []),
                       "positions": positions + [blank_position()]})
     return {"currency": currency, "lists": lists}
 
