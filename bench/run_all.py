@@ -35,6 +35,7 @@ BENCHES = {
     "webhook_latency": ("webhook_latency.py", [], ["--seconds", "5"]),
     "ui": ("ui.py", [], []),
     "e2e": ("e2e.py", [], ["--quick"]),
+    "backoffice": ("backoffice.py", [], ["--quick"]),
 }
 
 

@@ -58,7 +58,11 @@ payments = Table(
     Column("body", JSON, nullable=False),
     UniqueConstraint("agent_id", "payment_id", name="uq_payments_agent_payment"),
 )
-Index("ix_payments_captured", payments.c.captured_at)
+# Keyset pages (hub/store/paging.py): one index per list order, the tie-breaker last.
+Index("ix_payments_captured", payments.c.captured_at, payments.c.id)
+Index("ix_payments_office_captured", payments.c.office, payments.c.captured_at, payments.c.id)
+Index("ix_payments_amount", payments.c.amount_minor, payments.c.id)
+Index("ix_payments_payer", payments.c.payer_id)
 Index("ix_payments_order", payments.c.linked_order_id)
 Index("ix_payments_case", payments.c.linked_case_ref)
 Index("ix_payments_reference", payments.c.reference_value)
@@ -115,9 +119,15 @@ orders = Table(
     Column("created_at", String(40), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("positions", String(1000)),                      # catalogue codes, comma-separated (migration 0005)
+    Column("office", String(64)),                           # the office it belongs to (migration 0010)
 )
 Index("ix_orders_case", orders.c.case_ref)
 Index("ix_orders_iuv", orders.c.iuv)
+Index("ix_orders_payer", orders.c.payer_id)
+Index("ix_orders_created", orders.c.created_at, orders.c.order_id)
+Index("ix_orders_due", orders.c.due_date, orders.c.order_id)
+Index("ix_orders_office_created", orders.c.office, orders.c.created_at, orders.c.order_id)
+Index("ix_orders_office_due", orders.c.office, orders.c.due_date, orders.c.order_id)
 
 catalogue_versions = Table(
     "catalogue_versions", metadata,

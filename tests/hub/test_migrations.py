@@ -172,10 +172,10 @@ def test_the_comparison_sees_a_column_added_to_a_live_table_without_a_migration(
     tables = MetaData(naming_convention=live_metadata.naming_convention)
     for table in live_metadata.sorted_tables:
         table.to_metadata(tables)
-    tables.tables["orders"].append_column(Column("office", String(64)))
+    tables.tables["orders"].append_column(Column("remarks", String(64)))
     created_from_live_tables(edited, tables)
     found = differences(schema_of(edited), "hub/store/tables*.py", schema_of(stepwise), "the migrations")
-    assert found == [("column orders.office (type, nullable, default): "
+    assert found == [("column orders.remarks (type, nullable, default): "
                       "hub/store/tables*.py ('VARCHAR(64)', True, None), the migrations None")]
 
 

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, HTTPException, Request, Response
+import datetime as dt
+from typing import Annotated
+
+from fastapi import APIRouter, HTTPException, Query, Request, Response
 from fastapi.concurrency import run_in_threadpool
 from fastapi.responses import JSONResponse
 
@@ -15,6 +18,7 @@ from hub.config import Settings
 from hub.orders.csv_import import import_orders
 from hub.orders.model import OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
+from hub.orders.search import OrderFilter, OrderStatus, search_page
 from hub.orders.service import create_order, get_order, order_view, search_orders
 from hub.store.db import Database
 
@@ -59,15 +63,33 @@ def _import(db: Database, text: str, settings: Settings, actor: str, order_key: 
         return import_orders(conn, text, settings, actor, signing_key=order_key)
 
 
-@router.get("", response_model=list[Order])
-def index(principal: CaseReader, db: Db, case_ref: str | None = None, reference: str | None = None,
-          payer: str | None = None, limit: Limit = 100, offset: Offset = 0) -> list[dict]:
+@router.get("", response_model=list[Order],
+            description="A page of orders; the `Link` header gives the next and previous pages (rel next, prev). "
+                        "`q` finds an order by any identifier (order id, case, notice number, IUV, RF, payer "
+                        "fiscal code), else by part of the payer's name. case_ref, reference, payer and offset "
+                        "are the earlier search, kept for the clients that use it; a case-system token "
+                        "lists the orders of one case or reference only.")
+def index(principal: CaseReader, db: Db, request: Request, response: Response, case_ref: str | None = None,
+          reference: str | None = None, payer: str | None = None, limit: Limit = 100, offset: Offset = 0,
+          q: Annotated[str | None, Query(max_length=200)] = None, status: OrderStatus | None = None,
+          due_from: dt.date | None = None, due_to: dt.date | None = None, office: str | None = None,
+          sort: Annotated[str | None, Query(pattern=r"^-?(created_at|due_date)$")] = None,
+          cursor: Annotated[str | None, Query(max_length=2000)] = None) -> list[dict]:
     if scope.is_scoped(principal) and not (case_ref or reference):
         raise HTTPException(422, "a case-system token lists the orders of one case or reference: "
                                  "give case_ref or reference")
     with db.connect() as conn:
-        found = search_orders(conn, case_ref=case_ref, reference=reference, payer=payer, limit=limit, offset=offset)
-        return scope.visible_orders(conn, principal, found)
+        if offset or case_ref or reference or payer:
+            found = search_orders(conn, case_ref=case_ref, reference=reference, payer=payer, limit=limit,
+                                  offset=offset)
+            return scope.visible_orders(conn, principal, found)
+        page = search_page(conn, OrderFilter(q=q, status=status, due_from=due_from, due_to=due_to, office=office,
+                                             sort=sort, cursor=cursor, limit=limit))
+        links = [f'<{request.url.include_query_params(cursor=c)}>; rel="{rel}"'
+                 for rel, c in (("next", page.next_cursor), ("prev", page.prev_cursor)) if c]
+        if links:
+            response.headers["Link"] = ", ".join(links)
+        return [order_view(conn, row) for row in page.rows]
 
 
 def _order(db: Database, order_id: str, principal: Principal) -> dict:

@@ -3,18 +3,33 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Query
 
 from protocol.domain import TenderValue
 from hub.api.deps import Db, Limit, Offset, Operator, RowId, require_role
 from hub.api.schemas.payments import LinkRequest, Payment, PaymentPage, PaymentRow
 from hub.linking.manual import link_by_hand
-from hub.linking.search import PaymentFilter, count, get_payment, search
+from hub.linking.search import PaymentFilter, count, get_payment, search, search_page
+from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 READERS = Depends(require_role("operator", "auditor"))
+Cursor = Annotated[str | None, Query(max_length=2000, description="next_cursor or prev_cursor of a page")]
+Sort = Annotated[Literal["-captured_at", "captured_at", "-amount", "amount"] | None,
+                 Query(description="'-' in front for descending; -captured_at when not given")]
+Amount = Annotated[int | None, Query(ge=0, description="minor units, inclusive")]
+
+
+def _page(db: Database, payment_filter: PaymentFilter) -> dict:
+    """A keyset page with its cursors; by `offset` (no cursors) when one is given without a cursor."""
+    with db.connect() as conn:
+        total = count(conn, payment_filter)
+        if payment_filter.offset and not payment_filter.cursor:
+            return {"total": total, "payments": search(conn, payment_filter)}
+        page = search_page(conn, payment_filter)
+    return {"total": total, "payments": page.rows, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
 
 
 @router.get("", response_model=PaymentPage, dependencies=[READERS])
@@ -22,18 +37,17 @@ def list_payments(db: Db, date_from: dt.date | None = None, date_to: dt.date | N
                   agent: str | None = None, case: str | None = None, reference: str | None = None,
                   payer: str | None = None, tender: TenderValue | None = None,
                   status: Literal["linked", "unlinked", "voided"] | None = None, order_id: str | None = None,
-                  limit: Limit = 100, offset: Offset = 0) -> dict:
+                  limit: Limit = 100, offset: Offset = 0, cursor: Cursor = None, sort: Sort = None,
+                  amount_min: Amount = None, amount_max: Amount = None) -> dict:
     payment_filter = PaymentFilter(date_from, date_to, office, agent, case, reference, payer, tender, status,
-                                   order_id, limit, offset)
-    with db.connect() as conn:
-        return {"total": count(conn, payment_filter), "payments": search(conn, payment_filter)}
+                                   order_id, limit, offset, amount_min=amount_min, amount_max=amount_max,
+                                   sort=sort, cursor=cursor)
+    return _page(db, payment_filter)
 
 
 @router.get("/unlinked", response_model=PaymentPage, dependencies=[READERS])
-def unlinked(db: Db, limit: Limit = 100, offset: Offset = 0) -> dict:
-    payment_filter = PaymentFilter(status="unlinked", limit=limit, offset=offset)
-    with db.connect() as conn:
-        return {"total": count(conn, payment_filter), "payments": search(conn, payment_filter)}
+def unlinked(db: Db, limit: Limit = 100, offset: Offset = 0, cursor: Cursor = None) -> dict:
+    return _page(db, PaymentFilter(status="unlinked", limit=limit, offset=offset, cursor=cursor))
 
 
 @router.get("/{payment_row_id}", response_model=Payment, dependencies=[READERS])

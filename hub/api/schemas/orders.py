@@ -42,6 +42,7 @@ class Order(Schema):
     created_at: str
     created_by: str
     positions: list[str] = Field(description="fee catalogue position codes")
+    office: str | None = Field(default=None, description="the office the order belongs to")
     paid_minor: int = Field(description="linked payments, refunds negative, voids not counted")
     status: Literal["unpaid", "partly_paid", "paid", "overpaid"]
     outstanding_minor: int | None

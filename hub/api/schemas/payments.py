@@ -46,6 +46,8 @@ class Payment(PaymentRow):
 class PaymentPage(Schema):
     total: int = Field(description="payments matching the filter, not only this page")
     payments: list[PaymentRow]
+    next_cursor: str | None = Field(default=None, description="pass as `cursor` for the page after this one")
+    prev_cursor: str | None = Field(default=None, description="pass as `cursor` for the page before this one")
 
 
 class LinkRequest(BaseModel):
