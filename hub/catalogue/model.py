@@ -4,11 +4,16 @@ A price list follows the Latvian service catalogue's payment block (seed 001):
 legal acts, notes, accepted tenders, and positions: a parent position with
 sub-positions, unit of measure, unit price with VAT in minor units, VAT rate in
 basis points (2100 = 21 %), the legal act, whether it is mandatory, discounts.
+
+A price list's own checks raise typed errors (`position_codes_repeat`, `parent_unknown`,
+`parent_is_sub_position`, `price_required`, `price_list_codes_repeat`) with their
+values, so the console can say them in the user's language; the API shows the message.
 """
 
 from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from protocol.domain import Tender, TenderValue
 
@@ -57,20 +62,26 @@ class PriceList(BaseModel):
         codes = [p.code for p in self.positions]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
-            raise ValueError(f"position codes repeat: {', '.join(duplicates)}")
+            raise PydanticCustomError("position_codes_repeat", "position codes repeat: {codes}",
+                                      {"codes": ", ".join(duplicates)})
         by_code = {p.code: p for p in self.positions}
         for position in self.positions:
             if position.parent is None:
                 continue
             parent = by_code.get(position.parent)
             if parent is None:
-                raise ValueError(f"position {position.code}: parent {position.parent} is not in this price list")
+                raise PydanticCustomError("parent_unknown", "position {code}: parent {parent} is not in this price list",
+                                          {"code": position.code, "parent": position.parent})
             if parent.parent is not None:
-                raise ValueError(f"position {position.code}: parent {parent.code} is itself a sub-position")
+                raise PydanticCustomError("parent_is_sub_position",
+                                          "position {code}: parent {parent} is itself a sub-position",
+                                          {"code": position.code, "parent": parent.code})
         children = {p.parent for p in self.positions if p.parent}
         for position in self.positions:
             if position.code not in children and position.unit_price_minor is None:
-                raise ValueError(f"position {position.code} has no sub-positions, so it needs unit_price_minor")
+                raise PydanticCustomError("price_required",
+                                          "position {code} has no sub-positions, so it needs unit_price_minor",
+                                          {"code": position.code})
         return self
 
 
@@ -84,5 +95,6 @@ class Catalogue(BaseModel):
         codes = [p.code for p in self.price_lists]
         duplicates = sorted({c for c in codes if codes.count(c) > 1})
         if duplicates:
-            raise ValueError(f"price list codes repeat: {', '.join(duplicates)}")
+            raise PydanticCustomError("price_list_codes_repeat", "price list codes repeat: {codes}",
+                                      {"codes": ", ".join(duplicates)})
         return self

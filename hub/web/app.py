@@ -14,7 +14,8 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import routes_agents, routes_audit, routes_auth, routes_dashboard, routes_deliveries
+from hub.web import (routes_agents, routes_audit, routes_auth, routes_catalogue, routes_dashboard,
+                     routes_deliveries, routes_enrollment, routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
 from hub.web.templating import render
 
@@ -46,6 +47,10 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_agents.router)
     app.include_router(routes_deliveries.router)
     app.include_router(routes_audit.router)
+    app.include_router(routes_catalogue.router)
+    app.include_router(routes_users.router)
+    app.include_router(routes_tokens.router)
+    app.include_router(routes_enrollment.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(NotPermitted, _not_permitted)

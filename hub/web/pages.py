@@ -22,6 +22,10 @@ PAGES: tuple[Page, ...] = (
     Page("deliveries", "/deliveries", "deliveries.read"),
     Page("dead_letters", "/deliveries/dead", "deliveries.read"),
     Page("audit", "/audit", "audit.read"),
+    Page("catalogue", "/catalogue", "catalogue.read"),
+    Page("enrollment", "/enrollment-tokens", "enrollment.manage"),
+    Page("users", "/users", "users.manage"),
+    Page("tokens", "/tokens", "tokens.manage"),
 )
 
 

@@ -78,7 +78,7 @@ class LiveHub:
     data_dir: Path
     token: str                       # the first admin's API token, printed by `hub init`
     log: Path
-    admin_password: str = ""         # the first admin's (user `admin`) console password, printed by `hub init`
+    admin: tuple[str, str] = ("", "")   # the first admin's console login (username, password), printed too
 
     def cli(self, *args: str, input: str | None = None) -> subprocess.CompletedProcess:
         """Run `counterpay hub ARGS... --config <this hub's config>`, e.g. to create users."""
@@ -98,7 +98,8 @@ def live_hub(tmp_path) -> Iterator[LiveHub]:
                           timeout=60)
     assert init.returncode == 0, init.stderr
     token = re.search(r"token \(shown only now.*\): (\S+)", init.stdout).group(1)
-    admin_password = re.search(r"(?m)^\s*password: (\S+)$", init.stdout).group(1)
+    admin = (re.search(r"^\s+username: (\S+)$", init.stdout, re.M).group(1),
+             re.search(r"^\s+password: (\S+)$", init.stdout, re.M).group(1))
     port = free_port()
     config = hub_dir / "hub.toml"
     config.write_text(re.sub(r"(?m)^port = 8080$", f"port = {port}", config.read_text()))
@@ -112,7 +113,7 @@ def live_hub(tmp_path) -> Iterator[LiveHub]:
         except AssertionError:
             raise AssertionError(f"the hub did not start; its log:\n{log.read_text()}") from None
         yield LiveHub(url=f"http://127.0.0.1:{port}", config=config, data_dir=hub_dir, token=token, log=log,
-                      admin_password=admin_password)
+                      admin=admin)
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         try:

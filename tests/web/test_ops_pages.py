@@ -24,7 +24,7 @@ def _database(live_hub):
 def _log_in(page, live_hub, next_path: str = "/") -> None:
     page.goto(f"{live_hub.url}/login?next={next_path}")
     page.get_by_label("Username").fill("admin")
-    page.get_by_label("Password").fill(live_hub.admin_password)
+    page.get_by_label("Password").fill(live_hub.admin[1])
     page.get_by_role("button", name="Log in").click()
     page.wait_for_url(f"{live_hub.url}{next_path}")
 

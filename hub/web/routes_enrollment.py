@@ -1,0 +1,82 @@
+"""Enrollment tokens: list by office, create one (shown once), revoke an unused one.
+
+The work is hub.pki.enrollment's, as for `/api/v1/enrollment-tokens`; its refusal codes
+say which field was wrong.  A user bound to named offices creates and sees tokens of
+those offices only.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+
+from hub.pki.enrollment import (DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, EnrollmentRefused, create_token, list_tokens,
+                                revoke_token)
+from hub.users.sessions import Session
+from hub.web.auth import require
+from hub.web.forms import FieldProblem, parse_whole
+from hub.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Manager = Annotated[Session, Depends(require("enrollment.manage"))]
+FIELD_OF = {"bad_office": "office", "bad_expiry": "hours", "bad_agent_id": "agent_id"}
+
+
+def _page(request: Request, session: Session, *, office: str = "", errors=None, typed=None, created=None,
+          done: str = "", status_code: int = 200):
+    scope = session.user.scope
+    with request.app.state.db.connect() as conn:
+        tokens = [token for token in list_tokens(conn, office=office or None) if scope.allows(token["office"])]
+    offices = sorted({token["office"] for token in tokens})
+    return render(request, "enrollment.html", session=session, status_code=status_code, tokens=tokens,
+                  office=office, offices=offices, errors=errors or {},
+                  typed=typed or {"hours": str(DEFAULT_TOKEN_HOURS), "office": office}, created=created,
+                  done=done, max_hours=MAX_TOKEN_HOURS)
+
+
+@router.get("/enrollment-tokens")
+def index(request: Request, session: Manager, office: str = "", done: str = ""):
+    return _page(request, session, office=office.strip(), done=f"enrollment.done.{done}" if done in (
+        "revoked",) else "")
+
+
+@router.post("/enrollment-tokens")
+def create(request: Request, session: Manager, office: str = Form(""), hours: str = Form(""),
+           agent_id: str = Form(""), note: str = Form("")):
+    typed = dict(office=office, hours=hours, agent_id=agent_id, note=note)
+    errors = {}
+    try:
+        expires_in = parse_whole(hours, session.user.language)
+    except FieldProblem as exc:
+        errors["hours"] = (exc.key, exc.values)
+    if not session.user.scope.allows(office.strip()):
+        errors["office"] = ("enrollment.error.office_not_yours", {})
+    if len(note) > 200:
+        errors["note"] = ("form.error.string_too_long", {"max_length": 200})
+    if not errors:
+        try:
+            with request.app.state.db.begin() as conn:
+                token, info = create_token(conn, office, session.user.actor, hours=expires_in,
+                                           agent_id=agent_id.strip() or None, note=note.strip() or None)
+        except EnrollmentRefused as exc:
+            errors[FIELD_OF.get(exc.code, "form")] = (f"enrollment.error.{exc.code}", {"max": MAX_TOKEN_HOURS})
+    if errors:
+        return _page(request, session, errors=errors, typed=typed, status_code=422)
+    return _page(request, session, office=info["office"], created={"token": token, **info}, status_code=201)
+
+
+@router.post("/enrollment-tokens/{token_id}/revoke")
+def revoke(request: Request, session: Manager, token_id: int):
+    try:
+        with request.app.state.db.begin() as conn:
+            known = [t for t in list_tokens(conn) if t["token_id"] == token_id]
+            if not known or not session.user.scope.allows(known[0]["office"]):
+                return _page(request, session, status_code=404,
+                             errors={"form": ("enrollment.error.token_unknown", {"max": MAX_TOKEN_HOURS})})
+            revoke_token(conn, token_id, session.user.actor)
+    except EnrollmentRefused as exc:
+        return _page(request, session, status_code=409,
+                     errors={"form": (f"enrollment.error.{exc.code}", {"max": MAX_TOKEN_HOURS})})
+    return RedirectResponse("/enrollment-tokens?done=revoked", status_code=303)

@@ -1,0 +1,71 @@
+"""API tokens (admin): list, create (the token shown once), revoke.
+
+The form is checked by the API's own `TokenRequest`, and made by `create_token`, so the
+page and `POST /api/v1/tokens` accept and refuse alike.  Agent tokens are issued at
+enrollment and are not offered here.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from hub.api.schemas.tokens import TokenRequest
+from hub.api.security import TokenRefused, create_token, list_tokens, revoke_token
+from hub.casesys import registry
+from hub.users.sessions import Session
+from hub.web.auth import require
+from hub.web.forms import validation_errors
+from hub.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Admin = Annotated[Session, Depends(require("tokens.manage"))]
+OFFERED_ROLES = ("operator", "auditor", "case-system", "metrics", "admin")
+
+
+def _page(request: Request, session: Session, *, errors=None, typed=None, created=None, done="",
+          status_code=200):
+    with request.app.state.db.connect() as conn:
+        tokens = list_tokens(conn)
+        systems = [row["name"] for row in registry.list_all(conn)]
+    return render(request, "tokens.html", session=session, status_code=status_code, tokens=tokens,
+                  roles=OFFERED_ROLES, systems=systems, errors=errors or {}, typed=typed or {}, created=created,
+                  done=done)
+
+
+@router.get("/tokens")
+def index(request: Request, session: Admin, done: str = ""):
+    return _page(request, session, done="tokens.done.revoked" if done == "revoked" else "")
+
+
+@router.post("/tokens")
+def create(request: Request, session: Admin, name: str = Form(""), role: str = Form(""),
+           case_system: str = Form("")):
+    typed = dict(name=name, role=role, case_system=case_system)
+    errors = {}
+    try:
+        spec = TokenRequest(name=name.strip(), role=role,
+                            case_system=(case_system or None) if role == "case-system" else None)
+        with request.app.state.db.begin() as conn:
+            token, token_id = create_token(conn, spec.name, spec.role, session.user.actor,
+                                           case_system=spec.case_system)
+    except ValidationError as exc:
+        errors = validation_errors(exc)
+        if "form" in errors:        # the model's own check: a case-system token names its case system
+            errors = {"case_system": ("tokens.error.case_system_required", {})}
+    except TokenRefused:
+        errors = {"case_system": ("tokens.error.case_system_unknown", {})}
+    if errors:
+        return _page(request, session, errors=errors, typed=typed, status_code=422)
+    return _page(request, session, created={"id": token_id, "name": spec.name, "token": token},
+                 status_code=201)
+
+
+@router.post("/tokens/{token_id}/revoke")
+def revoke(request: Request, session: Admin, token_id: int):
+    with request.app.state.db.begin() as conn:
+        revoke_token(conn, token_id, session.user.actor)
+    return RedirectResponse("/tokens?done=revoked", status_code=303)
