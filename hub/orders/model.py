@@ -29,6 +29,8 @@ class OrderRequest(BaseModel):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     reference_format: Literal[ORDER_REFERENCE_FORMATS] = ReferenceFormat.RF
     case_ref: str | None = Field(default=None, max_length=200)
+    office: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
+                               description="the office the order belongs to; its staff see and change it")
     payer: PayerIn | None = None
     description: str | None = Field(default=None, max_length=400)
     due_date: dt.date | None = None
