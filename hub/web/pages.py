@@ -18,6 +18,8 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("dashboard", "/", "dashboard.read"),
+    Page("payments", "/payments", "payments.read"),
+    Page("unlinked", "/payments/unlinked", "payments.read"),
 )
 
 
