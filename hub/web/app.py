@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import routes_auth, routes_dashboard, routes_payments
+from hub.web import routes_auth, routes_dashboard, routes_orders, routes_orders_new, routes_payments
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
 from hub.web.templating import render
 
@@ -44,6 +44,8 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_auth.router)
     app.include_router(routes_dashboard.router)
     app.include_router(routes_payments.router)
+    app.include_router(routes_orders_new.router)       # before routes_orders: /orders/new is no order id
+    app.include_router(routes_orders.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(NotPermitted, _not_permitted)

@@ -20,6 +20,7 @@ PAGES: tuple[Page, ...] = (
     Page("dashboard", "/", "dashboard.read"),
     Page("payments", "/payments", "payments.read"),
     Page("unlinked", "/payments/unlinked", "payments.read"),
+    Page("orders", "/orders", "orders.read"),
 )
 
 
