@@ -154,3 +154,36 @@ def test_a_csv_with_one_bad_row_is_refused_whole(tmp_path):
                             files={"file": ("orders.csv", text.encode(), "text/csv")})
         assert refused.status_code == 422 and '<td class="number">3</td>' in refused.text
         assert _count(hub) == 2
+
+
+def test_the_api_answers_orders_and_payments_within_the_callers_offices(hub_context):
+    from tests.hub.api_support import Api
+    api = Api(hub_context)
+    from hub.api.deps import get_principal
+    from hub.api.security import Principal
+    from hub.store.tables import payments as payment_table
+    from hub.users.scope import Scope
+    from tests.hub.search_rows import add_payments
+    add_orders(api.context.db, [order_row("ORDA1", office="ROMA-1", reference="RF18A1"),
+                                order_row("ORDB1", office="MILANO-2", reference="RF18B1")])
+    add_payments(api.context.db, [payment_row(1, office="ROMA-1"), payment_row(2, office="MILANO-2")])
+    app = api.client.app
+    app.dependency_overrides[get_principal] = lambda: Principal(7, "roma clerk", "operator",
+                                                                scope=Scope.of(["ROMA-1"]))
+    try:
+        assert api.client.get("/api/v1/orders/ORDA1").status_code == 200
+        assert api.client.get("/api/v1/orders/ORDB1").status_code == 404
+        assert [o["order_id"] for o in api.client.get("/api/v1/orders").json()] == ["ORDA1"]
+        assert [o["order_id"] for o in api.client.get("/api/v1/orders?payer=&reference=RF18B1").json()] == []
+        assert api.client.post("/api/v1/orders/ORDB1/cancel", json={"reason": "x"}).status_code == 404
+        assert api.client.post("/api/v1/orders", json={"amount_minor": 100, "office": "MILANO-2"}).status_code == 422
+        assert [p["office"] for p in api.client.get("/api/v1/payments").json()["payments"]] == ["ROMA-1"]
+        ids = {p["office"]: p["id"] for p in api.client.get("/api/v1/payments").json()["payments"]}
+        with api.context.db.connect() as conn:
+            milano = conn.execute(select(payment_table.c.id).where(payment_table.c.office == "MILANO-2")).scalar()
+        assert api.client.get(f"/api/v1/payments/{milano}").status_code == 404
+        assert api.client.post(f"/api/v1/payments/{ids['ROMA-1']}/link", json={"order_id": "ORDB1"}).status_code == 404
+        cancelled = api.client.post("/api/v1/orders/ORDA1/cancel", json={"reason": "duplicate"})
+        assert cancelled.status_code == 200 and cancelled.json()["cancel_reason"] == "duplicate"
+    finally:
+        app.dependency_overrides.clear()
