@@ -67,6 +67,11 @@ def candidate_orders(conn: Connection, payment: dict[str, Any]) -> list[tuple[st
 def find_link(conn: Connection, payment: dict[str, Any]) -> Link:
     notes = []
     for method, order in candidate_orders(conn, payment):
+        if order.get("cancelled_at"):
+            # A payment for a cancelled order is an anomaly: a person decides (refund, or link by hand).
+            notes.append(f"order {order['order_id']} was cancelled on {order['cancelled_at'][:10]}: "
+                         f"{order.get('cancel_reason') or 'no reason given'}")
+            continue
         if order["currency"] != payment["currency"]:
             notes.append(f"order {order['order_id']} is in {order['currency']}, the payment in {payment['currency']}")
             continue
@@ -74,7 +79,7 @@ def find_link(conn: Connection, payment: dict[str, Any]) -> Link:
     case_ref = payment.get("case_ref")
     if not case_ref and payment.get("reference_format") == ReferenceFormat.CASE:
         case_ref = payment.get("reference_value")
-    if case_ref:
+    if case_ref and not any("was cancelled" in note for note in notes):
         return Link("linked", "case", None, case_ref, "; ".join(notes) or None)
     if not notes:
         value = payment.get("reference_value")

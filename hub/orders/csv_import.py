@@ -1,11 +1,13 @@
-"""Bulk payment orders from CSV: all rows or none.
+"""Bulk payment orders from CSV (and XLSX, read into the same rows: hub/orders/xlsx_import.py): all rows or none.
 
 Header (names, any order; only `amount` or `amount_minor` is needed for a fixed order):
 
-    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date,positions
+    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date,positions,office
 
 `amount` is written as people write it ('12.50', '1 234,56'); `amount_minor` is
-integer minor units; `positions` is fee catalogue codes separated by spaces.  Every bad row is reported with its line number (the header is
+integer minor units; `positions` is fee catalogue codes separated by spaces; `office` the
+office the order belongs to (an importer scoped to offices may name only theirs, and an
+empty cell takes the importer's office when they have exactly one).  Every bad row is reported with its line number (the header is
 line 1) and every reason; if any row is bad nothing is created.
 
 Free-text cells (case_ref, payer_name, payer_id, description) that a spreadsheet would
@@ -18,6 +20,7 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Any
 
 from pydantic import ValidationError
@@ -30,9 +33,10 @@ from hub.errors import InvalidInput
 from hub.orders.model import OrderRequest
 from hub.orders.service import insert_order, order_columns, unknown_positions
 from hub.spreadsheet import neutralise
+from hub.users.scope import Scope
 
 COLUMNS = ("case_ref", "payer_name", "payer_id", "amount", "amount_minor", "currency", "amount_kind",
-           "reference_format", "description", "due_date", "positions")
+           "reference_format", "description", "due_date", "positions", "office")
 MAX_ROWS = 50_000
 
 
@@ -59,7 +63,7 @@ def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | No
     data: dict[str, Any] = {}
     currency = (row.get("currency") or settings.currency).strip().upper()
     data["currency"] = currency
-    for name in ("case_ref", "description", "due_date", "amount_kind", "reference_format"):
+    for name in ("case_ref", "description", "due_date", "amount_kind", "reference_format", "office"):
         if (row.get(name) or "").strip():
             data[name] = row[name].strip()
     for name in ("case_ref", "description"):
@@ -96,14 +100,23 @@ def parse_rows(text: str, settings: Settings) -> tuple[list[tuple[int, OrderRequ
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
         return [], [RowError(1, ["the file is empty: a header line is expected"])]
-    header = [name.strip() for name in reader.fieldnames]
+    reader.fieldnames = [name.strip() for name in reader.fieldnames]
+
+    def records():
+        for row in reader:
+            yield reader.line_num, row
+    return parse_records(reader.fieldnames, records(), settings)
+
+
+def parse_records(header: list[str], records: Iterable[tuple[int, dict[str, Any]]],
+                  settings: Settings) -> tuple[list[tuple[int, OrderRequest]], list[RowError]]:
+    """Validate rows (line number, header name → cell) of a CSV or a spreadsheet alike."""
+    header = [(name or "").strip() for name in header]
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
         return [], [RowError(1, [f"unknown columns {', '.join(unknown)}; expected some of {', '.join(COLUMNS)}"])]
-    reader.fieldnames = header
     requests, row_errors = [], []
-    for row in reader:
-        line = reader.line_num
+    for line, row in records:
         if len(requests) + len(row_errors) >= MAX_ROWS:
             row_errors.append(RowError(line, [f"more than {MAX_ROWS} rows; split the file"]))
             break
@@ -122,10 +135,34 @@ def parse_rows(text: str, settings: Settings) -> tuple[list[tuple[int, OrderRequ
     return requests, row_errors
 
 
-def import_orders(conn: Connection, text: str, settings: Settings, actor: str, signing_key=None) -> list[dict]:
+def _office_errors(request: OrderRequest, scope: Scope) -> tuple[OrderRequest, list[str]]:
+    """The request with the importer's one office filled in, or why its office is refused."""
+    if request.office is None and scope.offices is not None and len(scope.offices) == 1:
+        request = request.model_copy(update={"office": next(iter(scope.offices))})
+    if request.office is None and not scope.is_everything:
+        return request, [f"office: name one of your offices ({scope.describe()})"]
+    if not scope.allows(request.office):
+        return request, [f"office: {request.office} is not one of your offices ({scope.describe()})"]
+    return request, []
+
+
+def import_orders(conn: Connection, text: str, settings: Settings, actor: str, signing_key=None, *,
+                  scope: Scope | None = None) -> list[dict]:
     """Create every order of the CSV in the caller's transaction, or raise CsvImportError."""
-    requests, row_errors = parse_rows(text, settings)
-    for line, request in requests:
+    return import_requests(conn, *parse_rows(text, settings), settings, actor, signing_key, scope=scope)
+
+
+def import_requests(conn: Connection, parsed: list[tuple[int, OrderRequest]], row_errors: list[RowError],
+                    settings: Settings, actor: str, signing_key=None, *, scope: Scope | None = None) -> list[dict]:
+    """Create every parsed order, or none when any row (parsed or not) is bad: raises CsvImportError."""
+    scope = scope or Scope.everything()
+    requests = []
+    for line, request in parsed:
+        request, errors = _office_errors(request, scope)
+        if errors:
+            row_errors.append(RowError(line, errors))
+            continue
+        requests.append((line, request))
         unknown = unknown_positions(conn, request.positions)
         if unknown:
             row_errors.append(RowError(line, [f"positions {', '.join(unknown)} are not in the published fee catalogue"]))

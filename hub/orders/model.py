@@ -29,6 +29,8 @@ class OrderRequest(BaseModel):
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     reference_format: Literal[ORDER_REFERENCE_FORMATS] = ReferenceFormat.RF
     case_ref: str | None = Field(default=None, max_length=200)
+    office: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
+                               description="the office the order belongs to; its staff see and change it")
     payer: PayerIn | None = None
     description: str | None = Field(default=None, max_length=400)
     due_date: dt.date | None = None
@@ -50,3 +52,19 @@ class OrderRequest(BaseModel):
         if self.reference_format == ReferenceFormat.PAGOPA and self.currency != "EUR":
             raise ValueError("pagoPA notices are in EUR only")
         return self
+
+
+class OrderChange(BaseModel):
+    """The fields of an unpaid order that may change; a field left out stays as it is, null clears it."""
+    model_config = ConfigDict(extra="forbid")
+    amount_minor: int | None = Field(default=None, strict=True, ge=1, le=10**13)
+    case_ref: str | None = Field(default=None, max_length=200)
+    payer_name: str | None = Field(default=None, max_length=200)
+    payer_id: str | None = Field(default=None, max_length=64)
+    description: str | None = Field(default=None, max_length=400)
+    due_date: dt.date | None = None
+
+
+class OrderCancel(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    reason: str = Field(min_length=1, max_length=400, description="read by the payer and at the counter")

@@ -120,6 +120,9 @@ orders = Table(
     Column("created_by", String(100), nullable=False),
     Column("positions", String(1000)),                      # catalogue codes, comma-separated (migration 0005)
     Column("office", String(64)),                           # the office it belongs to (migration 0010)
+    Column("cancelled_at", String(40)),                     # cancelled while unpaid (migration 0011)
+    Column("cancelled_by", String(100)),
+    Column("cancel_reason", String(400)),
 )
 Index("ix_orders_case", orders.c.case_ref)
 Index("ix_orders_iuv", orders.c.iuv)

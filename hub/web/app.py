@@ -15,7 +15,8 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hub.web import (routes_agents, routes_audit, routes_auth, routes_catalogue, routes_dashboard,
-                     routes_deliveries, routes_enrollment, routes_tokens, routes_users)
+                     routes_deliveries, routes_enrollment, routes_orders, routes_orders_new, routes_payments,
+                     routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
 from hub.web.templating import render
 
@@ -51,6 +52,9 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_users.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_enrollment.router)
+    app.include_router(routes_payments.router)
+    app.include_router(routes_orders_new.router)       # before routes_orders: /orders/new is no order id
+    app.include_router(routes_orders.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
     app.add_exception_handler(NotPermitted, _not_permitted)

@@ -18,6 +18,9 @@ class Page:
 
 PAGES: tuple[Page, ...] = (
     Page("dashboard", "/", "dashboard.read"),
+    Page("payments", "/payments", "payments.read"),
+    Page("unlinked", "/payments/unlinked", "payments.read"),
+    Page("orders", "/orders", "orders.read"),
     Page("agents", "/agents", "agents.read"),
     Page("deliveries", "/deliveries", "deliveries.read"),
     Page("dead_letters", "/deliveries/dead", "deliveries.read"),

@@ -1,4 +1,8 @@
-"""Payment orders: create one, import many from CSV, read, search, print the notice."""
+"""Payment orders: create one, import many from CSV, read, search, print the notice, change or cancel one.
+
+Every route answers within the caller's office scope (`Principal.scope`): an order of
+another office is answered like one that does not exist (404), and an order is created
+only for an office of the caller's."""
 
 from __future__ import annotations
 
@@ -16,7 +20,8 @@ from hub.api.schemas.orders import Order, OrdersImported
 from hub.api.security import Principal
 from hub.config import Settings
 from hub.orders.csv_import import import_orders
-from hub.orders.model import OrderRequest
+from hub.orders.changes import cancel_order, change_order
+from hub.orders.model import OrderCancel, OrderChange, OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
 from hub.orders.search import OrderFilter, OrderStatus, search_page
 from hub.orders.service import create_order, get_order, order_view, search_orders
@@ -32,6 +37,9 @@ def _binary(media_type: str) -> dict:
 
 @router.post("", status_code=201, response_model=Order)
 def create(request: OrderRequest, principal: OrderIssuer, hub: Hub, settings: HubSettings, db: Db) -> dict:
+    if not principal.scope.allows(request.office):
+        raise HTTPException(422, f"office {request.office!r} is not one of the caller's offices "
+                                 f"({principal.scope.describe()})")
     with db.begin() as conn:
         order = create_order(conn, request, settings, principal.actor, signing_key=hub.order_key)
         if not scope.sees_order(conn, principal, order):
@@ -53,14 +61,14 @@ async def import_csv(request: Request, principal: Operator, hub: Hub, settings: 
         return JSONResponse(status_code=422, content={"detail": f"the CSV is not UTF-8: {exc}", "row_errors": []})
     # Parsing and storing thousands of rows is synchronous work: it runs on a worker
     # thread, so the event loop goes on answering every other request meanwhile.
-    created = await run_in_threadpool(_import, db, text, settings, principal.actor, hub.order_key)
+    created = await run_in_threadpool(_import, db, text, settings, principal, hub.order_key)
     return {"created": len(created), "orders": [{"order_id": o["order_id"], "reference": o["reference"]}
                                                 for o in created]}
 
 
-def _import(db: Database, text: str, settings: Settings, actor: str, order_key: SigningKey) -> list[dict]:
+def _import(db: Database, text: str, settings: Settings, principal: Principal, order_key: SigningKey) -> list[dict]:
     with db.begin() as conn:
-        return import_orders(conn, text, settings, actor, signing_key=order_key)
+        return import_orders(conn, text, settings, principal.actor, signing_key=order_key, scope=principal.scope)
 
 
 @router.get("", response_model=list[Order],
@@ -82,9 +90,10 @@ def index(principal: CaseReader, db: Db, request: Request, response: Response, c
         if offset or case_ref or reference or payer:
             found = search_orders(conn, case_ref=case_ref, reference=reference, payer=payer, limit=limit,
                                   offset=offset)
+            found = [order for order in found if principal.scope.allows(order["office"])]
             return scope.visible_orders(conn, principal, found)
         page = search_page(conn, OrderFilter(q=q, status=status, due_from=due_from, due_to=due_to, office=office,
-                                             sort=sort, cursor=cursor, limit=limit))
+                                             offices=principal.scope.offices, sort=sort, cursor=cursor, limit=limit))
         links = [f'<{request.url.include_query_params(cursor=c)}>; rel="{rel}"'
                  for rel, c in (("next", page.next_cursor), ("prev", page.prev_cursor)) if c]
         if links:
@@ -95,7 +104,7 @@ def index(principal: CaseReader, db: Db, request: Request, response: Response, c
 def _order(db: Database, order_id: str, principal: Principal) -> dict:
     with db.connect() as conn:
         order = get_order(conn, order_id)
-        if order is None or not scope.sees_order(conn, principal, order):
+        if order is None or not principal.scope.allows(order["office"]) or not scope.sees_order(conn, principal, order):
             raise HTTPException(404, f"no payment order {order_id}")
         return order_view(conn, order)
 
@@ -115,3 +124,19 @@ def notice_as_pdf(order_id: str, principal: CaseReader, db: Db, settings: HubSet
 def notice_as_png(order_id: str, principal: CaseReader, db: Db, settings: HubSettings) -> Response:
     return Response(notice_png(_order(db, order_id, principal), settings.creditor_fiscal_code),
                     media_type="image/png")
+
+
+@router.post("/{order_id}/change", response_model=Order, summary="Change an unpaid order (audited)")
+def change(order_id: str, request: OrderChange, principal: Operator, hub: Hub, db: Db) -> dict:
+    with db.begin() as conn:
+        change_order(conn, order_id, request.model_dump(exclude_unset=True), principal.actor, scope=principal.scope,
+                     signing_key=hub.order_key)
+        return order_view(conn, get_order(conn, order_id))
+
+
+@router.post("/{order_id}/cancel", response_model=Order,
+             summary="Cancel an unpaid order (audited); payments naming it stay unlinked with the reason")
+def cancel(order_id: str, request: OrderCancel, principal: Operator, db: Db) -> dict:
+    with db.begin() as conn:
+        cancel_order(conn, order_id, request.reason, principal.actor, scope=principal.scope)
+        return order_view(conn, get_order(conn, order_id))

@@ -1,4 +1,7 @@
-"""Payments: search, the unlinked queue, one payment, and linking by hand."""
+"""Payments: search, the unlinked queue, one payment, and linking by hand.
+
+Every route answers within the caller's office scope (`Principal.scope`): a payment of
+another office is answered like one that does not exist (404)."""
 
 from __future__ import annotations
 
@@ -9,13 +12,18 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from protocol.domain import TenderValue
 from hub.api.deps import Db, Limit, Offset, Operator, RowId, require_role
+from hub.api.security import Principal
 from hub.api.schemas.payments import LinkRequest, Payment, PaymentPage, PaymentRow
 from hub.linking.manual import link_by_hand
 from hub.linking.search import PaymentFilter, count, get_payment, search, search_page
+from sqlalchemy import select
+
 from hub.store.db import Database
+from hub.store.tables import orders
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 READERS = Depends(require_role("operator", "auditor"))
+Reader = Annotated[Principal, READERS]
 Cursor = Annotated[str | None, Query(max_length=2000, description="next_cursor or prev_cursor of a page")]
 Sort = Annotated[Literal["-captured_at", "captured_at", "-amount", "amount"] | None,
                  Query(description="'-' in front for descending; -captured_at when not given")]
@@ -32,8 +40,8 @@ def _page(db: Database, payment_filter: PaymentFilter) -> dict:
     return {"total": total, "payments": page.rows, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
 
 
-@router.get("", response_model=PaymentPage, dependencies=[READERS])
-def list_payments(db: Db, date_from: dt.date | None = None, date_to: dt.date | None = None, office: str | None = None,
+@router.get("", response_model=PaymentPage)
+def list_payments(db: Db, principal: Reader, date_from: dt.date | None = None, date_to: dt.date | None = None, office: str | None = None,
                   agent: str | None = None, case: str | None = None, reference: str | None = None,
                   payer: str | None = None, tender: TenderValue | None = None,
                   status: Literal["linked", "unlinked", "voided"] | None = None, order_id: str | None = None,
@@ -41,19 +49,20 @@ def list_payments(db: Db, date_from: dt.date | None = None, date_to: dt.date | N
                   amount_min: Amount = None, amount_max: Amount = None) -> dict:
     payment_filter = PaymentFilter(date_from, date_to, office, agent, case, reference, payer, tender, status,
                                    order_id, limit, offset, amount_min=amount_min, amount_max=amount_max,
-                                   sort=sort, cursor=cursor)
+                                   sort=sort, cursor=cursor, offices=principal.scope.offices)
     return _page(db, payment_filter)
 
 
-@router.get("/unlinked", response_model=PaymentPage, dependencies=[READERS])
-def unlinked(db: Db, limit: Limit = 100, offset: Offset = 0, cursor: Cursor = None) -> dict:
-    return _page(db, PaymentFilter(status="unlinked", limit=limit, offset=offset, cursor=cursor))
+@router.get("/unlinked", response_model=PaymentPage)
+def unlinked(db: Db, principal: Reader, limit: Limit = 100, offset: Offset = 0, cursor: Cursor = None) -> dict:
+    return _page(db, PaymentFilter(status="unlinked", limit=limit, offset=offset, cursor=cursor,
+                                   offices=principal.scope.offices))
 
 
-@router.get("/{payment_row_id}", response_model=Payment, dependencies=[READERS])
-def one(payment_row_id: RowId, db: Db) -> dict:
+@router.get("/{payment_row_id}", response_model=Payment)
+def one(payment_row_id: RowId, db: Db, principal: Reader) -> dict:
     with db.connect() as conn:
-        payment = get_payment(conn, payment_row_id)
+        payment = get_payment(conn, payment_row_id, offices=principal.scope.offices)
     if payment is None:
         raise HTTPException(404, f"no payment {payment_row_id}")
     return payment
@@ -62,7 +71,16 @@ def one(payment_row_id: RowId, db: Db) -> dict:
 @router.post("/{payment_row_id}/link", response_model=PaymentRow)
 def link(payment_row_id: RowId, request: LinkRequest, principal: Operator, db: Db) -> dict:
     with db.begin() as conn:
+        if get_payment(conn, payment_row_id, offices=principal.scope.offices) is None:
+            raise HTTPException(404, f"no payment {payment_row_id}")
+        if request.order_id and not _order_in_scope(conn, request.order_id, principal):
+            raise HTTPException(404, f"no payment order {request.order_id}")
         payment = link_by_hand(conn, payment_row_id, order_id=request.order_id, case_ref=request.case_ref,
                                actor=principal.actor, note=request.note)
     payment.pop("body", None)
     return payment
+
+
+def _order_in_scope(conn, order_id: str, principal: Principal) -> bool:
+    office = conn.execute(select(orders.c.office).where(orders.c.order_id == order_id)).first()
+    return office is not None and principal.scope.allows(office[0])

@@ -43,6 +43,9 @@ class Order(Schema):
     created_by: str
     positions: list[str] = Field(description="fee catalogue position codes")
     office: str | None = Field(default=None, description="the office the order belongs to")
+    cancelled_at: str | None = Field(default=None, description="when it was cancelled (unpaid orders only)")
+    cancelled_by: str | None = None
+    cancel_reason: str | None = Field(default=None, description="why: payments naming it stay unlinked with it")
     paid_minor: int = Field(description="linked payments, refunds negative, voids not counted")
     status: Literal["unpaid", "partly_paid", "paid", "overpaid"]
     outstanding_minor: int | None

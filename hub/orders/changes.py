@@ -1,0 +1,96 @@
+"""Changing or cancelling a payment order while nothing is paid on it, audited.
+
+Only an unpaid order changes: once a payment counts against it, what the payer was asked
+for is history.  A change re-signs the order's QR code (its amount, payer and expiry are in
+it).  A cancelled order stays, so its reference is never reused; the linker leaves any
+payment that names it unlinked with the reason (hub/linking/linker.py), for a person.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import Connection, select
+
+from hub.audit.log import record
+from hub.errors import Conflict, InvalidInput, NotFound
+from hub.linking.status import order_payments, summarise
+from hub.orders.qr import order_qr
+from hub.store.tables import orders
+from hub.store.timeutil import now_iso
+from hub.users.scope import Scope
+
+CHANGEABLE = ("amount_minor", "case_ref", "payer_name", "payer_id", "description", "due_date")
+
+
+class OrderMissing(LookupError, NotFound):
+    """No such order, or not one the caller's offices hold."""
+
+
+class OrderNotChangeable(ValueError, Conflict):
+    """The order is cancelled, or a payment already counts against it."""
+
+
+class OrderChangeInvalid(ValueError, InvalidInput):
+    """A change that does not fit the order; `field` names what is wrong."""
+
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+
+
+def _changeable(conn: Connection, order_id: str, scope: Scope) -> dict[str, Any]:
+    row = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().first()
+    if row is None or not scope.allows(row["office"]):
+        raise OrderMissing(f"no payment order {order_id}")
+    order = dict(row)
+    if order["cancelled_at"]:
+        raise OrderNotChangeable(f"order {order_id} was cancelled on {order['cancelled_at'][:10]}")
+    if summarise(order, order_payments(conn, order_id))["status"] != "unpaid":
+        raise OrderNotChangeable(f"order {order_id} has payments against it: only an unpaid order changes")
+    return order
+
+
+def change_order(conn: Connection, order_id: str, changes: dict[str, Any], actor: str, *, scope: Scope,
+                 signing_key=None) -> dict[str, Any]:
+    """Apply `changes` (CHANGEABLE fields; '' or None clears an optional one) to an unpaid order."""
+    order = _changeable(conn, order_id, scope)
+    unknown = sorted(set(changes) - set(CHANGEABLE))
+    if unknown:
+        raise OrderChangeInvalid(unknown[0], f"{', '.join(unknown)} cannot be changed; change {', '.join(CHANGEABLE)}")
+    values = {name: (value if value != "" else None) for name, value in changes.items()}
+    if "amount_minor" in values:
+        amount = values["amount_minor"]
+        if amount is None and order["amount_kind"] == "fixed":
+            raise OrderChangeInvalid("amount_minor", "a fixed-amount order needs an amount")
+        if amount is not None and (not isinstance(amount, int) or isinstance(amount, bool) or amount < 1):
+            raise OrderChangeInvalid("amount_minor", "the amount must be a positive number of minor units")
+    if values.get("due_date") is not None:
+        try:
+            values["due_date"] = dt.date.fromisoformat(str(values["due_date"])).isoformat()
+        except ValueError:
+            raise OrderChangeInvalid("due_date", f"{values['due_date']!r} is not a date (YYYY-MM-DD)") from None
+    before = {name: order[name] for name in values if order[name] != values[name]}
+    if not before:
+        return order
+    order |= values
+    if signing_key is not None:
+        values["qr_payload"] = order["qr_payload"] = order_qr(order, signing_key)
+    conn.execute(orders.update().where(orders.c.order_id == order_id).values(**values))
+    record(conn, actor, "order.change", f"order:{order_id}",
+           {"before": before, "after": {name: order[name] for name in before}})
+    return order
+
+
+def cancel_order(conn: Connection, order_id: str, reason: str, actor: str, *, scope: Scope) -> dict[str, Any]:
+    reason = (reason or "").strip()
+    if not reason:
+        raise OrderChangeInvalid("reason", "say why the order is cancelled: the payer and the counter read it")
+    if len(reason) > 400:
+        raise OrderChangeInvalid("reason", "the reason is at most 400 characters")
+    order = _changeable(conn, order_id, scope)
+    cancelled = {"cancelled_at": now_iso(), "cancelled_by": actor, "cancel_reason": reason}
+    conn.execute(orders.update().where(orders.c.order_id == order_id).values(**cancelled))
+    record(conn, actor, "order.cancel", f"order:{order_id}", {"reason": reason, "reference": order["reference"]})
+    return order | cancelled

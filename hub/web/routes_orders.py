@@ -1,0 +1,156 @@
+"""Payment orders: the search (`q` by any identifier, status, due date), one order with every
+payment against it, its notice, and changing or cancelling it while unpaid.
+
+Every query runs within the viewer's offices: an order of another office is answered like
+one that does not exist (404), whether followed from a link or typed by hand.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+from urllib.parse import urlencode
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import RedirectResponse, Response
+
+from protocol.money import Money, MoneyError
+from hub.orders.changes import OrderChangeInvalid, OrderMissing, OrderNotChangeable, cancel_order, change_order
+from hub.orders.notice import notice_pdf
+from hub.orders.search import OrderFilter, count, search_page
+from hub.orders.service import get_order, order_view
+from hub.store.paging import PagingError
+from hub.users.sessions import Session
+from hub.web.auth import require, settings_of
+from hub.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Reader = Annotated[Session, Depends(require("orders.read"))]
+Writer = Annotated[Session, Depends(require("orders.write"))]
+FIELDS = ("q", "status", "due_from", "due_to", "office", "sort")
+STATUSES = ("unpaid", "partly_paid", "paid", "overpaid")
+SORTS = ("-created_at", "created_at", "due_date", "-due_date")
+
+
+def _date(value: str, name: str, errors: dict) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        errors[name] = ("payments.error.date", {"value": value})
+        return None
+
+
+@router.get("/orders")
+def orders(request: Request, session: Reader):
+    typed = {name: (request.query_params.get(name) or "").strip() for name in FIELDS}
+    errors: dict[str, tuple[str, dict]] = {}
+    f = OrderFilter(q=typed["q"] or None, office=typed["office"] or None, offices=session.user.scope.offices,
+                    due_from=_date(typed["due_from"], "due_from", errors), due_to=_date(typed["due_to"], "due_to", errors),
+                    sort=typed["sort"] if typed["sort"] in SORTS else None,
+                    cursor=request.query_params.get("cursor") or None, limit=50)
+    if typed["status"] in STATUSES:
+        f.status = typed["status"]
+    elif typed["status"]:
+        errors["status"] = ("payments.error.choice", {})
+    results, total, views = None, None, []
+    if not errors:
+        try:
+            with request.app.state.db.connect() as conn:
+                results = search_page(conn, f)
+                total = count(conn, f)
+                views = [order_view(conn, row) for row in results.rows]
+        except PagingError:
+            errors["cursor"] = ("payments.error.cursor", {})
+
+    def query(**override):
+        return urlencode({k: v for k, v in (typed | override).items() if v})
+    return render(request, "orders.html", session=session, status_code=422 if errors else 200, typed=typed,
+                  errors=errors, results=results, views=views, total=total, query=query, statuses=STATUSES,
+                  sorts=SORTS, iso=dt.datetime.fromisoformat)
+
+
+def _visible(request: Request, session: Session, order_id: str) -> dict | None:
+    with request.app.state.db.connect() as conn:
+        order = get_order(conn, order_id)
+        if order is None or not session.user.scope.allows(order["office"]):
+            return None
+        return order_view(conn, order)
+
+
+def _missing(request: Request, session: Session):
+    return render(request, "record_missing.html", session=session, status_code=404, what="orders.missing")
+
+
+def _detail(request: Request, session: Session, order: dict, *, status_code: int = 200, errors=None, typed=None):
+    return render(request, "order.html", session=session, status_code=status_code, order=order,
+                  errors=errors or {}, typed=typed or {}, iso=dt.datetime.fromisoformat,
+                  amount_plain="" if order["amount_minor"] is None else Money(order["amount_minor"], order["currency"]).format(),
+                  done=request.query_params.get("done"))
+
+
+@router.get("/orders/{order_id}")
+def order(request: Request, session: Reader, order_id: str):
+    found = _visible(request, session, order_id)
+    return _detail(request, session, found) if found else _missing(request, session)
+
+
+@router.get("/orders/{order_id}/notice.pdf")
+def notice(request: Request, session: Reader, order_id: str):
+    found = _visible(request, session, order_id)
+    if found is None:
+        return _missing(request, session)
+    return Response(notice_pdf(found, settings_of(request).creditor_fiscal_code), media_type="application/pdf",
+                    headers={"Content-Disposition": f'inline; filename="notice-{order_id}.pdf"'})
+
+
+@router.post("/orders/{order_id}/change")
+def change(request: Request, session: Writer, order_id: str, amount: str = Form(""), case_ref: str = Form(""),
+           payer_name: str = Form(""), payer_id: str = Form(""), description: str = Form(""),
+           due_date: str = Form("")):
+    found = _visible(request, session, order_id)
+    if found is None:
+        return _missing(request, session)
+    typed = {"amount": amount.strip(), "case_ref": case_ref.strip(), "payer_name": payer_name.strip(),
+             "payer_id": payer_id.strip(), "description": description.strip(), "due_date": due_date.strip()}
+    changes: dict = {k: v for k, v in typed.items() if k != "amount"}
+    errors: dict[str, tuple[str, dict]] = {}
+    if typed["amount"] and found["positions"]:
+        errors["amount"] = ("orders.error.amount_from_positions", {})
+    elif typed["amount"]:
+        try:
+            changes["amount_minor"] = Money.parse(typed["amount"], found["currency"]).minor
+        except MoneyError:
+            errors["amount"] = ("payments.error.amount", {"value": typed["amount"]})
+    if not errors:
+        try:
+            with request.app.state.db.begin() as conn:
+                change_order(conn, order_id, changes, session.user.actor, scope=session.user.scope,
+                             signing_key=request.app.state.hub.order_key)
+        except OrderChangeInvalid as exc:
+            errors["amount" if exc.field == "amount_minor" else exc.field] = ("orders.error.change", {"reason": str(exc)})
+        except OrderNotChangeable as exc:
+            errors["form"] = ("orders.error.change", {"reason": str(exc)})
+        except OrderMissing:
+            return _missing(request, session)
+    if errors:
+        return _detail(request, session, found, status_code=422, errors=errors, typed=typed)
+    return RedirectResponse(f"/orders/{order_id}?done=changed", status_code=303)
+
+
+@router.post("/orders/{order_id}/cancel")
+def cancel(request: Request, session: Writer, order_id: str, reason: str = Form("")):
+    found = _visible(request, session, order_id)
+    if found is None:
+        return _missing(request, session)
+    try:
+        with request.app.state.db.begin() as conn:
+            cancel_order(conn, order_id, reason, session.user.actor, scope=session.user.scope)
+    except OrderChangeInvalid as exc:
+        return _detail(request, session, found, status_code=422, typed={"reason": reason},
+                       errors={"reason": ("orders.error.change", {"reason": str(exc)})})
+    except OrderNotChangeable as exc:
+        return _detail(request, session, found, status_code=409, typed={"reason": reason},
+                       errors={"form": ("orders.error.change", {"reason": str(exc)})})
+    except OrderMissing:
+        return _missing(request, session)
+    return RedirectResponse(f"/orders/{order_id}?done=cancelled", status_code=303)

@@ -1,0 +1,143 @@
+"""Making payment orders: one at a time (its amount computed from fee catalogue positions,
+or typed for an open-amount service) and in bulk from CSV or XLSX, all rows or none.
+
+An order belongs to an office: staff of named offices make orders for those offices only
+(one office: it is chosen for them); staff of every office name any.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Request, UploadFile
+from fastapi.concurrency import run_in_threadpool
+from fastapi.responses import RedirectResponse
+from pydantic import ValidationError
+
+from protocol.money import Money, MoneyError
+from hub.catalogue import service as catalogue
+from hub.orders.csv_import import CsvImportError, RowError, import_orders
+from hub.orders.model import OrderRequest
+from hub.orders.pricing import PricingError, price, priced_positions
+from hub.orders.service import OrderError, create_order
+from hub.orders.xlsx_import import import_xlsx
+from hub.users.sessions import Session
+from hub.web.auth import require, settings_of
+from hub.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+Writer = Annotated[Session, Depends(require("orders.write"))]
+TEXT_FIELDS = ("office", "amount", "case_ref", "payer_name", "payer_id", "description", "due_date")
+MAX_UPLOAD_BYTES = 20 * 1024 * 1024
+
+
+def _form(request: Request, session: Session, *, typed=None, quantities=None, errors=None, status_code=200):
+    with request.app.state.db.connect() as conn:
+        document = catalogue.current(conn)
+    offices = session.user.offices
+    return render(request, "order_new.html", session=session, status_code=status_code, typed=typed or {},
+                  quantities=quantities or {}, errors=errors or {}, offices=offices,
+                  positions=priced_positions(document) if document else [],
+                  currency=document["currency"] if document else settings_of(request).currency)
+
+
+@router.get("/orders/new")
+def new(request: Request, session: Writer):
+    offices = session.user.offices
+    return _form(request, session, typed={"office": offices[0] if offices and len(offices) == 1 else ""})
+
+
+@router.post("/orders/new")
+async def create(request: Request, session: Writer):
+    form = await request.form()
+    typed = {name: str(form.get(name) or "").strip() for name in TEXT_FIELDS}
+    quantities = {key[4:]: str(value).strip() for key, value in form.items() if key.startswith("qty_") and str(value).strip()}
+    errors: dict[str, tuple[str, dict]] = {}
+    scope = session.user.scope
+    if not typed["office"]:
+        errors["office"] = ("orders.error.office_required", {})
+    elif not scope.allows(typed["office"]):
+        errors["office"] = ("orders.error.office_not_yours", {"office": typed["office"]})
+    picks: dict[str, int] = {}
+    for code, text in quantities.items():
+        if not text.isdigit():
+            errors["positions"] = ("orders.error.quantity", {"code": code, "value": text})
+        else:
+            picks[code] = int(text)
+    with request.app.state.db.connect() as conn:
+        document = catalogue.current(conn)
+    currency = document["currency"] if document else settings_of(request).currency
+    data: dict = {"office": typed["office"] or None, "currency": currency,
+                  **{k: typed[k] for k in ("case_ref", "description", "due_date") if typed[k]}}
+    payer = {k: typed[f"payer_{k}"] for k in ("name", "id") if typed[f"payer_{k}"]}
+    if payer:
+        data["payer"] = payer
+    if any(picks.values()):
+        if typed["amount"]:
+            errors["amount"] = ("orders.error.amount_from_positions", {})
+        try:
+            lines = price(document, picks)
+            data |= {"amount_kind": "fixed", "amount_minor": sum(line.total_minor for line in lines),
+                     "positions": [line.code for line in lines]}
+        except PricingError as exc:
+            errors["positions"] = ("orders.error.change", {"reason": str(exc)})
+    elif typed["amount"]:
+        try:
+            data |= {"amount_kind": "open", "amount_minor": Money.parse(typed["amount"], currency).minor}
+        except MoneyError:
+            errors["amount"] = ("payments.error.amount", {"value": typed["amount"]})
+    elif "positions" not in errors:
+        errors["positions"] = ("orders.error.nothing_to_pay", {})
+    request_model = None
+    if not errors:
+        try:
+            request_model = OrderRequest.model_validate(data)
+        except ValidationError as exc:
+            for problem in exc.errors():
+                name = str(problem["loc"][-1]) if problem["loc"] else "form"
+                name = {"name": "payer_name", "id": "payer_id", "amount_minor": "amount"}.get(name, name)
+                errors[name if name in TEXT_FIELDS else "form"] = ("orders.error.change", {"reason": problem["msg"]})
+    if errors:
+        return _form(request, session, typed=typed, quantities=quantities, errors=errors, status_code=422)
+    try:
+        with request.app.state.db.begin() as conn:
+            order = create_order(conn, request_model, settings_of(request), session.user.actor,
+                                 signing_key=request.app.state.hub.order_key)
+    except OrderError as exc:
+        return _form(request, session, typed=typed, quantities=quantities, status_code=422,
+                     errors={"form": ("orders.error.change", {"reason": str(exc)})})
+    return RedirectResponse(f"/orders/{order['order_id']}?done=created", status_code=303)
+
+
+@router.get("/orders/import")
+def import_form(request: Request, session: Writer):
+    return render(request, "orders_import.html", session=session, row_errors=[], error=None, created=None)
+
+
+def _import(request: Request, session: Session, name: str, data: bytes) -> list[dict]:
+    settings, key, scope = settings_of(request), request.app.state.hub.order_key, session.user.scope
+    with request.app.state.db.begin() as conn:
+        if name.lower().endswith(".xlsx"):
+            return import_xlsx(conn, data, settings, session.user.actor, key, scope=scope)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            raise CsvImportError([RowError(1, ["the file is neither UTF-8 CSV nor XLSX: save it as one of them"])]) from None
+        return import_orders(conn, text, settings, session.user.actor, key, scope=scope)
+
+
+@router.post("/orders/import")
+async def import_file(request: Request, session: Writer, file: UploadFile | None = None):
+    def page(status_code: int, **context):
+        return render(request, "orders_import.html", session=session, status_code=status_code,
+                      **({"row_errors": [], "error": None, "created": None} | context))
+    if file is None or not file.filename:
+        return page(422, error=("orders.error.no_file", {}))
+    data = await file.read(MAX_UPLOAD_BYTES + 1)
+    if len(data) > MAX_UPLOAD_BYTES:
+        return page(413, error=("orders.error.too_big", {"limit": MAX_UPLOAD_BYTES // (1024 * 1024)}))
+    try:
+        created = await run_in_threadpool(_import, request, session, file.filename, data)
+    except CsvImportError as exc:
+        return page(422, row_errors=exc.row_errors, filename=file.filename)
+    return page(201, created=created)
