@@ -7,11 +7,13 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from hub.api.schemas.base import FreeText
+
 
 class PayerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, max_length=200)
-    id: str | None = Field(default=None, max_length=64)
+    name: FreeText | None = Field(default=None, max_length=200)
+    id: FreeText | None = Field(default=None, max_length=64)
 
 
 class OrderRequest(BaseModel):
@@ -21,11 +23,11 @@ class OrderRequest(BaseModel):
     amount_minor: int | None = Field(default=None, ge=1, le=10**13)
     currency: str = Field(default="EUR", pattern=r"^[A-Z]{3}$")
     reference_format: Literal["rf", "pagopa"] = "rf"
-    case_ref: str | None = Field(default=None, max_length=200)
+    case_ref: FreeText | None = Field(default=None, max_length=200)
     payer: PayerIn | None = None
-    description: str | None = Field(default=None, max_length=400)
+    description: FreeText | None = Field(default=None, max_length=400)
     due_date: dt.date | None = None
-    positions: list[str] = Field(default_factory=list, max_length=50,
+    positions: list[FreeText] = Field(default_factory=list, max_length=50,
                                  description="fee catalogue position codes this order is for")
 
     @field_validator("positions")

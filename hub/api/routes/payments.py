@@ -1,4 +1,4 @@
-"""Payments: search, the unlinked queue, one payment, and linking by hand."""
+"""Payments: search, the unlinked queue, conflicting versions, one payment, and linking by hand."""
 
 from __future__ import annotations
 
@@ -8,12 +8,14 @@ from typing import Literal
 from fastapi import APIRouter, Depends, HTTPException
 
 from hub.api.deps import Db, Limit, Offset, Operator, require_role
-from hub.api.schemas.payments import LinkRequest, Payment, PaymentPage, PaymentRow
+from hub.api.schemas.payments import LinkRequest, Payment, PaymentConflicts, PaymentPage, PaymentRow
+from hub.ingest.conflicts import list_conflicts
 from hub.linking.manual import link_by_hand
 from hub.linking.search import PaymentFilter, count, get_payment, search
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
 READERS = Depends(require_role("operator", "auditor"))
+AUDITORS = Depends(require_role("auditor"))
 
 
 @router.get("", response_model=PaymentPage, dependencies=[READERS])
@@ -33,6 +35,13 @@ def unlinked(db: Db, limit: Limit = 100, offset: Offset = 0) -> dict:
     payment_filter = PaymentFilter(status="unlinked", limit=limit, offset=offset)
     with db.connect() as conn:
         return {"total": count(conn, payment_filter), "payments": search(conn, payment_filter)}
+
+
+@router.get("/conflicts", response_model=PaymentConflicts, dependencies=[AUDITORS])
+def conflicts(db: Db, agent: str | None = None, limit: Limit = 100) -> dict:
+    """Second versions of stored payments that differ from them: kept apart, never applied."""
+    with db.connect() as conn:
+        return {"conflicts": list_conflicts(conn, agent_id=agent, limit=limit)}
 
 
 @router.get("/{payment_row_id}", response_model=Payment, dependencies=[READERS])

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from hub.api.schemas.base import Schema
+from hub.api.schemas.base import FreeText, Schema
 
 
 class TokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: FreeText = Field(min_length=1, max_length=100)
     role: str = Field(pattern=r"^(admin|operator|auditor|case-system)$")
 
 
