@@ -29,22 +29,23 @@ class EnrolledOffices:
         self._loaded_at = float("-inf")
         self._lock = threading.Lock()
 
-    def _load(self) -> None:
+    def _load(self, *, forget_unknown: bool) -> None:
         with self.db.connect() as conn:
             rows = conn.execute(select(agent_certificates.c.kid, agent_certificates.c.office)
                                 .where(agent_certificates.c.kid.is_not(None))).all()
         with self._lock:
             self._by_kid = {kid: office for kid, office in rows}
-            self._without = set()
-            self._loaded_at = time.monotonic()
+            if forget_unknown:
+                self._without = set()
+                self._loaded_at = time.monotonic()
 
     def office_of(self, kid: str) -> str | None:
         """The office the key's certificate was issued for, or None without a certificate."""
         if time.monotonic() - self._loaded_at > self.ttl_s:
-            self._load()
+            self._load(forget_unknown=True)
         office = self._by_kid.get(kid)
         if office is None and kid not in self._without:
-            self._load()
+            self._load(forget_unknown=False)
             office = self._by_kid.get(kid)
             if office is None:
                 with self._lock:
