@@ -34,20 +34,20 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from sqlalchemy.exc import OperationalError
 
+from protocol import card_numbers
 from protocol.wire import Envelope, make, new_message_id
 from protocol.wire import topics
 from hub.context import HubContext, optional_module
 from hub.ingest import metrics
+from hub.ingest.admission import refusal_of
 from hub.ingest.checks import Checked, Rejected, check
 from hub.ingest.offices import EnrolledOffices
-from hub.ingest.refusals import CARD_NUMBER, OFFICE_MISMATCH, STORE_FAILED, Refusal
-from hub.ingest.screening import card_number_field
+from hub.ingest.refusals import STORE_FAILED, Refusal
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, due_replays
 from hub.ingest.store import Outgoing, store_batch, store_with_retries
 from hub.ingest.store_process import StoreFailed, StoreProcess
-from protocol import card_numbers
-from sqlalchemy.exc import OperationalError
 
 log = logging.getLogger(__name__)
 
@@ -237,7 +237,7 @@ class IngestWorker:
                     continue
             raw = item.payload.decode("utf-8")
             try:
-                refusal = self._refusal(checked, raw)
+                refusal = refusal_of(checked, raw, self._offices)
             except Rejected as rejected:
                 out.rejected.append((item, rejected))
                 continue
@@ -248,32 +248,6 @@ class IngestWorker:
             else:
                 out.state.append((checked.envelope, raw))
         return out
-
-    def _refusal(self, checked: Checked, raw: str) -> Refusal | None:
-        """Why the agent's event must not be stored as sent, or None.  Logged by field
-        name and event id only: the log must never hold the card number."""
-        envelope = checked.envelope
-        where = card_number_field(envelope.body, raw)
-        if where is None and card_numbers.is_card_number(envelope.id.replace("-", "").replace(" ", "")):
-            # An ack names the event by its id, so this one cannot even be answered.  Only an
-            # id that is a card number as a whole: a UUID's digit groups pass Luhn now and then.
-            log.warning("dropped an event of agent %s: its message id is a card number", envelope.agent)
-            raise Rejected(CARD_NUMBER, "the message id is a card number", envelope.agent)
-        if where is not None:
-            log.warning("refused event %s of agent %s: a card number in %s", envelope.id, envelope.agent, where)
-            if checked.kind != "events":
-                raise Rejected(CARD_NUMBER, f"a card number in {where}", envelope.agent)
-            return Refusal.of(envelope, CARD_NUMBER, f"a card number in {where}; a full card number is "
-                              "never sent (the terminal gives the last four digits)")
-        if envelope.type == "payment.captured":
-            enrolled = self._offices.office_of(envelope.kid)
-            named = envelope.body["office"]
-            if enrolled is not None and named != enrolled:
-                log.warning("refused event %s of agent %s: office %r, enrolled for %r", envelope.id,
-                            envelope.agent, named[:64], enrolled)
-                return Refusal.of(envelope, OFFICE_MISMATCH, f"the payment names office {named!r}, but this "
-                                  f"agent is enrolled for office {enrolled!r}", keep=raw)
-        return None
 
     # -- writer thread ------------------------------------------------------------------------
     def _run_writer(self) -> None:
