@@ -12,7 +12,10 @@ must match:
     {"on": "rf",       "regex": "RF\\d\\dAB.*"}
 
 `on` is one of: case_ref, order_id, rf, pagopa, zbp, epc, cp-order, reference (any
-reference value), any (any of these).  Systems are tried by priority (lower first),
+reference value), any (any of these).  Patterns are RE2 expressions (google-re2),
+matched in time linear in the value: a pattern like `(a+)+b` that backtracks for
+ever in Python's `re` cannot freeze ingest or the API.  RE2 has no backreferences
+or lookaround; a pattern using them is refused when it is registered.  Systems are tried by priority (lower first),
 then name; the first with a matching pattern wins.  Every change goes through here
 and is written to the audit log in the same transaction.
 """
@@ -21,11 +24,12 @@ from __future__ import annotations
 
 import functools
 import json
-import re
+import logging
 import time
 from typing import Any, Literal
 from urllib.parse import urlsplit
 
+import re2
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from sqlalchemy import Connection, select
 
@@ -36,6 +40,8 @@ from hub.store.tables_delivery import case_systems
 from hub.store.timeutil import now_iso
 from protocol import webhooks
 from protocol.domain import ReferenceFormat
+
+log = logging.getLogger(__name__)
 
 # Reference formats a pattern can name: every one an agent sends except `case` (its value is
 # the case reference, matched as case_ref) and `none` (no reference; `reference` and `any`
@@ -70,10 +76,21 @@ class Pattern(BaseModel):
     @classmethod
     def _compiles(cls, value: str) -> str:
         try:
-            re.compile(value)
-        except re.error as exc:
-            raise ValueError(f"not a valid regular expression: {exc}") from None
+            compile_pattern(value)
+        except re2.error as exc:
+            reason = exc.args[0].decode("utf-8", "replace") if exc.args and isinstance(exc.args[0], bytes) else exc
+            raise ValueError(f"not a regular expression the hub can match in linear time (RE2 syntax: no "
+                             f"backreferences, no lookahead or lookbehind): {reason}") from None
         return value
+
+
+_RE2_OPTIONS = re2.Options()
+_RE2_OPTIONS.log_errors = False     # a refused pattern is the admin's answer, not a line on stderr
+
+
+def compile_pattern(regex: str):
+    """A case-system pattern compiled with RE2 (raises re2.error when RE2 cannot)."""
+    return re2.compile(regex, options=_RE2_OPTIONS)
 
 
 def _check_url(value: str | None, what: str) -> str | None:
@@ -251,8 +268,17 @@ def disable_gone(conn: Connection, name: str, reason: str, actor: str = "deliver
 
 
 @functools.lru_cache(maxsize=256)
-def _compiled(patterns_json: str) -> tuple[tuple[str, re.Pattern[str]], ...]:
-    return tuple((p["on"], re.compile(p["regex"])) for p in json.loads(patterns_json))
+def _compiled(patterns_json: str) -> tuple[tuple[str, Any], ...]:
+    compiled = []
+    for pattern in json.loads(patterns_json):
+        try:
+            compiled.append((pattern["on"], compile_pattern(pattern["regex"])))
+        except re2.error:
+            # Registered before patterns were checked with RE2: it matches nothing until an
+            # admin replaces it (logged once per registry state, this result being cached).
+            log.warning("case-system pattern %r is not RE2 syntax and matches nothing; replace it",
+                        pattern["regex"][:100])
+    return tuple(compiled)
 
 
 def reference_values(payment: dict[str, Any], link: dict[str, Any]) -> dict[str, str]:

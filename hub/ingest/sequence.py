@@ -1,7 +1,8 @@
 """Per-agent sequence tracking: every seq ≤ `contiguous_seq` is stored; a gap above
 it means messages are missing, and the agent is asked to replay from the first one.
 
-Agents number their events from 1.  The common case (the batch continues where the
+Agents number their events from 1.  A seq is accounted for when its event is stored
+or was refused with an answer (refused_events).  The common case (the batch continues where the
 agent left off) is decided in memory; only a gap looks at the stored seqs.
 A replay is asked for once the gap has lasted `grace_s` (several hub workers sharing
 the stream see an agent's events briefly out of order, and that is no loss), and the
@@ -14,9 +15,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Connection, bindparam, select
+from sqlalchemy import Connection, bindparam, select, union
 
 from hub.store.tables import agents, events
+from hub.store.tables_ingest import refused_events
 from hub.store.timeutil import iso
 
 REPLAY_REPEAT_S = 30
@@ -28,11 +30,14 @@ _UPDATE = (agents.update().where(agents.c.agent_id == bindparam("b_agent"))
 
 
 def _walk(conn: Connection, agent_id: str, contiguous: int, max_seq: int) -> int:
-    """Advance over stored seqs (those that arrived earlier, out of order)."""
+    """Advance over the seqs stored or refused (those that arrived earlier, out of order):
+    a refused event was answered, so the agent has nothing to replay there."""
     while contiguous < max_seq:
-        seqs = conn.execute(select(events.c.seq).distinct()
-                            .where(events.c.agent_id == agent_id, events.c.seq > contiguous)
-                            .order_by(events.c.seq).limit(2000)).scalars().all()
+        stored = select(events.c.seq).where(events.c.agent_id == agent_id, events.c.seq > contiguous)
+        refused = select(refused_events.c.seq).where(refused_events.c.agent_id == agent_id,
+                                                     refused_events.c.seq > contiguous)
+        accounted = union(stored, refused).subquery()
+        seqs = conn.execute(select(accounted.c.seq).order_by(accounted.c.seq).limit(2000)).scalars().all()
         advanced = False
         for seq in seqs:
             if seq != contiguous + 1:

@@ -5,6 +5,9 @@ also unique by (agent id, payment id).  The acks are made here: one signed `acks
 message per agent for all its events in the batch, kept in acks_sent (evidence of
 what the agent was told) with each event row naming it; a duplicate is acked again
 for the same message id and seq, with status 'duplicate'.
+Events refused with a reason (hub/ingest/refusals.py: found by the checks, or a
+second version of a stored payment found here) are acked `rejected` in the same acks
+message and kept in refused_events, never in events or payments.
 Confirmations for case systems are queued in the same transaction
 (`hub.delivery.queue.enqueue_confirmations`).
 The caller publishes acks only after this transaction commits.
@@ -32,11 +35,14 @@ from protocol.keys import SigningKey
 from protocol.wire import Envelope, new_message_id
 from protocol.wire.messages import ACKS_PER_MESSAGE
 from hub.delivery import queue as delivery_queue
+from hub.ingest.conflicts import body_of, conflict_row, differences
 from hub.ingest.presence import apply_state
+from hub.ingest.refusals import PAYMENT_CONFLICT, Refusal, store_refusals
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, advance_sequences, due_replays
 from hub.linking.linker import find_link
 from hub.store.bulk import insert_rows
 from hub.store.tables import acks_sent, agents, events, payments, voids
+from hub.store.tables_ingest import payment_conflicts, refused_events
 from hub.store.timeutil import normalise, now_iso
 
 log = logging.getLogger(__name__)
@@ -49,6 +55,7 @@ class Outgoing:
     """What to publish after the commit: per agent, acks messages covering every event given."""
     acks: list[tuple[str, bytes]] = field(default_factory=list)        # (agent, signed acks message)
     outcomes: Counter = field(default_factory=Counter)                  # (event type, stored|duplicate) → n
+    refused: Counter = field(default_factory=Counter)                   # reason → events newly refused
     gaps: dict[str, int] = field(default_factory=dict)                  # agent → first missing seq
     stored: int = 0
     state: list[tuple[str, str]] = field(default_factory=list)
@@ -159,9 +166,22 @@ def _enqueue_all(conn: Connection, items: list[dict[str, Any]], stale_refs: set[
     delivery_queue.enqueue_confirmations(conn, items, stale_refs=stale_refs)
 
 
-def _store_payments(conn: Connection, captured: list[Envelope], received_at: str, stale_refs: set[str]) -> None:
+def _stored_payments(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], tuple[str, Any]]:
+    """(agent, payment id) → (message id, body as read) of the payments stored already."""
+    found = {}
+    for chunk in _chunks(sorted(set(keys))):
+        query = pairs_query(conn, (payments.c.agent_id, payments.c.payment_id), chunk,
+                            "agent_id, payment_id, message_id, body")
+        for row in conn.exec_driver_sql(*query):
+            found[(row[0], row[1])] = (row[2], row[3])
+    return found
+
+
+def _store_payments(conn: Connection, captured: list[Envelope], known: dict, received_at: str,
+                    stale_refs: set[str]) -> None:
+    """`known`: (agent, payment id) of the payments stored already."""
     keys = [(e.agent, e.body["payment_id"]) for e in captured]
-    known = _known(conn, (payments.c.agent_id, payments.c.payment_id), keys)
+    known = dict.fromkeys(known, True)
     pending_voids = {}
     for chunk in _chunks(sorted(set(keys))):
         for row in conn.exec_driver_sql(*pairs_query(conn, (voids.c.agent_id, voids.c.payment_id), chunk,
@@ -248,22 +268,77 @@ def _sign_acks(conn: Connection, to_ack: dict[str, list[dict[str, Any]]], key: S
     return ack_of
 
 
+def _conflict(envelope: Envelope, raw: str, first: tuple[str, Any], received_at: str) -> tuple[Refusal, dict]:
+    """The refusal and the payment_conflicts row of a second version of a payment."""
+    payment_id = envelope.body["payment_id"]
+    differing = differences(body_of(first[1]), envelope.body)
+    refusal = Refusal.of(envelope, PAYMENT_CONFLICT,
+                         f"payment {payment_id} is stored already (message {first[0]}) with another "
+                         f"{', '.join(differing)}; the stored version stands", keep=raw)
+    row = conflict_row(envelope.agent, payment_id, envelope.id, first[0], differing, envelope.body, received_at)
+    return refusal, row
+
+
+def _refuse(conn: Connection, refused: list[Refusal], conflicts: dict[tuple[str, str], dict],
+            existing: dict, to_ack: dict[str, list[dict[str, Any]]], new_seqs: dict[str, set[int]],
+            out: Outgoing) -> list[Refusal]:
+    """Ack every refusal `rejected` (an event stored under that id already: `duplicate`);
+    returns those to keep, the ones not kept yet."""
+    known = _known(conn, (refused_events.c.agent_id, refused_events.c.message_id),
+                   [(r.agent, r.message_id) for r in refused])
+    new: list[Refusal] = []
+    for refusal in refused:
+        key = (refusal.agent, refusal.message_id)
+        items = to_ack.setdefault(refusal.agent, [])
+        if key in existing:
+            items.append({"for_id": refusal.message_id, "for_seq": refusal.seq, "status": "duplicate"})
+            continue
+        items.append({"for_id": refusal.message_id, "for_seq": refusal.seq, "status": "rejected",
+                      "reason": refusal.ack_reason()})
+        if key in known:
+            continue
+        known[key] = True
+        new.append(refusal)
+        out.refused[refusal.reason] += 1
+        new_seqs.setdefault(refusal.agent, set()).add(refusal.seq)
+    kept = {(r.agent, r.message_id) for r in new}
+    insert_rows(conn, payment_conflicts, [row for key, row in conflicts.items() if key in kept])
+    return new
+
+
 def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]],
-                event_key: SigningKey, gap_grace_s: float = DEFAULT_GAP_GRACE_S) -> Outgoing:
-    """`checked`: (event envelope, its raw text); `state`: (birth/will envelope, its raw text, not kept)."""
+                event_key: SigningKey, gap_grace_s: float = DEFAULT_GAP_GRACE_S,
+                refused: list[Refusal] = ()) -> Outgoing:
+    """`checked`: (event envelope, its raw text); `state`: (birth/will envelope, its raw text, not kept);
+    `refused`: events to answer `rejected` and keep apart (hub/ingest/refusals.py)."""
     received_at = now_iso()
     out = Outgoing()
-    agent_ids = {env.agent for env, _ in checked} | {env.agent for env, _ in state}
+    refused = list(refused)
+    agent_ids = {env.agent for env, _ in checked} | {env.agent for env, _ in state} | {r.agent for r in refused}
     if agent_ids:
         _ensure_agents(conn, agent_ids)
     existing = _known(conn, (events.c.agent_id, events.c.message_id),
-                      [(e.agent, e.id) for e, _ in checked]) if checked else {}
+                      [(e.agent, e.id) for e, _ in checked] + [(r.agent, r.message_id) for r in refused]
+                      ) if checked or refused else {}
+    # The payments these events name, stored already or earlier in this batch: a new
+    # message under a stored payment id is a re-send when its body is the same, else a conflict.
+    versions = _stored_payments(conn, [(e.agent, e.body["payment_id"]) for e, _ in checked
+                                       if e.type == "payment.captured" and (e.agent, e.id) not in existing])
+    stored_payments = set(versions)
+    conflicts: dict[tuple[str, str], dict] = {}
     new_rows: list[dict[str, Any]] = []
     new_seqs: dict[str, set[int]] = {}
     captured, voided = [], []
     to_ack: dict[str, list[dict[str, Any]]] = {}    # agent → its ack items, in arrival order
     for envelope, raw in checked:
         key = (envelope.agent, envelope.id)
+        if envelope.type == "payment.captured" and key not in existing:
+            payment_key = (envelope.agent, envelope.body["payment_id"])
+            first = versions.setdefault(payment_key, (envelope.id, envelope.body))
+            if first[0] != envelope.id and body_of(first[1]) != envelope.body:
+                refusal, conflicts[key] = _conflict(envelope, raw, first, received_at)
+                refused.append(refusal)
+                continue
         item = {"for_id": envelope.id, "for_seq": envelope.seq, "status": "stored"}
         to_ack.setdefault(envelope.agent, []).append(item)
         if key in existing:
@@ -283,19 +358,21 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
             captured.append(envelope)
         elif envelope.type == "payment.voided":
             voided.append(envelope)
+    to_keep = _refuse(conn, refused, conflicts, existing, to_ack, new_seqs, out) if refused else []
     if to_ack:
         ack_of = _sign_acks(conn, to_ack, event_key, received_at, out)
         for row in new_rows:
             row["ack"] = ack_of[(row["agent_id"], row["message_id"])]
+        store_refusals(conn, to_keep, ack_of, received_at)
     if new_rows:
         insert_rows(conn, events, new_rows)
     if captured:
-        _store_payments(conn, captured, received_at, out.stale_refs)
+        _store_payments(conn, captured, stored_payments, received_at, out.stale_refs)
     if voided:
         _store_voids(conn, voided, out.stale_refs)
     for envelope, _ in state:
         out.state.append((envelope.agent, apply_state(conn, envelope, received_at)))
-    seen = {env.agent for env, _ in checked}
+    seen = {env.agent for env, _ in checked} | {r.agent for r in refused}
     if seen:
         advance_sequences(conn, seen, new_seqs, received_at)
         out.gaps = due_replays(conn, gap_grace_s)
@@ -304,17 +381,26 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
 
 def store_with_retries(db, events: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]],
                        event_key: SigningKey, gap_grace_s: float = DEFAULT_GAP_GRACE_S, *,
-                       store=None) -> Outgoing:
+                       store=None, refused: list[Refusal] = (), attempts: int = 5) -> Outgoing:
     """`store_batch` in a transaction of its own, tried again when another hub worker
-    stored one of these events first or held the database (the retry sees its rows and
-    treats them as duplicates).  Anything else is the caller's to retry."""
+    stored one of these events first (once, at once: the retry sees its rows and treats
+    them as duplicates) or held the database (`attempts` times, waiting a little longer
+    each time).  Anything else, or a second unique violation, is the caller's to handle:
+    a message that cannot be stored must not cost every batch it is in a round of waits."""
     store = store or store_batch
-    for attempt in range(5):
+    raced = False
+    for attempt in range(1, attempts + 1):
         try:
             with db.begin() as conn:
-                return store(conn, events, state, event_key, gap_grace_s)
-        except (IntegrityError, OperationalError) as exc:
-            log.info("ingest batch retried after %s", type(exc).__name__)
-            time.sleep(0.05 * (attempt + 1))
-    with db.begin() as conn:
-        return store(conn, events, state, event_key, gap_grace_s)
+                return store(conn, events, state, event_key, gap_grace_s, refused)
+        except IntegrityError:
+            if raced or attempt == attempts:
+                raise
+            raced = True
+            log.info("ingest batch retried after a unique violation (another worker stored it first?)")
+        except OperationalError:
+            if attempt == attempts:
+                raise
+            log.info("ingest batch retried after OperationalError")
+            time.sleep(0.05 * attempt)
+    raise AssertionError("unreachable: the last attempt returns or raises")

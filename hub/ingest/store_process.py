@@ -7,8 +7,9 @@ checked batch (the envelopes' exact text) to this process, which stores it in on
 transaction (`store_batch`, the same code as in-thread) and returns what to publish.
 Only this process writes ingest rows, so there is no lock contention between them.
 
-Failure: an exception in the store comes back as `StoreFailed` and the worker retries
-or splits the batch exactly as it does in-thread.  If the process dies, the batch in
+Failure: an exception in the store comes back as `StoreFailed` (saying whether the
+database was busy or unreachable, or the batch itself failed) and the worker retries or
+splits the batch exactly as it does in-thread.  If the process dies, the batch in
 flight may or may not have been committed: it is sent again to a fresh process, and a
 committed one comes back as duplicates.  Nothing is PUBACKed before the answer.
 """
@@ -23,13 +24,21 @@ import traceback
 from protocol.keys import SigningKey
 from protocol.wire import Envelope
 from protocol.wire.envelope import decode_accepted
+from sqlalchemy.exc import OperationalError
+
+from hub.ingest.refusals import Refusal
 from hub.ingest.store import Outgoing, store_with_retries
 
 log = logging.getLogger(__name__)
 
 
 class StoreFailed(RuntimeError):
-    """The store process could not store the batch; the message says why."""
+    """The store process could not store the batch; the message says why.  `transient`:
+    the database was busy or unreachable, or the process died (try the batch again)."""
+
+    def __init__(self, message: str, transient: bool = False):
+        super().__init__(message)
+        self.transient = transient
 
 
 def _serve(channel, database_url: str, event_key_pem: bytes, gap_grace_s: float) -> None:
@@ -40,11 +49,14 @@ def _serve(channel, database_url: str, event_key_pem: bytes, gap_grace_s: float)
     channel.send(("ready", None))
     try:
         while (request := channel.recv()) is not None:
-            events_text, state_text = request
+            events_text, state_text, refused, attempts = request
             try:
                 events = [(decode_accepted(text), text) for text in events_text]
                 state = [(decode_accepted(text), text) for text in state_text]
-                answer = ("ok", store_with_retries(database, events, state, key, gap_grace_s))
+                answer = ("ok", store_with_retries(database, events, state, key, gap_grace_s, refused=refused,
+                                                   attempts=attempts))
+            except OperationalError as exc:
+                answer = ("busy", f"{exc!r}\n{traceback.format_exc()}")
             except Exception as exc:
                 answer = ("error", f"{exc!r}\n{traceback.format_exc()}")
             channel.send(answer)
@@ -79,8 +91,9 @@ class StoreProcess:
         self._process, self._channel = process, ours
         return self
 
-    def store(self, events: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]]) -> Outgoing:
-        request = ([text for _, text in events], [text for _, text in state])
+    def store(self, events: list[tuple[Envelope, str]], state: list[tuple[Envelope, str]],
+              refused: list[Refusal] = (), attempts: int = 5) -> Outgoing:
+        request = ([text for _, text in events], [text for _, text in state], list(refused), attempts)
         with self._lock:
             if self._process is None or not self._process.is_alive():
                 log.warning("ingest store process is not running; starting a fresh one")
@@ -91,9 +104,9 @@ class StoreProcess:
             except (EOFError, OSError) as exc:
                 self._process = None
                 raise StoreFailed(f"the ingest store process died with a batch in hand ({exc!r}); "
-                                  "it will be sent again") from None
+                                  "it will be sent again", transient=True) from None
         if status != "ok":
-            raise StoreFailed(answer)
+            raise StoreFailed(answer, transient=status == "busy")
         return answer
 
     def stop(self) -> None:

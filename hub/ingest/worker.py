@@ -13,6 +13,11 @@ Three threads, one pipeline:
                          sequence gaps.
 Batches pass from checker to writer in order, so PUBACKs go out in arrival order.
 A bad message is dropped with a logged reason and a counter; it never stops the
+stream.  An event that is the agent's but must not be stored as sent (a card number in
+it, another office than the agent's; hub/ingest/refusals.py) is acked `rejected` with
+the reason.  A batch that fails for anything but a busy or absent database is split in
+halves until the event that cannot be stored stands alone; that one is quarantined
+(refused `store_failed`), so it costs the other agents a few short transactions, once.
 stream.  Several workers share `$share/<share_group>/cp/v1/agents/+/events`; the group's
 name is a site secret (`[mqtt] share_group`), since the broker lets any client join a group.
 """
@@ -24,23 +29,28 @@ import queue
 import ssl
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 from paho.mqtt.properties import Properties
 from paho.mqtt.packettypes import PacketTypes
+from sqlalchemy.exc import OperationalError
 
+from protocol import card_numbers
 from protocol.wire import Envelope, make, new_message_id
 from protocol.wire import topics
 from hub.casesys import lookup
 from hub.context import HubContext
 from hub.delivery import wakeup
 from hub.ingest import metrics
+from hub.ingest.admission import refusal_of
 from hub.ingest.checks import Checked, Rejected, check
+from hub.ingest.offices import EnrolledOffices
+from hub.ingest.refusals import STORE_FAILED, Refusal
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, due_replays
 from hub.ingest.store import Outgoing, store_batch, store_with_retries
-from hub.ingest.store_process import StoreProcess
+from hub.ingest.store_process import StoreFailed, StoreProcess
 
 log = logging.getLogger(__name__)
 
@@ -63,6 +73,7 @@ class CheckedBatch:
     events: list[tuple[Envelope, str, Incoming]]         # checked events, their text, the message
     state: list[tuple[Envelope, str]]                    # checked births and wills
     rejected: list[tuple[Incoming, Rejected]]
+    refused: list[Refusal] = field(default_factory=list)  # the agent's, answered `rejected`
 
 
 class IngestWorker:
@@ -82,6 +93,7 @@ class IngestWorker:
         # unacked events on reconnect and gets the original ack again either way).
         self.ack_qos = ack_qos
         self.gap_grace_s = gap_grace_s
+        self._offices = EnrolledOffices(context.db)
         # Called (on its own thread) after every (re)connection: `hub serve` republishes
         # the retained catalogue and key directory, in case the broker lost them.
         self.on_connected = on_connected
@@ -224,10 +236,18 @@ class IngestWorker:
                 except Rejected as again:
                     out.rejected.append((item, again))
                     continue
-            if checked.kind == "events":
-                out.events.append((checked.envelope, item.payload.decode("utf-8"), item))
+            raw = item.payload.decode("utf-8")
+            try:
+                refusal = refusal_of(checked, raw, self._offices)
+            except Rejected as rejected:
+                out.rejected.append((item, rejected))
+                continue
+            if refusal is not None:
+                out.refused.append(refusal)
+            elif checked.kind == "events":
+                out.events.append((checked.envelope, raw, item))
             else:
-                out.state.append((checked.envelope, item.payload.decode("utf-8")))
+                out.state.append((checked.envelope, raw))
         return out
 
     # -- writer thread ------------------------------------------------------------------------
@@ -257,40 +277,74 @@ class IngestWorker:
             batch.events += following.events
             batch.state += following.state
             batch.rejected += following.rejected
+            batch.refused += following.refused
         return batch
 
     def _commit_until_done(self, batch: "CheckedBatch") -> None:
-        """A failing batch (database down, a bug) is retried, never dropped: the agents'
-        events are in it.  While the database is down that holds the stream, as it must.
-        If the batch keeps failing with the database up, it is split so one poison
-        message cannot block the others: that message alone is dropped with a reason."""
+        """A failing batch is retried, never dropped: the agents' events are in it.  While
+        the database is busy or down that holds the stream, as it must.  A batch that
+        fails for another reason with the database up (a value the store cannot hold, a
+        bug one message triggers) is split at once, so the message that cannot be stored
+        is quarantined and the others are stored without waiting for it."""
         delay = 0.2
         for attempt in range(1, 1_000_000):
             try:
                 self.commit(batch)
                 return
-            except Exception:   # never let one bad batch kill the consumer
-                log.exception("ingest batch of %d failed (attempt %d); retrying", len(batch.items), attempt)
+            except Exception as exc:   # never let one bad batch kill the consumer
+                log.exception("ingest batch of %d failed (attempt %d)", len(batch.items), attempt)
+                waiting_for_database = _database_busy(exc) and attempt < 3
             if self._stop.is_set():
                 return
-            if attempt >= 3 and self._database_answers():
-                self._commit_one_by_one(batch)
+            if not waiting_for_database and self._database_answers():
+                self._commit_in_halves(batch)
                 return
             time.sleep(delay)
             delay = min(delay * 2, 10.0)
 
-    def _commit_one_by_one(self, batch: "CheckedBatch") -> None:
-        for envelope, raw, item in batch.events:
+    def _commit_in_halves(self, batch: "CheckedBatch") -> None:
+        """Store what can be stored of a failed batch, halving the part that fails until
+        one message is left, then quarantine that one; PUBACK everything at the end."""
+        parts = ([("event", e) for e in batch.events] + [("state", s) for s in batch.state]
+                 + [("refused", r) for r in batch.refused])
+        quarantined: list[Refusal] = []
+        pending = [(parts, 0)]
+        while pending:
+            part, busy = pending.pop()
             try:
-                self.commit(CheckedBatch([], [(envelope, raw, item)], [], []))
+                self.commit(CheckedBatch([], [p for k, p in part if k == "event"], [p for k, p in part if k == "state"],
+                                         [], [p for k, p in part if k == "refused"]), attempts=2)
+                continue
             except Exception as exc:
-                batch.rejected.append((item, Rejected("store_failed", f"could not be stored: {exc!r}")))
-        for state in batch.state:
-            try:
-                self.commit(CheckedBatch([], [], [state], []))
-            except Exception:
-                log.exception("a birth or will of %s could not be stored; dropped", state[0].agent)
-        self.commit(CheckedBatch(batch.items, [], [], batch.rejected))   # rejections and PUBACKs
+                if _database_busy(exc) and busy < 5 and not self._stop.is_set():
+                    time.sleep(0.1 * (busy + 1))      # busy, not broken: never quarantine for that
+                    pending.append((part, busy + 1))
+                    continue
+                if len(part) > 1:
+                    middle = len(part) // 2
+                    pending += [(part[middle:], 0), (part[:middle], 0)]
+                    continue
+                failure = exc
+            kind, one = part[0]
+            if kind == "event":
+                envelope, raw, _item = one
+                detail = card_numbers.redact(f"{type(failure).__name__}: {failure}".splitlines()[0])
+                log.error("event %s of agent %s could not be stored, quarantined: %s", envelope.id, envelope.agent,
+                          detail[:300])
+                quarantined.append(Refusal.of(envelope, STORE_FAILED, f"the hub could not store it ({detail}); "
+                                              "quarantined", keep=raw))
+            elif kind == "state":
+                log.error("a birth or will of %s could not be stored; dropped", one[0].agent)
+            else:
+                log.error("the refusal of event %s of agent %s could not be stored; not answered", one.message_id,
+                          one.agent)
+        try:
+            self.commit(CheckedBatch(batch.items, [], [], batch.rejected, quarantined), attempts=2)
+        except Exception:
+            # Not even the refusals could be stored: PUBACK all the same, the quarantined
+            # ones unanswered (their agents send them again, alone this time).
+            log.exception("quarantining %d event(s) failed; dropped unanswered", len(quarantined))
+            self.commit(CheckedBatch(batch.items, [], [], batch.rejected))
 
     def _database_answers(self) -> bool:
         try:
@@ -300,11 +354,13 @@ class IngestWorker:
         except Exception:
             return False
 
-    def commit(self, batch: "CheckedBatch") -> None:
-        """Store the checked events and states, then ack: acks to the agents, the
+    def commit(self, batch: "CheckedBatch", attempts: int = 5) -> None:
+        """Store the checked events, refusals and states, then ack: acks to the agents, the
         rejections counted, and PUBACKs for every message of the batch, in order."""
-        if batch.events or batch.state:
-            outgoing = self._store([(envelope, raw) for envelope, raw, _ in batch.events], batch.state)
+        if batch.events or batch.state or batch.refused:
+            outgoing = self._store([(envelope, raw) for envelope, raw, _ in batch.events], batch.state,
+                                   batch.refused, attempts)
+            metrics.count_refused(outgoing.refused)      # before the acks: whoever sees one sees it counted
             # Published only now the batch is committed: one acks message per agent.
             for agent_id, message in outgoing.acks:
                 self.client.publish(topics.acks(agent_id), message, qos=self.ack_qos)
@@ -339,11 +395,11 @@ class IngestWorker:
         for agent_id, first_missing in due.items():
             self.request_replay(agent_id, first_missing)
 
-    def _store(self, events, state) -> Outgoing:
+    def _store(self, events, state, refused, attempts) -> Outgoing:
         if self._store_process is not None:
-            return self._store_process.store(events, state)
+            return self._store_process.store(events, state, refused, attempts)
         return store_with_retries(self.context.db, events, state, self.context.event_key, self.gap_grace_s,
-                                  store=store_batch)
+                                  store=store_batch, refused=refused, attempts=attempts)
 
     def _after_store_elsewhere(self, outgoing: Outgoing) -> None:
         """What the store process did only in its own memory, done here too: wake this
@@ -364,3 +420,10 @@ class IngestWorker:
         self.client.publish(topics.commands(agent_id), command.encode(), qos=1)
         metrics.REPLAYS.inc()
         log.info("asked agent %s to replay from seq %d", agent_id, from_seq)
+
+
+def _database_busy(exc: Exception) -> bool:
+    """A failure of the database rather than of the batch: locked, unreachable, its process gone."""
+    if isinstance(exc, StoreFailed):
+        return exc.transient
+    return isinstance(exc, OperationalError)

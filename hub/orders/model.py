@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.domain import ReferenceFormat
+from hub.api.schemas.base import FreeText
 
 # The references the hub makes for a payment order: an ISO 11649 creditor reference, or a
 # pagoPA notice (which needs the office's fiscal code).
@@ -16,8 +17,8 @@ ORDER_REFERENCE_FORMATS = (ReferenceFormat.RF.value, ReferenceFormat.PAGOPA.valu
 
 class PayerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, max_length=200)
-    id: str | None = Field(default=None, max_length=64)
+    name: FreeText | None = Field(default=None, max_length=200)
+    id: FreeText | None = Field(default=None, max_length=64)
 
 
 class OrderRequest(BaseModel):
@@ -32,9 +33,9 @@ class OrderRequest(BaseModel):
     office: str | None = Field(default=None, min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$",
                                description="the office the order belongs to; its staff see and change it")
     payer: PayerIn | None = None
-    description: str | None = Field(default=None, max_length=400)
+    description: FreeText | None = Field(default=None, max_length=400)
     due_date: dt.date | None = None
-    positions: list[str] = Field(default_factory=list, max_length=50,
+    positions: list[FreeText] = Field(default_factory=list, max_length=50,
                                  description="fee catalogue position codes this order is for")
 
     @field_validator("positions")

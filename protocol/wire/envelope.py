@@ -110,8 +110,9 @@ def decode(raw: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
         if not isinstance(document[name], kind):
             raise WireError("bad_field", f"envelope field {name!r} must be a {kind.__name__}")
     seq = document["seq"]
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise WireError("bad_field", "envelope field 'seq' must be a non-negative integer")
+    if isinstance(seq, bool) or not isinstance(seq, int) or not 0 <= seq <= messages.MAX_BIGINT:
+        raise WireError("bad_field", f"envelope field 'seq' must be an integer from 0 to {messages.MAX_BIGINT} "
+                        "(the store keeps it as a signed 64-bit number)")
     if not (1 <= len(document["id"]) <= 64):
         raise WireError("bad_field", "message id must be 1-64 characters")
     if not AGENT_ID_RE.match(document["agent"]):

@@ -19,8 +19,20 @@ from protocol.wire.errors import WireError
 
 Str64 = Annotated[str, Field(max_length=64)]
 Str200 = Annotated[str, Field(max_length=200)]
+# A reference as payers' banks carry it: the EPC QR's unstructured remittance text, the
+# longest of the formats, holds at most 140 characters (EPC069-12 field 11).
+ReferenceText = Annotated[str, Field(max_length=140)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 MinorUnits = Annotated[int, Field(ge=0, le=10**13)]
+
+# Every integer the hub stores fits its column: BIGINT (signed 64 bits) for sequences,
+# incarnations and counts, INTEGER (signed 32 bits) for the agents' outbox gauges.  A
+# value the schema lets through but the store cannot hold would fail every batch it is in.
+MAX_BIGINT = 2**63 - 1
+MAX_INTEGER = 2**31 - 1
+Count = Annotated[int, Field(ge=0, le=MAX_BIGINT)]
+Gauge = Annotated[int, Field(ge=0, le=MAX_INTEGER)]
+DiagnosticInt = Annotated[int, Field(ge=-MAX_BIGINT, le=MAX_BIGINT)]
 _DIGIT = re.compile(r"\d")
 
 
@@ -30,7 +42,7 @@ class _Strict(BaseModel):
 
 class Reference(_Strict):
     format: ReferenceFormatValue
-    value: Str200 | None = None
+    value: ReferenceText | None = None
 
 
 class Payer(_Strict):
@@ -75,7 +87,7 @@ class PaymentCaptured(_Strict):
     change_minor: MinorUnits | None = None
     reference: Reference
     order_id: Str64 | None = None
-    case_ref: Str200 | None = None
+    case_ref: ReferenceText | None = None
     payer: Payer | None = None
     positions: list[Position] = Field(default_factory=list, max_length=200)
     card: CardDetails | None = None
@@ -93,14 +105,14 @@ class PaymentVoided(_Strict):
 
 
 class TenderTotal(_Strict):
-    count: int = Field(ge=0)
+    count: Count
     total_minor: MinorUnits
 
 
 class EodReport(_Strict):
     batch_id: Str64
     currency: Currency
-    terminal_count: int | None = Field(default=None, ge=0)
+    terminal_count: Count | None = None
     terminal_total_minor: MinorUnits | None = None
     journal: dict[TenderValue, TenderTotal]
     mismatch: bool
@@ -109,13 +121,13 @@ class EodReport(_Strict):
 
 class DiagnosticsReport(_Strict):
     request_id: Str64 | None = None
-    info: dict[Str64, str | int | bool | None] = Field(default_factory=dict, max_length=100)
+    info: dict[Str64, str | DiagnosticInt | bool | None] = Field(default_factory=dict, max_length=100)
 
 
 class Ack(_Strict):
     """The hub's answer for one event, by the event's message id."""
     for_id: Str64
-    for_seq: int = Field(ge=0)
+    for_seq: Count
     status: Literal["stored", "duplicate", "rejected"]
     reason: Str200 | None = None
 
@@ -131,20 +143,20 @@ class Acks(_Strict):
 class Command(_Strict):
     request_id: Str64
     command: Literal["replay", "end_of_day", "diagnostics"]
-    from_seq: int | None = Field(default=None, ge=0)
+    from_seq: Count | None = None
 
 
 class Birth(_Strict):
-    incarnation: int = Field(ge=0)
+    incarnation: Count
     online: Literal[True] = True
     version: Str64
     mode: Str64
-    outbox_depth: int = Field(ge=0)
-    oldest_age_s: int | None = Field(default=None, ge=0)
+    outbox_depth: Gauge
+    oldest_age_s: Gauge | None = None
 
 
 class Will(_Strict):
-    incarnation: int = Field(ge=0)
+    incarnation: Count
     online: Literal[False] = False
 
 

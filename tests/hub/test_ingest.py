@@ -177,27 +177,30 @@ def test_the_fast_acks_message_is_byte_for_byte_the_wire_contracts_acks():
     assert fast == reference
 
 
-def test_a_message_that_cannot_be_stored_is_dropped_alone_and_the_rest_are_stored(hub_context, directory, worker,
-                                                                                    mosquitto, monkeypatch):
+def test_a_message_that_cannot_be_stored_is_quarantined_alone_and_the_rest_are_stored(hub_context, directory,
+                                                                                      worker, mosquitto, monkeypatch):
     import hub.ingest.worker as worker_module
     real_store_batch = worker_module.store_batch
 
-    def store_batch_with_a_bug(conn, events_, state, key, grace):
+    def store_batch_with_a_bug(conn, events_, state, key, grace, refused=()):
         if any(envelope.body.get("amount_minor") == 666 for envelope, _ in events_):
             raise RuntimeError("a bug that only this payment triggers")
-        return real_store_batch(conn, events_, state, key, grace)
+        return real_store_batch(conn, events_, state, key, grace, refused)
 
     monkeypatch.setattr(worker_module, "store_batch", store_batch_with_a_bug)
     monkeypatch.setattr(worker_module.time, "sleep", lambda _s: None)
     agent = FakeAgent("counter-10").enroll(directory)
     client = WireClient(mosquitto.port, "agent-counter-10", [agent.agent_id])
-    before = rejected("store_failed")
+    before = REGISTRY.get_sample_value("counterpay_hub_ingest_quarantined_total") or 0.0
     worker.batch_window_s = 0.3          # so the poison and the good ones share a batch
-    for envelope in (agent.payment(1), agent.payment(666), agent.payment(3)):
+    sent = (agent.payment(1), agent.payment(666), agent.payment(3))
+    for envelope in sent:
         client.send(envelope)
-    wait_until(lambda: len(client.acks(agent.agent_id)) == 2, 10, "acks for the two good events")
+    wait_until(lambda: len(client.acks(agent.agent_id)) == 3, 10, "acks for all three events")
+    statuses = {a["for_id"]: a["status"] for a in client.acks(agent.agent_id)}
+    assert statuses == {sent[0].id: "stored", sent[1].id: "rejected", sent[2].id: "stored"}
     assert sorted(p["amount_minor"] for p in _rows(hub_context.db, payments)) == [1, 3]
-    assert rejected("store_failed") == before + 1
+    assert REGISTRY.get_sample_value("counterpay_hub_ingest_quarantined_total") == before + 1
     client.close()
 
 

@@ -1,4 +1,4 @@
-"""Payments: search, the unlinked queue, one payment, and linking by hand.
+"""Payments: search, the unlinked queue, conflicting versions, one payment, and linking by hand.
 
 Every route answers within the caller's office scope (`Principal.scope`): a payment of
 another office is answered like one that does not exist (404)."""
@@ -13,7 +13,8 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from protocol.domain import TenderValue
 from hub.api.deps import Db, Limit, Offset, Operator, RowId, require_role
 from hub.api.security import Principal
-from hub.api.schemas.payments import LinkRequest, Payment, PaymentPage, PaymentRow
+from hub.api.schemas.payments import LinkRequest, Payment, PaymentConflicts, PaymentPage, PaymentRow
+from hub.ingest.conflicts import list_conflicts
 from hub.linking.manual import link_by_hand
 from hub.linking.search import PaymentFilter, count, get_payment, search, search_page
 from sqlalchemy import select
@@ -28,6 +29,7 @@ Cursor = Annotated[str | None, Query(max_length=2000, description="next_cursor o
 Sort = Annotated[Literal["-captured_at", "captured_at", "-amount", "amount"] | None,
                  Query(description="'-' in front for descending; -captured_at when not given")]
 Amount = Annotated[int | None, Query(ge=0, description="minor units, inclusive")]
+AUDITORS = Depends(require_role("auditor"))
 
 
 def _page(db: Database, payment_filter: PaymentFilter) -> dict:
@@ -57,6 +59,13 @@ def list_payments(db: Db, principal: Reader, date_from: dt.date | None = None, d
 def unlinked(db: Db, principal: Reader, limit: Limit = 100, offset: Offset = 0, cursor: Cursor = None) -> dict:
     return _page(db, PaymentFilter(status="unlinked", limit=limit, offset=offset, cursor=cursor,
                                    offices=principal.scope.offices))
+
+
+@router.get("/conflicts", response_model=PaymentConflicts, dependencies=[AUDITORS])
+def conflicts(db: Db, agent: str | None = None, limit: Limit = 100) -> dict:
+    """Second versions of stored payments that differ from them: kept apart, never applied."""
+    with db.connect() as conn:
+        return {"conflicts": list_conflicts(conn, agent_id=agent, limit=limit)}
 
 
 @router.get("/{payment_row_id}", response_model=Payment)

@@ -6,7 +6,7 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from hub.api.schemas.base import Schema
+from hub.api.schemas.base import FreeText, Schema
 from hub.pki.enrollment import DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS
 
 
@@ -19,14 +19,14 @@ class EnrollBody(BaseModel):
 
 
 class TokenBody(BaseModel):
-    office: str = Field(min_length=1, max_length=64)
+    office: FreeText = Field(min_length=1, max_length=64)
     expires_in_hours: float = Field(DEFAULT_TOKEN_HOURS, gt=0, le=MAX_TOKEN_HOURS)
     agent_id: str | None = Field(None, description="if set, only this agent id may enroll with the token")
-    note: str | None = Field(None, max_length=200)
+    note: FreeText | None = Field(None, max_length=200)
 
 
 class RevokeBody(BaseModel):
-    reason: str = Field("revoked", min_length=1, max_length=200)
+    reason: FreeText = Field("revoked", min_length=1, max_length=200)
 
 
 class PublicKey(Schema):

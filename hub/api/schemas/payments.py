@@ -1,4 +1,5 @@
-"""Stored payments as the API lists them, one with its event body, and linking by hand."""
+"""Stored payments as the API lists them, one with its event body, linking by hand, and
+the conflicting second versions of payments kept apart."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from protocol.domain import TenderValue
-from hub.api.schemas.base import Schema
+from hub.api.schemas.base import FreeText, Schema
 
 
 class PaymentRow(Schema):
@@ -50,8 +51,22 @@ class PaymentPage(Schema):
     prev_cursor: str | None = Field(default=None, description="pass as `cursor` for the page before this one")
 
 
+class PaymentConflict(Schema):
+    agent_id: str
+    payment_id: str
+    message_id: str = Field(description="the second version's message id")
+    stored_message_id: str = Field(description="the message id of the version that was stored and stands")
+    differences: list[str] = Field(description="the body fields whose values differ")
+    body: dict[str, Any] = Field(description="the second version's body, as the agent sent it")
+    received_at: str
+
+
+class PaymentConflicts(Schema):
+    conflicts: list[PaymentConflict] = Field(description="newest first")
+
+
 class LinkRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    order_id: str | None = Field(default=None, max_length=64)
-    case_ref: str | None = Field(default=None, max_length=200)
-    note: str | None = Field(default=None, max_length=400)
+    order_id: FreeText | None = Field(default=None, max_length=64)
+    case_ref: FreeText | None = Field(default=None, max_length=200)
+    note: FreeText | None = Field(default=None, max_length=400)

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field, model_validator
 
-from hub.api.schemas.base import Schema
+from hub.api.schemas.base import FreeText, Schema
 
 
 class TokenRequest(BaseModel):
-    name: str = Field(min_length=1, max_length=100)
+    name: FreeText = Field(min_length=1, max_length=100)
     role: str = Field(pattern=r"^(admin|operator|auditor|case-system|metrics)$")
     case_system: str | None = Field(default=None, max_length=64,
                                     description="for a case-system token, and required for it: the registered "
