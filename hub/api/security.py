@@ -86,9 +86,9 @@ def create_token(conn: Connection, name: str, role: str, created_by: str,
     no other role takes one.  `offices` (None: every office) bounds what any other
     token sees; a case-system token takes none.
     """
-    listed = _clean_offices(role, offices)
     if role not in ROLES:
         raise TokenRefused(f"role {role!r} is unknown; expected one of {', '.join(ROLES)}")
+    listed = _clean_offices(role, offices)
     if role == CASE_SYSTEM_ROLE:
         if not case_system:
             raise TokenRefused("a case-system token belongs to one case system: name it (case_system)")
@@ -100,7 +100,9 @@ def create_token(conn: Connection, name: str, role: str, created_by: str,
     token = TOKEN_PREFIX + secrets.token_urlsafe(32)
     result = conn.execute(api_tokens.insert().values(name=name, role=role, token_hash=hash_token(token),
                                                      created_at=now_iso(), created_by=created_by,
-                                                     case_system=case_system, offices=listed))
+                                                     case_system=case_system,
+                                                     # left out, not None: JSON would store None as 'null'
+                                                     **({"offices": listed} if listed is not None else {})))
     token_id = int(result.inserted_primary_key[0])
     details = {"name": name, "role": role, **({"case_system": case_system} if case_system else {}),
                **({"offices": listed} if listed is not None else {})}

@@ -156,6 +156,9 @@ def test_a_token_made_for_an_office_sees_and_changes_only_that_office(tmp_path):
             .status_code == 201, "a token needs no CSRF token"
         listed = {t["name"]: t["offices"] for t in client.get("/api/v1/tokens", headers=admin).json()}
         assert listed == {"first admin": None, "roma clerk": ["ROMA-1"]}
+        with hub.db.connect() as conn:
+            every_office = conn.execute(select(api_tokens.c.name).where(api_tokens.c.offices.is_(None))).scalars()
+            assert list(every_office) == ["first admin"], "a token of every office holds SQL NULL"
 
 
 @pytest.mark.parametrize("body", [
