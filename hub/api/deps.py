@@ -21,7 +21,7 @@ import secrets
 from typing import Annotated, Callable
 
 from fastapi import Depends, HTTPException, Path, Query, Request, status
-from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from fastapi.security import APIKeyCookie, HTTPAuthorizationCredentials, HTTPBearer
 
 from hub.api.security import ROLES, Principal, authenticate, for_user
 from hub.config import Settings
@@ -30,6 +30,9 @@ from hub.store.db import Database
 from hub.users import sessions
 
 _bearer = HTTPBearer(auto_error=False, description="An API token created by an admin")
+_session = APIKeyCookie(name=sessions.SESSION_COOKIE, auto_error=False,
+                        description="The console's session, for a logged-in user's browser; a request other than "
+                                    "GET, HEAD or OPTIONS must also send the session's CSRF token in X-CSRF-Token")
 
 
 def get_settings(request: Request) -> Settings:
@@ -59,10 +62,9 @@ SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def get_principal(request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-                  db: Db) -> Principal:
+                  session_id: Annotated[str | None, Depends(_session)], db: Db) -> Principal:
     if credentials is not None and credentials.scheme.lower() == "bearer":
         return _token_principal(credentials.credentials, db)
-    session_id = request.cookies.get(sessions.SESSION_COOKIE)
     if session_id:
         return _session_principal(request, session_id, db)
     raise HTTPException(status.HTTP_401_UNAUTHORIZED, "an API token is required: Authorization: Bearer <token>",
@@ -118,7 +120,7 @@ def identify(request: Request, db: Database) -> tuple[Principal | None, HTTPExce
     try:
         credentials = (HTTPAuthorizationCredentials(scheme=scheme, credentials=token.strip())
                        if scheme.lower() == "bearer" and token.strip() else None)
-        return get_principal(request, credentials, db), None
+        return get_principal(request, credentials, request.cookies.get(sessions.SESSION_COOKIE), db), None
     except HTTPException as exc:
         return None, exc
 
