@@ -152,6 +152,7 @@ api_tokens = Table(
     Column("created_by", String(100), nullable=False),
     Column("revoked_at", String(40)),
     Column("case_system", String(64)),      # the one case system a case-system token answers for
+    Column("offices", JSON),                # list of office codes the token may see; NULL: every office
 )
 
 audit_log = Table(

@@ -5,6 +5,9 @@ The browser holds 32 random bytes (url-safe base64) in a cookie; the table holds
 their SHA-256.  Each session has its own CSRF token, which every form and htmx request
 sends back.  `resolve()` is asked on every request: it answers None for a session that
 is unknown, revoked, idle too long, past its lifetime, or whose user is disabled.
+
+The console (hub/web/auth.py) and the API (hub/api/deps.py) both find the caller's
+session by `current()`, from the same cookie.
 """
 
 from __future__ import annotations
@@ -16,9 +19,14 @@ from dataclasses import dataclass
 
 from sqlalchemy import Connection, select
 
+from hub.config import Settings
+from hub.store.db import Database
 from hub.store.tables_users import user_sessions, users
 from hub.store.timeutil import iso, parse
 from hub.users.model import User
+
+SESSION_COOKIE = "cp_session"
+CSRF_HEADER = "X-CSRF-Token"
 
 TOUCH_EVERY_S = 30
 """last_seen is written at most this often per session: a page's many requests cost one write."""
@@ -39,6 +47,22 @@ class Session:
 
     def needs_touch(self, now: dt.datetime) -> bool:
         return (now - parse(self.last_seen)).total_seconds() >= TOUCH_EVERY_S
+
+
+def session_policy(settings: Settings) -> SessionPolicy:
+    return SessionPolicy(idle_s=settings.web.idle_timeout_minutes * 60,
+                         lifetime_s=settings.web.session_lifetime_hours * 3600)
+
+
+def current(db: Database, session_id: str | None, settings: Settings) -> Session | None:
+    """The valid session of this cookie's value, or None; refreshes last_seen now and then."""
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.connect() as conn:
+        session = resolve(conn, session_id, session_policy(settings), now)
+    if session is not None and session.needs_touch(now):
+        with db.begin() as conn:
+            touch(conn, session, now)
+    return session
 
 
 def hash_session_id(session_id: str) -> str:

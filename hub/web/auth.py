@@ -10,7 +10,6 @@ session, is protected by a double-submit token in a cookie of its own.
 
 from __future__ import annotations
 
-import datetime as dt
 import secrets
 from typing import Annotated, Callable
 
@@ -19,13 +18,11 @@ from fastapi.responses import Response
 
 from hub.config import Settings
 from hub.users import sessions
-from hub.users.sessions import Session, SessionPolicy
+from hub.users.sessions import CSRF_HEADER, SESSION_COOKIE, Session, session_policy
 from hub.users.throttle import ThrottlePolicy
 
-SESSION_COOKIE = "cp_session"
 LOGIN_CSRF_COOKIE = "cp_login_csrf"
 CSRF_FIELD = "csrf_token"
-CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -49,11 +46,6 @@ def settings_of(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def session_policy(settings: Settings) -> SessionPolicy:
-    return SessionPolicy(idle_s=settings.web.idle_timeout_minutes * 60,
-                         lifetime_s=settings.web.session_lifetime_hours * 3600)
-
-
 def throttle_policy(settings: Settings) -> ThrottlePolicy:
     return ThrottlePolicy(max_failures_per_user=settings.web.login_max_failures,
                           max_failures_per_address=settings.web.login_max_failures_per_address,
@@ -68,14 +60,7 @@ def optional_session(request: Request) -> Session | None:
     """The request's valid session, or None; refreshes last_seen now and then."""
     if hasattr(request.state, "console_session"):
         return request.state.console_session
-    settings = settings_of(request)
-    now = dt.datetime.now(dt.timezone.utc)
-    db = request.app.state.db
-    with db.connect() as conn:
-        session = sessions.resolve(conn, request.cookies.get(SESSION_COOKIE), session_policy(settings), now)
-    if session is not None and session.needs_touch(now):
-        with db.begin() as conn:
-            sessions.touch(conn, session, now)
+    session = sessions.current(request.app.state.db, request.cookies.get(SESSION_COOKIE), settings_of(request))
     request.state.console_session = session
     return session
 

@@ -15,9 +15,10 @@ router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
 def create(request: TokenRequest, principal: Admin, db: Db) -> dict:
     with db.begin() as conn:
         token, token_id = create_token(conn, request.name, request.role, principal.actor,
-                                       case_system=request.case_system)
+                                       case_system=request.case_system, offices=request.offices)
+    offices = None if request.offices is None else sorted(set(request.offices))
     return {"id": token_id, "name": request.name, "role": request.role, "case_system": request.case_system,
-            "token": token,
+            "offices": offices, "token": token,
             "note": "store this token now: the hub keeps only its hash"}
 
 
