@@ -18,7 +18,7 @@ from fastapi.responses import Response
 
 from hub.config import Settings
 from hub.users import sessions
-from hub.users.sessions import CSRF_HEADER, SESSION_COOKIE, Session, session_policy
+from hub.users.sessions import CSRF_HEADER, SESSION_COOKIE, Session, session_policy  # noqa: F401 - routes read it here
 from hub.users.throttle import ThrottlePolicy
 
 LOGIN_CSRF_COOKIE = "cp_login_csrf"
