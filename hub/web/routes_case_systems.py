@@ -103,7 +103,8 @@ def _detail_page(request: Request, session: Session, name: str, *, errors=None, 
                  "internal": "1" if system["internal"] else ""}
     return render(request, "case_system.html", session=session, status_code=status_code, system=system,
                   view=registry.public_view(system), errors=errors or {}, typed=typed, done=_done(done),
-                  routed=routed, shown=shown_once.take(request, session), on_values=ON_VALUES, iso=dt.datetime.fromisoformat)
+                  routed=routed, shown=shown_once.take(request, session), on_values=ON_VALUES,
+                  iso=dt.datetime.fromisoformat)
 
 
 @router.get("/case-systems/{name}")

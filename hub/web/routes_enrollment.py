@@ -7,6 +7,7 @@ those offices only.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -33,7 +34,7 @@ def _page(request: Request, session: Session, *, office: str = "", errors=None, 
     return render(request, "enrollment.html", session=session, status_code=status_code, tokens=tokens,
                   office=office, offices=offices, errors=errors or {},
                   typed=typed or {"hours": str(DEFAULT_TOKEN_HOURS), "office": office}, created=created,
-                  done=done, max_hours=MAX_TOKEN_HOURS)
+                  done=done, max_hours=MAX_TOKEN_HOURS, iso=dt.datetime.fromisoformat)
 
 
 @router.get("/enrollment-tokens")

@@ -67,7 +67,8 @@ async def total(request: Request, session: Writer):
     """The amount line of the form, for htmx as quantities are typed."""
     with request.app.state.db.connect() as conn:
         document = catalogue.current(conn)
-    return render(request, "order_total.html", session=session, total=_total(document, _quantities(await request.form())),
+    quantities = _quantities(await request.form())
+    return render(request, "order_total.html", session=session, total=_total(document, quantities),
                   currency=document["currency"] if document else settings_of(request).currency)
 
 
