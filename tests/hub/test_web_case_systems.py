@@ -4,12 +4,16 @@ reload rotating again, audited under the admin's name, CSRF and permissions."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
+from sqlalchemy import select
 
 from hub.audit.log import entries
 from hub.casesys import registry
+from hub.store.tables_delivery import deliveries
+from tests.hub.ops_support import delivery
 from tests.hub.web_support import console
 
 SECRET = re.compile(r'<p class="secret" id="shown-secret">([^<]+)</p>')
@@ -137,3 +141,16 @@ def test_only_an_admin_opens_the_case_systems_page(hub, admin):
     assert 'href="/case-systems"' not in fiona.get("/").text
     assert 'href="/case-systems"' in admin.get("/").text
     assert admin.get("/case-systems/nothing").status_code == 404
+
+
+def test_registering_a_case_system_routes_the_confirmations_that_waited_for_it(hub, admin):
+    with hub.db.begin() as conn:
+        delivery(conn, "ev-1", "desk-1", status="unrouted", case_system=None)
+        conn.execute(deliveries.update().where(deliveries.c.event_id == "ev-1").values(
+            payload=json.dumps({"data": {"payment": {"case_ref": "VR-2026-7"}, "link": {}}})))
+    registered = _register(admin)
+    assert registered.headers["location"] == "/case-systems/vr?done=created&routed=1"
+    assert "now go to one: 1." in admin.get(registered.headers["location"]).text
+    with hub.db.connect() as conn:
+        row = conn.execute(select(deliveries).where(deliveries.c.event_id == "ev-1")).mappings().one()
+    assert (row["case_system"], row["status"]) == ("vr", "pending")
