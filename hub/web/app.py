@@ -14,10 +14,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import (routes_agents, routes_audit, routes_auth, routes_catalogue, routes_dashboard,
-                     routes_deliveries, routes_enrollment, routes_orders, routes_orders_new, routes_payments,
-                     routes_tokens, routes_users)
+from hub.web import (routes_agents, routes_audit, routes_auth, routes_case_systems, routes_catalogue,
+                     routes_dashboard, routes_deliveries, routes_enrollment, routes_orders, routes_orders_new,
+                     routes_payments, routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
+from hub.web.shown_once import ShownOnce
 from hub.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -42,6 +43,7 @@ async def _not_permitted(request: Request, exc: Exception) -> Response:
 
 
 def install_console(app: FastAPI) -> None:
+    app.state.shown_once = ShownOnce()
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
     app.include_router(routes_dashboard.router)
@@ -52,6 +54,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_users.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_enrollment.router)
+    app.include_router(routes_case_systems.router)
     app.include_router(routes_payments.router)
     app.include_router(routes_orders_new.router)       # before routes_orders: /orders/new is no order id
     app.include_router(routes_orders.router)

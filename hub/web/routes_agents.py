@@ -7,6 +7,7 @@ not-found page, by link or by typed URL.  Revoking goes through the API's own pa
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 from urllib.parse import quote
 
@@ -49,7 +50,7 @@ def index(request: Request, session: Reader, office: str = "", status: str = "",
         offices = fleet.offices(conn, session.user.scope)
     return render(request, "agents.html", session=session, found=found, wanted=wanted, offices=offices,
                   statuses=fleet.STATUSES, sorts=list(fleet.ORDERING.columns), error=error,
-                  link=lambda **changes: link(request, **changes),
+                  link=lambda **changes: link(request, **changes), iso=dt.datetime.fromisoformat,
                   status_code=400 if error else 200)
 
 
@@ -60,7 +61,7 @@ def _agent_page(request: Request, session: Session, agent_id: str, *, status_cod
     if agent is None:
         return not_found(request, session, agent_id)
     return render(request, "agent.html", session=session, agent=agent, errors=errors or {}, reason=reason,
-                  notice=notice, status_code=status_code)
+                  notice=notice, iso=dt.datetime.fromisoformat, status_code=status_code)
 
 
 @router.get("/agents/{agent_id}")

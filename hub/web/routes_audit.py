@@ -6,6 +6,7 @@ Verifying walks the whole hash chain, as `counterpay hub audit verify` does
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Request
@@ -41,7 +42,8 @@ def _search(request: Request, session: Session, *, actor: str, action: str, subj
             found = audit_page(conn, wanted, limit=PAGE_SIZE)
     return render(request, "audit.html", session=session, found=found, errors=errors, verdict=verdict,
                   form=dict(actor=actor, action=action, subject=subject, since=since, until=until),
-                  link=lambda **changes: link(request, **changes), status_code=422 if errors else 200)
+                  link=lambda **changes: link(request, **changes), iso=dt.datetime.fromisoformat,
+                  status_code=422 if errors else 200)
 
 
 @router.get("/audit")

@@ -24,4 +24,4 @@ def show(request: Request, session: Annotated[Session, Depends(require("dashboar
     with request.app.state.db.connect() as conn:
         figures = dashboard(conn, session.user.scope, today)
     template = "dashboard_figures.html" if request.headers.get("HX-Request") else "dashboard.html"
-    return render(request, template, session=session, figures=figures)
+    return render(request, template, session=session, figures=figures, iso=dt.datetime.fromisoformat)

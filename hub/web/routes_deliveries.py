@@ -7,6 +7,7 @@ system, if chosen).  A delivery of another office gets the not-found page.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
@@ -47,6 +48,7 @@ def _list(request: Request, session: Session, view: str, *, case_system: str, si
     return render(request, "deliveries.html", session=session, view=view, found=found, systems=systems,
                   case_system=case_system, since=since, until=until, errors=errors, notice=notice,
                   sorts=list(listing.ORDERING.columns), link=lambda **changes: link(request, **changes),
+                  iso=dt.datetime.fromisoformat,
                   status_code=422 if errors and status_code == 200 else status_code)
 
 
@@ -95,7 +97,7 @@ def show(request: Request, session: Reader, event_id: str, done: str = ""):
     if item is None:
         return _not_found(request, session, event_id)
     notice = {"replayed": "deliveries.replayed_one", "pending": "deliveries.already_pending"}.get(done)
-    return render(request, "delivery.html", session=session, item=item, notice=notice)
+    return render(request, "delivery.html", session=session, item=item, notice=notice, iso=dt.datetime.fromisoformat)
 
 
 @router.post("/deliveries/{event_id}/replay")

@@ -1,4 +1,4 @@
-"""Enrollment tokens: list by office, create one (shown once), revoke an unused one.
+"""Enrollment tokens: list by office, create one (shown once, after the form's redirect), revoke an unused one.
 
 The work is hub.pki.enrollment's, as for `/api/v1/enrollment-tokens`; its refusal codes
 say which field was wrong.  A user bound to named offices creates and sees tokens of
@@ -7,7 +7,9 @@ those offices only.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Annotated
+from urllib.parse import quote
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse
@@ -15,6 +17,7 @@ from fastapi.responses import RedirectResponse
 from hub.pki.enrollment import (DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, EnrollmentRefused, create_token, list_tokens,
                                 revoke_token)
 from hub.users.sessions import Session
+from hub.web import i18n, shown_once
 from hub.web.auth import require
 from hub.web.forms import FieldProblem, parse_whole
 from hub.web.templating import render
@@ -24,16 +27,16 @@ Manager = Annotated[Session, Depends(require("enrollment.manage"))]
 FIELD_OF = {"bad_office": "office", "bad_expiry": "hours", "bad_agent_id": "agent_id"}
 
 
-def _page(request: Request, session: Session, *, office: str = "", errors=None, typed=None, created=None,
-          done: str = "", status_code: int = 200):
+def _page(request: Request, session: Session, *, office: str = "", errors=None, typed=None, done: str = "",
+          status_code: int = 200):
     scope = session.user.scope
     with request.app.state.db.connect() as conn:
         tokens = [token for token in list_tokens(conn, office=office or None) if scope.allows(token["office"])]
     offices = sorted({token["office"] for token in tokens})
     return render(request, "enrollment.html", session=session, status_code=status_code, tokens=tokens,
                   office=office, offices=offices, errors=errors or {},
-                  typed=typed or {"hours": str(DEFAULT_TOKEN_HOURS), "office": office}, created=created,
-                  done=done, max_hours=MAX_TOKEN_HOURS)
+                  typed=typed or {"hours": str(DEFAULT_TOKEN_HOURS), "office": office},
+                  shown=shown_once.take(request, session), done=done, max_hours=MAX_TOKEN_HOURS, iso=dt.datetime.fromisoformat)
 
 
 @router.get("/enrollment-tokens")
@@ -64,7 +67,10 @@ def create(request: Request, session: Manager, office: str = Form(""), hours: st
             errors[FIELD_OF.get(exc.code, "form")] = (f"enrollment.error.{exc.code}", {"max": MAX_TOKEN_HOURS})
     if errors:
         return _page(request, session, errors=errors, typed=typed, status_code=422)
-    return _page(request, session, office=info["office"], created={"token": token, **info}, status_code=201)
+    expires = i18n.format_date(dt.datetime.fromisoformat(info["expires_at"]), session.user.language)
+    shown_once.keep(request, session, "enrollment.created", token, office=info["office"], expires=expires)
+    # a reload of the page this leads to makes no second token
+    return RedirectResponse(f"/enrollment-tokens?office={quote(info['office'], safe='')}", status_code=303)
 
 
 @router.post("/enrollment-tokens/{token_id}/revoke")

@@ -31,6 +31,20 @@ TEXT_FIELDS = ("office", "amount", "case_ref", "payer_name", "payer_id", "descri
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
+def _total(document: dict | None, quantities: dict[str, str]) -> int | None:
+    """What the quantities typed so far come to, or None while they price nothing."""
+    if not all(text.isdigit() for text in quantities.values()):
+        return None
+    try:
+        return sum(line.total_minor for line in price(document, {c: int(q) for c, q in quantities.items()}))
+    except PricingError:
+        return None
+
+
+def _quantities(form) -> dict[str, str]:
+    return {key[4:]: str(value).strip() for key, value in form.items() if key.startswith("qty_") and str(value).strip()}
+
+
 def _form(request: Request, session: Session, *, typed=None, quantities=None, errors=None, status_code=200):
     with request.app.state.db.connect() as conn:
         document = catalogue.current(conn)
@@ -38,6 +52,7 @@ def _form(request: Request, session: Session, *, typed=None, quantities=None, er
     return render(request, "order_new.html", session=session, status_code=status_code, typed=typed or {},
                   quantities=quantities or {}, errors=errors or {}, offices=offices,
                   positions=priced_positions(document) if document else [],
+                  total=_total(document, quantities or {}),
                   currency=document["currency"] if document else settings_of(request).currency)
 
 
@@ -47,11 +62,23 @@ def new(request: Request, session: Writer):
     return _form(request, session, typed={"office": offices[0] if offices and len(offices) == 1 else ""})
 
 
+@router.post("/orders/new/total")
+async def total(request: Request, session: Writer):
+    """The amount line of the form, for htmx as quantities are typed."""
+    with request.app.state.db.connect() as conn:
+        document = catalogue.current(conn)
+    quantities = _quantities(await request.form())
+    return render(request, "order_total.html", session=session, total=_total(document, quantities),
+                  currency=document["currency"] if document else settings_of(request).currency)
+
+
 @router.post("/orders/new")
 async def create(request: Request, session: Writer):
     form = await request.form()
     typed = {name: str(form.get(name) or "").strip() for name in TEXT_FIELDS}
-    quantities = {key[4:]: str(value).strip() for key, value in form.items() if key.startswith("qty_") and str(value).strip()}
+    quantities = _quantities(form)
+    if form.get("compute"):     # the form's own button, without JavaScript: show the amount, make nothing
+        return _form(request, session, typed=typed, quantities=quantities)
     errors: dict[str, tuple[str, dict]] = {}
     scope = session.user.scope
     if not typed["office"]:

@@ -1,4 +1,4 @@
-"""API tokens (admin): list, create (the token shown once), revoke.
+"""API tokens (admin): list, create (the token shown once, after the form's redirect), revoke.
 
 The form is checked by the API's own `TokenRequest`, and made by `create_token`, so the
 page and `POST /api/v1/tokens` accept and refuse alike.  Agent tokens are issued at
@@ -17,6 +17,7 @@ from hub.api.schemas.tokens import TokenRequest
 from hub.api.security import TokenRefused, create_token, list_tokens, revoke_token
 from hub.casesys import registry
 from hub.users.sessions import Session
+from hub.web import shown_once
 from hub.web.auth import require
 from hub.web.forms import validation_errors
 from hub.web.templating import render
@@ -26,14 +27,13 @@ Admin = Annotated[Session, Depends(require("tokens.manage"))]
 OFFERED_ROLES = ("operator", "auditor", "case-system", "metrics", "admin")
 
 
-def _page(request: Request, session: Session, *, errors=None, typed=None, created=None, done="",
-          status_code=200):
+def _page(request: Request, session: Session, *, errors=None, typed=None, done="", status_code=200):
     with request.app.state.db.connect() as conn:
         tokens = list_tokens(conn)
         systems = [row["name"] for row in registry.list_all(conn)]
     return render(request, "tokens.html", session=session, status_code=status_code, tokens=tokens,
-                  roles=OFFERED_ROLES, systems=systems, errors=errors or {}, typed=typed or {}, created=created,
-                  done=done)
+                  roles=OFFERED_ROLES, systems=systems, errors=errors or {}, typed=typed or {},
+                  shown=shown_once.take(request, session), done=done)
 
 
 @router.get("/tokens")
@@ -60,8 +60,8 @@ def create(request: Request, session: Admin, name: str = Form(""), role: str = F
         errors = {"case_system": ("tokens.error.case_system_unknown", {})}
     if errors:
         return _page(request, session, errors=errors, typed=typed, status_code=422)
-    return _page(request, session, created={"id": token_id, "name": spec.name, "token": token},
-                 status_code=201)
+    shown_once.keep(request, session, "tokens.created", token, name=spec.name)
+    return RedirectResponse("/tokens", status_code=303)    # a reload of what follows makes no second token
 
 
 @router.post("/tokens/{token_id}/revoke")

@@ -30,8 +30,8 @@ def admin(hub):
 
 def test_an_api_token_is_shown_once_works_on_the_api_and_its_revocation_is_audited(hub, admin):
     created = admin.post("/tokens", data={"csrf_token": admin.csrf, "name": "exporter", "role": "auditor"})
-    assert created.status_code == 201
-    token = SECRET.search(created.text).group(1)
+    assert created.status_code == 303 and SECRET.search(created.text) is None
+    token = SECRET.search(admin.get(created.headers["location"]).text).group(1)
     assert token not in admin.get("/tokens").text                   # shown only that once
     api = httpx.get(f"{hub.url}/api/v1/audit/verify", headers={"Authorization": f"Bearer {token}"})
     assert api.status_code != 401
@@ -58,8 +58,8 @@ def test_a_bad_api_token_form_says_what_is_wrong_beside_the_field(admin, fields,
 def test_an_enrollment_token_is_shown_once_listed_by_office_and_revoked(hub, admin):
     created = admin.post("/enrollment-tokens", data={"csrf_token": admin.csrf, "office": "ROMA-1", "hours": "48",
                                                      "agent_id": "", "note": "new PC"})
-    assert created.status_code == 201
-    token = SECRET.search(created.text).group(1)
+    assert created.status_code == 303 and created.headers["location"] == "/enrollment-tokens?office=ROMA-1"
+    token = SECRET.search(admin.get(created.headers["location"]).text).group(1)
     assert token.startswith("cpe_")
     admin.post("/enrollment-tokens", data={"csrf_token": admin.csrf, "office": "MILANO", "hours": "1"})
     listed = admin.get("/enrollment-tokens", params={"office": "ROMA-1"}).text
@@ -100,3 +100,18 @@ def test_an_operator_cannot_open_the_token_pages(hub, path):
     olga.login("olga")
     refused = olga.get(path)
     assert refused.status_code == 403 and "Your role may not open this page." in refused.text
+
+
+@pytest.mark.parametrize("path, form", [
+    ("/tokens", {"name": "exporter", "role": "auditor"}),
+    ("/enrollment-tokens", {"office": "ROMA-1", "hours": "48"}),
+])
+def test_reloading_the_page_after_a_new_token_makes_no_second_one(hub, admin, path, form):
+    created = admin.post(path, data={"csrf_token": admin.csrf, **form})
+    assert created.status_code == 303
+    shown = admin.get(created.headers["location"])
+    reloaded = admin.get(created.headers["location"])
+    assert SECRET.search(shown.text) and SECRET.search(reloaded.text) is None
+    with hub.db.connect() as conn:
+        made = [e for e in entries(conn) if e["action"].endswith(".create") and e["actor"] == "user:boss"]
+    assert len(made) == 1

@@ -99,6 +99,10 @@ def test_an_order_from_positions_has_its_amount_computed_for_the_users_office(tm
         anna.login("anna")
         form = anna.get("/orders/new").text
         assert 'id="qty_ID-CARD"' in form and "€22.50" in form
+        picked = {"csrf_token": anna.csrf, "office": "ROMA-1", "qty_ID-CARD": "1", "qty_PHOTO": "2"}
+        assert "Amount from the positions: €28.50" in anna.post("/orders/new/total", data=picked).text
+        computed = anna.post("/orders/new", data={**picked, "compute": "1"})       # the button, without htmx
+        assert computed.status_code == 200 and "€28.50" in computed.text and 'value="2"' in computed.text
         other = anna.post("/orders/new", data={"csrf_token": anna.csrf, "office": "MILANO-2", "qty_ID-CARD": "1",
                                                "payer_name": "Ada"})
         assert other.status_code == 422 and 'id="office-error"' in other.text and 'value="Ada"' in other.text

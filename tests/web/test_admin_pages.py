@@ -99,3 +99,27 @@ def test_a_disabled_users_open_session_ends_at_their_next_click(live_hub, web, b
         assert olga.get_by_label("Username").is_visible()
     finally:
         other.close()
+
+
+def test_a_case_system_on_the_office_network_is_registered_once_marked_internal(live_hub, web):
+    page = web.page
+    _log_in(page, live_hub.url, *live_hub.admin)
+    page.get_by_role("link", name="Case systems").click()
+    page.get_by_label("Name").fill("registry-office")
+    page.get_by_label("Patterns").fill("case_ref RO-\\d{4}-\\d+\npagopa 3\\d{17}")
+    page.get_by_label("Webhook URL").fill("http://192.168.10.4/counterpay")
+    page.get_by_role("button", name="Register").click()
+    url = page.get_by_label("Webhook URL")
+    assert url.get_attribute("aria-invalid") == "true" and url.input_value() == "http://192.168.10.4/counterpay"
+    assert "mark the case system internal" in page.locator("#f-webhook_url-error").inner_text()
+    page.get_by_label("Internal").check()
+    page.get_by_role("button", name="Register").click()
+    page.wait_for_url(re.compile(r"/case-systems/registry-office\?done=created"))
+    secret = page.locator("#shown-secret").inner_text()
+    assert secret.startswith("whsec_")
+    page.reload()
+    assert page.locator("#shown-secret").count() == 0
+    page.get_by_role("link", name="All case systems").click()
+    assert "registry-office" in page.get_by_role("row", name=re.compile("registry-office")).inner_text()
+    screenshots.screenshot(page, "case-systems")
+    assert web.outside_requests == []
