@@ -206,7 +206,7 @@ def check_catalogues(directory: Path) -> list[str]:
         if texts is None:
             continue
         problems += [f"{path}: key {key!r} missing (English: {english[key]!r})" for key in english if key not in texts]
-        problems += [f"{path}: key {key!r} is not in en.json (a typo, or a key English no longer has?)"
+        problems += [f"{path}: key {key!r} is not in en.json (a typo, or a key English dropped?)"
                      for key in texts if key not in english]
         for key, text in texts.items():
             if key in english and placeholders(text) != placeholders(english[key]):
