@@ -76,7 +76,7 @@ def test_an_internal_webhook_url_is_refused_beside_the_url_field_unless_marked_i
     ({"patterns": ""}, "patterns", "at least one pattern"),
     ({"patterns": "case_ref"}, "patterns", "Line 1: write what the pattern looks at"),
     ({"patterns": "case_ref ok\nnowhere X.*"}, "patterns", "Line 2:"),
-    ({"patterns": "case_ref (unclosed"}, "patterns", "not a valid regular expression"),
+    ({"patterns": "case_ref (unclosed"}, "patterns", "not a regular expression the hub can match"),
     ({"webhook_url": "ftp://cases.example.org/"}, "webhook_url", "absolute http:// or https:// URL"),
 ])
 def test_a_bad_case_system_form_says_what_is_wrong_beside_the_field_and_keeps_it(hub, admin, changes, field,
