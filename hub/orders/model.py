@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.domain import ReferenceFormat
-from hub.api.schemas.base import FreeText
+from hub.free_text import FreeText
 
 # The references the hub makes for a payment order: an ISO 11649 creditor reference, or a
 # pagoPA notice (which needs the office's fiscal code).

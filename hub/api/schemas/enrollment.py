@@ -6,7 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from hub.api.schemas.base import FreeText, Schema
+from hub.api.schemas.base import Schema
+from hub.free_text import FreeText
 from hub.pki.enrollment import DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS
 
 

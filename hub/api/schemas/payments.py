@@ -8,7 +8,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from protocol.domain import TenderValue
-from hub.api.schemas.base import FreeText, Schema
+from hub.api.schemas.base import Schema
+from hub.free_text import FreeText
 
 
 class PaymentRow(Schema):

@@ -6,7 +6,8 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field, model_validator
 
-from hub.api.schemas.base import FreeText, Schema
+from hub.api.schemas.base import Schema
+from hub.free_text import FreeText
 
 OfficeCode = Annotated[str, Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")]
 
