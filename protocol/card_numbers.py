@@ -25,6 +25,8 @@ and a payer refused for an identifier that merely looks like a card cannot pay.
     'Jan ***********0005 Kowalski'
     >>> contains('WAW/2026/77')
     False
+    >>> find('payment 881fff50-2313-4587-8722-7fc0dc80bc67')   # a UUID the software made
+    []
 """
 
 from __future__ import annotations
@@ -38,6 +40,11 @@ MAX_LENGTH = 19
 _RUN = re.compile(r"\d+(?:[ -]\d+)*")
 _GROUP_SPLIT = re.compile(r"[ -]")
 _ANY_LONG = re.compile(r"\d(?:[ -]?\d){12}")
+# Identifiers the software makes (payment, message and order ids are UUIDs): their hex
+# groups joined by dashes can look like grouped digits ("…50-2313-4587-8722-7…" holds a
+# 13-digit Maestro-range run that passes Luhn one time in ten), and nobody types a card
+# number as a UUID, so their characters are never read as digits.
+_UUID = re.compile(r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}")
 
 # (first digits low, high, lengths): issuer ranges of the schemes a counter in the EU meets.
 _RANGES: tuple[tuple[str, str, frozenset[int]], ...] = (
@@ -86,9 +93,14 @@ def is_card_number(digits: str) -> bool:
             and in_scheme_range(digits) and luhn_ok(digits))
 
 
+def _without_uuids(text: str) -> str:
+    """The text with every UUID's characters replaced by 'x' (positions kept for redact)."""
+    return _UUID.sub(lambda found: "x" * len(found.group()), text) if "-" in text else text
+
+
 def _spans(text: str):
     """(start, end, digits) of each card number in text, the run's groups tried as windows."""
-    for run in _RUN.finditer(text):
+    for run in _RUN.finditer(_without_uuids(text)):
         groups = _GROUP_SPLIT.split(run.group())
         if len(groups) == 1:
             # One unbroken run: a card only if the whole run is one (an account number holds none).

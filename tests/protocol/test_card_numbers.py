@@ -67,3 +67,16 @@ def test_any_scheme_number_is_found_whatever_its_grouping(prefix, data, separato
     grouped = separator.join(number[i:i + 4] for i in range(0, len(number), 4))
     text = f"{around.strip()} {grouped} {around.strip()}".replace("  ", " ")
     assert number in card_numbers.find(text)
+
+
+def test_uuids_the_software_makes_are_never_card_numbers():
+    # This one holds the run 50-2313-4587-8722-7: 13 digits in the Maestro range that pass Luhn.
+    assert card_numbers.find("881fff50-2313-4587-8722-7fc0dc80bc67") == []
+    assert card_numbers.find("id 881fff50-2313-4587-8722-7fc0dc80bc67, card 4111 1111 1111 1111") == \
+        ["4111111111111111"]
+    assert card_numbers.redact("881fff50-2313-4587-8722-7fc0dc80bc67") == "881fff50-2313-4587-8722-7fc0dc80bc67"
+
+
+@given(st.uuids())
+def test_no_uuid_holds_a_card_number(value):
+    assert card_numbers.find(str(value)) == [] and card_numbers.find(str(value).upper()) == []
