@@ -16,6 +16,7 @@ from protocol.keys import KeyDirectory, SigningKey
 from hub.config import Settings
 from hub.context import HubContext
 from hub.store.db import Database
+from tests.hub.web_support import console
 
 PG_URL = os.environ.get("CP_TEST_PG_URL")
 
@@ -59,3 +60,19 @@ def hub_context(hub_db, directory, tmp_path) -> HubContext:
     settings = Settings(database_url=hub_db.url, data_dir=tmp_path, creditor_fiscal_code=CREDITOR_FISCAL_CODE)
     return HubContext(settings=settings, db=hub_db, order_key=SigningKey.generate(),
                       event_key=SigningKey.generate(), static_directory=directory, directory_ttl_s=0.0)
+
+
+# The console with its first admin, `boss`, and a browser-like client logged in as boss
+# (tests/hub/web_support.py); a module that needs another console defines its own `hub`.
+@pytest.fixture
+def hub(tmp_path):
+    with console(tmp_path) as running:
+        running.user("boss", "admin")
+        yield running
+
+
+@pytest.fixture
+def admin(hub):
+    visitor = hub.client()
+    assert visitor.login("boss").status_code == 303
+    return visitor

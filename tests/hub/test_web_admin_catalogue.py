@@ -11,21 +11,6 @@ import pytest
 from hub.audit.log import entries
 from hub.catalogue import service
 from hub.users import service as users
-from tests.hub.web_support import console
-
-
-@pytest.fixture
-def hub(tmp_path):
-    with console(tmp_path) as running:
-        running.user("boss", "admin")
-        yield running
-
-
-@pytest.fixture
-def admin(hub):
-    visitor = hub.client()
-    assert visitor.login("boss").status_code == 303
-    return visitor
 
 
 def _form(admin, price: str = "12.50", vat: str = "21", **extra):

@@ -9,23 +9,8 @@ import httpx
 import pytest
 
 from hub.audit.log import entries
-from tests.hub.web_support import console
 
 SECRET = re.compile(r'<p class="secret" id="shown-secret">([^<]+)</p>')
-
-
-@pytest.fixture
-def hub(tmp_path):
-    with console(tmp_path) as running:
-        running.user("boss", "admin")
-        yield running
-
-
-@pytest.fixture
-def admin(hub):
-    visitor = hub.client()
-    assert visitor.login("boss").status_code == 303
-    return visitor
 
 
 def test_an_api_token_is_shown_once_works_on_the_api_and_its_revocation_is_audited(hub, admin):

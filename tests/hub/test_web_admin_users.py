@@ -7,23 +7,9 @@ from __future__ import annotations
 import pytest
 
 from hub.audit.log import entries
-from tests.hub.web_support import PASSWORD, console
+from tests.hub.web_support import PASSWORD
 
 NEW_PASSWORD = "a quite long new password"
-
-
-@pytest.fixture
-def hub(tmp_path):
-    with console(tmp_path) as running:
-        running.user("boss", "admin")
-        yield running
-
-
-@pytest.fixture
-def admin(hub):
-    visitor = hub.client()
-    assert visitor.login("boss").status_code == 303
-    return visitor
 
 
 def _create(admin, **fields):

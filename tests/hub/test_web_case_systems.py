@@ -14,25 +14,10 @@ from hub.audit.log import entries
 from hub.casesys import registry
 from hub.store.tables_delivery import deliveries
 from tests.hub.ops_support import delivery
-from tests.hub.web_support import console
 
 SECRET = re.compile(r'<p class="secret" id="shown-secret">([^<]+)</p>')
 FORM = {"name": "vr", "patterns": "case_ref VR-\\d{4}-\\d+\nrf RF\\d\\dAB.*", "priority": "10",
         "webhook_url": "https://cases.example.org/hook", "lookup_url": "", "internal": ""}
-
-
-@pytest.fixture
-def hub(tmp_path):
-    with console(tmp_path) as running:
-        running.user("boss", "admin")
-        yield running
-
-
-@pytest.fixture
-def admin(hub):
-    visitor = hub.client()
-    assert visitor.login("boss").status_code == 303
-    return visitor
 
 
 def _register(admin, **changes):
