@@ -13,6 +13,7 @@ from counterpay.lazy import LazyGroup
 
 COMMANDS = {
     "qr": ("counterpay.commands.qr:qr", "Parse, make and decode payment QR codes."),
+    "remittance": ("counterpay.commands.remittance:remittance", "Read what a bank statement line pays."),
     "keys": ("counterpay.commands.keys:keys", "Signing keys and key directories."),
     "receipt": ("counterpay.commands.receipt:receipt", "Verify a receipt or order code offline."),
     "demo": ("counterpay.commands.demo:demo", "Run broker, hub, simulators and an agent together."),

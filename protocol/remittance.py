@@ -73,8 +73,8 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from protocol.ids import rf as rf_id
 from protocol.money import MoneyError, parse_minor
+from protocol.qr.checks import rf_ok
 
 KINDS = ("pagopa-flow", "pagopa-single", "rf", "none")
 
@@ -112,7 +112,8 @@ _DATE_TEMPLATE = "0000-00-00"
 _FLOW_REST = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]*-[A-Za-z0-9_-]+")
 _RF_START = re.compile(r"(?<![A-Z0-9])RF[0-9]{2}", _FLAGS)
 _RF_FIRST = re.compile(r"RF[0-9]{2}[A-Z0-9]*(?![A-Z0-9])", _FLAGS)
-_RF_GROUP = re.compile(r"\s+([A-Z0-9]{1,4})(?=[/\s]|$)", _FLAGS)
+# A group ends where a word would; not before '.45' or ',45', which make an amount ('5 45.56').
+_RF_GROUP = re.compile(r"\s+([A-Z0-9]{1,4})(?=[/\s]|$|[^A-Z0-9.,]|[.,](?![0-9]))", _FLAGS)
 _RF_SHAPE = re.compile(r"RF[0-9]{2}[A-Z0-9]{1,21}")
 _IUV_TOKEN = re.compile(r"[A-Za-z0-9]+")
 _AMOUNT = re.compile(r"[/\s]+([0-9][0-9.,]*[0-9]|[0-9])(?=[/\s]|$)")
@@ -167,11 +168,11 @@ def _lowered(tag: str) -> bool:
 # -- pagoPA flows -----------------------------------------------------------------------
 
 def _flow(text: str, tag: re.Match) -> Remittance:
-    seen, pos = _read_flow_id(text, tag.end())
+    seen, _ = _read_flow_id(text, tag.end())
     seen = seen.rstrip("-")
+    if _lowered(tag.group(0)):
+        seen = seen.upper()
     flow_id, error = _check_flow_id(seen)
-    if flow_id is not None and _lowered(tag.group(0)):
-        flow_id = flow_id.upper()
     return Remittance("pagopa-flow", flow_id, None, None, None, (error,) if error else ())
 
 
@@ -198,7 +199,7 @@ def _complete(candidate: str) -> bool:
 def _flow_prefix(candidate: str) -> bool:
     """`candidate` is how a flow id could begin (its date part so far has the date's shape)."""
     head = candidate[:10]
-    return all(t == c if t == "-" else c in "0123456789" for t, c in zip(_DATE_TEMPLATE, head))
+    return all(t == c if t == "-" else c in "0123456789" for t, c in zip(_DATE_TEMPLATE, head, strict=False))
 
 
 def _real_date(day: str) -> bool:
@@ -249,7 +250,7 @@ def _rf_reading(text: str, start: int) -> tuple[str | None, int, str | None]:
     """(reference, end, error): the longest reading whose check digits pass, else why none does."""
     candidates = _rf_candidates(text, start)
     for compact, end in reversed(candidates):
-        if rf_id.is_valid(compact):
+        if rf_ok(compact):  # stdnum's MOD 97-10 on the compact text the shape check made safe
             return compact, end, None
     if candidates:
         compact, end = candidates[-1]
@@ -281,10 +282,8 @@ def _single(text: str, tag: re.Match) -> Remittance:
         iuv = reference
         errors += [error] if error else []
     else:
-        iuv, pos, error = _plain_iuv(text, pos, kind_tag)
+        iuv, pos, error = _plain_iuv(text, pos, kind_tag, _lowered(tag.group(0)))
         errors += [error] if error else []
-        if iuv is not None and _lowered(tag.group(0)):
-            iuv = iuv.upper()
     amount = None
     if iuv is not None:
         amount, error = _amount(text, pos, kind_tag)
@@ -292,11 +291,11 @@ def _single(text: str, tag: re.Match) -> Remittance:
     return Remittance("pagopa-single", None, iuv, amount, reference, tuple(errors))
 
 
-def _plain_iuv(text: str, pos: int, kind_tag: str) -> tuple[str | None, int, str | None]:
+def _plain_iuv(text: str, pos: int, kind_tag: str, lowered: bool) -> tuple[str | None, int, str | None]:
     token = _IUV_TOKEN.match(text, pos)
     if not token:
         return None, pos, IUV_MISSING.format(tag=f"RF{kind_tag}")
-    seen = token.group(0)
+    seen = token.group(0).upper() if lowered else token.group(0)
     if len(seen) < IUV_MIN:
         return None, token.end(), IUV_TOO_SHORT.format(seen=seen, length=len(seen))
     if len(seen) > IUV_MAX:
