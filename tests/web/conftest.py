@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -90,16 +91,42 @@ class LiveHub:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-@pytest.fixture
-def live_hub(tmp_path) -> Iterator[LiveHub]:
-    """A fresh hub on a free loopback port, its SQLite database in tmp_path."""
-    hub_dir = tmp_path / "hub"
+@dataclass(frozen=True)
+class InitialisedHub:
+    """What one `counterpay hub init` made and printed, kept to be copied for each test."""
+    directory: Path
+    token: str
+    admin: tuple[str, str]
+
+
+@pytest.fixture(scope="session")
+def initialised_hub(tmp_path_factory) -> InitialisedHub:
+    # `hub init` makes a CA, keys, a database and an admin with an Argon2 hash: seconds of
+    # work that every test would repeat for the same result.  Each test gets a copy instead,
+    # so each still starts from a hub nobody has touched.
+    hub_dir = tmp_path_factory.mktemp("initialised") / "hub"
     init = subprocess.run([*COUNTERPAY, "hub", "init", "--dir", str(hub_dir)], capture_output=True, text=True,
                           timeout=60)
     assert init.returncode == 0, init.stderr
     token = re.search(r"token \(shown only now.*\): (\S+)", init.stdout).group(1)
     admin = (re.search(r"^\s+username: (\S+)$", init.stdout, re.M).group(1),
              re.search(r"^\s+password: (\S+)$", init.stdout, re.M).group(1))
+    return InitialisedHub(hub_dir, token, admin)
+
+
+def copy_of(initialised: InitialisedHub, hub_dir: Path) -> None:
+    """A copy of the initialised hub in hub_dir, its configuration pointing at the copy."""
+    shutil.copytree(initialised.directory, hub_dir, ignore=shutil.ignore_patterns("*.writelock"))
+    config = hub_dir / "hub.toml"
+    config.write_text(config.read_text().replace(str(initialised.directory), str(hub_dir)))
+
+
+@pytest.fixture
+def live_hub(tmp_path, initialised_hub) -> Iterator[LiveHub]:
+    """A fresh hub on a free loopback port, its SQLite database in tmp_path."""
+    hub_dir = tmp_path / "hub"
+    copy_of(initialised_hub, hub_dir)
+    token, admin = initialised_hub.token, initialised_hub.admin
     port = free_port()
     config = hub_dir / "hub.toml"
     config.write_text(re.sub(r"(?m)^port = 8080$", f"port = {port}", config.read_text()))
