@@ -19,6 +19,7 @@ import re
 from hub.finance.formats.reading import compact_iban
 from hub.finance.formats.safe_xml import Node, namespace, parse_xml
 from hub.finance.records import ImportRefused, Statement, StatementLine
+from protocol.money import Money
 
 NAMESPACE = re.compile(r"urn:iso:std:iso:20022:tech:xsd:(camt\.05[34])\.001\.\d{2}")
 # message element → (statement element, format)
@@ -32,7 +33,9 @@ def parse_statement(data: bytes) -> Statement:
     root = parse_xml(data)
     message = root
     if root.name == "Document":
-        message = next((root.child(name) for name in MESSAGES if root.child(name) is not None), None)
+        found = next((root.child(name) for name in MESSAGES if root.child(name) is not None), None)
+        # Paths start at the message (`BkToCstmrStmt/Stmt[1]/Ntry[3]/…`): every camt file has the same Document.
+        message = Node(found.element, found.name) if found is not None else None
         if message is None:
             raise ImportRefused(root.path, "no BkToCstmrStmt (camt.053) or BkToCstmrDbtCdtNtfctn (camt.054) in it: "
                                            "camt.052 reports and other messages are not statements")
@@ -81,7 +84,10 @@ def _entry_lines(entry: Node, position: int) -> list[StatementLine]:
     entry_ref = entry.optional_text("AcctSvcrRef")
     entry_text = entry.optional_text("AddtlNtryInf")
 
-    transfers = [tx for details in entry.children("NtryDtls") for tx in details.children("TxDtls")]
+    details = entry.children("NtryDtls")
+    if len(details) == 1:  # nearly always one: its path reads `NtryDtls/TxDtls[2]`, unnumbered
+        details = [entry.child("NtryDtls")]
+    transfers = [tx for group in details for tx in group.children("TxDtls")]
     if not transfers:
         return [StatementLine(position, booking_date, value_date, amount, currency, credit, reversal,
                               entry_text or "", None, entry_ref, None)]
@@ -113,8 +119,8 @@ def _entry_lines(entry: Node, position: int) -> list[StatementLine]:
             and all(c == currency and d == credit for _, c, d in own_amounts):
         listed = sum(m for m, _, _ in own_amounts)
         if listed != amount:
-            raise ImportRefused(f"{entry.path}/Amt", f"the entry's amount is {amount} minor units of {currency} "
-                                                     f"but its {len(transfers)} TxDtls add up to {listed}")
+            raise ImportRefused(f"{entry.path}/Amt", f"the entry's amount is {Money(amount, currency)} but its "
+                                                     f"{len(transfers)} TxDtls add up to {Money(listed, currency)}")
     return lines
 
 

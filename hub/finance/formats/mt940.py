@@ -15,6 +15,7 @@ decimal comma and the bank's reference after `//`; `:86:` the description (mt940
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import re
 from decimal import Decimal
 
@@ -24,6 +25,10 @@ from hub.finance.formats.mt940_details import read_details
 from hub.finance.formats.reading import check_size, decode_text, looks_like_iban
 from hub.finance.records import ImportRefused, Statement, StatementLine
 from protocol.money import MoneyError, exponent
+
+# mt-940 logs every tag it cannot parse at ERROR, with the statement's content (names, accounts):
+# the refusal below already says what and where, so its own log would only leak data into ours.
+logging.getLogger("mt940").setLevel(logging.CRITICAL)
 
 _TAG = re.compile(r"^:(\d{2}[A-Z]?|NS):")
 _TAGS = mt940_package.tags.TAG_BY_ID
