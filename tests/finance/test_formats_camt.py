@@ -59,6 +59,12 @@ def test_batch_transfers_that_do_not_add_up_to_the_entry_are_refused_with_both_f
     assert "95.00 EUR" in refused.reason and "96.00 EUR" in refused.reason
 
 
+def test_a_batch_transfer_without_its_own_amount_is_refused_rather_than_given_the_whole_entry():
+    data = V08.replace(b'<AmtDtls><TxAmt><Amt Ccy="EUR">30.00</Amt></TxAmt></AmtDtls>', b"")
+    refused = _refusal(data)
+    assert refused.where == "BkToCstmrStmt/Stmt[1]/Ntry[1]/NtryDtls/TxDtls[3]/Amt"
+
+
 def test_a_camt054_notification_reads_like_a_statement():
     statement = parse_statement((FILES / "camt054_v08.xml").read_bytes())
     assert statement.format == "camt.054" and statement.iban == "LV80BANK0000435195001"

@@ -6,9 +6,10 @@ moved are read in both places (`Sts` or `Sts/Cd`, `Dbtr/Nm` or `Dbtr/Pty/Nm`, `T
 from .05 or `TxDtls/AmtDtls/TxAmt/Amt`).
 
 One `StatementLine` per `TxDtls`: a batch entry (one booking for many transfers) becomes one
-line per transfer, each with its own amount when the bank gives it, so matching sees every
-payer's remittance text.  When every transfer has its own amount they must add up to the
-entry's, or the file is refused.  Entries not booked yet (`Sts` PDNG or INFO) are left out:
+line per transfer, each with its own amount, so matching sees every payer's remittance text.
+A lone `TxDtls` without an amount takes the entry's; in a batch every transfer must give its
+own, and in the entry's currency and direction they must add up to the entry's amount, or
+the file is refused.  Entries not booked yet (`Sts` PDNG or INFO) are left out:
 the bank books them in a later statement, and counting them twice would double money.
 """
 
@@ -95,6 +96,10 @@ def _entry_lines(entry: Node, position: int) -> list[StatementLine]:
     own_amounts = []
     for tx in transfers:
         tx_amount = tx.child("AmtDtls/TxAmt/Amt") or tx.child("Amt")
+        if tx_amount is None and len(transfers) > 1:
+            # Giving each transfer the whole entry's amount would count the money several times.
+            raise ImportRefused(f"{tx.path}/Amt", f"missing: one of {len(transfers)} transfers in a batch entry "
+                                                  "without its own amount (AmtDtls/TxAmt/Amt or Amt)")
         tx_minor, tx_currency = _amount(tx_amount) if tx_amount is not None else (amount, currency)
         tx_credit = _credit(tx.child("CdtDbtInd")) if tx.child("CdtDbtInd") is not None else credit
         if tx_amount is not None:
