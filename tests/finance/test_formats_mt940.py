@@ -107,6 +107,11 @@ def test_two_statements_of_one_account_in_one_file_give_all_lines_in_order():
     assert statement.statement_id == "STMT240105/00005/001,STMT240106/00005/001"
 
 
+def test_one_account_written_two_ways_in_two_statements_is_one_account():
+    second = POLISH.replace(b":25:/PL61109010140000071219812874", b":25:PL61 1090 1014 0000 0712 1981 2874")
+    assert len(parse_mt940(POLISH + second).lines) == 6
+
+
 def test_statements_of_two_accounts_in_one_file_are_refused():
     other = POLISH
     assert "different accounts" in _refusal(SWIFT + other).reason

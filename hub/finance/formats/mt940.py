@@ -57,7 +57,8 @@ def parse_mt940(data: bytes) -> Statement:
     check_size(data)
     tags = _cut_into_tags(decode_text(data))
     statements = _group_statements(tags)
-    accounts = {_account_text(s) for s in statements}
+    # Compared as IBANs where they are, so `/PL61…` and `PL61…` are one account.
+    accounts = {_iban(_account_text(s)) or _account_text(s) for s in statements}
     if len(accounts) > 1:
         raise ImportRefused(f"line {statements[1][0].line}", "the statements in this file are of different "
                                                               f"accounts ({', '.join(sorted(accounts))}): "
@@ -68,7 +69,8 @@ def parse_mt940(data: bytes) -> Statement:
         ids.append(statement_id)
         currencies.add(currency)
         lines.extend(statement_lines)
-    return Statement(format="mt940", statement_id=",".join(ids), iban=_iban(accounts.pop()),
+    account = accounts.pop()
+    return Statement(format="mt940", statement_id=",".join(ids), iban=_iban(account),
                      currency=currencies.pop() if len(currencies) == 1 else None, lines=tuple(lines))
 
 
