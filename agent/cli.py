@@ -12,8 +12,10 @@ A line may instead carry a scanned code, `{"scan": "<payload>", "tender": "card"
 cashier's scan (signed codes against the cached key directory) and paid from the verdict;
 an invalid code gets an "outcome" line with outcome "refused" and the verdict (a receipt
 code is never an order: reason "receipt_as_order", as for a request whose reference or
-order id is one; a card number in a request's text: reason "card_number"), and so
-does a payment the agent failed to take (an unexpected error is logged, the next line read).
+order id is one; a card number in a request's text: reason "card_number"; an order the
+hub cancelled: reason "order_cancelled", or a notice printed before its amount changed:
+"order_changed", with "details" {order, date, reason, amount}), and so does a payment
+the agent failed to take (an unexpected error is logged, the next line read).
 `--scanner DEVICE` hands a serial QR scanner to the UI (cashier and kiosk take its codes).
 Exit codes: 0 ok, 1 a "no" (payment refused…), 2 configuration or environment error.
 """
@@ -165,6 +167,10 @@ def _from_scan(service, data: dict):
         if verdict.is_receipt:
             from agent.intake import RECEIPT_AS_ORDER
             refused["reason"] = RECEIPT_AS_ORDER
+        elif verdict.order_state:
+            from agent.order_checks import ORDER_CANCELLED, ORDER_CHANGED
+            refused["reason"] = ORDER_CANCELLED if verdict.verdict == "cancelled" else ORDER_CHANGED
+            refused["details"] = verdict.order_state
         return refused
     amount = verdict.amount_minor or data.get("amount_minor")
     if not isinstance(amount, int) or amount <= 0:

@@ -3,7 +3,8 @@
 Our signed order and receipt codes are verified offline against the cached key
 directory; pagoPA, EPC, ZBP and RF codes are parsed and their references kept for
 linking.  The verdict is one of: valid, check digits wrong, structure wrong, expired,
-bad signature, unknown key, revoked, unknown code, not an order.
+bad signature, unknown key, revoked, unknown code, not an order; and, from the hub's
+order state (agent/order_checks.py, applied by the service), cancelled or changed.
 
 `check_order()` is the check of a code someone is about to pay (cashier, kiosk, scripted
 desk): a receipt is proof of a payment already made, so it is "not an order" there, and
@@ -20,7 +21,7 @@ from protocol.domain import ReferenceFormat
 from protocol.keys import KeyDirectory
 
 VERDICTS = ("valid", "check digits wrong", "structure wrong", "expired", "bad signature", "unknown key",
-            "revoked", "unknown code", "not an order")
+            "revoked", "unknown code", "not an order", "cancelled", "changed")
 RECEIPT_FORMATS = ("cp-receipt",)
 _SIGNED_VERDICTS = {"valid": "valid", "expired": "expired", "bad signature": "bad signature",
                     "unknown key": "unknown key", "revoked key": "revoked", "revoked": "revoked",
@@ -42,6 +43,8 @@ class CodeVerdict:
     payer_name: str | None = None
     payer_id: str | None = None
     fields: dict[str, Any] = field(default_factory=dict)
+    # Set when the hub's order state refuses the order (agent/order_checks.py): order, date, reason, amount.
+    order_state: dict[str, Any] | None = None
 
     @property
     def is_receipt(self) -> bool:

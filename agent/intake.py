@@ -36,9 +36,10 @@ TERMINAL_TEXT = ("auth_code", "trace_no", "receipt_no", "terminal_id", "card_typ
 
 @dataclass(frozen=True)
 class Refusal:
-    reason: str          # CARD_NUMBER | RECEIPT_AS_ORDER
+    reason: str          # CARD_NUMBER | RECEIPT_AS_ORDER | order_checks.ORDER_CANCELLED
     field: str           # the request's field: payer_name, reference, positions, …
     message: str         # English, for logs and the headless desk; the UI says it from its catalogue
+    details: dict | None = dataclasses.field(default=None, compare=False)   # what the catalogue text fills in
 
 
 def _is_structured_reference(reference: dict) -> bool:

@@ -30,7 +30,7 @@ from protocol.qr import cp_receipt
 from protocol.wire import WireError
 from protocol.wire.messages import PaymentCaptured, body_of, build
 
-from agent import intake
+from agent import intake, order_checks
 from agent.crash import crash_point
 from agent.journal import SqliteJournal, mask_pan, utc_now
 from agent.outbox import Outbox, OutboxFull
@@ -69,22 +69,25 @@ class PaymentOutcome:
     operator_hint: str | None = None
     reason: str | None = None      # with "refused" from the intake screen: intake.CARD_NUMBER, …
     field: str | None = None       # … and the request's field it was found in
+    details: dict | None = None    # … and what the refusal's text says (order_checks.ORDER_CANCELLED)
 
 
 class PaymentRefused(ValueError):
     """The payment was not started; nothing was sent, nothing recorded."""
 
-    def __init__(self, message: str, *, reason: str | None = None, field: str | None = None):
+    def __init__(self, message: str, *, reason: str | None = None, field: str | None = None,
+                 details: dict | None = None):
         super().__init__(message)
-        self.reason, self.field = reason, field
+        self.reason, self.field, self.details = reason, field, details
 
 
-def _screen(request: PaymentRequest) -> None:
-    """Refuse a request with a card number or a receipt code in its free text, before any journaling."""
-    refusal = intake.screen(request)
+def _screen(request: PaymentRequest, store: Store) -> None:
+    """Refuse a request with a card number or a receipt code in its free text, or naming an
+    order the hub cancelled, before any journaling."""
+    refusal = intake.screen(request) or order_checks.refusal_for(store, request.order_id, request.reference)
     if refusal is not None:
         log.warning("payment refused at intake: %s in field %s", refusal.reason, refusal.field)
-        raise PaymentRefused(refusal.message, reason=refusal.reason, field=refusal.field)
+        raise PaymentRefused(refusal.message, reason=refusal.reason, field=refusal.field, details=refusal.details)
 
 
 def _positions(raw: list[dict]) -> list[dict]:
@@ -135,7 +138,7 @@ class PaymentLife:
 
     # checks before anything is recorded ------------------------------------------
     def _check(self, request: PaymentRequest) -> dict:
-        _screen(request)
+        _screen(request, self.store)
         if request.tender not in tuple(Tender):
             raise PaymentRefused(f"tender {request.tender!r} is unknown: use card or cash")
         if request.tender not in self.tenders:
@@ -176,7 +179,7 @@ class PaymentLife:
                 stored = self._check(request)
             except (PaymentRefused, OutboxFull) as exc:
                 return PaymentOutcome(None, "refused", str(exc), reason=getattr(exc, "reason", None),
-                                      field=getattr(exc, "field", None))
+                                      field=getattr(exc, "field", None), details=getattr(exc, "details", None))
             driver = None
             if request.tender == Tender.CARD:
                 why = self._retry_unresolved() if self.unresolved else None

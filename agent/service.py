@@ -34,7 +34,7 @@ from typing import Callable
 
 from protocol.domain import OPEN_JOURNAL_STATES, JournalState, Tender
 
-from agent import codes
+from agent import codes, order_checks
 from agent.case_lookup import CaseLookup, fetch_case
 from agent.codes import CodeVerdict
 from agent.config import AgentConfig
@@ -133,7 +133,8 @@ class AgentService:
                                    incarnation=self.incarnation, birth_info=self._birth_info,
                                    tls=self.identity.tls_files(), window=config.window,
                                    ack_timeout_s=config.ack_timeout_s, backoff=backoff,
-                                   on_command=self.commands.handle, on_change=self._feed.changed)
+                                   on_command=self.commands.handle, on_change=self._feed.changed,
+                                   office=config.office)
         self.desk = DeskDiagnostics(config, store, self.outbox, self.identity, self.sync,
                                     incarnation=self.incarnation, status=self.status,
                                     open_payments=self.open_payments)
@@ -220,7 +221,7 @@ class AgentService:
         return caches.cached_keys(self.store)
 
     def check_code(self, payload: str) -> CodeVerdict:
-        verdict = codes.check_order(payload, self.keys())
+        verdict = order_checks.check_verdict(self.store, codes.check_order(payload, self.keys()), payload)
         if verdict.format == "cp-order" and verdict.valid and verdict.order_id:
             orders.remember(self.store, verdict.order_id, asdict(verdict),
                             dt.datetime.now(dt.timezone.utc).isoformat())

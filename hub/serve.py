@@ -3,8 +3,9 @@
 Each part is built from the settings by a function of its own (`build_ingest`,
 `build_delivery`, `build_server`), so what a setting does can be checked on the very
 part `serve` runs.  On every connection to the broker the hub publishes (retained) the
-key directory and the current fee catalogue, so a broker that lost its retained
-messages gets them back.
+key directory, the current fee catalogue and every office's order state (cancelled and
+changed orders, hub/orders/state_feed.py), so a broker that lost its retained messages
+gets them back.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from hub.config import WELL_KNOWN_SHARE_GROUP, Settings
 from hub.context import HubContext
 from hub.delivery.worker import BackgroundDelivery, worker_options
 from hub.ingest.worker import IngestWorker
+from hub.orders import state_feed
 from hub.pki import keydir
 from hub.pki.tls import hub_client_context
 
@@ -35,6 +37,8 @@ def publish_retained_state(context: HubContext) -> None:
     with context.db.connect() as conn:
         document = catalogue.current(conn)
         keydir.publish_key_directory(conn, context.publish, extra=context.hub_entries())
+        # After the key directory: a desk verifies the order state with the hub key in it.
+        state_feed.publish_all(conn, context)
     if document is not None:
         context.publish(topics.CATALOGUE, catalogue.payload(document), retain=True)
 

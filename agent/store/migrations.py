@@ -10,6 +10,8 @@ Tables
     outbox       signed envelopes waiting for the hub's application ack, by seq
     catalogue    cached fee catalogue positions (retained `cp/v1/broadcast/catalogue`)
     orders       cached payment orders seen at this desk
+    order_states orders the hub says this desk must refuse: cancelled, or changed since printed
+                 (retained `cp/v1/broadcast/orders/<office>`, agent/sync/order_state.py)
     payers       the cash module's payer database (search by name or id)
     settings     key/value: incarnation, outbox sequence, key directory cache, …
     schema_version
@@ -78,10 +80,27 @@ def _v3_terminal_mark(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE journal ADD COLUMN terminal_mark TEXT")
 
 
+def _v4_order_states(db: sqlite_utils.Database) -> None:
+    # The hub's last word on cancelled and changed orders, kept so the desk refuses them
+    # offline too; replaced whole each time the hub publishes the office's state.
+    db.execute("""
+        CREATE TABLE order_states (
+            order_id TEXT PRIMARY KEY,
+            state TEXT NOT NULL,                -- cancelled | changed
+            at TEXT NOT NULL,                   -- when it was cancelled, or its amount changed
+            reference TEXT,                     -- its RF or pagoPA notice number, compacted
+            reason TEXT,                        -- cancelled: the back office's reason
+            amount_minor INTEGER,               -- changed: what it asks now (NULL: open amount)
+            currency TEXT
+        )""")
+    db.execute("CREATE INDEX order_states_reference ON order_states(reference)")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "journal, outbox, caches, payers, settings", _v1_core),
     (2, "outbox delivery attempts; case-folded payer search", _v2_delivery_and_search),
     (3, "journal keeps the terminal's mark of each intent", _v3_terminal_mark),
+    (4, "orders the hub cancelled or changed, refused at the desk", _v4_order_states),
 ]
 LATEST = MIGRATIONS[-1][0]
 

@@ -13,7 +13,9 @@ certificate, or plain for tests) and does everything network-side in order:
   memory only, so after a restart or reconnect every pending row goes out again with the
   same id and bytes, and after `ack_timeout_s` without an ack it goes out again too;
 * hub commands on `…/A/cmd` go to `on_command` (run on a worker thread, not here);
-* retained catalogue and key directory are cached in the store.
+* retained catalogue and key directory are cached in the store, and so is the office's
+  order state (cancelled and changed orders, agent/sync/order_state.py): one that arrives
+  before a key directory with the hub's key is kept in memory and checked once it does.
 
 Reconnects use jittered exponential backoff (`Backoff`).
 Crash points (CP_CRASH_AT): during_publish (after the first row of a batch),
@@ -41,7 +43,7 @@ from protocol.wire.messages import Birth, Will, body_of, build
 from agent.crash import crash_point
 from agent.outbox import Outbox
 from agent.store import Store, StoreError
-from agent.sync import caches
+from agent.sync import caches, order_state
 from agent.sync.backoff import Backoff
 
 log = logging.getLogger("counterpay.agent.sync")
@@ -74,7 +76,8 @@ class SyncClient:
     def __init__(self, store: Store, outbox: Outbox, key: SigningKey, agent_id: str, broker: str, *,
                  incarnation: int, birth_info: Callable[[], dict], tls: TlsFiles | None = None,
                  window: int = 100, ack_timeout_s: float = 30.0, backoff: Backoff | None = None,
-                 on_command: Callable[[dict], None] | None = None, on_change: Callable[[], None] = lambda: None):
+                 on_command: Callable[[dict], None] | None = None, on_change: Callable[[], None] = lambda: None,
+                 office: str | None = None):
         self.store, self.outbox, self.key, self.agent_id = store, outbox, key, agent_id
         self.address = parse_broker(broker)
         self.incarnation = incarnation
@@ -105,6 +108,9 @@ class SyncClient:
         self._hub_keys = False                # does the directory list a hub key yet?
         self._mids: dict[int, str] = {}       # paho mid -> message id, for the PUBACK crash point
         self.topics = {kind: topics.agent_topic(agent_id, kind) for kind in topics.KINDS}
+        self.office = office
+        self.order_state_topic = topics.order_state(office) if office else None
+        self._unverified_order_state: bytes | None = None     # heard before the hub's key
 
     # lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -258,6 +264,8 @@ class SyncClient:
         self.backoff.reset()
         subscriptions = [(self.topics["acks"], 1), (self.topics["cmd"], 1), (topics.CATALOGUE, 1),
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
+        if self.order_state_topic:
+            subscriptions.append((self.order_state_topic, 1))
         client.subscribe(subscriptions)
         self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
@@ -281,6 +289,11 @@ class SyncClient:
             elif message.topic == topics.KEYS:
                 self._keys = caches.store_keys(self.store, message.payload)
                 self._hub_keys = any(e.owner == "hub" for e in self._keys.entries.values())
+                if self._unverified_order_state is not None and self._hub_keys:
+                    raw, self._unverified_order_state = self._unverified_order_state, None
+                    self._take_order_state(raw)
+            elif message.topic == self.order_state_topic:
+                self._take_order_state(message.payload)
             elif message.topic == topics.REVOCATIONS:
                 pass  # revocations arrive folded into the key directory; nothing else to keep
             elif message.topic == self.topics["acks"]:
@@ -300,6 +313,20 @@ class SyncClient:
             # Bad input on the wire: say what was wrong, drop it, stay up.
             self._set_error(f"dropped a message on {message.topic}: {exc}")
 
+    def _take_order_state(self, raw: bytes) -> None:
+        self._load_keys()
+        if not self._hub_keys:
+            self._unverified_order_state = raw
+            log.info("order state heard before the hub's key: checked once the key directory arrives")
+            return
+        refused = order_state.receive(self.store, raw, self._keys, self.office)
+        log.info("order state of office %s heard: %d orders refused at this desk", self.office, refused)
+
+    def _load_keys(self) -> None:
+        if self._keys is ...:
+            self._keys = caches.cached_keys(self.store)
+            self._hub_keys = self._keys is not None and any(e.owner == "hub" for e in self._keys.entries.values())
+
     def _note_skew(self, hub_time: str) -> None:
         """Local clock minus the hub's, from ack times (an upper bound: includes the trip)."""
         try:
@@ -314,9 +341,7 @@ class SyncClient:
             raise WireError("wrong_type", f"expected a {expected_type}, got a {envelope.type}")
         if envelope.agent != self.agent_id:
             raise WireError("wrong_agent", f"message is for agent {envelope.agent}, not for {self.agent_id}")
-        if self._keys is ...:
-            self._keys = caches.cached_keys(self.store)
-            self._hub_keys = self._keys is not None and any(e.owner == "hub" for e in self._keys.entries.values())
+        self._load_keys()
         if self._hub_keys:
             verify(envelope, self._keys, owner="hub")
         # Before the first key directory arrives (a fresh install) the broker's ACL is the

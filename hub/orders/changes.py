@@ -4,6 +4,9 @@ Only an unpaid order changes: once a payment counts against it, what the payer w
 for is history.  A change re-signs the order's QR code (its amount, payer and expiry are in
 it).  A cancelled order stays, so its reference is never reused; the linker leaves any
 payment that names it unlinked with the reason (hub/linking/linker.py), for a person.
+The desks hear of both (hub/orders/state_feed.py), once the caller has committed and
+calls `state_feed.publish_for`: a cancelled order's code is refused at the counter, and
+so is a notice printed before its amount changed (`amount_changed_at`).
 """
 
 from __future__ import annotations
@@ -74,6 +77,9 @@ def change_order(conn: Connection, order_id: str, changes: dict[str, Any], actor
     before = {name: order[name] for name in values if order[name] != values[name]}
     if not before:
         return order
+    if "amount_minor" in before and order["amount_kind"] == "fixed":
+        # The notice printed before still verifies, with the old amount in its signed code.
+        values["amount_changed_at"] = now_iso()
     order |= values
     if signing_key is not None:
         values["qr_payload"] = order["qr_payload"] = order_qr(order, signing_key)

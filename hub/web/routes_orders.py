@@ -15,6 +15,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 
 from protocol.money import Money, MoneyError
+from hub.orders import state_feed
 from hub.orders.changes import OrderChangeInvalid, OrderMissing, OrderNotChangeable, cancel_order, change_order
 from hub.orders.notice import notice_pdf
 from hub.orders.search import OrderFilter, count, search_page
@@ -124,8 +125,10 @@ def change(request: Request, session: Writer, order_id: str, amount: str = Form(
     if not errors:
         try:
             with request.app.state.db.begin() as conn:
-                change_order(conn, order_id, changes, session.user.actor, scope=session.user.scope,
-                             signing_key=request.app.state.hub.order_key)
+                changed = change_order(conn, order_id, changes, session.user.actor, scope=session.user.scope,
+                                       signing_key=request.app.state.hub.order_key)
+            if changed.get("amount_changed_at"):
+                state_feed.publish_for(request.app.state.db, request.app.state.hub, changed["office"])
         except OrderChangeInvalid as exc:
             errors["amount" if exc.field == "amount_minor" else exc.field] = ("orders.error.change", {"reason": str(exc)})
         except OrderNotChangeable as exc:
@@ -144,7 +147,8 @@ def cancel(request: Request, session: Writer, order_id: str, reason: str = Form(
         return _missing(request, session)
     try:
         with request.app.state.db.begin() as conn:
-            cancel_order(conn, order_id, reason, session.user.actor, scope=session.user.scope)
+            cancelled = cancel_order(conn, order_id, reason, session.user.actor, scope=session.user.scope)
+        state_feed.publish_for(request.app.state.db, request.app.state.hub, cancelled["office"])
     except OrderChangeInvalid as exc:
         return _detail(request, session, found, status_code=422, typed={"reason": reason},
                        errors={"reason": ("orders.error.change", {"reason": str(exc)})})

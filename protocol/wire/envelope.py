@@ -8,7 +8,8 @@
 `decode()` checks size, JSON, version, type and the body schema, and says exactly
 what was wrong; `verify()` checks the signature against a key directory.  Messages
 from the hub (acks, commands) use the same envelope with agent set to the agent they
-are for and the hub's key.
+are for and the hub's key; a hub broadcast (order.state) names agent "hub" (reserved: no
+agent enrolls under it) and may be up to messages.ORDER_STATE_MAX_BYTES (`decode(raw, max_bytes)`).
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Agent → hub on `…/events`: payment.captured, payment.voided, eod.report,
 diagnostics.report.  Agent → broker on `…/state`: birth (retained), will.
 Hub → agent: acks on `…/acks` (one message acks every event of that agent the hub
 committed in one batch, each by its message id), command on `…/cmd`.
+Hub → every desk of an office, retained on `cp/v1/broadcast/orders/<office>`:
+order.state, the payment orders its desks must no longer take as printed (envelope
+agent "hub": a broadcast has no one addressee, and no agent may be called "hub").
 A full card number can never pass: `masked_pan` may show at most 4 digits.
 """
 
@@ -12,7 +15,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from protocol.domain import ReferenceFormatValue, TenderValue
 from protocol.wire.errors import WireError
@@ -160,6 +163,54 @@ class Will(_Strict):
     online: Literal[False] = False
 
 
+ORDER_STATE_ENTRIES = 1000
+"""Orders one office's order.state lists at most; the hub keeps the newest and counts the rest
+in `omitted` (hub/orders/state_feed.py says which orders are listed at all)."""
+ORDER_STATE_MAX_BYTES = 256 * 1024
+"""An order.state envelope is at most this big: a thousand entries with long reasons in
+Greek fit, and it stays well under the broker's packet limit (hub/pki/broker_config.py)."""
+CancelReason = Annotated[str, Field(min_length=1, max_length=400)]   # as hub/orders/changes.py takes it
+
+
+class OrderStateEntry(_Strict):
+    """One order the desks must not take as printed.
+
+    'cancelled': refused whatever code names it, with the back office's `reason`.
+    'changed': its amount changed after its notice was printed; a code asking another
+    amount than `amount_minor` (None: an open amount now) is refused, the new notice is paid.
+    """
+    order_id: Str64
+    state: Literal["cancelled", "changed"]
+    at: Str64                                  # when it was cancelled, or its amount last changed
+    reference: ReferenceText | None = None     # its RF or pagoPA notice number, as printed
+    reason: CancelReason | None = None
+    amount_minor: MinorUnits | None = None
+    currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _reason_for_cancelled(self) -> "OrderStateEntry":
+        if self.state == "cancelled" and self.reason is None:
+            raise ValueError(f"cancelled order {self.order_id} needs the reason the desk shows")
+        return self
+
+
+class OrderState(_Strict):
+    """Every order of `office` (and of no office) the desks must refuse: the whole set, not a change."""
+    office: Annotated[str, Field(min_length=1, max_length=64)]
+    orders: list[OrderStateEntry] = Field(default_factory=list, max_length=ORDER_STATE_ENTRIES)
+    omitted: Count = 0                         # entries left out to stay within the caps (oldest first)
+
+    @field_validator("orders")
+    @classmethod
+    def _one_entry_per_order(cls, entries: list[OrderStateEntry]) -> list[OrderStateEntry]:
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.order_id in seen:
+                raise ValueError(f"order {entry.order_id} is listed twice")
+            seen.add(entry.order_id)
+        return entries
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "payment.captured": PaymentCaptured,
     "payment.voided": PaymentVoided,
@@ -169,6 +220,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "command": Command,
     "birth": Birth,
     "will": Will,
+    "order.state": OrderState,
 }
 TYPES = frozenset(SCHEMAS)
 EVENT_TYPES = frozenset({"payment.captured", "payment.voided", "eod.report", "diagnostics.report"})

@@ -2,11 +2,16 @@
 
 `A` is the agent id: also its certificate's CN and its broker username, so it must be
 a safe topic level (no '/', '+', '#') and a safe CN.
+
+An office name may hold any character (enrollment takes 1-64 of them), so as a topic
+level it is percent-encoded (RFC 3986 unreserved characters stay): the office
+"Riga 1/A" has its order state on `cp/v1/broadcast/orders/Riga%201%2FA`.
 """
 
 from __future__ import annotations
 
 import re
+from urllib.parse import quote
 
 PREFIX = "cp/v1"
 AGENT_ID_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,62}$")
@@ -17,6 +22,8 @@ BROADCAST = f"{PREFIX}/broadcast"
 CATALOGUE = f"{BROADCAST}/catalogue"
 KEYS = f"{BROADCAST}/keys"
 REVOCATIONS = f"{BROADCAST}/revocations"
+ORDER_STATE_PREFIX = f"{BROADCAST}/orders"
+ALL_ORDER_STATES = f"{ORDER_STATE_PREFIX}/+"
 
 KINDS = ("events", "acks", "cmd", "state")
 
@@ -30,6 +37,13 @@ def check_agent_id(agent_id: str) -> str:
         raise TopicError(f"agent id {agent_id!r} must be 1-63 lower-case letters, digits, '.', '_' or '-', "
                          "starting with a letter or digit")
     return agent_id
+
+
+def order_state(office: str) -> str:
+    """The retained topic of one office's cancelled and changed payment orders."""
+    if not isinstance(office, str) or not 1 <= len(office) <= 64:
+        raise TopicError(f"office {office!r} must be a text of 1-64 characters")
+    return f"{ORDER_STATE_PREFIX}/{quote(office, safe='')}"
 
 
 def agent_topic(agent_id: str, kind: str) -> str:

@@ -20,6 +20,7 @@ from hub.api.schemas.orders import Order, OrdersImported
 from hub.api.security import Principal
 from hub.config import Settings
 from hub.orders.csv_import import import_orders
+from hub.orders import state_feed
 from hub.orders.changes import cancel_order, change_order
 from hub.orders.model import OrderCancel, OrderChange, OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
@@ -129,14 +130,19 @@ def notice_as_png(order_id: str, principal: CaseReader, db: Db, settings: HubSet
 @router.post("/{order_id}/change", response_model=Order, summary="Change an unpaid order (audited)")
 def change(order_id: str, request: OrderChange, principal: Operator, hub: Hub, db: Db) -> dict:
     with db.begin() as conn:
-        change_order(conn, order_id, request.model_dump(exclude_unset=True), principal.actor, scope=principal.scope,
-                     signing_key=hub.order_key)
-        return order_view(conn, get_order(conn, order_id))
+        changed = change_order(conn, order_id, request.model_dump(exclude_unset=True), principal.actor,
+                               scope=principal.scope, signing_key=hub.order_key)
+        view = order_view(conn, get_order(conn, order_id))
+    if changed.get("amount_changed_at"):
+        state_feed.publish_for(db, hub, changed["office"])
+    return view
 
 
 @router.post("/{order_id}/cancel", response_model=Order,
              summary="Cancel an unpaid order (audited); payments naming it stay unlinked with the reason")
-def cancel(order_id: str, request: OrderCancel, principal: Operator, db: Db) -> dict:
+def cancel(order_id: str, request: OrderCancel, principal: Operator, hub: Hub, db: Db) -> dict:
     with db.begin() as conn:
-        cancel_order(conn, order_id, request.reason, principal.actor, scope=principal.scope)
-        return order_view(conn, get_order(conn, order_id))
+        cancelled = cancel_order(conn, order_id, request.reason, principal.actor, scope=principal.scope)
+        view = order_view(conn, get_order(conn, order_id))
+    state_feed.publish_for(db, hub, cancelled["office"])     # committed: now the desks may hear it
+    return view

@@ -46,6 +46,8 @@ class Order(Schema):
     cancelled_at: str | None = Field(default=None, description="when it was cancelled (unpaid orders only)")
     cancelled_by: str | None = None
     cancel_reason: str | None = Field(default=None, description="why: payments naming it stay unlinked with it")
+    amount_changed_at: str | None = Field(default=None, description="when its amount last changed: the desks "
+                                          "refuse a notice printed before, with the old amount")
     paid_minor: int = Field(description="linked payments, refunds negative, voids not counted")
     status: Literal["unpaid", "partly_paid", "paid", "overpaid"]
     outstanding_minor: int | None

@@ -20,7 +20,8 @@ def refusal_text(outcome: Any, t) -> str | None:
     reason = getattr(outcome, "reason", None)
     if outcome.outcome != "refused" or not reason:
         return None
-    return t(f"refusal.{reason}", field=t(f"field.{outcome.field}") if outcome.field else "")
+    return t(f"refusal.{reason}", field=t(f"field.{outcome.field}") if outcome.field else "",
+             **(getattr(outcome, "details", None) or {}))
 
 
 class ReceiptView(Vertical):

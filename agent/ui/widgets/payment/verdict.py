@@ -1,7 +1,9 @@
 """A scanned code's verdict, plainly: VALID, or what exactly is wrong with it.
 
 A receipt code is shown as the receipt it is: which payment (receipt, what it paid
-for, amount, when), whatever the screen that scanned it.
+for, amount, when), whatever the screen that scanned it.  An order the hub cancelled or
+changed says so in the desk's language, with the back office's reason (the English
+sentence agent/order_checks.py put first among the errors is for logs).
 """
 
 from __future__ import annotations
@@ -39,7 +41,13 @@ def verdict_text(verdict: Any, t) -> Text:
     if verdict.payer_name or verdict.payer_id:
         text.append(t("verdict.payer") + ": ", "dim")
         text.append(" ".join(x for x in (verdict.payer_name, verdict.payer_id) if x) + "\n")
-    for error in verdict.errors or []:
+    errors = list(verdict.errors or [])
+    facts = getattr(verdict, "order_state", None)
+    if facts:
+        shown = facts | {"amount": money(facts.get("amount_minor"), facts.get("currency"))}
+        text.append("✗ " + t(f"verdict.order_{facts['state']}", **shown) + "\n", "bold red")
+        errors = errors[1:]
+    for error in errors:
         text.append("✗ " + error + "\n", "red")
     return text
 
