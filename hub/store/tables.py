@@ -123,6 +123,7 @@ orders = Table(
     Column("cancelled_at", String(40)),                     # cancelled while unpaid (migration 0011)
     Column("cancelled_by", String(100)),
     Column("cancel_reason", String(400)),
+    Column("account_iban", String(34)),                     # the bank account it is paid into (migration 0017)
 )
 Index("ix_orders_case", orders.c.case_ref)
 Index("ix_orders_iuv", orders.c.iuv)
