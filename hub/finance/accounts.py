@@ -55,6 +55,9 @@ class AccountError(ValueError, InvalidInput):
         super().__init__(message)
         self.field, self.key, self.values = field, key, values
 
+    def body(self) -> dict[str, Any]:
+        return {"detail": str(self), "field": self.field}
+
 
 class AccountExists(AccountError):
     """The IBAN is an account of an office already (this one or another)."""

@@ -46,6 +46,7 @@ class Order(Schema):
     cancelled_at: str | None = Field(default=None, description="when it was cancelled (unpaid orders only)")
     cancelled_by: str | None = None
     cancel_reason: str | None = Field(default=None, description="why: payments naming it stay unlinked with it")
+    account_iban: str | None = Field(default=None, description="the IBAN of the bank account it is paid into")
     paid_minor: int = Field(description="linked payments, refunds negative, voids not counted")
     status: Literal["unpaid", "partly_paid", "paid", "overpaid"]
     outstanding_minor: int | None
