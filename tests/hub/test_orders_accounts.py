@@ -133,3 +133,11 @@ def test_a_catalogue_position_with_an_account_that_is_no_iban_is_refused():
     fine = Catalogue.model_validate(CATALOGUE)
     assert fine.price_lists[0].positions[0].account == ROMA
     assert fine.price_lists[0].positions[0].accounting_code == "E.3.01"
+
+
+def test_the_configured_notice_account_must_be_a_valid_iban(tmp_path):
+    from hub.config import ConfigError
+    from tests.hub.config_support import settings_for
+    assert settings_for(tmp_path / "good", orders={"iban": "de89 3704 0044 0532 0130 00"}).iban == CONFIGURED
+    with pytest.raises(ConfigError, match=r"\[orders\] iban = 'DE88370400440532013000'; expected a valid IBAN"):
+        settings_for(tmp_path / "bad", orders={"iban": "DE88370400440532013000"})
