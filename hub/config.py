@@ -50,6 +50,8 @@ Relative file paths are relative to the configuration file.  Every key is option
     currency = "EUR"                  # ISO 4217: of orders imported from CSV rows that name none
     creditor_fiscal_code = ""         # pagoPA notices: the creditor office's 11-digit fiscal code; empty: none
     segregation_code = "01"           # pagoPA: the 2 digits that start every notice's IUV
+    iban = ""                         # EPC/ZBP codes on notices of orders that name no bank account; empty: none
+    beneficiary = ""                  # the payee's name on those codes when the account gives no holder
 
     [delivery]                        # webhook confirmations to case systems
     poll_interval_s = 0.5             # how often to look for work queued by other processes (0.05-60)
@@ -78,7 +80,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from protocol.ids import italy
+from protocol.ids import iban, italy
 
 MIN_GIVE_UP_HOURS = 72.0
 """Confirmations are retried for at least 72 hours: a case system down over a weekend loses none."""
@@ -164,6 +166,8 @@ class Settings:
     currency: str = "EUR"                      # [orders] currency
     creditor_fiscal_code: str = ""             # [orders]; empty: this hub issues no pagoPA notices
     segregation_code: str = "01"               # [orders]
+    iban: str = ""                             # [orders]; the notices' account when an order names none
+    beneficiary: str = ""                      # [orders]
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     web: WebSettings = field(default_factory=WebSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
@@ -178,7 +182,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "web": ("secure_cookies", "idle_timeout_minutes", "session_lifetime_hours", "login_max_failures",
             "login_max_failures_per_address", "login_window_minutes"),
     "keys": ("order_key", "event_key"),
-    "orders": ("currency", "creditor_fiscal_code", "segregation_code"),
+    "orders": ("currency", "creditor_fiscal_code", "segregation_code", "iban", "beneficiary"),
     "delivery": ("poll_interval_s", "max_in_flight", "max_per_system", "request_timeout_s", "first_retry_s",
                  "max_backoff_s", "give_up_after_hours"),
     "broker": ("host", "port", "bind", "server_names", "user"),
@@ -293,7 +297,16 @@ def _orders(reader: _Reader) -> dict[str, str]:
     segregation = reader.get("orders", "segregation_code", str, "01", expected="2 digits")
     if not (len(segregation) == 2 and segregation.isdigit()):
         raise ConfigError(f"{path}: [orders] segregation_code = {segregation!r}; expected 2 digits")
-    return {"currency": currency, "creditor_fiscal_code": fiscal, "segregation_code": segregation}
+    account = iban.compact(reader.get("orders", "iban", str, "", expected="an IBAN, or empty")).upper()
+    if account and not iban.is_valid(account):
+        raise ConfigError(f"{path}: [orders] iban = {account!r}; expected a valid IBAN (its check digits and its "
+                          "country's format), or empty: notices of orders naming no account carry no EPC/ZBP code")
+    beneficiary = reader.get("orders", "beneficiary", str, "", expected="the payee's name")
+    if len(beneficiary) > 70 or "\n" in beneficiary:
+        raise ConfigError(f"{path}: [orders] beneficiary = {beneficiary!r}; expected one line of at most 70 "
+                          "characters (an EPC code's limit)")
+    return {"currency": currency, "creditor_fiscal_code": fiscal, "segregation_code": segregation,
+            "iban": account, "beneficiary": beneficiary}
 
 
 def _delivery(reader: _Reader) -> DeliverySettings:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.routes import agents, audit, cases, catalogue, metrics, orders, payments, tokens, verification
+from hub.api.routes import accounts, agents, audit, cases, catalogue, metrics, orders, payments, tokens, verification
 from hub.casesys import routes as case_systems
 from hub.delivery import routes as deliveries
 from hub.pki import routes as enrollment
 
 ROUTERS: tuple[APIRouter, ...] = (
+    accounts.router,
     agents.router,
     audit.router,
     cases.router,

@@ -3,7 +3,8 @@
 A price list follows the Latvian service catalogue's payment block (seed 001):
 legal acts, notes, accepted tenders, and positions: a parent position with
 sub-positions, unit of measure, unit price with VAT in minor units, VAT rate in
-basis points (2100 = 21 %), the legal act, whether it is mandatory, discounts.
+basis points (2100 = 21 %), the legal act, whether it is mandatory, discounts; and, for
+the finance office, the bank account (IBAN) its fees are paid into and an accounting code.
 
 A price list's own checks raise typed errors (`position_codes_repeat`, `parent_unknown`,
 `parent_is_sub_position`, `price_required`, `price_list_codes_repeat`) with their
@@ -12,9 +13,10 @@ values, so the console can say them in the user's language; the API shows the me
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from hub.finance.accounts import clean_iban
 from protocol.domain import Tender, TenderValue
 
 Code = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")
@@ -46,6 +48,17 @@ class Position(BaseModel):
     mandatory: bool = False
     discounts: list[Discount] = Field(default_factory=list, max_length=20)
     tenders: list[TenderValue] = Field(default_factory=lambda: list(Tender), min_length=1)
+    # The IBAN of the office's bank account its fees are paid into (an order of the position takes it),
+    # and the code accounting exports book it under.
+    account: str | None = Field(default=None, max_length=64)
+    accounting_code: str | None = Field(default=None, min_length=1, max_length=64)
+
+    @field_validator("account")
+    @classmethod
+    def _account_iban(cls, account: str | None) -> str | None:
+        # Only the IBAN's own checks: the catalogue serves every office, so whose account it is
+        # is checked when an order of an office is priced from the position.
+        return clean_iban(account) if account and account.strip() else None
 
 
 class PriceList(BaseModel):

@@ -2,12 +2,13 @@
 
 Header (names, any order; only `amount` or `amount_minor` is needed for a fixed order):
 
-    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date,positions,office
+    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date,positions,office,account
 
 `amount` is written as people write it ('12.50', '1 234,56'); `amount_minor` is
 integer minor units; `positions` is fee catalogue codes separated by spaces; `office` the
 office the order belongs to (an importer scoped to offices may name only theirs, and an
-empty cell takes the importer's office when they have exactly one).  Every bad row is reported with its line number (the header is
+empty cell takes the importer's office when they have exactly one); `account` the IBAN of
+the office's bank account it is paid into (empty: the one its positions name, if any).  Every bad row is reported with its line number (the header is
 line 1) and every reason; if any row is bad nothing is created.
 
 Free-text cells (case_ref, payer_name, payer_id, description) that a spreadsheet would
@@ -30,13 +31,15 @@ from protocol.money import Money, MoneyError
 from hub.audit.log import record
 from hub.config import Settings
 from hub.errors import InvalidInput
+from hub.catalogue import service as catalogue
 from hub.orders.model import OrderRequest
+from hub.orders.paid_into import AccountRefused, order_account
 from hub.orders.service import insert_order, order_columns, unknown_positions
 from hub.spreadsheet import neutralise
 from hub.users.scope import Scope
 
 COLUMNS = ("case_ref", "payer_name", "payer_id", "amount", "amount_minor", "currency", "amount_kind",
-           "reference_format", "description", "due_date", "positions", "office")
+           "reference_format", "description", "due_date", "positions", "office", "account")
 MAX_ROWS = 50_000
 
 
@@ -63,7 +66,7 @@ def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | No
     data: dict[str, Any] = {}
     currency = (row.get("currency") or settings.currency).strip().upper()
     data["currency"] = currency
-    for name in ("case_ref", "description", "due_date", "amount_kind", "reference_format", "office"):
+    for name in ("case_ref", "description", "due_date", "amount_kind", "reference_format", "office", "account"):
         if (row.get(name) or "").strip():
             data[name] = row[name].strip()
     for name in ("case_ref", "description"):
@@ -157,15 +160,22 @@ def import_requests(conn: Connection, parsed: list[tuple[int, OrderRequest]], ro
     """Create every parsed order, or none when any row (parsed or not) is bad: raises CsvImportError."""
     scope = scope or Scope.everything()
     requests = []
+    document = catalogue.current(conn) if any(request.positions for _, request in parsed) else None
     for line, request in parsed:
         request, errors = _office_errors(request, scope)
         if errors:
             row_errors.append(RowError(line, errors))
             continue
         requests.append((line, request))
-        unknown = unknown_positions(conn, request.positions)
+        unknown = unknown_positions(conn, request.positions, document)
         if unknown:
             row_errors.append(RowError(line, [f"positions {', '.join(unknown)} are not in the published fee catalogue"]))
+            continue
+        try:
+            order_account(conn, {"account_iban": request.account, "office": request.office}, document,
+                          request.positions)
+        except AccountRefused as exc:
+            row_errors.append(RowError(line, [f"account: {exc}"]))
     if row_errors:
         raise CsvImportError(sorted(row_errors, key=lambda e: e.line))
     created = [insert_order(conn, order_columns(request, settings, actor), settings, signing_key)

@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from protocol.domain import ReferenceFormat
+from hub.finance.accounts import clean_iban
 from hub.free_text import FreeText
 
 # The references the hub makes for a payment order: an ISO 11649 creditor reference, or a
@@ -37,6 +38,15 @@ class OrderRequest(BaseModel):
     due_date: dt.date | None = None
     positions: list[FreeText] = Field(default_factory=list, max_length=50,
                                  description="fee catalogue position codes this order is for")
+    account: str | None = Field(default=None, max_length=64,
+                                description="the IBAN of the office's bank account it is paid into; default: the "
+                                            "account its catalogue positions name, if any")
+
+    @field_validator("account")
+    @classmethod
+    def _account_iban(cls, account: str | None) -> str | None:
+        # The IBAN's own checks here (422 names the field); whose account it is, in the service.
+        return clean_iban(account) if account and account.strip() else None
 
     @field_validator("positions")
     @classmethod

@@ -14,6 +14,7 @@ from hub.errors import InvalidInput
 from hub.linking.linker import link_waiting_payments
 from hub.linking.status import order_payments, summarise
 from hub.orders.model import OrderRequest
+from hub.orders.paid_into import order_account
 from hub.orders.qr import order_qr
 from hub.orders.references import new_order_id, pagopa_notice, rf_reference
 from hub.store.tables import orders
@@ -42,13 +43,13 @@ def order_columns(request: OrderRequest, settings: Settings, actor: str, order_i
             "iuv": iuv, "case_ref": request.case_ref, "office": request.office, "payer_name": payer.name if payer else None,
             "payer_id": payer.id if payer else None, "description": request.description,
             "due_date": request.due_date.isoformat() if request.due_date else None,
-            "positions": ",".join(request.positions) or None,
+            "positions": ",".join(request.positions) or None, "account_iban": request.account,
             "created_at": now_iso(), "created_by": actor}
 
 
-def unknown_positions(conn: Connection, codes: list[str]) -> list[str]:
+def unknown_positions(conn: Connection, codes: list[str], document: dict[str, Any] | None = None) -> list[str]:
     """Codes not in the published catalogue (none are checked while nothing is published)."""
-    document = catalogue.current(conn) if codes else None
+    document = document or (catalogue.current(conn) if codes else None)
     if document is None:
         return []
     known = {p["code"] for price_list in document["price_lists"] for p in price_list["positions"]}
@@ -57,9 +58,12 @@ def unknown_positions(conn: Connection, codes: list[str]) -> list[str]:
 
 def insert_order(conn: Connection, columns: dict[str, Any], settings: Settings, signing_key) -> dict[str, Any]:
     columns = dict(columns)
-    unknown = unknown_positions(conn, position_codes(columns))
+    codes = position_codes(columns)
+    document = catalogue.current(conn) if codes else None
+    unknown = unknown_positions(conn, codes, document)
     if unknown:
         raise OrderError(f"positions {', '.join(unknown)} are not in the published fee catalogue")
+    columns["account_iban"] = order_account(conn, columns, document, codes)
     columns["qr_payload"] = order_qr(columns, signing_key) if signing_key else None
     conn.execute(orders.insert().values(**columns))
     linked = link_waiting_payments(conn, columns)

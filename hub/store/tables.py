@@ -124,6 +124,7 @@ orders = Table(
     Column("cancelled_by", String(100)),
     Column("cancel_reason", String(400)),
     Column("amount_changed_at", String(40)),                # its printed amount no longer holds (migration 0016)
+    Column("account_iban", String(34)),                     # the bank account it is paid into (migration 0017)
 )
 Index("ix_orders_case", orders.c.case_ref)
 Index("ix_orders_iuv", orders.c.iuv)

@@ -27,6 +27,7 @@ ALL_PERMISSIONS = frozenset({
     "agents.read", "agents.manage", "agents.revoke",
     "deliveries.read", "deliveries.replay",
     "catalogue.read", "catalogue.write",
+    "accounts.read", "accounts.manage",
     "casesys.manage", "enrollment.manage",
     "users.manage", "tokens.manage",
     "audit.read", "audit.verify",
@@ -35,13 +36,14 @@ ALL_PERMISSIONS = frozenset({
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "orders.read",
-                          "deliveries.read", "catalogue.read", "audit.read"}),
+                          "deliveries.read", "catalogue.read", "audit.read",
+                          "accounts.read", "accounts.manage"}),
     "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
-                           "deliveries.read", "catalogue.read"}),
+                           "deliveries.read", "catalogue.read", "accounts.read"}),
     "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
-                             "deliveries.read", "deliveries.replay", "catalogue.read"}),
+                             "deliveries.read", "deliveries.replay", "catalogue.read", "accounts.read"}),
     "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "orders.read", "agents.read",
-                          "deliveries.read", "catalogue.read", "audit.read", "audit.verify"}),
+                          "deliveries.read", "catalogue.read", "audit.read", "audit.verify", "accounts.read"}),
     # Clerks and cashiers work at the agent; the console refuses them at login.
     "desk": frozenset(),
 }

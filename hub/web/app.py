@@ -14,7 +14,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import (routes_agents, routes_audit, routes_auth, routes_case_systems, routes_catalogue,
+from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, routes_case_systems, routes_catalogue,
                      routes_dashboard, routes_deliveries, routes_enrollment, routes_orders, routes_orders_new,
                      routes_payments, routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
@@ -51,6 +51,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_deliveries.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_catalogue.router)
+    app.include_router(routes_accounts.router)
     app.include_router(routes_users.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_enrollment.router)

@@ -21,7 +21,8 @@ from hub.web.forms import (Errors, FieldProblem, money_as_typed, parse_money, pa
                            percent_as_typed, validation_errors)
 
 LIST_FIELDS = ("code", "name", "service_step", "notes", "legal_acts")
-POSITION_FIELDS = ("code", "parent", "name", "unit", "unit_price_minor", "vat_rate_bp", "legal_act")
+POSITION_FIELDS = ("code", "parent", "name", "unit", "unit_price_minor", "vat_rate_bp", "legal_act", "account",
+                   "accounting_code")
 _LIST = re.compile(r"^pl(\d+)\.(\w+)$")
 _POSITION = re.compile(r"^pl(\d+)\.p(\d+)\.(\w+)$")
 OWN_ERRORS = {kind: f"catalogue.error.{kind}" for kind in
@@ -46,7 +47,8 @@ def typed_from_document(document: Mapping[str, Any], language: str) -> dict[str,
         positions = [{"code": p["code"], "parent": p.get("parent") or "", "name": p["name"], "unit": p["unit"],
                       "unit_price_minor": money_as_typed(p.get("unit_price_minor"), currency, language),
                       "vat_rate_bp": percent_as_typed(p.get("vat_rate_bp", 0), language),
-                      "legal_act": p.get("legal_act") or "", "mandatory": bool(p.get("mandatory")),
+                      "legal_act": p.get("legal_act") or "", "account": p.get("account") or "",
+                      "accounting_code": p.get("accounting_code") or "", "mandatory": bool(p.get("mandatory")),
                       "tenders": list(p.get("tenders") or []), "discounts": json.dumps(p.get("discounts") or [])}
                      for p in price_list["positions"]]
         lists.append({"code": price_list["code"], "name": price_list["name"],
@@ -130,7 +132,9 @@ def to_catalogue(typed: dict[str, Any], language: str) -> tuple[Catalogue | None
             out["positions"].append({"code": row["code"].strip(), "parent": _optional(row["parent"]),
                                      "name": row["name"].strip(), "unit": row["unit"].strip(),
                                      "unit_price_minor": price, "vat_rate_bp": vat,
-                                     "legal_act": _optional(row["legal_act"]), "mandatory": row["mandatory"],
+                                     "legal_act": _optional(row["legal_act"]), "account": _optional(row["account"]),
+                                     "accounting_code": _optional(row["accounting_code"]),
+                                     "mandatory": row["mandatory"],
                                      "tenders": row["tenders"], "discounts": discounts})
         document["price_lists"].append(out)
     try:

@@ -26,6 +26,7 @@ PAGES: tuple[Page, ...] = (
     Page("dead_letters", "/deliveries/dead", "deliveries.read"),
     Page("audit", "/audit", "audit.read"),
     Page("catalogue", "/catalogue", "catalogue.read"),
+    Page("accounts", "/accounts", "accounts.read"),
     Page("case_systems", "/case-systems", "casesys.manage"),
     Page("enrollment", "/enrollment-tokens", "enrollment.manage"),
     Page("users", "/users", "users.manage"),

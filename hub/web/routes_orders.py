@@ -18,6 +18,7 @@ from protocol.money import Money, MoneyError
 from hub.orders import state_feed
 from hub.orders.changes import OrderChangeInvalid, OrderMissing, OrderNotChangeable, cancel_order, change_order
 from hub.orders.notice import notice_pdf
+from hub.orders.payee import payee_of
 from hub.orders.search import OrderFilter, count, search_page
 from hub.orders.service import get_order, order_view
 from hub.store.paging import PagingError
@@ -100,7 +101,10 @@ def notice(request: Request, session: Reader, order_id: str):
     found = _visible(request, session, order_id)
     if found is None:
         return _missing(request, session)
-    return Response(notice_pdf(found, settings_of(request).creditor_fiscal_code), media_type="application/pdf",
+    settings = settings_of(request)
+    with request.app.state.db.connect() as conn:
+        payee = payee_of(conn, found, settings)
+    return Response(notice_pdf(found, settings.creditor_fiscal_code, payee), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="notice-{order_id}.pdf"'})
 
 

@@ -58,11 +58,11 @@ def test_a_catalogue_of_two_positions_is_published_after_a_price_typed_wrong_is_
     page.get_by_role("link", name="New draft").click()
     page.get_by_label("Price list code").fill("PASSPORT")
     page.get_by_label("Price list name").fill("Passports")
-    page.get_by_label("Code, row 1").fill("ADULT")
+    page.get_by_label("Code, row 1", exact=True).fill("ADULT")
     page.get_by_label("Name, row 1").fill("Adult passport")
     page.get_by_label("Unit price, row 1").fill("12,50")           # a comma in English: refused
     page.get_by_role("button", name="Add a position row").click()
-    page.get_by_label("Code, row 2").fill("CHILD")
+    page.get_by_label("Code, row 2", exact=True).fill("CHILD")
     page.get_by_label("Name, row 2").fill("Child passport")
     page.get_by_label("Unit price, row 2").fill("6.00")
     page.get_by_role("button", name="Save as draft").click()

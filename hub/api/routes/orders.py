@@ -24,6 +24,7 @@ from hub.orders import state_feed
 from hub.orders.changes import cancel_order, change_order
 from hub.orders.model import OrderCancel, OrderChange, OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
+from hub.orders.payee import Payee, payee_of
 from hub.orders.search import OrderFilter, OrderStatus, search_page
 from hub.orders.service import create_order, get_order, order_view, search_orders
 from hub.store.db import Database
@@ -115,16 +116,23 @@ def one(order_id: str, principal: CaseReader, db: Db) -> dict:
     return _order(db, order_id, principal)
 
 
+def _notice(db: Database, order_id: str, principal: Principal, settings: Settings) -> tuple[dict, Payee | None]:
+    """The order and who its bank transfer code pays (its account, else the configured one)."""
+    order = _order(db, order_id, principal)
+    with db.connect() as conn:
+        return order, payee_of(conn, order, settings)
+
+
 @router.get("/{order_id}/notice.pdf", response_class=Response, responses=_binary("application/pdf"))
 def notice_as_pdf(order_id: str, principal: CaseReader, db: Db, settings: HubSettings) -> Response:
-    return Response(notice_pdf(_order(db, order_id, principal), settings.creditor_fiscal_code),
-                    media_type="application/pdf")
+    order, payee = _notice(db, order_id, principal, settings)
+    return Response(notice_pdf(order, settings.creditor_fiscal_code, payee), media_type="application/pdf")
 
 
 @router.get("/{order_id}/notice.png", response_class=Response, responses=_binary("image/png"))
 def notice_as_png(order_id: str, principal: CaseReader, db: Db, settings: HubSettings) -> Response:
-    return Response(notice_png(_order(db, order_id, principal), settings.creditor_fiscal_code),
-                    media_type="image/png")
+    order, payee = _notice(db, order_id, principal, settings)
+    return Response(notice_png(order, settings.creditor_fiscal_code, payee), media_type="image/png")
 
 
 @router.post("/{order_id}/change", response_model=Order, summary="Change an unpaid order (audited)")

@@ -48,6 +48,7 @@ class Order(Schema):
     cancel_reason: str | None = Field(default=None, description="why: payments naming it stay unlinked with it")
     amount_changed_at: str | None = Field(default=None, description="when its amount last changed: the desks "
                                           "refuse a notice printed before, with the old amount")
+    account_iban: str | None = Field(default=None, description="the IBAN of the bank account it is paid into")
     paid_minor: int = Field(description="linked payments, refunds negative, voids not counted")
     status: Literal["unpaid", "partly_paid", "paid", "overpaid"]
     outstanding_minor: int | None
