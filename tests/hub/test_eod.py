@@ -4,45 +4,17 @@ void of the batch arrives; the API lists both figures within the caller's office
 
 from __future__ import annotations
 
+import uuid
+
+from prometheus_client import REGISTRY
 from sqlalchemy import select
 
-from protocol.wire import make
-from hub.ingest.store import store_batch
+from hub.ingest.worker import IngestWorker
 from hub.store.tables_eod import eod_card_payments, eod_reports
-from tests.hub.agents import FakeAgent
+from tests.hub.agents import WireClient
+from tests.hub.eod_support import Desk, store as _store
 from tests.hub.api_support import Api
-
-CLOSED_AT = "2026-11-22T18:00:00.000Z"
-
-
-class Desk(FakeAgent):
-    """A FakeAgent whose card payments carry their batch and terminal, and that closes batches."""
-
-    def card(self, amount_minor: int, batch_no: int | None = 1, *, terminal_id: str | None = "T-01",
-             captured_at: str = "2026-11-22T10:00:00.000Z", **extra):
-        card = {"terminal_id": terminal_id, "masked_pan": "****1234"}
-        if batch_no is not None:
-            card["batch_no"] = batch_no
-        return self.payment(amount_minor, card=card, captured_at=captured_at, **extra)
-
-    def report(self, count: int | None, total: int | None, *, batch_no: int | None = 1, payment_ids=None,
-               batch_id: str | None = None, message_id: str | None = None, office: str | None = "riga-1",
-               opened_at: str | None = "2026-11-22T00:00:00.000Z", **extra):
-        self.seq += 1
-        body = {"batch_id": batch_id or f"{self.agent_id}-b{batch_no}", "currency": "EUR",
-                "terminal_count": count, "terminal_total_minor": total,
-                "journal": {"card": {"count": count or 0, "total_minor": total or 0}},
-                "mismatch": False, "closed_at": CLOSED_AT, "office": office, "terminal_id": "T-01",
-                "batch_no": batch_no, "opened_at": opened_at, "payment_ids": payment_ids} | extra
-        body = {k: v for k, v in body.items() if v is not None or k in ("terminal_count", "terminal_total_minor")}
-        return make(self.agent_id, self.seq, "eod.report", body, self.key,
-                    message_id=message_id or f"{self.agent_id}-m{self.seq}")
-
-
-def _store(db, key, *envelopes) -> None:
-    with db.begin() as conn:
-        store_batch(conn, [(e, e.encode().decode()) for e in envelopes], [], key)
-
+from tests.support.waiting import wait_until
 
 def _reports(db) -> list[dict]:
     with db.connect() as conn:
@@ -205,3 +177,25 @@ def test_metrics_count_the_mismatches_and_a_late_payment_takes_one_off(hub_conte
     api.store(late)
     text = scrape()
     assert "counterpay_eod_mismatches 0.0" in text and "counterpay_eod_reports 1.0" in text
+
+
+def test_a_report_of_an_agent_the_hub_does_not_know_is_refused_and_not_kept(hub_context, directory, mosquitto):
+    worker = IngestWorker(hub_context, host="127.0.0.1", port=mosquitto.port, client_id=f"hub-{uuid.uuid4().hex[:6]}",
+                          clean_start=True, session_expiry_s=0, gap_grace_s=0.3).start()
+    refused = lambda: REGISTRY.get_sample_value("counterpay_hub_ingest_rejected_total",  # noqa: E731
+                                                {"reason": "not_enrolled"}) or 0.0
+    before = refused()
+    known, stranger = Desk("desk-known"), Desk("desk-stranger")
+    known.enroll(directory)
+    client = WireClient(mosquitto.port, "eod-client", [known.agent_id, stranger.agent_id])
+    try:
+        client.send(stranger.report(1, 1500))
+        client.send(known.card(1500))
+        client.send(known.report(1, 1500))
+        wait_until(lambda: len(client.acks(known.agent_id)) == 2, 10, "the known agent's events acked")
+        wait_until(lambda: refused() == before + 1, 10, "the stranger's report refused")
+        assert [(r["agent_id"], r["status"]) for r in _reports(hub_context.db)] == [("desk-known", "matched")]
+        assert client.acks(stranger.agent_id) == []
+    finally:
+        client.close()
+        worker.stop()

@@ -22,6 +22,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol.domain import Tender
+
 MATCHED, MISMATCH = "matched", "mismatch"
 STATUSES = (MATCHED, MISMATCH)
 
@@ -59,7 +61,7 @@ def reported_of(body: Mapping[str, Any]) -> Reported:
     """What the report says the batch holds: the terminal's totals, or the journal's card totals."""
     if body.get("terminal_total_minor") is not None:
         return Reported("terminal", body.get("terminal_count"), body["terminal_total_minor"])
-    card = (body.get("journal") or {}).get("card") or {"count": 0, "total_minor": 0}
+    card = (body.get("journal") or {}).get(Tender.CARD) or {"count": 0, "total_minor": 0}
     return Reported("journal", card["count"], card["total_minor"])
 
 

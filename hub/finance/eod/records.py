@@ -26,6 +26,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, func, or_, select
 
+from protocol.domain import Tender
 from protocol.wire import Envelope
 from hub.finance.eod.compare import HubPayment, attention, judge, reported_of
 from hub.store.bulk import insert_rows
@@ -48,7 +49,7 @@ def card_payment_rows(stored: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
     """The eod_card_payments rows of newly stored payment rows (hub/ingest/store.py columns)."""
     rows = []
     for payment in stored:
-        if payment["tender"] != "card":
+        if payment["tender"] != Tender.CARD:
             continue
         card = (payment.get("body") or {}).get("card") or {}
         rows.append({"agent_id": payment["agent_id"], "payment_id": payment["payment_id"],
