@@ -199,3 +199,22 @@ def test_a_report_of_an_agent_the_hub_does_not_know_is_refused_and_not_kept(hub_
     finally:
         client.close()
         worker.stop()
+
+
+class _Enrolled:
+    """The enrolled offices as the checker thread sees them: every key is riga-1's."""
+
+    def office_of(self, kid: str) -> str:
+        return "riga-1"
+
+
+def test_a_report_naming_another_office_than_the_agents_is_refused_and_one_naming_none_passes():
+    from hub.ingest.admission import refusal_of
+    from hub.ingest.checks import Checked
+    desk = Desk("desk-office")
+    wrong = desk.report(1, 1500, office="ROMA-1")
+    refusal = refusal_of(Checked("events", wrong), wrong.encode().decode(), _Enrolled())
+    assert refusal is not None and refusal.reason == "office_mismatch"
+    assert "end-of-day report names office 'ROMA-1'" in refusal.detail
+    for fine in (desk.report(1, 1500), desk.report(1, 1500, office=None)):
+        assert refusal_of(Checked("events", fine), fine.encode().decode(), _Enrolled()) is None
