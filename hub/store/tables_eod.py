@@ -59,7 +59,8 @@ eod_card_payments = Table(
     Column("currency", String(3), nullable=False),
     Column("captured_at", String(40), nullable=False),
 )
-Index("ix_eod_card_payments_batch", eod_card_payments.c.agent_id, eod_card_payments.c.batch_no)
-Index("ix_eod_card_payments_captured", eod_card_payments.c.agent_id, eod_card_payments.c.captured_at)
+# One index for both ways of finding a batch's payments: by number, and (batch_no NULL,
+# older agents) by a range of capture times.  Each index costs every card payment's insert.
+Index("ix_eod_card_payments_batch", eod_card_payments.c.agent_id, eod_card_payments.c.batch_no, eod_card_payments.c.captured_at)
 
 EOD_TABLES = (eod_reports, eod_card_payments)

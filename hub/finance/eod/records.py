@@ -145,6 +145,11 @@ def _touched(conn: Connection, entries: list[dict[str, Any]]) -> set[int]:
             numbered.setdefault(e["agent_id"], set()).add(e["batch_no"])
         times.setdefault(e["agent_id"], []).append(e["captured_at"])
     r = eod_reports.c
+    # Most payments' agents have no report open to them: one plain IN query finds the few
+    # that have any, so the common batch costs that query and no more.
+    with_reports = set(conn.execute(select(r.agent_id).distinct().where(r.agent_id.in_(sorted(times)))).scalars())
+    numbered = {a: n for a, n in numbered.items() if a in with_reports}
+    times = {a: t for a, t in times.items() if a in with_reports}
     terms = [and_(r.agent_id == agent_id, r.batch_no.in_(sorted(numbers))) for agent_id, numbers in numbered.items()]
     # By window: a report without a number, or a payment without one (judging one report
     # too many costs a query; missing one would leave a mismatch that is no longer true).

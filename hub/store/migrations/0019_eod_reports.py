@@ -48,8 +48,7 @@ _card_payments = Table(
     Column("currency", String(3), nullable=False),
     Column("captured_at", String(40), nullable=False),
 )
-Index("ix_eod_card_payments_batch", _card_payments.c.agent_id, _card_payments.c.batch_no)
-Index("ix_eod_card_payments_captured", _card_payments.c.agent_id, _card_payments.c.captured_at)
+Index("ix_eod_card_payments_batch", _card_payments.c.agent_id, _card_payments.c.batch_no, _card_payments.c.captured_at)
 
 
 def upgrade(conn: Connection) -> None:
