@@ -3,6 +3,12 @@
 The journal's card totals since the last close (or local midnight, the first time) are
 compared with what the terminal reports for its batch; the comparison goes to the hub
 as an `eod.report` event, and the close time is kept so the next day starts from it.
+
+Batches are numbered by the agent (terminals give no batch number we can rely on):
+`open_batch_no` is the number of the batch open now, carried by every card payment
+started in it (`card.batch_no`) and by the batch's report; the close ends it and opens
+the next one, in the outbox row's transaction and under the terminal's lock, so a
+payment belongs to exactly one batch and the hub can compare the report with them.
 """
 
 from __future__ import annotations
@@ -12,7 +18,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from protocol.domain import Tender
-from protocol.wire.messages import EodReport, body_of, build
+from protocol.wire.messages import EOD_PAYMENT_IDS, EodReport, body_of, build
 
 from agent.journal import SqliteJournal, utc_now
 from agent.outbox import Outbox
@@ -21,6 +27,12 @@ from agent.terminal.base import TerminalError
 from agent.terminal.session import TerminalSession
 
 LAST_CLOSE_KEY = "last_eod_at"
+BATCH_NO_KEY = "eod_batch_no"
+
+
+def open_batch_no(store: Store) -> int:
+    """The number of the terminal batch open now (1 until the first close)."""
+    return int(store.get_setting(BATCH_NO_KEY) or 1)
 
 
 @dataclass
@@ -43,9 +55,10 @@ def local_midnight_utc() -> str:
 
 class EndOfDay:
     def __init__(self, store: Store, journal: SqliteJournal, outbox: Outbox, terminal: TerminalSession, *,
-                 agent_id: str, currency: str, on_event: Callable[[], None] = lambda: None):
+                 agent_id: str, currency: str, office: str | None = None,
+                 on_event: Callable[[], None] = lambda: None):
         self.store, self.journal, self.outbox, self.terminal = store, journal, outbox, terminal
-        self.agent_id, self.currency = agent_id, currency
+        self.agent_id, self.currency, self.office = agent_id, currency, office
         self.on_event = on_event           # an event is in the outbox: tell the sync client
 
     def totals_today(self) -> dict[str, tuple[int, int]]:
@@ -53,16 +66,25 @@ class EndOfDay:
 
     def close(self) -> EodComparison:
         """Close the terminal batch and compare its totals with the journal since the last close."""
+        with self.terminal.lock:            # never while a payment talks to the terminal
+            return self._close()
+
+    def _close(self) -> EodComparison:
         since = self.store.get_setting(LAST_CLOSE_KEY) or local_midnight_utc()
+        batch_no = open_batch_no(self.store)
         journal = self.journal.totals_since(since)
         card_count, card_total = journal.get(Tender.CARD, (0, 0))
-        terminal_count = terminal_total = None
+        terminal_count = terminal_total = terminal_id = None
+        per_scheme = None
         message = ""
         if self.terminal.configured:
             try:
-                result = self.terminal.close_batch()     # never while a payment talks to the terminal
+                result = self.terminal.close_batch_locked()
                 if result.ok:
                     terminal_count, terminal_total = result.count, result.total_minor
+                    terminal_id = result.terminal_id
+                    per_scheme = {name: {"count": max(n, 0), "total_minor": max(total, 0)}
+                                  for name, (n, total) in result.per_card_type.items()} or None
                 message = result.message
             except TerminalError as exc:
                 message = f"the terminal could not close its batch: {exc}"
@@ -81,10 +103,13 @@ class EndOfDay:
                        terminal_count=terminal_count, terminal_total_minor=terminal_total,
                        journal={t: {"count": n, "total_minor": total} for t, (n, total) in journal.items()
                                 if t in tuple(Tender)},
-                       mismatch=mismatch, closed_at=utc_now())
+                       mismatch=mismatch, closed_at=utc_now(), office=self.office, terminal_id=terminal_id,
+                       batch_no=batch_no, opened_at=since, per_scheme=per_scheme,
+                       payment_ids=self.journal.card_payment_ids_since(since, EOD_PAYMENT_IDS))
         with self.store.transaction():
             self.outbox.append("eod.report", body_of(report))
             self.store.set_setting(LAST_CLOSE_KEY, report.closed_at)
+            self.store.set_setting(BATCH_NO_KEY, batch_no + 1)
         self.on_event()
         return EodComparison(terminal_count, terminal_total, card_count, card_total, self.currency, mismatch,
                              message, per_tender)

@@ -170,3 +170,11 @@ class SqliteJournal:
                                 "FROM journal WHERE state = ? AND kind = 'payment' AND captured_at >= ? "
                                 "GROUP BY tender", (JournalState.APPROVED, since_iso))
         return {row["tender"]: (row["n"], row["total"]) for row in rows}
+
+    def card_payment_ids_since(self, since_iso: str, limit: int) -> list[str] | None:
+        """The approved card payments since `since_iso` (the end of day's window), oldest
+        first; None when there are more than `limit` (too many to send in one report)."""
+        rows = self.store.query("SELECT intent_id FROM journal WHERE state = ? AND kind = 'payment' AND tender = ? "
+                                "AND captured_at >= ? ORDER BY captured_at LIMIT ?",
+                                (JournalState.APPROVED, Tender.CARD, since_iso, limit + 1))
+        return None if len(rows) > limit else [row["intent_id"] for row in rows]

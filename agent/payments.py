@@ -32,6 +32,7 @@ from protocol.wire.messages import PaymentCaptured, body_of, build
 
 from agent import intake, order_checks
 from agent.crash import crash_point
+from agent.end_of_day import open_batch_no
 from agent.journal import SqliteJournal, mask_pan, utc_now
 from agent.outbox import Outbox, OutboxFull
 from agent.receipts import PrinterError, ReceiptPrinter, layout, receipt_data_from_journal
@@ -117,7 +118,8 @@ class PaymentLife:
         if row["tender"] == Tender.CARD and result is not None:
             card = {"masked_pan": mask_pan(result.masked_pan), "card_type": result.card_type,
                     "terminal_id": result.terminal_id, "trace_no": result.trace_no,
-                    "receipt_no": result.receipt_no, "auth_code": result.auth_code, "recovered": result.recovered}
+                    "receipt_no": result.receipt_no, "auth_code": result.auth_code, "recovered": result.recovered,
+                    "batch_no": request.get("batch_no")}
         payer = None
         if request.get("payer_name") or request.get("payer_id"):
             payer = {"name": request.get("payer_name"), "id": request.get("payer_id")}
@@ -197,6 +199,9 @@ class PaymentLife:
             try:
                 if request.tender == Tender.CASH:
                     return self._cash(intent_id, request, stored)
+                # Fixed with the intent, under the terminal's lock: the batch the terminal
+                # charges it in, even when its outcome is settled after the close.
+                stored["batch_no"] = open_batch_no(self.store)
                 row = self.journal.begin(intent_id=intent_id, kind="payment", tender=Tender.CARD,
                                          amount_minor=request.amount_minor, currency=request.currency,
                                          request=stored, receipt_id=self._new_receipt_id(), operator=request.operator)

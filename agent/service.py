@@ -122,7 +122,7 @@ class AgentService:
                                 terminal=self.terminal, agent_id=config.agent_id, office=config.office,
                                 printer=self.printer, tenders=config.tenders, on_change=self._feed.changed)
         self.eod = EndOfDay(store, journal, self.outbox, self.terminal, agent_id=config.agent_id,
-                            currency=config.currency, on_event=self._wake_sync)
+                            currency=config.currency, office=config.office, on_event=self._wake_sync)
         self.commands = HubCommands(self.outbox, lambda: self.sync, end_of_day=self.end_of_day,
                                     diagnostics=lambda: self.desk.flat(), on_error=self._note_error)
         self.sync: SyncClient | None = None

@@ -89,6 +89,7 @@ class EndOfDayResult:
     currency: str | None = None
     per_card_type: dict[str, tuple[int, int]] = field(default_factory=dict)  # name -> (count, total)
     receipt_lines: list[str] = field(default_factory=list)
+    terminal_id: str | None = None     # the terminal that closed the batch, where the protocol says
 
 
 @dataclass

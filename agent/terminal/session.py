@@ -109,7 +109,12 @@ class TerminalSession:
         """Close the terminal's batch, waiting for a payment in progress to finish.
         Raises TerminalError when the terminal cannot be opened or does not answer."""
         with self.lock:
-            driver = self.driver()
-            if driver is None:
-                raise TerminalError("no terminal is configured")
-            return driver.end_of_day()
+            return self.close_batch_locked()
+
+    def close_batch_locked(self) -> EndOfDayResult:
+        """`close_batch` for a caller that holds `lock` already (the end of day numbers the
+        batch under the same lock, so no payment can start between the close and the count)."""
+        driver = self.driver()
+        if driver is None:
+            raise TerminalError("no terminal is configured")
+        return driver.end_of_day()

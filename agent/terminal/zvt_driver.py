@@ -330,7 +330,8 @@ class ZvtDriver(TerminalDriver):
                 pass
         return EndOfDayResult(True, "end of day done", total_minor=info.bmps.amount, count=count,
                               currency=NUMERIC_CURRENCY.get(info.bmps.currency, self.currency),
-                              per_card_type=per_card, receipt_lines=conv.receipt_lines)
+                              per_card_type=per_card, receipt_lines=conv.receipt_lines,
+                              terminal_id=info.bmps.terminal_id or self.terminal_id)
 
     def status(self) -> TerminalStatus:
         try:

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.routes import accounts, agents, audit, cases, catalogue, metrics, orders, payments, tokens, verification
+from hub.api.routes import (accounts, agents, audit, cases, catalogue, eod, metrics, orders, payments, tokens,
+                             verification)
 from hub.casesys import routes as case_systems
 from hub.delivery import routes as deliveries
 from hub.pki import routes as enrollment
@@ -15,6 +16,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     cases.router,
     catalogue.router,
+    eod.router,
     metrics.router,
     orders.router,
     payments.router,

@@ -30,12 +30,14 @@ def refusal_of(checked: Checked, raw: str, offices: EnrolledOffices) -> Refusal 
             raise Rejected(CARD_NUMBER, f"a card number in {where}", envelope.agent)
         return Refusal.of(envelope, CARD_NUMBER, f"a card number in {where}; a full card number is "
                           "never sent (the terminal gives the last four digits)")
-    if envelope.type == "payment.captured":
+    # A payment, and an end-of-day report that names its office (older agents' do not).
+    named = envelope.body.get("office") if envelope.type in ("payment.captured", "eod.report") else None
+    if named is not None:
         enrolled = offices.office_of(envelope.kid)
-        named = envelope.body["office"]
         if enrolled is not None and named != enrolled:
             log.warning("refused event %s of agent %s: office %r, enrolled for %r", envelope.id,
                         envelope.agent, named[:64], enrolled)
-            return Refusal.of(envelope, OFFICE_MISMATCH, f"the payment names office {named!r}, but this "
+            what = "payment" if envelope.type == "payment.captured" else "end-of-day report"
+            return Refusal.of(envelope, OFFICE_MISMATCH, f"the {what} names office {named!r}, but this "
                               f"agent is enrolled for office {enrolled!r}", keep=raw)
     return None

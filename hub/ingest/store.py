@@ -9,7 +9,8 @@ Events refused with a reason (hub/ingest/refusals.py: found by the checks, or a
 second version of a stored payment found here) are acked `rejected` in the same acks
 message and kept in refused_events, never in events or payments.
 Confirmations for case systems are queued in the same transaction
-(`hub.delivery.queue.enqueue_confirmations`).
+(`hub.delivery.queue.enqueue_confirmations`), and so are end-of-day reports and the
+re-judging of the batches new card payments belong to (`hub.finance.eod.records`).
 The caller publishes acks only after this transaction commits.
 
 Throughput comes from doing per batch what could be done per message: one query
@@ -35,6 +36,7 @@ from protocol.keys import SigningKey
 from protocol.wire import Envelope, new_message_id
 from protocol.wire.messages import ACKS_PER_MESSAGE
 from hub.delivery import queue as delivery_queue
+from hub.finance.eod import records as eod_records
 from hub.ingest.conflicts import body_of, conflict_row, differences
 from hub.ingest.presence import apply_state
 from hub.ingest.refusals import PAYMENT_CONFLICT, Refusal, store_refusals
@@ -178,8 +180,8 @@ def _stored_payments(conn: Connection, keys: list[tuple[str, str]]) -> dict[tupl
 
 
 def _store_payments(conn: Connection, captured: list[Envelope], known: dict, received_at: str,
-                    stale_refs: set[str]) -> None:
-    """`known`: (agent, payment id) of the payments stored already."""
+                    stale_refs: set[str]) -> list[dict[str, Any]]:
+    """`known`: (agent, payment id) of the payments stored already; returns the rows stored."""
     keys = [(e.agent, e.body["payment_id"]) for e in captured]
     known = dict.fromkeys(known, True)
     pending_voids = {}
@@ -205,6 +207,7 @@ def _store_payments(conn: Connection, captured: list[Envelope], known: dict, rec
     items = [{"event_id": c["message_id"], "agent_id": c["agent_id"], "payment": confirmation_payment(c),
               "link": _link_json(c)} for c in rows]
     _enqueue_all(conn, items, stale_refs)
+    return rows
 
 
 _VOID_PAYMENT = (payments.update()
@@ -212,7 +215,8 @@ _VOID_PAYMENT = (payments.update()
                  .values(voided_at=bindparam("b_at"), void_reason=bindparam("b_reason")))
 
 
-def _store_voids(conn: Connection, voided: list[Envelope], stale_refs: set[str]) -> None:
+def _store_voids(conn: Connection, voided: list[Envelope], stale_refs: set[str]) -> list[tuple[str, str]]:
+    """Returns the (agent, payment id) of the voids stored."""
     keys = [(e.agent, e.body["payment_id"]) for e in voided]
     known = _known(conn, (voids.c.agent_id, voids.c.payment_id), keys)
     rows = []
@@ -225,7 +229,7 @@ def _store_voids(conn: Connection, voided: list[Envelope], stale_refs: set[str])
                      "amount_minor": body["amount_minor"], "reason": body["reason"],
                      "voided_at": _time_or(body["voided_at"], envelope.time)})
     if not rows:
-        return
+        return []
     conn.execute(voids.insert(), rows)
     conn.execute(_VOID_PAYMENT, [{"b_agent": r["agent_id"], "b_payment": r["payment_id"], "b_at": r["voided_at"],
                                   "b_reason": r["reason"]} for r in rows])
@@ -238,6 +242,7 @@ def _store_voids(conn: Connection, voided: list[Envelope], stale_refs: set[str])
             items.append({"event_id": void["message_id"], "agent_id": void["agent_id"],
                           "payment": confirmation_payment(dict(row)), "link": _link_json(row)})
     _enqueue_all(conn, items, stale_refs)
+    return [(r["agent_id"], r["payment_id"]) for r in rows]
 
 
 def _ensure_agents(conn: Connection, agent_ids: set[str]) -> None:
@@ -328,7 +333,7 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
     conflicts: dict[tuple[str, str], dict] = {}
     new_rows: list[dict[str, Any]] = []
     new_seqs: dict[str, set[int]] = {}
-    captured, voided = [], []
+    captured, voided, eod_reports = [], [], []
     to_ack: dict[str, list[dict[str, Any]]] = {}    # agent → its ack items, in arrival order
     for envelope, raw in checked:
         key = (envelope.agent, envelope.id)
@@ -358,6 +363,8 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
             captured.append(envelope)
         elif envelope.type == "payment.voided":
             voided.append(envelope)
+        elif envelope.type == "eod.report":
+            eod_reports.append(envelope)
     to_keep = _refuse(conn, refused, conflicts, existing, to_ack, new_seqs, out) if refused else []
     if to_ack:
         ack_of = _sign_acks(conn, to_ack, event_key, received_at, out)
@@ -366,10 +373,11 @@ def store_batch(conn: Connection, checked: list[tuple[Envelope, str]], state: li
         store_refusals(conn, to_keep, ack_of, received_at)
     if new_rows:
         insert_rows(conn, events, new_rows)
-    if captured:
-        _store_payments(conn, captured, stored_payments, received_at, out.stale_refs)
-    if voided:
-        _store_voids(conn, voided, out.stale_refs)
+    stored_rows = _store_payments(conn, captured, stored_payments, received_at, out.stale_refs) if captured else []
+    voided_keys = _store_voids(conn, voided, out.stale_refs) if voided else []
+    if stored_rows or voided_keys or eod_reports:
+        # End of day (hub/finance/eod/records.py): the reports, and the batches these payments change.
+        eod_records.record_batch(conn, stored_rows, voided_keys, eod_reports, received_at)
     for envelope, _ in state:
         out.state.append((envelope.agent, apply_state(conn, envelope, received_at)))
     seen = {env.agent for env, _ in checked} | {r.agent for r in refused}

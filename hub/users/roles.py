@@ -6,9 +6,9 @@ API route asks `may(role, permission)`, never a role's name.
 | role       | who                                  | may                                                    |
 |------------|--------------------------------------|--------------------------------------------------------|
 | admin      | runs the hub                         | everything, users and API tokens too                   |
-| finance    | reconciles and exports               | read payments and orders, export, link payments, audit |
+| finance    | reconciles and exports               | read payments, orders, end of day; export, link, audit |
 | operator   | back-office clerk                    | read and write orders, read and link payments          |
-| supervisor | watches the counters                 | read payments and orders, agents, replay deliveries    |
+| supervisor | watches the counters                 | read payments, orders, end of day; agents, replay      |
 | auditor    | checks what happened                 | read everything, the audit log and its verification    |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
 
@@ -26,6 +26,7 @@ ALL_PERMISSIONS = frozenset({
     "orders.read", "orders.write",
     "agents.read", "agents.manage", "agents.revoke",
     "deliveries.read", "deliveries.replay",
+    "eod.read",
     "catalogue.read", "catalogue.write",
     "accounts.read", "accounts.manage",
     "casesys.manage", "enrollment.manage",
@@ -36,14 +37,15 @@ ALL_PERMISSIONS = frozenset({
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "orders.read",
-                          "deliveries.read", "catalogue.read", "audit.read",
+                          "deliveries.read", "eod.read", "catalogue.read", "audit.read",
                           "accounts.read", "accounts.manage"}),
     "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
                            "deliveries.read", "catalogue.read", "accounts.read"}),
     "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
-                             "deliveries.read", "deliveries.replay", "catalogue.read", "accounts.read"}),
+                             "deliveries.read", "deliveries.replay", "eod.read", "catalogue.read", "accounts.read"}),
     "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "orders.read", "agents.read",
-                          "deliveries.read", "catalogue.read", "audit.read", "audit.verify", "accounts.read"}),
+                          "deliveries.read", "eod.read", "catalogue.read", "audit.read", "audit.verify",
+                          "accounts.read"}),
     # Clerks and cashiers work at the agent; the console refuses them at login.
     "desk": frozenset(),
 }

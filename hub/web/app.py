@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, routes_case_systems, routes_catalogue,
-                     routes_dashboard, routes_deliveries, routes_enrollment, routes_orders, routes_orders_new,
+                     routes_dashboard, routes_deliveries, routes_enrollment, routes_eod, routes_orders, routes_orders_new,
                      routes_payments, routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
 from hub.web.shown_once import ShownOnce
@@ -49,6 +49,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_dashboard.router)
     app.include_router(routes_agents.router)
     app.include_router(routes_deliveries.router)
+    app.include_router(routes_eod.router)
     app.include_router(routes_audit.router)
     app.include_router(routes_catalogue.router)
     app.include_router(routes_accounts.router)

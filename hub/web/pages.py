@@ -24,6 +24,7 @@ PAGES: tuple[Page, ...] = (
     Page("agents", "/agents", "agents.read"),
     Page("deliveries", "/deliveries", "deliveries.read"),
     Page("dead_letters", "/deliveries/dead", "deliveries.read"),
+    Page("eod", "/eod", "eod.read"),
     Page("audit", "/audit", "audit.read"),
     Page("catalogue", "/catalogue", "catalogue.read"),
     Page("accounts", "/accounts", "accounts.read"),

@@ -69,6 +69,9 @@ class CardDetails(_Strict):
     receipt_no: Str64 | None = None
     auth_code: Str64 | None = None
     recovered: bool = False
+    # The agent's number of the terminal batch open when the payment was started (the same
+    # number its eod.report for that batch carries); absent from agents older than it.
+    batch_no: Count | None = None
 
     @field_validator("masked_pan")
     @classmethod
@@ -112,7 +115,16 @@ class TenderTotal(_Strict):
     total_minor: MinorUnits
 
 
+EOD_PAYMENT_IDS = 500
+"""At most this many payment ids in one eod.report (about 20 KB); a busier batch sends none."""
+
+
 class EodReport(_Strict):
+    """A closed terminal batch: the terminal's totals and the agent's journal for it.
+
+    The fields after `closed_at` came later and are optional, so a report of an older
+    agent still passes: without `batch_no` the hub compares by the time window
+    (`opened_at`..`closed_at`), without `payment_ids` it cannot name single payments."""
     batch_id: Str64
     currency: Currency
     terminal_count: Count | None = None
@@ -120,6 +132,12 @@ class EodReport(_Strict):
     journal: dict[TenderValue, TenderTotal]
     mismatch: bool
     closed_at: Str64
+    office: Str64 | None = None
+    terminal_id: Str64 | None = None
+    batch_no: Count | None = None
+    opened_at: Str64 | None = None
+    per_scheme: dict[Str64, TenderTotal] | None = Field(default=None, max_length=20)  # the terminal's, by card scheme
+    payment_ids: list[Str64] | None = Field(default=None, max_length=EOD_PAYMENT_IDS)  # the journal's card payments
 
 
 class DiagnosticsReport(_Strict):

@@ -66,6 +66,26 @@ def test_card_payment_is_committed_receipted_delivered_and_verifiable(service_wi
     assert (eod.terminal_count, eod.terminal_total_minor, eod.mismatch) == (1, 4500, False), eod.message
 
 
+def test_end_of_day_numbers_the_batch_and_tells_the_hub_what_it_needs_to_compare(service_with, mosquitto, peer,
+                                                                                zvt_sim):
+    service = service_with(broker=mosquitto.url, device=zvt_sim.device)
+    first, second = service.pay(card(1500)), service.pay(card(3000))
+    service.pay(PaymentRequest(700, "EUR", "cash"))
+    eod = service.end_of_day()
+    assert (eod.terminal_count, eod.terminal_total_minor, eod.mismatch) == (2, 4500, False), eod.message
+    after = service.pay(card(900))
+    bodies = lambda: [body for _, _, _, body in peer.received]  # noqa: E731
+    wait_until(lambda: any(b.get("payment_id") == after.payment_id for b in bodies()), 10, "the next payment")
+    by_id = {b["payment_id"]: b for b in bodies() if "payment_id" in b}
+    assert [by_id[o.payment_id]["card"]["batch_no"] for o in (first, second, after)] == [1, 1, 2]
+    [report] = [b for b in bodies() if "batch_id" in b]
+    assert (report["batch_no"], report["office"], report["payment_ids"]) == \
+        (1, "Riga 1", [first.payment_id, second.payment_id])
+    assert report["terminal_id"] == by_id[first.payment_id]["card"]["terminal_id"] is not None
+    assert report["opened_at"] < report["closed_at"] and report["journal"]["cash"]["total_minor"] == 700
+    assert sum(t["total_minor"] for t in report["per_scheme"].values()) == 4500
+
+
 def test_declined_payment_gets_no_receipt_and_no_event(tmp_path, keys, service_with):
     sim = TerminalSim(tmp_path, scenario="decline")
     try:

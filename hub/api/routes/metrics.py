@@ -1,6 +1,6 @@
 """Prometheus metrics at /metrics: counters kept by the ingest and delivery workers, and
 gauges read from the database at scrape time (unlinked payments, agents online, webhook
-backlog and dead letters).
+backlog and dead letters, end-of-day mismatches).
 
 The figures say how busy each office and case system is, so they are not public: a
 scraper presents an API token (role metrics, auditor or admin), or, with `[api]
@@ -17,6 +17,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, generate_latest
 
 from hub.api.deps import Db, HubSettings, identify, role_refusal
 from hub.delivery import metrics as delivery_metrics
+from hub.finance.eod import metrics as eod_metrics
 from hub.ingest import metrics as ingest_metrics
 
 router = APIRouter(tags=["metrics"])
@@ -50,4 +51,5 @@ def metrics(db: Db, _scraper: Scraper) -> Response:
     with db.connect() as conn:
         ingest_metrics.refresh_gauges(conn)
         delivery_metrics.refresh_gauges(conn)
+        eod_metrics.refresh_gauges(conn)
     return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
