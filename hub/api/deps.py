@@ -1,18 +1,23 @@
 """Injected dependencies: settings, the database, the hub context, and role-checked callers.
 
-    @router.get("/orders", dependencies=[Depends(require_role("operator", "auditor"))])
+    @router.get("/orders", dependencies=[Depends(require_role("operator", "auditor", permission="orders.read"))])
     def list_orders(db: Db, limit: Limit = 100): ...
 
     @router.post("/orders")
-    def create(principal: Operator, db: Db): ...
+    def create(principal: Annotated[Principal, Depends(require_role("operator", permission="orders.write"))]): ...
 
-Admin may do everything; other roles only what a route names.
-Machines send `Authorization: Bearer <token>`.  A console user's browser sends its
-session cookie instead and is that user (hub/users/roles.py `API_ROLES`, the user's
-offices).  A browser sends a cookie along with any site's form post, so a request with
-the cookie that may change something (not GET, HEAD or OPTIONS) must also carry the
-session's CSRF token in `X-CSRF-Token`; a bearer token is never sent unasked and
-needs none.
+Every check names two things, one for each kind of caller:
+
+    machines    send `Authorization: Bearer <token>`; the token's role must be one the
+                route names (admin may do everything);
+    people      a console user's browser sends its session cookie instead and is that
+                user, within the user's offices; the user's console role must have the
+                route's `permission` (hub/users/roles.py PERMISSIONS), so the API lets
+                each role do exactly what the console lets it do.
+
+A browser sends a cookie along with any site's form post, so a request with the cookie
+that may change something (not GET, HEAD or OPTIONS) must also carry the session's CSRF
+token in `X-CSRF-Token`; a bearer token is never sent unasked and needs none.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from hub.config import Settings
 from hub.context import HubContext
 from hub.store.db import Database
 from hub.users import sessions
+from hub.users.roles import ALL_PERMISSIONS
 
 _bearer = HTTPBearer(auto_error=False, description="An API token created by an admin")
 _session = APIKeyCookie(name=sessions.SESSION_COOKIE, auto_error=False,
@@ -97,20 +103,32 @@ def _session_principal(request: Request, session_id: str, db: Database) -> Princ
     return principal
 
 
-def require_role(*roles: str) -> Callable[..., Principal]:
+def require_role(*roles: str, permission: str) -> Callable[..., Principal]:
+    """A check admitting tokens of `roles` (and admin) and console users whose role has `permission`."""
     unknown = set(roles) - set(ROLES)
     if unknown:
         raise ValueError(f"unknown roles {sorted(unknown)}")
-    allowed = {"admin", *roles}
+    if permission not in ALL_PERMISSIONS:
+        raise ValueError(f"unknown permission {permission!r}")
+    allowed = frozenset({"admin", *roles})
+
+    def refusal(principal: Principal) -> HTTPException | None:
+        return caller_refusal(principal, allowed, permission)
 
     def check(principal: Annotated[Principal, Depends(get_principal)]) -> Principal:
-        refusal = role_refusal(principal, allowed)
-        if refusal is not None:
-            raise refusal
+        refused = refusal(principal)
+        if refused is not None:
+            raise refused
         return principal
 
-    check.allowed_roles = frozenset(allowed)    # read by hub/api/errors.py: who may see a 422 here
+    # Read by hub/api/errors.py (who may see a 422 here) and by the tests of every route's permission.
+    check.refusal, check.allowed_roles, check.permission = refusal, allowed, permission
     return check
+
+
+def caller(*roles: str, permission: str):
+    """`Annotated[Principal, ...]` for a route that needs to know who calls (for the audit log)."""
+    return Annotated[Principal, Depends(require_role(*roles, permission=permission))]
 
 
 def identify(request: Request, db: Database) -> tuple[Principal | None, HTTPException | None]:
@@ -125,16 +143,19 @@ def identify(request: Request, db: Database) -> tuple[Principal | None, HTTPExce
         return None, exc
 
 
+def caller_refusal(principal: Principal, roles: frozenset[str] | set[str], permission: str) -> HTTPException | None:
+    """Why `principal` may not call a route of these token roles and this console permission, or None."""
+    if principal.user is None:
+        return role_refusal(principal, roles)
+    if principal.user.may(permission):
+        return None
+    return HTTPException(status.HTTP_403_FORBIDDEN,
+                         f"a {principal.user.role} may not do this in the console, so not on the API either "
+                         f"(needs permission {permission})")
+
+
 def role_refusal(principal: Principal, allowed: frozenset[str] | set[str]) -> HTTPException | None:
     if principal.role in allowed:
         return None
     return HTTPException(status.HTTP_403_FORBIDDEN,
                          f"role {principal.role!r} may not do this; needs one of {', '.join(sorted(allowed))}")
-
-
-# The caller of a route that needs to know who it is (for the audit log), by the roles allowed.
-Admin = Annotated[Principal, Depends(require_role())]
-Operator = Annotated[Principal, Depends(require_role("operator"))]
-OrderIssuer = Annotated[Principal, Depends(require_role("operator", "case-system"))]
-# Readers of cases, payments and orders; a case-system token sees its own only (hub/api/scope.py).
-CaseReader = Annotated[Principal, Depends(require_role("operator", "auditor", "case-system"))]

@@ -19,7 +19,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import APIRoute
 
-from hub.api.deps import identify, role_refusal
+from hub.api.deps import identify
 from hub.errors import HubError
 
 
@@ -28,26 +28,25 @@ async def refused(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse(status_code=exc.status, content=exc.body())
 
 
-def _allowed_roles(dependant: Dependant) -> frozenset[str] | None:
-    """The roles the route's role checks admit (every check must pass), or None for a public route."""
-    allowed: frozenset[str] | None = None
+def _caller_checks(dependant: Dependant) -> list:
+    """The route's caller checks (hub/api/deps.py require_role), all of which must pass; none for a public route."""
+    checks = []
     for sub in dependant.dependencies:
-        roles = getattr(sub.call, "allowed_roles", None)
-        if roles is not None:
-            allowed = roles if allowed is None else allowed & roles
-        inner = _allowed_roles(sub)
-        if inner is not None:
-            allowed = inner if allowed is None else allowed & inner
-    return allowed
+        if getattr(sub.call, "refusal", None) is not None:
+            checks.append(sub.call.refusal)
+        checks.extend(_caller_checks(sub))
+    return checks
 
 
 def _credential_refusal(request: Request) -> HTTPException | None:
     route = request.scope.get("route")
-    allowed = _allowed_roles(route.dependant) if isinstance(route, APIRoute) else None
-    if allowed is None:
+    checks = _caller_checks(route.dependant) if isinstance(route, APIRoute) else []
+    if not checks:
         return None
     principal, refusal = identify(request, request.app.state.db)
-    return refusal if principal is None else role_refusal(principal, allowed)
+    if principal is None:
+        return refusal
+    return next((refused for check in checks if (refused := check(principal)) is not None), None)
 
 
 async def invalid_request(request: Request, exc: Exception) -> JSONResponse:

@@ -13,8 +13,9 @@ only their orders, payments and agents, as a console user of those offices does.
 Without `offices` a token answers for every office.
 
 A console user's browser calls the API with its session cookie instead of a token
-(hub/api/deps.py): its `Principal` is made by `for_user`, with the API role of the
-user's console role (hub/users/roles.py `API_ROLES`) and the user's offices.
+(hub/api/deps.py): its `Principal` is made by `for_user`, with the user's console role
+and offices; each route then asks for a console permission (hub/users/roles.py), not a
+token role.
 """
 
 from __future__ import annotations
@@ -32,7 +33,6 @@ from hub.errors import InvalidInput
 from hub.store.tables import api_tokens
 from hub.store.timeutil import now_iso
 from hub.users.model import User
-from hub.users.roles import API_ROLES
 from hub.users.scope import Scope
 from hub.users.service import OFFICE
 
@@ -67,11 +67,12 @@ class Principal:
 
 
 def for_user(user: User, csrf_token: str) -> Principal | None:
-    """The caller a console user is on the API, or None for a role the API does not admit."""
-    role = API_ROLES.get(user.role)
-    if role is None:
+    """The caller a console user is on the API, or None for a role the console does not admit (desk).
+
+    Its `role` is the console role: routes check the user's permissions, never this role."""
+    if not user.may_use_console:
         return None
-    return Principal(None, user.username, role, scope=user.scope, user=user, csrf_token=csrf_token)
+    return Principal(None, user.username, user.role, scope=user.scope, user=user, csrf_token=csrf_token)
 
 
 def hash_token(token: str) -> str:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import JSONResponse
 
-from hub.api.deps import Admin, Db, require_role
+from hub.api.deps import Db, caller, require_role
 from hub.api.schemas.case_systems import CaseLookupAnswer, CaseSystem, CaseSystemChanged
 from hub.casesys import registry
 from hub.casesys.lookup import CaseLookup, check_reference
@@ -20,6 +20,9 @@ from hub.delivery import wakeup
 from hub.delivery.replay import route_unrouted
 
 router = APIRouter(prefix="/api/v1", tags=["case systems"])
+# The console shows case systems to who manages them only; tokens of these roles read them too.
+READERS = Depends(require_role("operator", "auditor", permission="casesys.manage"))
+Admin = caller(permission="casesys.manage")
 
 
 def _view(row, generated: str | None = None) -> dict:
@@ -31,14 +34,14 @@ def _view(row, generated: str | None = None) -> dict:
 
 
 @router.get("/case-systems", response_model=list[CaseSystem],
-            dependencies=[Depends(require_role("operator", "auditor"))])
+            dependencies=[READERS])
 def list_case_systems(db: Db) -> list[dict]:
     with db.connect() as conn:
         return [_view(row) for row in registry.list_all(conn)]
 
 
 @router.get("/case-systems/{name}", response_model=CaseSystem,
-            dependencies=[Depends(require_role("operator", "auditor"))])
+            dependencies=[READERS])
 def get_case_system(name: str, db: Db) -> dict:
     with db.connect() as conn:
         row = registry.get(conn, name)
@@ -79,7 +82,7 @@ _LOOKUP_FAILED = {"model": CaseLookupAnswer, "description": "the outcome says wh
 
 
 @router.get("/cases/{ref}/lookup", response_model=CaseLookupAnswer, responses={404: _LOOKUP_FAILED, 502: _LOOKUP_FAILED},
-            dependencies=[Depends(require_role("operator", "auditor", "agent"))])
+            dependencies=[Depends(require_role("operator", "auditor", "agent", permission="orders.read"))])
 async def lookup_case(ref: str, request: Request) -> JSONResponse:
     """What the case owes (amount, positions, payer), from the case system; cached 30 s."""
     if not ref.strip() or len(ref) > 200:

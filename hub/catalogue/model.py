@@ -31,7 +31,7 @@ class Discount(BaseModel):
     @model_validator(mode="after")
     def _one_kind(self) -> "Discount":
         if (self.percent_bp is None) == (self.amount_minor is None):
-            raise ValueError("a discount has either percent_bp or amount_minor")
+            raise PydanticCustomError("discount_kind", "a discount has either percent_bp or amount_minor")
         return self
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 
 from protocol.domain import DeliveryStatus, DeliveryStatusValue
-from hub.api.deps import Db, Limit, Offset, Operator, require_role
+from hub.api.deps import Db, Limit, Offset, caller, require_role
 from hub.api.security import Principal
 from hub.api.schemas.deliveries import Delivery, DeliveryDetail, ReplayOutcome, ReplayRequest
 from hub.delivery import listing, views
@@ -22,7 +22,8 @@ from hub.delivery.replay import replay
 from hub.store.timeutil import normalise
 
 router = APIRouter(prefix="/api/v1/deliveries", tags=["deliveries"])
-Reader = Depends(require_role("operator", "auditor"))
+Reader = Depends(require_role("operator", "auditor", permission="deliveries.read"))
+Replayer = caller("operator", permission="deliveries.replay")
 
 
 def _time(value: str | None, name: str) -> str | None:
@@ -62,7 +63,7 @@ def get_delivery(event_id: str, db: Db, principal: Principal = Reader) -> dict:
 
 
 @router.post("/replay", response_model=ReplayOutcome)
-def replay_deliveries(request: ReplayRequest, db: Db, principal: Operator) -> dict:
+def replay_deliveries(request: ReplayRequest, db: Db, principal: Replayer) -> dict:
     with db.begin() as conn:
         return replay(conn, actor=principal.actor, event_ids=request.event_ids,
                       since=_time(request.since, "since"), until=_time(request.until, "until"),

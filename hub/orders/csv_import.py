@@ -8,8 +8,10 @@ Header (names, any order; only `amount` or `amount_minor` is needed for a fixed 
 integer minor units; `positions` is fee catalogue codes separated by spaces; `office` the
 office the order belongs to (an importer scoped to offices may name only theirs, and an
 empty cell takes the importer's office when they have exactly one); `account` the IBAN of
-the office's bank account it is paid into (empty: the one its positions name, if any).  Every bad row is reported with its line number (the header is
-line 1) and every reason; if any row is bad nothing is created.
+the office's bank account it is paid into (empty: the one its positions name, if any).
+Every bad row is reported with its line number (the header is line 1) and every reason; if
+any row is bad nothing is created.  A reason is a `Reason` (hub/reasons.py): English in the
+API's JSON and the CLI, in the reader's language on the page.
 
 Free-text cells (case_ref, payer_name, payer_id, description) that a spreadsheet would
 run as a formula are stored made inert (hub.spreadsheet): they travel on to notices,
@@ -35,6 +37,7 @@ from hub.catalogue import service as catalogue
 from hub.orders.model import OrderRequest
 from hub.orders.paid_into import AccountRefused, order_account
 from hub.orders.service import insert_order, order_columns, unknown_positions
+from hub.reasons import Reason, from_validation
 from hub.spreadsheet import neutralise
 from hub.users.scope import Scope
 
@@ -46,7 +49,7 @@ MAX_ROWS = 50_000
 @dataclass
 class RowError:
     line: int
-    errors: list[str]
+    errors: list[Reason]
 
     def to_json(self) -> dict[str, Any]:
         return {"line": self.line, "errors": self.errors}
@@ -61,8 +64,8 @@ class CsvImportError(ValueError, InvalidInput):
         return {"detail": str(self), "row_errors": [e.to_json() for e in self.row_errors]}
 
 
-def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | None, list[str]]:
-    errors: list[str] = []
+def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | None, list[Reason]]:
+    errors: list[Reason] = []
     data: dict[str, Any] = {}
     currency = (row.get("currency") or settings.currency).strip().upper()
     data["currency"] = currency
@@ -80,29 +83,31 @@ def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | No
         data["positions"] = row["positions"].split()
     amount, minor = (row.get("amount") or "").strip(), (row.get("amount_minor") or "").strip()
     if amount and minor:
-        errors.append("give either amount or amount_minor, not both")
+        errors.append(Reason("orders.reason.amount_twice", "give either amount or amount_minor, not both"))
     elif minor:
         if minor.isdigit():
             data["amount_minor"] = int(minor)
         else:
-            errors.append(f"amount_minor {minor!r} is not a whole number of minor units")
+            errors.append(Reason("orders.reason.minor_not_whole", "{value} is not a whole number of minor units",
+                                 field="amount_minor", value=minor))
     elif amount:
         try:
             data["amount_minor"] = Money.parse(amount, currency).minor
-        except MoneyError as exc:
-            errors.append(f"amount: {exc}")
+        except MoneyError:
+            errors.append(Reason("orders.reason.money", "{value} is not an amount in {currency}: write it like "
+                                 "12.34 or 12,34", field="amount", value=amount[:40], currency=currency))
     if errors:
         return None, errors
     try:
         return OrderRequest.model_validate(data), []
     except ValidationError as exc:
-        return None, [f"{'.'.join(str(p) for p in e['loc']) or 'row'}: {e['msg']}" for e in exc.errors()]
+        return None, from_validation(exc)
 
 
 def parse_rows(text: str, settings: Settings) -> tuple[list[tuple[int, OrderRequest]], list[RowError]]:
     reader = csv.DictReader(io.StringIO(text))
     if not reader.fieldnames:
-        return [], [RowError(1, ["the file is empty: a header line is expected"])]
+        return [], [RowError(1, [Reason("orders.reason.file_empty", "the file is empty: a header line is expected")])]
     reader.fieldnames = [name.strip() for name in reader.fieldnames]
 
     def records():
@@ -117,14 +122,17 @@ def parse_records(header: list[str], records: Iterable[tuple[int, dict[str, Any]
     header = [(name or "").strip() for name in header]
     unknown = [name for name in header if name not in COLUMNS]
     if unknown:
-        return [], [RowError(1, [f"unknown columns {', '.join(unknown)}; expected some of {', '.join(COLUMNS)}"])]
+        return [], [RowError(1, [Reason("orders.reason.unknown_columns", "unknown columns {columns}; expected some of "
+                                        "{expected}", columns=", ".join(unknown), expected=", ".join(COLUMNS))])]
     requests, row_errors = [], []
     for line, row in records:
         if len(requests) + len(row_errors) >= MAX_ROWS:
-            row_errors.append(RowError(line, [f"more than {MAX_ROWS} rows; split the file"]))
+            row_errors.append(RowError(line, [Reason("orders.reason.too_many_rows", "more than {max} rows; split the file",
+                                                     max=MAX_ROWS)]))
             break
         if None in row:
-            row_errors.append(RowError(line, [f"{len(row[None])} more fields than the header has"]))
+            row_errors.append(RowError(line, [Reason("orders.reason.extra_fields", "{count} more fields than the header has",
+                                                     count=len(row[None]))]))
             continue
         if not any((value or "").strip() for value in row.values()):
             continue
@@ -134,18 +142,20 @@ def parse_records(header: list[str], records: Iterable[tuple[int, dict[str, Any]
         else:
             requests.append((line, request))
     if not requests and not row_errors:
-        row_errors.append(RowError(1, ["the file has a header but no rows"]))
+        row_errors.append(RowError(1, [Reason("orders.reason.no_rows", "the file has a header but no rows")]))
     return requests, row_errors
 
 
-def _office_errors(request: OrderRequest, scope: Scope) -> tuple[OrderRequest, list[str]]:
+def _office_errors(request: OrderRequest, scope: Scope) -> tuple[OrderRequest, list[Reason]]:
     """The request with the importer's one office filled in, or why its office is refused."""
     if request.office is None and scope.offices is not None and len(scope.offices) == 1:
         request = request.model_copy(update={"office": next(iter(scope.offices))})
     if request.office is None and not scope.is_everything:
-        return request, [f"office: name one of your offices ({scope.describe()})"]
+        return request, [Reason("orders.reason.office_missing", "name one of your offices ({offices})", field="office",
+                                offices=scope.describe())]
     if not scope.allows(request.office):
-        return request, [f"office: {request.office} is not one of your offices ({scope.describe()})"]
+        return request, [Reason("orders.reason.office_not_yours", "{office} is not one of your offices ({offices})",
+                                field="office", office=request.office, offices=scope.describe())]
     return request, []
 
 
@@ -169,7 +179,9 @@ def import_requests(conn: Connection, parsed: list[tuple[int, OrderRequest]], ro
         requests.append((line, request))
         unknown = unknown_positions(conn, request.positions, document)
         if unknown:
-            row_errors.append(RowError(line, [f"positions {', '.join(unknown)} are not in the published fee catalogue"]))
+            row_errors.append(RowError(line, [Reason("orders.reason.positions_unknown",
+                                                     "positions {codes} are not in the published fee catalogue",
+                                                     codes=", ".join(unknown))]))
             continue
         try:
             order_account(conn, {"account_iban": request.account, "office": request.office}, document,

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic_core import PydanticCustomError
 
 from protocol.domain import ReferenceFormat
 from hub.finance.accounts import clean_iban
@@ -53,15 +54,16 @@ class OrderRequest(BaseModel):
     def _position_codes(cls, codes: list[str]) -> list[str]:
         for code in codes:
             if not code or len(code) > 64 or "," in code:
-                raise ValueError(f"position code {code!r} must be 1-64 characters without commas")
+                raise PydanticCustomError("orders_position_code",
+                                          "position code {code} must be 1-64 characters without commas", {"code": code})
         return codes
 
     @model_validator(mode="after")
     def _amount_fits_kind(self) -> "OrderRequest":
         if self.amount_kind == "fixed" and self.amount_minor is None:
-            raise ValueError("amount_minor is required for a fixed-amount order")
+            raise PydanticCustomError("orders_amount_required", "amount_minor is required for a fixed-amount order")
         if self.reference_format == ReferenceFormat.PAGOPA and self.currency != "EUR":
-            raise ValueError("pagoPA notices are in EUR only")
+            raise PydanticCustomError("orders_pagopa_eur", "pagoPA notices are in EUR only")
         return self
 
 

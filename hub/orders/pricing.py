@@ -2,7 +2,8 @@
 
 The clerk picks positions and says how many of each; the amount is their unit prices (with
 VAT) times the quantities, never typed.  A pure parent position has no price and cannot be
-picked; a code the published catalogue lacks is refused by name.
+picked; a code the published catalogue lacks is refused by name.  A refusal carries its
+reason (hub/reasons.py): English for the API, a catalogue key for the console's pages.
 """
 
 from __future__ import annotations
@@ -11,12 +12,17 @@ from dataclasses import dataclass
 from typing import Any
 
 from hub.errors import InvalidInput
+from hub.reasons import Reason
 
 MAX_QUANTITY = 10_000
 
 
 class PricingError(ValueError, InvalidInput):
-    """A pick that cannot be priced; the message names the position."""
+    """A pick that cannot be priced; the message names the position, `reason` says it in any language."""
+
+    def __init__(self, reason: Reason):
+        super().__init__(reason)
+        self.reason = reason
 
 
 @dataclass(frozen=True)
@@ -40,18 +46,21 @@ def priced_positions(document: dict[str, Any]) -> list[dict[str, Any]]:
 def price(document: dict[str, Any] | None, picks: dict[str, int]) -> list[PricedLine]:
     """The priced lines for `picks` (code → quantity; zero quantities left out)."""
     if document is None:
-        raise PricingError("no fee catalogue is published: publish one, or type the amount of an open order")
+        raise PricingError(Reason("orders.reason.no_catalogue",
+                                  "no fee catalogue is published: publish one, or type the amount of an open order"))
     by_code = {p["code"]: p for p in priced_positions(document)}
     lines = []
     for code, quantity in picks.items():
         if quantity == 0:
             continue
         if not 0 < quantity <= MAX_QUANTITY:
-            raise PricingError(f"position {code}: the quantity must be 1 to {MAX_QUANTITY}")
+            raise PricingError(Reason("orders.reason.quantity_range", "position {code}: the quantity must be 1 to {max}",
+                                      code=code, max=MAX_QUANTITY))
         position = by_code.get(code)
         if position is None:
-            raise PricingError(f"position {code} is not a priced position of the published catalogue")
+            raise PricingError(Reason("orders.reason.position_unknown",
+                                      "position {code} is not a priced position of the published catalogue", code=code))
         lines.append(PricedLine(code, position["name"], quantity, position["unit_price_minor"]))
     if not lines:
-        raise PricingError("pick at least one position and its quantity")
+        raise PricingError(Reason("orders.reason.no_positions", "pick at least one position and its quantity"))
     return lines

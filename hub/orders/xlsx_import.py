@@ -19,6 +19,7 @@ from sqlalchemy import Connection
 
 from hub.config import Settings
 from hub.orders.csv_import import CsvImportError, RowError, import_requests, parse_records
+from hub.reasons import Reason
 from hub.users.scope import Scope
 
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -41,7 +42,8 @@ def read_rows(data: bytes) -> tuple[list[str], list[tuple[int, dict[str, Any]]]]
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError) as exc:
-        raise CsvImportError([RowError(1, [f"the file is not an XLSX workbook ({exc}); save it as .xlsx"])]) from None
+        raise CsvImportError([RowError(1, [Reason("orders.reason.not_xlsx", "the file is not an XLSX workbook ({detail}); "
+                                                  "save it as .xlsx", detail=str(exc)[:200])])]) from None
     try:
         rows = workbook.worksheets[0].iter_rows(values_only=True)
         header_cells = next(rows, None)
@@ -67,6 +69,6 @@ def import_xlsx(conn: Connection, data: bytes, settings: Settings, actor: str, s
     """Create every order of the workbook in the caller's transaction, or raise CsvImportError."""
     header, records = read_rows(data)
     if not header:
-        raise CsvImportError([RowError(1, ["the sheet is empty: a header row is expected"])])
+        raise CsvImportError([RowError(1, [Reason("orders.reason.sheet_empty", "the sheet is empty: a header row is expected")])])
     parsed, row_errors = parse_records(header, records, settings)
     return import_requests(conn, parsed, row_errors, settings, actor, signing_key, scope=scope)

@@ -19,7 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
-from hub.api.deps import Admin, Db, Operator, require_role
+from hub.api.deps import Db, caller, require_role
 from hub.api.schemas.enrollment import (AgentRevoked, Enrolled, EnrollBody, EnrollmentToken, EnrollmentTokenCreated,
                                         KeyDirectory, RevokeBody, TokenBody)
 from hub.api.security import create_token as create_api_token
@@ -36,6 +36,8 @@ from protocol.keys import KeyDirectory as Directory
 log = logging.getLogger(__name__)
 router = APIRouter(prefix="/api/v1", tags=["enrollment"])
 _ca_lock = threading.Lock()
+Operator = caller("operator", permission="enrollment.manage")
+Revoker = caller(permission="agents.revoke")
 
 
 def _settings(request: Request) -> Settings:
@@ -105,7 +107,7 @@ def post_token(body: TokenBody, db: Db, principal: Operator) -> dict[str, Any]:
 
 
 @router.get("/enrollment-tokens", response_model=list[EnrollmentToken],
-            dependencies=[Depends(require_role("operator", "auditor"))],
+            dependencies=[Depends(require_role("operator", "auditor", permission="enrollment.manage"))],
             summary="List enrollment tokens (never the tokens themselves)")
 def get_tokens(db: Db, office: str | None = None) -> list[dict[str, Any]]:
     with db.connect() as conn:
@@ -134,7 +136,7 @@ def revoke_everywhere(request: Request, db: Database, agent_id: str, reason: str
 
 @router.post("/agents/{agent_id}/revoke", response_model=AgentRevoked,
              summary="Revoke an agent: CRL, key directory, broker reload, open connection cut")
-def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Db, principal: Admin) -> dict[str, Any]:
+def post_agent_revoke(agent_id: str, body: RevokeBody, request: Request, db: Db, principal: Revoker) -> dict[str, Any]:
     with db.connect() as conn:
         if not sees_agent(conn, principal.scope, agent_id):
             raise HTTPException(404, f"no agent {agent_id} has been heard of")

@@ -1,13 +1,15 @@
-"""The console's tables: hub users, their server-side sessions, and login attempts.
+"""The console's tables: hub users, their server-side sessions, login attempts, secrets shown once.
 
 A session's id is never stored: only its SHA-256, so a copy of the database opens no
 session.  login_attempts holds every try, so throttling works across several hub
-processes sharing one database.
+processes sharing one database.  shown_once holds a secret the console shows once after
+a form's redirect, sealed with a key the database never holds (hub/web/shown_once.py),
+until that one read deletes it.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, String, Table
+from sqlalchemy import JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, Text
 
 from hub.store.metadata import metadata
 
@@ -50,4 +52,12 @@ login_attempts = Table(
 Index("ix_login_attempts_username", login_attempts.c.username, login_attempts.c.at)
 Index("ix_login_attempts_address", login_attempts.c.address, login_attempts.c.at)
 
-USER_TABLES = (users, user_sessions, login_attempts)
+shown_once = Table(
+    "shown_once", metadata,
+    Column("session_hash", String(64), primary_key=True),     # user_sessions.id_hash: one waiting per session
+    Column("sealed", Text, nullable=False),                   # hex of nonce + AES-GCM ciphertext
+    Column("expires_at", String(40), nullable=False),
+)
+Index("ix_shown_once_expires", shown_once.c.expires_at)
+
+USER_TABLES = (users, user_sessions, login_attempts, shown_once)

@@ -12,8 +12,9 @@ API route asks `may(role, permission)`, never a role's name.
 | auditor    | checks what happened                 | read everything, the audit log and its verification    |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
 
-A logged-in user's browser may also call the API (/api/v1) with its session; there it
-has the API role `API_ROLES` gives its console role, within the user's offices.
+A logged-in user's browser may also call the API (/api/v1) with its session; there every
+route asks the same permissions (hub/api/deps.py `require_role(..., permission=...)`),
+so a role may do on the API exactly what it may do in the console, within its offices.
 """
 
 from __future__ import annotations
@@ -52,16 +53,6 @@ PERMISSIONS: dict[str, frozenset[str]] = {
 
 CONSOLE_ROLES = frozenset(role for role, allowed in PERMISSIONS.items() if allowed)
 """The roles that may log into the console (every role but desk)."""
-
-API_ROLES: dict[str, str] = {
-    "admin": "admin",           # everything, tokens too
-    "operator": "operator",     # orders, linking, catalogue drafts; reads
-    "finance": "auditor",       # reads: payments, orders, agents, catalogue, the audit log
-    "supervisor": "auditor",
-    "auditor": "auditor",
-    # desk: no API role; the console, and so its session, refuses it.
-}
-"""The API role (hub/api/security.py ROLES) a console user has when its browser calls the API."""
 
 OFFICE_BOUND_ROLES = frozenset({"operator", "desk"})
 """Roles that work for named offices: a user of these roles must be given at least one."""

@@ -18,7 +18,6 @@ from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, 
                      routes_dashboard, routes_deliveries, routes_enrollment, routes_eod, routes_orders, routes_orders_new,
                      routes_payments, routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
-from hub.web.shown_once import ShownOnce
 from hub.web.templating import render
 
 STATIC = Path(__file__).parent / "static"
@@ -43,7 +42,6 @@ async def _not_permitted(request: Request, exc: Exception) -> Response:
 
 
 def install_console(app: FastAPI) -> None:
-    app.state.shown_once = ShownOnce()
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
     app.include_router(routes_dashboard.router)

@@ -27,7 +27,7 @@ _LIST = re.compile(r"^pl(\d+)\.(\w+)$")
 _POSITION = re.compile(r"^pl(\d+)\.p(\d+)\.(\w+)$")
 OWN_ERRORS = {kind: f"catalogue.error.{kind}" for kind in
               ("position_codes_repeat", "parent_unknown", "parent_is_sub_position", "price_required",
-               "price_list_codes_repeat")}
+               "price_list_codes_repeat", "discount_kind")}
 
 
 def blank_position() -> dict[str, Any]:
@@ -141,6 +141,7 @@ def to_catalogue(typed: dict[str, Any], language: str) -> tuple[Catalogue | None
         catalogue = Catalogue.model_validate(document)
     except ValidationError as exc:
         for field, problem in validation_errors(exc, OWN_ERRORS).items():
-            errors.setdefault(field, problem)
+            # Discounts have no field of their own on the page (they ride along hidden): said at the top.
+            errors.setdefault("form" if ".discounts" in field else field, problem)
         return None, errors
     return (None, errors) if errors else (catalogue, {})

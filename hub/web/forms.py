@@ -17,16 +17,13 @@ from babel.numbers import NumberFormatError, parse_decimal, parse_pattern
 from pydantic import ValidationError
 
 from protocol.money import exponent
+from hub.reasons import GENERIC_TYPES
 
 Errors = dict[str, tuple[str, dict]]
 
 MONEY_LIMIT = Decimal(10) ** 15
 """Beyond any fee; also keeps `quantize` inside the decimal context's precision."""
 
-GENERIC_TYPES = frozenset({"missing", "string_too_short", "string_too_long", "string_pattern_mismatch",
-                           "greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_short",
-                           "too_long", "int_type", "literal_error", "extra_forbidden"})
-"""Pydantic's error types the console says in words of its own (form.error.<type>)."""
 
 
 class FieldProblem(ValueError):

@@ -8,10 +8,12 @@ the current query with one value changed.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Callable
 from urllib.parse import urlencode
 
 from fastapi import Request
 
+from hub.store.paging import Page, PagingError
 from hub.store.timeutil import iso
 
 PAGE_SIZE = 50
@@ -27,6 +29,15 @@ def link(request: Request, **changes: str | None) -> str:
             params[key] = value
     query = urlencode(params)
     return request.url.path + (f"?{query}" if query else "")
+
+
+def keyset_page(fetch: Callable[..., Page], sort: str, cursor: str) -> tuple[Page, str | None]:
+    """The page `fetch(sort=, cursor=)` gives for the URL's sort and cursor, or, when they are not
+    this list's (a link edited or from another sort), its first page and the catalogue key saying so."""
+    try:
+        return fetch(sort=sort or None, cursor=cursor or None), None
+    except PagingError:
+        return fetch(sort=None, cursor=None), "list.bad_cursor"
 
 
 def day_start(text: str | None) -> str | None:

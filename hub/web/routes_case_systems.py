@@ -21,9 +21,11 @@ from hub.casesys.outbound import InternalTarget
 from hub.delivery import wakeup
 from hub.delivery.replay import route_unrouted
 from hub.users.sessions import Session
-from hub.web import shown_once
+from hub.web import admin_lists, shown_once
 from hub.web.auth import require
 from hub.web.case_system_form import change, creation, patterns_as_typed
+from hub.web.admin_lists import NO_FILTER, AdminFilter
+from hub.web.listing import PAGE_SIZE, keyset_page, link
 from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,17 +47,22 @@ def _internal_error(exc: InternalTarget, webhook_url: str) -> dict:
     return {_url_field(exc, webhook_url): ("case_systems.error.internal_target", {"detail": str(exc)})}
 
 
-def _list_page(request: Request, session: Session, *, errors=None, typed=None, status_code=200):
+def _list_page(request: Request, session: Session, *, wanted=NO_FILTER, sort: str = "", cursor: str = "",
+               errors=None, typed=None, status_code=200):
     with request.app.state.db.connect() as conn:
-        systems = registry.list_all(conn)
-    return render(request, "case_systems.html", session=session, status_code=status_code, systems=systems,
+        found, bad_link = keyset_page(lambda **at: admin_lists.case_systems_page(conn, wanted, limit=PAGE_SIZE, **at),
+                                      sort, cursor)
+    return render(request, "case_systems.html", session=session, status_code=status_code, found=found,
+                  wanted=wanted, bad_link=bad_link, sorts=list(admin_lists.CASE_SYSTEM_ORDERING.columns),
+                  statuses=[(s, f"case_systems.{s}") for s in admin_lists.CASE_SYSTEM_STATUSES],
+                  link=lambda **changes: link(request, **changes),
                   errors=errors or {}, typed=typed or {"priority": "100"}, on_values=ON_VALUES,
                   patterns_as_typed=patterns_as_typed)
 
 
 @router.get("/case-systems")
-def index(request: Request, session: Admin):
-    return _list_page(request, session)
+def index(request: Request, session: Admin, status: str = "", sort: str = "", cursor: str = ""):
+    return _list_page(request, session, wanted=AdminFilter(status=status), sort=sort, cursor=cursor)
 
 
 def _form(patterns: str = Form(""), priority: str = Form("100"), webhook_url: str = Form(""),

@@ -21,9 +21,12 @@ from protocol.wire import topics
 from hub.catalogue import service
 from hub.catalogue.service import CatalogueError
 from hub.users.sessions import Session
+from hub.web import admin_lists
+from hub.web.admin_lists import AdminFilter
 from hub.web.auth import require
 from hub.web.catalogue_form import blank_list, blank_position, to_catalogue, typed_from_document, typed_from_form
 from hub.web.forms import percent_as_typed
+from hub.web.listing import PAGE_SIZE, keyset_page, link
 from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -33,10 +36,15 @@ DONE = {"draft": "catalogue.done.draft", "published": "catalogue.done.published"
 
 
 @router.get("/catalogue")
-def index(request: Request, session: Reader):
+def index(request: Request, session: Reader, status: str = "", sort: str = "", cursor: str = ""):
+    wanted = AdminFilter(status=status)
     with request.app.state.db.connect() as conn:
-        versions = list(reversed(service.versions(conn)))
-    return render(request, "catalogue.html", session=session, versions=versions)
+        found, bad_link = keyset_page(
+            lambda **at: admin_lists.catalogue_versions_page(conn, wanted, limit=PAGE_SIZE, **at), sort, cursor)
+    return render(request, "catalogue.html", session=session, found=found, wanted=wanted, bad_link=bad_link,
+                  sorts=list(admin_lists.VERSION_ORDERING.columns),
+                  statuses=[(s, f"catalogue.status.{s}") for s in admin_lists.VERSION_STATUSES],
+                  link=lambda **changes: link(request, **changes))
 
 
 def _version_page(request: Request, session: Session, version: int, *, done: str = "", errors=None,

@@ -1,4 +1,4 @@
-"""Enrollment tokens: list by office, create one (shown once, after the form's redirect), revoke an unused one.
+"""Enrollment tokens: list (a keyset page, by office and status), create one (shown once, after the form's redirect), revoke an unused one.
 
 The work is hub.pki.enrollment's, as for `/api/v1/enrollment-tokens`; its refusal codes
 say which field was wrong.  A user bound to named offices creates and sees tokens of
@@ -17,9 +17,11 @@ from fastapi.responses import RedirectResponse
 from hub.pki.enrollment import (DEFAULT_TOKEN_HOURS, MAX_TOKEN_HOURS, EnrollmentRefused, create_token, list_tokens,
                                 revoke_token)
 from hub.users.sessions import Session
-from hub.web import i18n, shown_once
+from hub.web import admin_lists, i18n, shown_once
+from hub.web.admin_lists import AdminFilter
 from hub.web.auth import require
 from hub.web.forms import FieldProblem, parse_whole
+from hub.web.listing import PAGE_SIZE, keyset_page, link
 from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,21 +29,26 @@ Manager = Annotated[Session, Depends(require("enrollment.manage"))]
 FIELD_OF = {"bad_office": "office", "bad_expiry": "hours", "bad_agent_id": "agent_id"}
 
 
-def _page(request: Request, session: Session, *, office: str = "", errors=None, typed=None, done: str = "",
-          status_code: int = 200):
-    scope = session.user.scope
+def _page(request: Request, session: Session, *, office: str = "", status: str = "", sort: str = "", cursor: str = "",
+          errors=None, typed=None, done: str = "", status_code: int = 200):
+    scope, wanted = session.user.scope, AdminFilter(office=office, status=status)
     with request.app.state.db.connect() as conn:
-        tokens = [token for token in list_tokens(conn, office=office or None) if scope.allows(token["office"])]
-    offices = sorted({token["office"] for token in tokens})
-    return render(request, "enrollment.html", session=session, status_code=status_code, tokens=tokens,
-                  office=office, offices=offices, errors=errors or {},
+        found, bad_link = keyset_page(lambda **at: admin_lists.enrollment_tokens_page(conn, scope, wanted,
+                                                                                      limit=PAGE_SIZE, **at),
+                                      sort, cursor)
+        offices = admin_lists.enrollment_offices(conn, scope)
+    return render(request, "enrollment.html", session=session, status_code=status_code, found=found,
+                  office=office, wanted=wanted, bad_link=bad_link, sorts=list(admin_lists.ENROLLMENT_ORDERING.columns),
+                  statuses=[(s, f"enrollment.status.{s}") for s in admin_lists.ENROLLMENT_STATUSES],
+                  link=lambda **changes: link(request, **changes), offices=offices, errors=errors or {},
                   typed=typed or {"hours": str(DEFAULT_TOKEN_HOURS), "office": office},
                   shown=shown_once.take(request, session), done=done, max_hours=MAX_TOKEN_HOURS, iso=dt.datetime.fromisoformat)
 
 
 @router.get("/enrollment-tokens")
-def index(request: Request, session: Manager, office: str = "", done: str = ""):
-    return _page(request, session, office=office.strip(), done=f"enrollment.done.{done}" if done in (
+def index(request: Request, session: Manager, office: str = "", done: str = "", status: str = "", sort: str = "",
+          cursor: str = ""):
+    return _page(request, session, office=office.strip(), status=status, sort=sort, cursor=cursor, done=f"enrollment.done.{done}" if done in (
         "revoked",) else "")
 
 

@@ -21,6 +21,7 @@ from hub.orders.model import OrderRequest
 from hub.orders.pricing import PricingError, price, priced_positions
 from hub.orders.service import OrderError, create_order
 from hub.orders.xlsx_import import import_xlsx
+from hub.reasons import Reason, from_validation
 from hub.users.sessions import Session
 from hub.web.auth import require, settings_of
 from hub.web.templating import render
@@ -107,7 +108,7 @@ async def create(request: Request, session: Writer):
             data |= {"amount_kind": "fixed", "amount_minor": sum(line.total_minor for line in lines),
                      "positions": [line.code for line in lines]}
         except PricingError as exc:
-            errors["positions"] = ("orders.error.change", {"reason": str(exc)})
+            errors["positions"] = (exc.reason.key, exc.reason.params)
     elif typed["amount"]:
         try:
             data |= {"amount_kind": "open", "amount_minor": Money.parse(typed["amount"], currency).minor}
@@ -120,10 +121,11 @@ async def create(request: Request, session: Writer):
         try:
             request_model = OrderRequest.model_validate(data)
         except ValidationError as exc:
-            for problem in exc.errors():
+            for problem, reason in zip(exc.errors(), from_validation(exc), strict=True):
                 name = str(problem["loc"][-1]) if problem["loc"] else "form"
                 name = {"name": "payer_name", "id": "payer_id", "amount_minor": "amount"}.get(name, name)
-                errors[name if name in TEXT_FIELDS else "form"] = ("orders.error.change", {"reason": problem["msg"]})
+                # Beside its field, the reason needs no field name in front.
+                errors[name if name in TEXT_FIELDS else "form"] = (reason.key, reason.params)
     if errors:
         return _form(request, session, typed=typed, quantities=quantities, errors=errors, status_code=422)
     try:
@@ -149,7 +151,8 @@ def _import(request: Request, session: Session, name: str, data: bytes) -> list[
         try:
             text = data.decode("utf-8-sig")
         except UnicodeDecodeError:
-            raise CsvImportError([RowError(1, ["the file is neither UTF-8 CSV nor XLSX: save it as one of them"])]) from None
+            raise CsvImportError([RowError(1, [Reason("orders.reason.neither_csv_nor_xlsx", "the file is neither "
+                                                      "UTF-8 CSV nor XLSX: save it as one of them")])]) from None
         return import_orders(conn, text, settings, session.user.actor, key, scope=scope)
 
 

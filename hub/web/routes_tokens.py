@@ -1,4 +1,4 @@
-"""API tokens (admin): list, create (the token shown once, after the form's redirect), revoke.
+"""API tokens (admin): list (a keyset page, by role and status), create (the token shown once, after the form's redirect), revoke.
 
 The form is checked by the API's own `TokenRequest`, and made by `create_token`, so the
 page and `POST /api/v1/tokens` accept and refuse alike.  Agent tokens are issued at
@@ -14,12 +14,14 @@ from fastapi.responses import RedirectResponse
 from pydantic import ValidationError
 
 from hub.api.schemas.tokens import TokenRequest
-from hub.api.security import TokenRefused, create_token, list_tokens, revoke_token
+from hub.api.security import TokenRefused, create_token, revoke_token
 from hub.casesys import registry
 from hub.users.sessions import Session
-from hub.web import shown_once
+from hub.web import admin_lists, shown_once
+from hub.web.admin_lists import NO_FILTER, AdminFilter
 from hub.web.auth import require
 from hub.web.forms import validation_errors
+from hub.web.listing import PAGE_SIZE, keyset_page, link
 from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -27,18 +29,26 @@ Admin = Annotated[Session, Depends(require("tokens.manage"))]
 OFFERED_ROLES = ("operator", "auditor", "case-system", "metrics", "admin")
 
 
-def _page(request: Request, session: Session, *, errors=None, typed=None, done="", status_code=200):
+def _page(request: Request, session: Session, *, wanted=NO_FILTER, sort: str = "", cursor: str = "",
+          errors=None, typed=None, done="", status_code=200):
     with request.app.state.db.connect() as conn:
-        tokens = list_tokens(conn)
+        found, bad_link = keyset_page(lambda **at: admin_lists.api_tokens_page(conn, wanted, limit=PAGE_SIZE, **at),
+                                      sort, cursor)
         systems = [row["name"] for row in registry.list_all(conn)]
-    return render(request, "tokens.html", session=session, status_code=status_code, tokens=tokens,
+    return render(request, "tokens.html", session=session, status_code=status_code, found=found,
+                  wanted=wanted, bad_link=bad_link, sorts=list(admin_lists.TOKEN_ORDERING.columns),
+                  role_choices=[(r, f"tokens.role.{r}") for r in OFFERED_ROLES + ("agent",)],
+                  statuses=[("active", "tokens.active"), ("revoked", "tokens.revoked")],
+                  link=lambda **changes: link(request, **changes),
                   roles=OFFERED_ROLES, systems=systems, errors=errors or {}, typed=typed or {},
                   shown=shown_once.take(request, session), done=done)
 
 
 @router.get("/tokens")
-def index(request: Request, session: Admin, done: str = ""):
-    return _page(request, session, done="tokens.done.revoked" if done == "revoked" else "")
+def index(request: Request, session: Admin, done: str = "", role: str = "", status: str = "", sort: str = "",
+          cursor: str = ""):
+    return _page(request, session, wanted=AdminFilter(role=role, status=status), sort=sort, cursor=cursor,
+                 done="tokens.done.revoked" if done == "revoked" else "")
 
 
 @router.post("/tokens")

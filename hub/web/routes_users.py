@@ -1,4 +1,4 @@
-"""Users (admin): list, create, disable and enable, reset a password.
+"""Users (admin): list (a keyset page, by role and status), create, disable and enable, reset a password.
 
 The users service does the work and the auditing (`user:<admin>`); disabling a user or
 resetting a password ends that user's sessions at once.  An admin cannot disable the
@@ -18,7 +18,10 @@ from hub.users.model import LANGUAGES
 from hub.users.roles import ROLES
 from hub.users.service import UserError
 from hub.users.sessions import Session
+from hub.web import admin_lists
+from hub.web.admin_lists import NO_FILTER, AdminFilter
 from hub.web.auth import require
+from hub.web.listing import PAGE_SIZE, keyset_page, link
 from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -31,16 +34,24 @@ def _offices(text: str) -> list[str]:
     return [part for part in re.split(r"[\s,;]+", text or "") if part]
 
 
-def _list_page(request: Request, session: Session, *, errors=None, typed=None, done: str = "", status_code=200):
+def _list_page(request: Request, session: Session, *, wanted=NO_FILTER, sort: str = "", cursor: str = "",
+               errors=None, typed=None, done: str = "", status_code=200):
     with request.app.state.db.connect() as conn:
-        people = service.list_all(conn)
-    return render(request, "users.html", session=session, status_code=status_code, people=people, roles=ROLES,
-                  languages_offered=LANGUAGES, errors=errors or {}, typed=typed or {}, done=DONE.get(done, ""))
+        found, bad_link = keyset_page(lambda **at: admin_lists.users_page(conn, wanted, limit=PAGE_SIZE, **at),
+                                      sort, cursor)
+    return render(request, "users.html", session=session, status_code=status_code, found=found, roles=ROLES,
+                  languages_offered=LANGUAGES, errors=errors or {}, typed=typed or {}, done=DONE.get(done, ""),
+                  wanted=wanted, bad_link=bad_link, sorts=list(admin_lists.USER_ORDERING.columns),
+                  statuses=[(s, f"users.{s}") for s in admin_lists.USER_STATUSES],
+                  role_choices=[(r, f"role.{r}") for r in ROLES],
+                  link=lambda **changes: link(request, **changes))
 
 
 @router.get("/users")
-def index(request: Request, session: Admin, done: str = ""):
-    return _list_page(request, session, done=done)
+def index(request: Request, session: Admin, done: str = "", role: str = "", status: str = "", sort: str = "",
+          cursor: str = ""):
+    return _list_page(request, session, wanted=AdminFilter(role=role, status=status), sort=sort, cursor=cursor,
+                      done=done)
 
 
 @router.post("/users")

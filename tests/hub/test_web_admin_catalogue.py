@@ -98,3 +98,15 @@ def test_a_catalogue_form_without_its_csrf_token_is_refused(hub, admin):
     assert admin.post("/catalogue/new", data=_form(admin, csrf_token="")).status_code == 403
     with hub.db.connect() as conn:
         assert service.versions(conn) == []
+
+
+def test_a_discount_of_both_kinds_is_refused_in_the_users_language(hub, admin):
+    with hub.db.begin() as conn:
+        users.create(conn, "ola", "correct horse battery staple", "admin", None, "test", language="pl")
+    ola = hub.client()
+    assert ola.login("ola").status_code == 303
+    both = '[{"name": "senior", "percent_bp": 5000, "amount_minor": 100}]'
+    refused = ola.post("/catalogue/new", data=_form(ola, **{"pl0.p0.discounts": both}))
+    assert refused.status_code == 422
+    assert "Zniżka jest albo procentowa, albo kwotowa" in refused.text
+    assert "percent_bp or amount_minor" not in refused.text

@@ -23,7 +23,7 @@ def _log_in(page, url: str, username: str, password: str) -> None:
 def _create_operator(page, url: str, username: str) -> None:
     page.goto(f"{url}/users")
     page.get_by_label("Username").fill(username)
-    page.get_by_label("Role").select_option("operator")
+    page.get_by_label("Role", exact=True).select_option("operator")
     page.get_by_label("Offices").fill("OFFICE-A")
     page.get_by_label("Initial password").fill(OPERATOR_PASSWORD)
     page.get_by_label("Password again").fill(OPERATOR_PASSWORD)

@@ -17,8 +17,8 @@ from hub.ingest.agents import get_agent, list_agents
 from hub.ingest.commands import ask_diagnostics
 
 router = APIRouter(prefix="/api/v1/agents", tags=["agents"])
-Reader = Depends(require_role("operator", "auditor"))
-Manager = Depends(require_role("operator"))
+Reader = Depends(require_role("operator", "auditor", permission="agents.read"))
+Manager = Depends(require_role("operator", permission="agents.manage"))
 
 
 def _unknown(agent_id: str) -> HTTPException:

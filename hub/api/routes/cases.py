@@ -5,13 +5,15 @@ from __future__ import annotations
 from fastapi import APIRouter, HTTPException
 
 from hub.api import scope
-from hub.api.deps import CaseReader, Db
+from hub.api.deps import Db, caller
 from hub.api.schemas.cases import CasePayments
 from hub.linking.search import PaymentFilter, search
 from hub.linking.status import signed_amount
 from hub.orders.service import search_orders
 
 router = APIRouter(prefix="/api/v1/cases", tags=["cases"])
+# A case-system token sees its own cases only (hub/api/scope.py).
+CaseReader = caller("operator", "auditor", "case-system", permission="payments.read")
 
 
 @router.get("/{ref}/payments", response_model=CasePayments)

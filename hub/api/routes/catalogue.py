@@ -5,14 +5,16 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, HTTPException
 
 from protocol.wire import topics
-from hub.api.deps import Db, Hub, Operator, RowId, require_role
+from hub.api.deps import Db, Hub, RowId, caller, require_role
 from hub.api.schemas.catalogue import (CatalogueCheck, CataloguePublished, CatalogueVersion,
                                        CatalogueVersionSummary, DraftAdded, PublishedCatalogue)
 from hub.catalogue import service
 from hub.catalogue.model import Catalogue
 
 router = APIRouter(prefix="/api/v1/catalogue", tags=["catalogue"])
-READERS = Depends(require_role("operator", "auditor", "case-system"))
+READERS = Depends(require_role("operator", "auditor", "case-system", permission="catalogue.read"))
+WRITERS = Depends(require_role("operator", permission="catalogue.write"))
+Writer = caller("operator", permission="catalogue.write")
 
 
 @router.get("", response_model=PublishedCatalogue, dependencies=[READERS])
@@ -24,7 +26,7 @@ def published(db: Db) -> dict:
     return document
 
 
-@router.post("/validate", response_model=CatalogueCheck, dependencies=[Depends(require_role("operator"))])
+@router.post("/validate", response_model=CatalogueCheck, dependencies=[WRITERS])
 def validate(catalogue: Catalogue) -> dict:
     # The body was validated on the way in (422 names every bad field); here it passed.
     return {"valid": True, "price_lists": len(catalogue.price_lists),
@@ -47,13 +49,13 @@ def version(version: RowId, db: Db) -> dict:
 
 
 @router.post("/versions", status_code=201, response_model=DraftAdded)
-def add_draft(catalogue: Catalogue, principal: Operator, db: Db) -> dict:
+def add_draft(catalogue: Catalogue, principal: Writer, db: Db) -> dict:
     with db.begin() as conn:
         return {"version": service.add_draft(conn, catalogue, principal.actor), "status": "draft"}
 
 
 @router.post("/versions/{version}/publish", response_model=CataloguePublished)
-def publish(version: RowId, principal: Operator, hub: Hub, db: Db) -> dict:
+def publish(version: RowId, principal: Writer, hub: Hub, db: Db) -> dict:
     with db.begin() as conn:
         document = service.publish(conn, version, principal.actor)
     # Retained, after the commit: agents that connect later still get this version.

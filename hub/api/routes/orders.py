@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse
 
 from protocol.keys import SigningKey
 from hub.api import scope
-from hub.api.deps import CaseReader, Db, Hub, HubSettings, Limit, Offset, Operator, OrderIssuer
+from hub.api.deps import Db, Hub, HubSettings, Limit, Offset, caller
 from hub.api.schemas.orders import Order, OrdersImported
 from hub.api.security import Principal
 from hub.config import Settings
@@ -31,6 +31,10 @@ from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
 MAX_CSV_BYTES = 20 * 1024 * 1024
+# A case-system token sees and issues its own cases' orders only (hub/api/scope.py).
+CaseReader = caller("operator", "auditor", "case-system", permission="orders.read")
+OrderIssuer = caller("operator", "case-system", permission="orders.write")
+Operator = caller("operator", permission="orders.write")
 
 
 def _binary(media_type: str) -> dict:

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Depends, HTTPException, Query
 
 from protocol.domain import TenderValue
-from hub.api.deps import Db, Limit, Offset, Operator, RowId, require_role
+from hub.api.deps import Db, Limit, Offset, RowId, caller, require_role
 from hub.api.security import Principal
 from hub.api.schemas.payments import LinkRequest, Payment, PaymentConflicts, PaymentPage, PaymentRow
 from hub.ingest.conflicts import list_conflicts
@@ -23,13 +23,14 @@ from hub.store.db import Database
 from hub.store.tables import orders
 
 router = APIRouter(prefix="/api/v1/payments", tags=["payments"])
-READERS = Depends(require_role("operator", "auditor"))
-Reader = Annotated[Principal, READERS]
+Reader = caller("operator", "auditor", permission="payments.read")
+Linker = caller("operator", permission="payments.link")
 Cursor = Annotated[str | None, Query(max_length=2000, description="next_cursor or prev_cursor of a page")]
 Sort = Annotated[Literal["-captured_at", "captured_at", "-amount", "amount"] | None,
                  Query(description="'-' in front for descending; -captured_at when not given")]
 Amount = Annotated[int | None, Query(ge=0, description="minor units, inclusive")]
-AUDITORS = Depends(require_role("auditor"))
+# Versions that differ from what is stored are evidence for whoever checks what happened.
+AUDITORS = Depends(require_role("auditor", permission="audit.read"))
 
 
 def _page(db: Database, payment_filter: PaymentFilter) -> dict:
@@ -78,7 +79,7 @@ def one(payment_row_id: RowId, db: Db, principal: Reader) -> dict:
 
 
 @router.post("/{payment_row_id}/link", response_model=PaymentRow)
-def link(payment_row_id: RowId, request: LinkRequest, principal: Operator, db: Db) -> dict:
+def link(payment_row_id: RowId, request: LinkRequest, principal: Linker, db: Db) -> dict:
     with db.begin() as conn:
         if get_payment(conn, payment_row_id, offices=principal.scope.offices) is None:
             raise HTTPException(404, f"no payment {payment_row_id}")

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from fastapi import APIRouter, HTTPException
 
-from hub.api.deps import Admin, Db, RowId
+from hub.api.deps import Db, RowId, caller
 from hub.api.schemas.tokens import ApiToken, TokenCreated, TokenRequest, TokenRevoked
 from hub.api.security import create_token, list_tokens, revoke_token
 
 router = APIRouter(prefix="/api/v1/tokens", tags=["tokens"])
+Admin = caller(permission="tokens.manage")
 
 
 @router.post("", status_code=201, response_model=TokenCreated)
