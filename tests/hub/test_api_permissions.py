@@ -17,6 +17,9 @@ from hub.users.roles import ROLES, may
 from tests.hub.web_support import console
 
 ROUTE_PERMISSIONS = {
+    ("GET", "/api/v1/accounts"): "accounts.read",
+    ("POST", "/api/v1/accounts"): "accounts.manage",
+    ("POST", "/api/v1/accounts/{iban}/close"): "accounts.manage",
     ("GET", "/api/v1/agents"): "agents.read",
     ("GET", "/api/v1/agents/{agent_id}"): "agents.read",
     ("POST", "/api/v1/agents/{agent_id}/diagnostics"): "agents.manage",
@@ -26,6 +29,7 @@ ROUTE_PERMISSIONS = {
     ("GET", "/api/v1/cases/{ref}/payments"): "payments.read",
     ("GET", "/api/v1/cases/{ref}/lookup"): "orders.read",
     ("GET", "/api/v1/catalogue"): "catalogue.read",
+    ("GET", "/api/v1/eod"): "eod.read",
     ("POST", "/api/v1/catalogue/validate"): "catalogue.write",
     ("GET", "/api/v1/catalogue/versions"): "catalogue.read",
     ("GET", "/api/v1/catalogue/versions/{version}"): "catalogue.read",
@@ -62,7 +66,8 @@ ROUTE_PERMISSIONS = {
 }
 PUBLIC = {("POST", "/api/v1/enroll"), ("GET", "/api/v1/keys"), ("GET", "/metrics")}
 UNKNOWN = {"agent_id": "nobody", "ref": "CASE-NONE", "version": "999999", "order_id": "NOORDER",
-           "payment_row_id": "999999", "token_id": "999999", "event_id": "no-event", "name": "no-system"}
+           "payment_row_id": "999999", "token_id": "999999", "event_id": "no-event", "name": "no-system",
+           "iban": "IT60X0542811101000000123456"}
 CONSOLE_ROLES = [role for role in ROLES if role != "desk"]     # desk cannot log in, so has no session
 
 

@@ -2,8 +2,8 @@
 
 Everything is within the caller's office scope: an account of another office is listed to
 no one outside it, and closing it is answered like an account that does not exist (404).
-API roles know no finance: a console user's browser may manage accounts when the user's
-console role has `accounts.manage` (hub/users/roles.py), a token when it is an admin's.
+A console user manages accounts when the user's role has `accounts.manage` (hub/users/roles.py),
+a token when it is an admin's.
 """
 
 from __future__ import annotations
@@ -18,18 +18,11 @@ from hub.api.security import Principal
 from hub.finance.accounts import accounts_page, add_account, close_account
 
 router = APIRouter(prefix="/api/v1/accounts", tags=["accounts"])
-_reader = require_role("operator", "auditor")
+_reader = require_role("operator", "auditor", permission="accounts.read")
 Reader = Annotated[Principal, Depends(_reader)]
 
 
-def _manager(principal: Reader) -> Principal:
-    if principal.role == "admin" or (principal.user is not None and principal.user.may("accounts.manage")):
-        return principal
-    raise HTTPException(403, "bank accounts are managed by admin tokens and by console users of the finance "
-                             "and admin roles")
-
-
-Manager = Annotated[Principal, Depends(_manager)]
+Manager = Annotated[Principal, Depends(require_role(permission="accounts.manage"))]
 
 
 @router.get("", response_model=list[BankAccountOut],

@@ -18,7 +18,7 @@ from hub.api.security import Principal
 from hub.finance.eod.listing import EodFilter, count, report_page
 
 router = APIRouter(prefix="/api/v1/eod", tags=["end of day"])
-Reader = Annotated[Principal, Depends(require_role("auditor"))]
+Reader = Annotated[Principal, Depends(require_role("auditor", permission="eod.read"))]
 Cursor = Annotated[str | None, Query(max_length=2000, description="next_cursor or prev_cursor of a page")]
 Sort = Annotated[Literal["-attention", "attention", "-closed_at", "closed_at"] | None,
                  Query(description="-attention (mismatches first, newest first) when not given")]
