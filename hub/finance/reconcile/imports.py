@@ -24,9 +24,6 @@ from hub.finance.reconcile import matching
 from hub.finance.reconcile.keys import file_digest
 from hub.finance.reconcile.store import Stored, known_file, store_flow, store_statement
 
-FORMATS = ("auto", "fdr", "camt", "mt940", "csv")
-
-
 class ImportUsage(ValueError, InvalidInput):
     """The import was asked wrongly (an account no office has, a flow without an office); not the file's fault."""
 
