@@ -22,7 +22,7 @@ from hub.errors import InvalidInput
 from hub.finance.records import Flow, ImportRefused, Statement
 from hub.finance.reconcile import matching
 from hub.finance.reconcile.keys import file_digest
-from hub.finance.reconcile.store import Stored, known_file, store_flow, store_statement
+from hub.finance.reconcile.store import Stored, known_file, read_remittance, store_flow, store_statement
 
 class ImportUsage(ValueError, InvalidInput):
     """The import was asked wrongly (an account no office has, a flow without an office); not the file's fault."""
@@ -52,8 +52,10 @@ def _account(conn, iban: str):
 
 def import_parsed(conn, parsed: Flow | Statement, data: bytes, *, actor: str, account_iban: str | None = None,
                   office: str | None = None, file_name: str | None = None, creditor_fiscal_code: str = "",
-                  account_of=_account) -> ImportOutcome:
-    """Store an already-parsed file and run matching (in the caller's transaction)."""
+                  account_of=_account, remittance=read_remittance) -> ImportOutcome:
+    """Store an already-parsed file and run matching (in the caller's transaction).
+
+    `account_of(conn, iban)` finds a bank account; `remittance(line)` reads a line's text."""
     sha = file_digest(data)
     account = None
     if account_iban:
@@ -72,7 +74,8 @@ def import_parsed(conn, parsed: Flow | Statement, data: bytes, *, actor: str, ac
         elif parsed.iban and "".join(parsed.iban.split()).upper() != account.iban:
             raise ImportRefused("account", f"the statement is for IBAN {parsed.iban}, not for {account.iban} "
                                            "named with --account")
-        stored = store_statement(conn, parsed, account, sha256=sha, file_name=file_name, actor=actor)
+        stored = store_statement(conn, parsed, account, sha256=sha, file_name=file_name, actor=actor,
+                                 remittance=remittance)
         where_office, iban = account.office, account.iban
     else:
         where_office = office or (account.office if account is not None else None)
