@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.routes import agents, audit, cases, catalogue, metrics, orders, payments, tokens, verification
+from hub.api.routes import agents, audit, cases, catalogue, exports, metrics, orders, payments, tokens, verification
 from hub.casesys import routes as case_systems
 from hub.delivery import routes as deliveries
 from hub.pki import routes as enrollment
@@ -14,6 +14,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     audit.router,
     cases.router,
     catalogue.router,
+    exports.router,
     metrics.router,
     orders.router,
     payments.router,

@@ -6,10 +6,10 @@ API route asks `may(role, permission)`, never a role's name.
 | role       | who                                  | may                                                    |
 |------------|--------------------------------------|--------------------------------------------------------|
 | admin      | runs the hub                         | everything, users and API tokens too                   |
-| finance    | reconciles and exports               | read payments and orders, export, link payments, audit |
+| finance    | reconciles and exports               | read payments and orders, export (payments, accounting), link payments, audit |
 | operator   | back-office clerk                    | read and write orders, read and link payments          |
 | supervisor | watches the counters                 | read payments and orders, agents, replay deliveries    |
-| auditor    | checks what happened                 | read everything, the audit log and its verification    |
+| auditor    | checks what happened                 | read everything, export to accounting, the audit log and its verification |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
 
 A logged-in user's browser may also call the API (/api/v1) with its session; there it
@@ -23,6 +23,7 @@ ROLES = ("admin", "finance", "operator", "supervisor", "auditor", "desk")
 ALL_PERMISSIONS = frozenset({
     "dashboard.read",
     "payments.read", "payments.export", "payments.link",
+    "exports.read",
     "orders.read", "orders.write",
     "agents.read", "agents.manage", "agents.revoke",
     "deliveries.read", "deliveries.replay",
@@ -34,13 +35,15 @@ ALL_PERMISSIONS = frozenset({
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
-    "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "orders.read",
+    "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "exports.read",
+                          "orders.read",
                           "deliveries.read", "catalogue.read", "audit.read"}),
     "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
                            "deliveries.read", "catalogue.read"}),
     "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
                              "deliveries.read", "deliveries.replay", "catalogue.read"}),
-    "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "orders.read", "agents.read",
+    "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "exports.read", "orders.read",
+                          "agents.read",
                           "deliveries.read", "catalogue.read", "audit.read", "audit.verify"}),
     # Clerks and cashiers work at the agent; the console refuses them at login.
     "desk": frozenset(),

@@ -42,27 +42,28 @@ MAX_DAYS = 3660
 class ExportRefused(ValueError, InvalidInput):
     """An export asked in a way that cannot be answered; the message names the field."""
 
-    def __init__(self, field_name: str, message: str) -> None:
+    def __init__(self, field_name: str, message: str, code: str) -> None:
         super().__init__(f"{field_name}: {message}")
         self.field = field_name
+        self.code = code              # date | period | choice | not_applicable | office: the console's text
 
 
 def _date(name: str, value: str | dt.date | None) -> dt.date:
     if isinstance(value, dt.date):
         return value
     if not value:
-        raise ExportRefused(name, "a date is required (YYYY-MM-DD)")
+        raise ExportRefused(name, "a date is required (YYYY-MM-DD)", "date")
     try:
         return dt.date.fromisoformat(value.strip())
     except ValueError:
-        raise ExportRefused(name, f"{value!r} is not a date; write it YYYY-MM-DD") from None
+        raise ExportRefused(name, f"{value!r} is not a date; write it YYYY-MM-DD", "date") from None
 
 
 def _one_of(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
     if value in (None, ""):
         return None
     if value not in allowed:
-        raise ExportRefused(name, f"{value!r} is not one of {', '.join(allowed)}")
+        raise ExportRefused(name, f"{value!r} is not one of {', '.join(allowed)}", "choice")
     return value
 
 
@@ -86,12 +87,12 @@ class ExportRequest:
               account: str | None = None, tender: str | None = None, channel: str | None = None,
               status: str | None = None, scope: Scope | None = None) -> "ExportRequest":
         if kind not in KINDS:
-            raise ExportRefused("kind", f"{kind!r} is not one of {', '.join(KINDS)}")
+            raise ExportRefused("kind", f"{kind!r} is not one of {', '.join(KINDS)}", "choice")
         start, end = _date("from", date_from), _date("to", date_to)
         if end < start:
-            raise ExportRefused("to", f"the period ends ({end}) before it starts ({start})")
+            raise ExportRefused("to", f"the period ends ({end}) before it starts ({start})", "period")
         if (end - start).days > MAX_DAYS:
-            raise ExportRefused("to", f"the period is longer than {MAX_DAYS} days")
+            raise ExportRefused("to", f"the period is longer than {MAX_DAYS} days", "period")
         given = {"office": (office or "").strip() or None,
                  "account": (account or "").replace(" ", "").upper() or None,
                  "tender": _one_of("tender", tender, TENDERS),
@@ -100,10 +101,11 @@ class ExportRequest:
         for name, value in given.items():
             if value is not None and name not in APPLICABLE[kind]:
                 raise ExportRefused(name, f"the {kind} export has no {name}; it filters by "
-                                          f"{', '.join(sorted(APPLICABLE[kind]))}")
+                                          f"{', '.join(sorted(APPLICABLE[kind]))}", "not_applicable")
         scope = scope or Scope.everything()
         if given["office"] is not None and not scope.allows(given["office"]):
-            raise ExportRefused("office", f"office {given['office']!r} is not one of yours ({scope.describe()})")
+            raise ExportRefused("office", f"office {given['office']!r} is not one of yours ({scope.describe()})",
+                                "office")
         return cls(kind, start, end, _one_of("date-by", date_by, DATE_BY) or "payment",
                    _one_of("format", fmt, FORMATS) or "csv", scope=scope, **given)
 
