@@ -21,10 +21,11 @@ date, then row id) and made one at a time: nothing accumulates.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, func, select, union_all
+from sqlalchemy import Connection, Text, func, select, type_coerce, union_all
 
 from hub.finance.exports.filters import ExportRequest
 from hub.store.tables import catalogue_versions, orders, payments
@@ -82,7 +83,7 @@ def query(request: ExportRequest):
                         payments.c.link_status, payments.c.linked_order_id, payments.c.linked_case_ref,
                         payments.c.case_ref, payments.c.reference_format, payments.c.reference_value,
                         payments.c.payer_name, payments.c.payer_id, payments.c.amount_minor, payments.c.currency,
-                        payments.c.receipt_id, payments.c.body, orders.c.positions, orders.c.iuv,
+                        payments.c.receipt_id, type_coerce(payments.c.body, Text), orders.c.positions, orders.c.iuv,
                         bookings.c.booking_date, bookings.c.account)
                  .select_from(payments.outerjoin(orders, orders.c.order_id == payments.c.linked_order_id)
                               .outerjoin(bookings, bookings.c.payment_row == payments.c.id))
@@ -104,50 +105,78 @@ def query(request: ExportRequest):
     return statement
 
 
-def positions_of(row: Any, catalogue: dict[str, dict[str, Any]]) -> list[tuple[str | None, str | None, int, int, int | None]]:
+def _entry(position: dict[str, Any]) -> tuple:
+    """What a line needs of a catalogue position: name, accounting code, account, unit price, VAT rate."""
+    return (position.get("name"), position.get("accounting_code"), position.get("account"),
+            position.get("unit_price_minor"), position.get("vat_rate_bp", 0))
+
+
+_UNKNOWN = (None, None, None, None, None)
+
+
+def positions_of(amount: int, body: dict[str, Any], order_positions: str | None,
+                 catalogue: dict[str, tuple]) -> list[tuple[str | None, str | None, int, int, int | None]]:
     """(code, name, quantity, gross, VAT rate) of each line of a payment; they add up to its amount."""
-    amount = row.amount_minor
-    sent = (row.body or {}).get("positions") if isinstance(row.body, dict) else None
+    sent = body.get("positions")
     if sent:
         lines = []
+        total = 0
         for position in sent:
             quantity = position.get("quantity", 1)
-            lines.append((position.get("code"), position.get("name") or None, quantity,
-                          quantity * position.get("unit_minor", 0), position.get("vat_rate_bp", 0)))
-        if sum(line[3] for line in lines) == amount:
+            gross = quantity * position.get("unit_minor", 0)
+            total += gross
+            lines.append((position.get("code"), position.get("name") or None, quantity, gross,
+                          position.get("vat_rate_bp", 0)))
+        if total == amount:
             return lines
-    codes = Counter(code for code in (row.positions or "").split(",") if code)
-    if len(codes) == 1 and sum(codes.values()) == 1:
-        code = next(iter(codes))
-        known = catalogue.get(code, {})
-        return [(code, known.get("name"), 1, amount, known.get("vat_rate_bp", 0) if known else None)]
-    if codes and all(catalogue.get(code, {}).get("unit_price_minor") is not None for code in codes):
-        lines = [(code, catalogue[code].get("name"), quantity, quantity * catalogue[code]["unit_price_minor"],
-                  catalogue[code].get("vat_rate_bp", 0)) for code, quantity in codes.items()]
-        if sum(line[3] for line in lines) == amount:
-            return lines
+    if order_positions:
+        codes = Counter(code for code in order_positions.split(",") if code)
+        if len(codes) == 1 and sum(codes.values()) == 1:
+            code = next(iter(codes))
+            known = catalogue.get(code)
+            return [(code, known[0] if known else None, 1, amount, known[4] if known else None)]
+        if codes and all(catalogue.get(code, _UNKNOWN)[3] is not None for code in codes):
+            lines = [(code, catalogue[code][0], quantity, quantity * catalogue[code][3], catalogue[code][4])
+                     for code, quantity in codes.items()]
+            if sum(line[3] for line in lines) == amount:
+                return lines
     return [(None, None, 1, amount, None)]
+
+
+def _body(value: Any) -> dict[str, Any]:
+    # Read as text on SQLite (json.loads here is cheaper than through the column type); psycopg
+    # hands PostgreSQL's json already decoded.
+    if value.__class__ is str:
+        value = json.loads(value)
+    return value if isinstance(value, dict) else {}
 
 
 def rows(conn: Connection, request: ExportRequest) -> Iterator[tuple]:
     """The payment lines of `request`, in PAYMENT_COLUMNS order."""
-    catalogue = catalogue_positions(conn)
+    catalogue = {code: _entry(position) for code, position in catalogue_positions(conn).items()}
     result = conn.execution_options(stream_results=True, yield_per=YIELD_PER).execute(query(request))
     account_wanted = request.account
-    for row in result:
-        body = row.body if isinstance(row.body, dict) else {}
-        status = "voided" if row.voided_at else row.link_status
-        iuv = row.iuv or (row.reference_value if row.reference_format == "pagopa" else None) or body.get("iuv")
-        booked_account = row.account or body.get("account_iban")
-        for number, (code, name, quantity, gross, rate) in enumerate(positions_of(row, catalogue), start=1):
-            known = catalogue.get(code) if code else None
-            account = booked_account or (known.get("account") if known else None)
-            if account_wanted and account != account_wanted:
-                continue
-            vat = vat_of(gross, rate or 0)
-            yield (row.id, row.payment_id, number, row.kind, row.captured_at[:10], row.booking_date, row.office,
-                   account, row.tender, row.channel, status, row.linked_order_id, row.linked_case_ref or row.case_ref,
-                   row.reference_format, row.reference_value, iuv, row.payer_name, row.payer_id, code,
-                   name or (known.get("name") if known else None), known.get("accounting_code") if known else None,
-                   quantity, gross, gross - vat, vat, rate, HANDLING_FEE_MINOR, row.currency,
-                   body.get("psp_id"), body.get("flow_id"), row.receipt_id)
+    fee = HANDLING_FEE_MINOR
+    for part in result.partitions():
+        for (row_id, payment_id, kind, captured_at, office, tender, channel, voided_at, link_status, order_id,
+             linked_case_ref, case_ref, reference_format, reference, payer_name, payer_id, amount, currency,
+             receipt_id, body, order_positions, order_iuv, booking_date, booked_account) in part:
+            body = _body(body)
+            status = "voided" if voided_at else link_status
+            iuv = order_iuv or (reference if reference_format == "pagopa" else None) or body.get("iuv")
+            booked_account = booked_account or body.get("account_iban")
+            day = captured_at[:10]
+            case = linked_case_ref or case_ref
+            psp_id, flow_id = body.get("psp_id"), body.get("flow_id")
+            number = 0
+            for code, name, quantity, gross, rate in positions_of(amount, body, order_positions, catalogue):
+                number += 1
+                known = catalogue.get(code, _UNKNOWN) if code else _UNKNOWN
+                account = booked_account or known[2]
+                if account_wanted and account != account_wanted:
+                    continue
+                vat = vat_of(gross, rate) if rate else 0
+                yield (row_id, payment_id, number, kind, day, booking_date, office, account, tender, channel, status,
+                       order_id, case, reference_format, reference, iuv, payer_name, payer_id, code,
+                       name or known[0], known[1], quantity, gross, gross - vat, vat, rate, fee, currency, psp_id,
+                       flow_id, receipt_id)

@@ -36,8 +36,15 @@ XLSX_MAX_ROWS = 1_048_576
 READ_CHUNK = 1 << 16
 
 
-def _inert(row: tuple) -> list:
-    return ["'" + v if v.__class__ is str and v.startswith(FORMULA_STARTS) else v for v in row]
+_STARTS = frozenset(FORMULA_STARTS)
+
+
+def _inert(row: tuple) -> tuple | list:
+    """The row with every formula-like text cell prefixed; the row itself when it has none (most rows)."""
+    for value in row:
+        if value.__class__ is str and value[:1] in _STARTS:
+            return ["'" + v if v.__class__ is str and v[:1] in _STARTS else v for v in row]
+    return row
 
 
 def csv_chunks(columns: tuple[str, ...], rows: Iterable[tuple]) -> Iterator[bytes]:
