@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.routes import agents, audit, cases, catalogue, exports, metrics, orders, payments, tokens, verification
+from hub.api.routes import (agents, audit, cases, catalogue, exports, metrics, orders, payments,
+                            reconciliation, tokens, verification)
 from hub.casesys import routes as case_systems
 from hub.delivery import routes as deliveries
 from hub.pki import routes as enrollment
@@ -18,6 +19,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     metrics.router,
     orders.router,
     payments.router,
+    reconciliation.router,
     tokens.router,
     verification.router,
     deliveries.router,

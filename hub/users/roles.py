@@ -6,9 +6,9 @@ API route asks `may(role, permission)`, never a role's name.
 | role       | who                                  | may                                                    |
 |------------|--------------------------------------|--------------------------------------------------------|
 | admin      | runs the hub                         | everything, users and API tokens too                   |
-| finance    | reconciles and exports               | read payments and orders, export (payments, accounting), link payments, audit |
+| finance    | reconciles and exports               | read payments and orders, export (payments, accounting), link payments, audit, reconcile |
 | operator   | back-office clerk                    | read and write orders, read and link payments          |
-| supervisor | watches the counters                 | read payments and orders, agents, replay deliveries    |
+| supervisor | watches the counters                 | read payments and orders, agents, replay deliveries, read reconciliation |
 | auditor    | checks what happened                 | read everything, export to accounting, the audit log and its verification |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
 
@@ -31,20 +31,21 @@ ALL_PERMISSIONS = frozenset({
     "casesys.manage", "enrollment.manage",
     "users.manage", "tokens.manage",
     "audit.read", "audit.verify",
+    "reconcile.read", "reconcile.manage",
 })
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "exports.read",
-                          "orders.read",
-                          "deliveries.read", "catalogue.read", "audit.read"}),
+                          "orders.read", "deliveries.read", "catalogue.read", "audit.read", "reconcile.read",
+                          "reconcile.manage"}),
     "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
                            "deliveries.read", "catalogue.read"}),
     "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
-                             "deliveries.read", "deliveries.replay", "catalogue.read"}),
+                             "deliveries.read", "deliveries.replay", "catalogue.read", "reconcile.read"}),
     "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "exports.read", "orders.read",
-                          "agents.read",
-                          "deliveries.read", "catalogue.read", "audit.read", "audit.verify"}),
+                          "agents.read", "deliveries.read", "catalogue.read", "audit.read", "audit.verify",
+                          "reconcile.read"}),
     # Clerks and cashiers work at the agent; the console refuses them at login.
     "desk": frozenset(),
 }

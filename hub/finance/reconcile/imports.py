@@ -18,14 +18,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from hub.errors import InvalidInput
+from hub.errors import Forbidden, InvalidInput
 from hub.finance.records import Flow, ImportRefused, Statement
 from hub.finance.reconcile import matching
 from hub.finance.reconcile.keys import file_digest
+from hub.users.scope import Scope
 from hub.finance.reconcile.store import Stored, known_file, read_remittance, store_flow, store_statement
 
 class ImportUsage(ValueError, InvalidInput):
     """The import was asked wrongly (an account no office has, a flow without an office); not the file's fault."""
+
+
+class NotYourOffice(ImportUsage, Forbidden):
+    """The file is for an office outside the caller's."""
+
+    status = 403
 
 
 @dataclass(frozen=True)
@@ -50,13 +57,19 @@ def _account(conn, iban: str):
     return account_by_iban(conn, "".join(iban.split()).upper())
 
 
+def _in_scope(scope: Scope, office: str) -> None:
+    if not scope.allows(office):
+        raise NotYourOffice(f"the file is for office {office}, which is not one of yours ({scope.describe()})")
+
+
 def import_parsed(conn, parsed: Flow | Statement, data: bytes, *, actor: str, account_iban: str | None = None,
                   office: str | None = None, file_name: str | None = None, creditor_fiscal_code: str = "",
-                  account_of=_account, remittance=read_remittance) -> ImportOutcome:
+                  account_of=_account, remittance=read_remittance, scope: Scope | None = None) -> ImportOutcome:
     """Store an already-parsed file and run matching (in the caller's transaction).
 
     `account_of(conn, iban)` finds a bank account; `remittance(line)` reads a line's text."""
     sha = file_digest(data)
+    scope = scope or Scope.everything()
     account = None
     if account_iban:
         account = account_of(conn, account_iban)
@@ -74,6 +87,7 @@ def import_parsed(conn, parsed: Flow | Statement, data: bytes, *, actor: str, ac
         elif parsed.iban and "".join(parsed.iban.split()).upper() != account.iban:
             raise ImportRefused("account", f"the statement is for IBAN {parsed.iban}, not for {account.iban} "
                                            "named with --account")
+        _in_scope(scope, account.office)
         stored = store_statement(conn, parsed, account, sha256=sha, file_name=file_name, actor=actor,
                                  remittance=remittance)
         where_office, iban = account.office, account.iban
@@ -82,6 +96,7 @@ def import_parsed(conn, parsed: Flow | Statement, data: bytes, *, actor: str, ac
         if not where_office:
             raise ImportUsage("a reporting flow is imported for an office: name it with --office CODE "
                               "(or --account IBAN, the account its transfer is paid into)")
+        _in_scope(scope, where_office)
         if creditor_fiscal_code and parsed.creditor_id != creditor_fiscal_code:
             raise ImportRefused("istitutoRicevente", f"the flow is for creditor {parsed.creditor_id}, not for "
                                                      f"this hub's creditor {creditor_fiscal_code}")
@@ -93,7 +108,7 @@ def import_parsed(conn, parsed: Flow | Statement, data: bytes, *, actor: str, ac
 
 def import_file(db, data: bytes, *, actor: str, fmt: str = "auto", columns: dict | None = None,
                 account_iban: str | None = None, office: str | None = None, file_name: str | None = None,
-                creditor_fiscal_code: str = "") -> ImportOutcome:
+                creditor_fiscal_code: str = "", scope: Scope | None = None) -> ImportOutcome:
     """Parse and import `data` in one transaction of `db`; raises ImportRefused or ImportUsage."""
     with db.connect() as conn:
         first = known_file(conn, file_digest(data))
@@ -103,7 +118,7 @@ def import_file(db, data: bytes, *, actor: str, fmt: str = "auto", columns: dict
     parsed = parse(data, fmt, columns)
     with db.begin() as conn:
         return import_parsed(conn, parsed, data, actor=actor, account_iban=account_iban, office=office,
-                             file_name=file_name, creditor_fiscal_code=creditor_fiscal_code)
+                             file_name=file_name, creditor_fiscal_code=creditor_fiscal_code, scope=scope)
 
 
 def run(db) -> matching.RunOutcome:
