@@ -15,7 +15,7 @@ from tests.finance.reconcile_support import IBAN, OFFICE
 
 def _export(db, kind, **filters):
     filters = {"date_from": "2026-11-01", "date_to": "2026-11-30"} | filters
-    return [dict(zip(COLUMNS[kind], row)) for row in rows(db, ExportRequest.build(kind, **filters))]
+    return [dict(zip(COLUMNS[kind], row, strict=True)) for row in rows(db, ExportRequest.build(kind, **filters))]
 
 
 @pytest.fixture

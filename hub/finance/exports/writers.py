@@ -69,7 +69,7 @@ def json_chunks(columns: tuple[str, ...], rows: Iterable[tuple]) -> Iterator[byt
     dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
     for row in rows:
         parts.append(separator)
-        parts.append(dumps(dict(zip(columns, row))))
+        parts.append(dumps(dict(zip(columns, row, strict=True))))
         separator = ",\n"
         if len(parts) >= 2 * FLUSH_ROWS:
             yield "".join(parts).encode("utf-8")
