@@ -36,6 +36,7 @@ BENCHES = {
     "ui": ("ui.py", [], []),
     "e2e": ("e2e.py", [], ["--quick"]),
     "backoffice": ("backoffice.py", [], ["--quick"]),
+    "export": ("export.py", [], ["--quick"]),
 }
 
 

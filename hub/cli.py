@@ -1,4 +1,5 @@
-"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user and account commands.
+"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile and
+export commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.
@@ -14,6 +15,8 @@ import click
 from hub.config import ConfigError, load
 from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
 from hub.finance.account_cli import COMMANDS as ACCOUNT_COMMANDS
+from hub.finance.exports.cli import COMMANDS as EXPORT_COMMANDS
+from hub.finance.reconcile.cli import COMMANDS as RECONCILE_COMMANDS
 from hub.pki.cli import COMMANDS as PKI_COMMANDS
 from hub.users.cli import COMMANDS as USER_COMMANDS
 
@@ -87,5 +90,6 @@ def audit_verify(config: str) -> None:
     raise SystemExit(1)
 
 
-for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS):
+for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
+                *EXPORT_COMMANDS):
     hub.add_command(command)

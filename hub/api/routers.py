@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.routes import (accounts, agents, audit, cases, catalogue, eod, metrics, orders, payments, tokens,
-                             verification)
+from hub.api.routes import (accounts, agents, audit, cases, catalogue, eod, exports, metrics, orders, payments,
+                             reconciliation, tokens, verification)
 from hub.casesys import routes as case_systems
 from hub.delivery import routes as deliveries
 from hub.pki import routes as enrollment
@@ -17,9 +17,11 @@ ROUTERS: tuple[APIRouter, ...] = (
     cases.router,
     catalogue.router,
     eod.router,
+    exports.router,
     metrics.router,
     orders.router,
     payments.router,
+    reconciliation.router,
     tokens.router,
     verification.router,
     deliveries.router,

@@ -15,7 +15,8 @@ from hub.store.tables import payments
 
 PAYMENT_COLUMNS = (payments.c.id, payments.c.payment_id, payments.c.agent_id, payments.c.office,
                    payments.c.captured_at, payments.c.amount_minor, payments.c.currency, payments.c.tender,
-                   payments.c.kind, payments.c.voided_at, payments.c.link_method, payments.c.receipt_id)
+                   payments.c.kind, payments.c.voided_at, payments.c.link_method, payments.c.receipt_id,
+                   payments.c.channel)
 
 
 def signed_amount(row: Any) -> int:

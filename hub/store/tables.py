@@ -55,6 +55,8 @@ payments = Table(
     Column("linked_order_id", String(64)),
     Column("linked_case_ref", String(200)),
     Column("link_note", String(400)),                       # why unlinked, or who linked by hand
+    # counter: from an agent; pagopa, bank: found by reconciliation in a flow or a statement (migration 0018)
+    Column("channel", String(16), nullable=False, server_default="counter", default="counter"),
     Column("body", JSON, nullable=False),
     UniqueConstraint("agent_id", "payment_id", name="uq_payments_agent_payment"),
 )

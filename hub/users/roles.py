@@ -6,10 +6,10 @@ API route asks `may(role, permission)`, never a role's name.
 | role       | who                                  | may                                                    |
 |------------|--------------------------------------|--------------------------------------------------------|
 | admin      | runs the hub                         | everything, users and API tokens too                   |
-| finance    | reconciles and exports               | read payments, orders, end of day; export, link, audit |
+| finance    | reconciles and exports               | read payments, orders, end of day; bank accounts; export (payments, accounting), link payments, audit, reconcile |
 | operator   | back-office clerk                    | read and write orders, read and link payments          |
-| supervisor | watches the counters                 | read payments, orders, end of day; agents, replay      |
-| auditor    | checks what happened                 | read everything, the audit log and its verification    |
+| supervisor | watches the counters                 | read payments, orders, end of day; agents, replay deliveries, read reconciliation |
+| auditor    | checks what happened                 | read everything, export to accounting, the audit log and its verification |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
 
 A logged-in user's browser may also call the API (/api/v1) with its session; there every
@@ -24,6 +24,7 @@ ROLES = ("admin", "finance", "operator", "supervisor", "auditor", "desk")
 ALL_PERMISSIONS = frozenset({
     "dashboard.read",
     "payments.read", "payments.export", "payments.link",
+    "exports.read",
     "orders.read", "orders.write",
     "agents.read", "agents.manage", "agents.revoke",
     "deliveries.read", "deliveries.replay",
@@ -33,20 +34,22 @@ ALL_PERMISSIONS = frozenset({
     "casesys.manage", "enrollment.manage",
     "users.manage", "tokens.manage",
     "audit.read", "audit.verify",
+    "reconcile.read", "reconcile.manage",
 })
 
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
-    "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "orders.read",
-                          "deliveries.read", "eod.read", "catalogue.read", "audit.read",
-                          "accounts.read", "accounts.manage"}),
+    "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "exports.read",
+                          "orders.read", "deliveries.read", "eod.read", "catalogue.read", "audit.read",
+                          "reconcile.read", "reconcile.manage", "accounts.read", "accounts.manage"}),
     "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
                            "deliveries.read", "catalogue.read", "accounts.read"}),
     "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
-                             "deliveries.read", "deliveries.replay", "eod.read", "catalogue.read", "accounts.read"}),
-    "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "orders.read", "agents.read",
-                          "deliveries.read", "eod.read", "catalogue.read", "audit.read", "audit.verify",
-                          "accounts.read"}),
+                             "deliveries.read", "deliveries.replay", "eod.read", "catalogue.read", "accounts.read",
+                             "reconcile.read"}),
+    "auditor": frozenset({"dashboard.read", "payments.read", "payments.export", "exports.read", "orders.read",
+                          "agents.read", "deliveries.read", "eod.read", "catalogue.read", "audit.read", "audit.verify",
+                          "accounts.read", "reconcile.read"}),
     # Clerks and cashiers work at the agent; the console refuses them at login.
     "desk": frozenset(),
 }

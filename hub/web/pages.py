@@ -21,6 +21,8 @@ PAGES: tuple[Page, ...] = (
     Page("payments", "/payments", "payments.read"),
     Page("unlinked", "/payments/unlinked", "payments.read"),
     Page("orders", "/orders", "orders.read"),
+    Page("reconciliation", "/reconciliation", "reconcile.read"),
+    Page("exports", "/exports", "exports.read"),
     Page("agents", "/agents", "agents.read"),
     Page("deliveries", "/deliveries", "deliveries.read"),
     Page("dead_letters", "/deliveries/dead", "deliveries.read"),

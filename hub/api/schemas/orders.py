@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import Field
 
-from protocol.domain import TenderValue
 from hub.api.schemas.base import Schema
+from hub.api.schemas.payments import Channel, PaymentTender
 
 
 class OrderPayment(Schema):
@@ -18,11 +18,12 @@ class OrderPayment(Schema):
     captured_at: str
     amount_minor: int
     currency: str
-    tender: TenderValue
+    tender: PaymentTender
     kind: Literal["payment", "refund"]
     voided_at: str | None
     link_method: str | None
     receipt_id: str
+    channel: Channel = Field(description="counter, pagopa or bank")
 
 
 class Order(Schema):

@@ -11,6 +11,10 @@ from protocol.domain import TenderValue
 from hub.api.schemas.base import Schema
 from hub.free_text import FreeText
 
+# How a payment was made: at a counter (card, cash), or found by reconciliation (pagoPA, bank transfer).
+PaymentTender = TenderValue | Literal["pagopa", "transfer"]
+Channel = Literal["counter", "pagopa", "bank"]
+
 
 class PaymentRow(Schema):
     id: int = Field(description="the hub's row id, used in /payments/{id}")
@@ -22,7 +26,9 @@ class PaymentRow(Schema):
     kind: Literal["payment", "refund"]
     amount_minor: int
     currency: str
-    tender: TenderValue
+    tender: PaymentTender
+    channel: Channel = Field(description="counter: taken by an agent; pagopa, bank: found by reconciliation "
+                                         "in a reporting flow or on a bank statement")
     reference_format: str
     reference_value: str | None
     order_ref: str | None = Field(description="the order id the agent named, if any")

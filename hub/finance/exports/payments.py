@@ -1,0 +1,182 @@
+"""Payment lines: one row per fee position of each payment, with net, VAT and accounting code.
+
+Where a payment's positions come from, first that applies:
+
+1. the positions the agent sent in the payment (code, quantity, unit price with VAT, VAT rate);
+2. the fee catalogue positions its order names (orders.positions): one position takes the
+   whole amount, several are priced from the catalogue;
+3. none: the payment is one row without a position, VAT unknown (0, `vat_rate_bp` empty).
+
+Positions are used only when they add up to the payment's amount, so the rows of a
+payment always add up to it and a ledger built from the lines balances with the bank.
+Prices include VAT: `vat_minor` = gross × rate / (1 + rate), rounded half up, and
+`net_minor` = gross − VAT.  `accounting_code` and `account` come from the catalogue
+position (the newest published version naming the code), read leniently: a catalogue
+without them gives empty cells.  `handling_fee_minor` is 0 until counter handling fees
+exist.  The account of a booked payment is the bank account it was booked on.
+
+Rows are read with a server-side cursor in the database's order (payment or booking
+date, then row id) and made one at a time: nothing accumulates.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from typing import Any, Iterator
+
+from sqlalchemy import Connection, Text, func, select, type_coerce, union_all
+
+from hub.finance.exports.filters import ExportRequest
+from hub.store.tables import catalogue_versions, orders, payments
+from hub.store.tables_reconcile import flow_payments, flows, statement_lines
+
+YIELD_PER = 2000
+"""Rows fetched from the cursor at a time: large enough for speed, small enough to stay flat."""
+HANDLING_FEE_MINOR = 0
+
+
+def catalogue_positions(conn: Connection) -> dict[str, dict[str, Any]]:
+    """Every position code of any published (or since superseded) catalogue version, the newest winning:
+    a payment from last year still finds the code it was taken for."""
+    found: dict[str, dict[str, Any]] = {}
+    query = (select(catalogue_versions.c.document).where(catalogue_versions.c.status != "draft")
+             .order_by(catalogue_versions.c.version))
+    for (document,) in conn.execute(query):
+        for price_list in (document or {}).get("price_lists", []):
+            for position in price_list.get("positions", []):
+                if isinstance(position, dict) and position.get("code"):
+                    found[position["code"]] = position
+    return found
+
+
+def vat_of(gross: int, rate_bp: int) -> int:
+    """The VAT inside a price that includes it, half up: 1000 at 2200 bp (22 %) holds 180."""
+    if rate_bp <= 0:
+        return 0
+    divisor = 10_000 + rate_bp
+    return (gross * rate_bp * 2 + divisor) // (2 * divisor)
+
+
+def _bookings():
+    """payment row → booking date and account, for payments reconciliation matched with a statement line:
+    through their flow's line (pagoPA flows) or their own line (single pagoPA and RF transfers)."""
+    through_flow = (select(flow_payments.c.payment_row.label("payment_row"), statement_lines.c.booking_date,
+                           statement_lines.c.account_iban)
+                    .join(flows, flows.c.id == flow_payments.c.flow_row)
+                    .join(statement_lines, statement_lines.c.id == flows.c.line_row)
+                    .where(flow_payments.c.payment_row.is_not(None), flows.c.status == "matched",
+                           statement_lines.c.status == "matched"))
+    own_line = (select(statement_lines.c.payment_row, statement_lines.c.booking_date, statement_lines.c.account_iban)
+                .where(statement_lines.c.payment_row.is_not(None), statement_lines.c.status == "matched"))
+    both = union_all(through_flow, own_line).subquery("booked")
+    return (select(both.c.payment_row, func.min(both.c.booking_date).label("booking_date"),
+                   func.min(both.c.account_iban).label("account"))
+            .group_by(both.c.payment_row).subquery("bookings"))
+
+
+def query(request: ExportRequest):
+    bookings = _bookings()
+    lo, hi = request.day_bounds()
+    statement = (select(payments.c.id, payments.c.payment_id, payments.c.kind, payments.c.captured_at,
+                        payments.c.office, payments.c.tender, payments.c.channel, payments.c.voided_at,
+                        payments.c.link_status, payments.c.linked_order_id, payments.c.linked_case_ref,
+                        payments.c.case_ref, payments.c.reference_format, payments.c.reference_value,
+                        payments.c.payer_name, payments.c.payer_id, payments.c.amount_minor, payments.c.currency,
+                        payments.c.receipt_id, type_coerce(payments.c.body, Text), orders.c.positions, orders.c.iuv,
+                        bookings.c.booking_date, bookings.c.account)
+                 .select_from(payments.outerjoin(orders, orders.c.order_id == payments.c.linked_order_id)
+                              .outerjoin(bookings, bookings.c.payment_row == payments.c.id))
+                 .where(request.offices().filter(payments.c.office)))
+    if request.date_by == "booking":
+        statement = (statement.where(bookings.c.booking_date >= lo, bookings.c.booking_date < hi)
+                     .order_by(bookings.c.booking_date, payments.c.id))
+    else:
+        statement = (statement.where(payments.c.captured_at >= lo, payments.c.captured_at < hi)
+                     .order_by(payments.c.captured_at, payments.c.id))
+    if request.tender:
+        statement = statement.where(payments.c.tender == request.tender)
+    if request.channel:
+        statement = statement.where(payments.c.channel == request.channel)
+    if request.status == "voided":
+        statement = statement.where(payments.c.voided_at.is_not(None))
+    elif request.status:
+        statement = statement.where(payments.c.voided_at.is_(None), payments.c.link_status == request.status)
+    return statement
+
+
+def _entry(position: dict[str, Any]) -> tuple:
+    """What a line needs of a catalogue position: name, accounting code, account, unit price, VAT rate."""
+    return (position.get("name"), position.get("accounting_code"), position.get("account"),
+            position.get("unit_price_minor"), position.get("vat_rate_bp", 0))
+
+
+_UNKNOWN = (None, None, None, None, None)
+
+
+def positions_of(amount: int, body: dict[str, Any], order_positions: str | None,
+                 catalogue: dict[str, tuple]) -> list[tuple[str | None, str | None, int, int, int | None]]:
+    """(code, name, quantity, gross, VAT rate) of each line of a payment; they add up to its amount."""
+    sent = body.get("positions")
+    if sent:
+        lines = []
+        total = 0
+        for position in sent:
+            quantity = position.get("quantity", 1)
+            gross = quantity * position.get("unit_minor", 0)
+            total += gross
+            lines.append((position.get("code"), position.get("name") or None, quantity, gross,
+                          position.get("vat_rate_bp", 0)))
+        if total == amount:
+            return lines
+    if order_positions:
+        codes = Counter(code for code in order_positions.split(",") if code)
+        if len(codes) == 1 and sum(codes.values()) == 1:
+            code = next(iter(codes))
+            known = catalogue.get(code)
+            return [(code, known[0] if known else None, 1, amount, known[4] if known else None)]
+        if codes and all(catalogue.get(code, _UNKNOWN)[3] is not None for code in codes):
+            lines = [(code, catalogue[code][0], quantity, quantity * catalogue[code][3], catalogue[code][4])
+                     for code, quantity in codes.items()]
+            if sum(line[3] for line in lines) == amount:
+                return lines
+    return [(None, None, 1, amount, None)]
+
+
+def _body(value: Any) -> dict[str, Any]:
+    # Read as text on SQLite (json.loads here is cheaper than through the column type); psycopg
+    # hands PostgreSQL's json already decoded.
+    if value.__class__ is str:
+        value = json.loads(value)
+    return value if isinstance(value, dict) else {}
+
+
+def rows(conn: Connection, request: ExportRequest) -> Iterator[tuple]:
+    """The payment lines of `request`, in PAYMENT_COLUMNS order."""
+    catalogue = {code: _entry(position) for code, position in catalogue_positions(conn).items()}
+    result = conn.execution_options(stream_results=True, yield_per=YIELD_PER).execute(query(request))
+    account_wanted = request.account
+    fee = HANDLING_FEE_MINOR
+    for part in result.partitions():
+        for (row_id, payment_id, kind, captured_at, office, tender, channel, voided_at, link_status, order_id,
+             linked_case_ref, case_ref, reference_format, reference, payer_name, payer_id, amount, currency,
+             receipt_id, body, order_positions, order_iuv, booking_date, booked_account) in part:
+            body = _body(body)
+            status = "voided" if voided_at else link_status
+            iuv = order_iuv or (reference if reference_format == "pagopa" else None) or body.get("iuv")
+            booked_account = booked_account or body.get("account_iban")
+            day = captured_at[:10]
+            case = linked_case_ref or case_ref
+            psp_id, flow_id = body.get("psp_id"), body.get("flow_id")
+            number = 0
+            for code, name, quantity, gross, rate in positions_of(amount, body, order_positions, catalogue):
+                number += 1
+                known = catalogue.get(code, _UNKNOWN) if code else _UNKNOWN
+                account = booked_account or known[2]
+                if account_wanted and account != account_wanted:
+                    continue
+                vat = vat_of(gross, rate) if rate else 0
+                yield (row_id, payment_id, number, kind, day, booking_date, office, account, tender, channel, status,
+                       order_id, case, reference_format, reference, iuv, payer_name, payer_id, code,
+                       name or known[0], known[1], quantity, gross, gross - vat, vat, rate, fee, currency, psp_id,
+                       flow_id, receipt_id)
