@@ -30,6 +30,7 @@ ROUTE_PERMISSIONS = {
     ("GET", "/api/v1/cases/{ref}/lookup"): "orders.read",
     ("GET", "/api/v1/catalogue"): "catalogue.read",
     ("GET", "/api/v1/eod"): "eod.read",
+    ("GET", "/api/v1/exports/{kind}"): "exports.read",
     ("POST", "/api/v1/catalogue/validate"): "catalogue.write",
     ("GET", "/api/v1/catalogue/versions"): "catalogue.read",
     ("GET", "/api/v1/catalogue/versions/{version}"): "catalogue.read",
@@ -50,6 +51,15 @@ ROUTE_PERMISSIONS = {
     ("POST", "/api/v1/payments/{payment_row_id}/link"): "payments.link",
     ("POST", "/api/v1/verify"): "payments.read",
     ("POST", "/api/v1/tokens"): "tokens.manage",
+    ("POST", "/api/v1/reconciliation/imports"): "reconcile.manage",
+    ("POST", "/api/v1/reconciliation/run"): "reconcile.manage",
+    ("GET", "/api/v1/reconciliation/report"): "reconcile.read",
+    ("GET", "/api/v1/reconciliation/lines"): "reconcile.read",
+    ("POST", "/api/v1/reconciliation/lines/{row_id}/resolve"): "reconcile.manage",
+    ("GET", "/api/v1/reconciliation/flows"): "reconcile.read",
+    ("POST", "/api/v1/reconciliation/flows/{row_id}/resolve"): "reconcile.manage",
+    ("GET", "/api/v1/reconciliation/payments"): "reconcile.read",
+    ("POST", "/api/v1/reconciliation/payments/{row_id}/resolve"): "reconcile.manage",
     ("GET", "/api/v1/tokens"): "tokens.manage",
     ("DELETE", "/api/v1/tokens/{token_id}"): "tokens.manage",
     ("GET", "/api/v1/deliveries"): "deliveries.read",
@@ -67,7 +77,7 @@ ROUTE_PERMISSIONS = {
 PUBLIC = {("POST", "/api/v1/enroll"), ("GET", "/api/v1/keys"), ("GET", "/metrics")}
 UNKNOWN = {"agent_id": "nobody", "ref": "CASE-NONE", "version": "999999", "order_id": "NOORDER",
            "payment_row_id": "999999", "token_id": "999999", "event_id": "no-event", "name": "no-system",
-           "iban": "IT60X0542811101000000123456"}
+           "iban": "IT60X0542811101000000123456", "kind": "payments", "row_id": "999999"}
 CONSOLE_ROLES = [role for role in ROLES if role != "desk"]     # desk cannot log in, so has no session
 
 

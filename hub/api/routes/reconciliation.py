@@ -14,7 +14,7 @@ A refused file is answered 422 with `where` and `reason`, and nothing is stored.
 
 from __future__ import annotations
 
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.concurrency import run_in_threadpool
@@ -29,29 +29,11 @@ from hub.finance.reconcile import imports, report
 from hub.finance.reconcile.resolve import resolve
 from hub.finance.reconcile.status import STATUSES
 from hub.store.paging import PagingError
-from hub.users.roles import may
 
 router = APIRouter(prefix="/api/v1/reconciliation", tags=["reconciliation"])
 MAX_FILE_BYTES = 50 * 1024 * 1024
-_readers = require_role("auditor")        # every role that may ever read it; narrowed below
-
-
-def _permission(permission: str) -> Callable[..., Principal]:
-    token_roles = {"admin", "auditor"} if permission == "reconcile.read" else {"admin"}
-
-    def check(principal: Annotated[Principal, Depends(_readers)]) -> Principal:
-        allowed = (may(principal.user.role, permission) if principal.user is not None
-                   else principal.role in token_roles)
-        if not allowed:
-            raise HTTPException(403, f"this needs the permission {permission}")
-        return principal
-
-    check.allowed_roles = _readers.allowed_roles
-    return check
-
-
-Reader = Annotated[Principal, Depends(_permission("reconcile.read"))]
-Manager = Annotated[Principal, Depends(_permission("reconcile.manage"))]
+Reader = Annotated[Principal, Depends(require_role("auditor", permission="reconcile.read"))]
+Manager = Annotated[Principal, Depends(require_role(permission="reconcile.manage"))]
 StatusQuery = Annotated[Literal["matched", "waiting", "anomaly", "ignored"] | None, Query()]
 Text = Annotated[str | None, Query(max_length=200)]
 Cursor = Annotated[str | None, Query(max_length=2000, description="next_cursor or prev_cursor of a page")]
