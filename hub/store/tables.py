@@ -72,8 +72,9 @@ Index("ix_payments_reference", payments.c.reference_value)
 Index("ix_payments_status_captured", payments.c.link_status, payments.c.captured_at, payments.c.id)
 # The dashboard's unlinked count reads this index alone, whatever the share of unlinked
 # rows (migration 0014); queries must name the literal values for the index to apply.
-# link_status leads so that SQLite, which has no statistics, prefers it to the one above.
-Index("ix_payments_unlinked_office", payments.c.link_status, payments.c.office,
+# link_status and voided_at lead, constant as they are, so that SQLite, which has no
+# statistics, sees two terms matched here against one above and prefers this index.
+Index("ix_payments_unlinked_office", payments.c.link_status, payments.c.voided_at, payments.c.office,
       sqlite_where=text("link_status = 'unlinked' AND voided_at IS NULL"),
       postgresql_where=text("link_status = 'unlinked' AND voided_at IS NULL"))
 # Part of a payer's name (hub/linking/search.py, hub/orders/search.py), migration 0014: on

@@ -94,12 +94,16 @@ def agent_states(conn: Connection, scope: Scope) -> tuple[int, int, list[AgentSt
     return int(online or 0), int(offline or 0), [AgentState(**row) for row in rows]
 
 
-def unlinked(conn: Connection, scope: Scope) -> int:
-    # The values are written into the SQL, not bound: only then may the database count from
+def unlinked_query(scope: Scope):
+    # The value is written into the SQL, not bound: only then may the database count from
     # the partial index ix_payments_unlinked_office (its WHERE is these very terms).
-    return conn.execute(select(func.count()).select_from(payments)
-                        .where(payments.c.link_status == literal("unlinked", literal_execute=True),
-                               payments.c.voided_at.is_(None), scope.filter(payments.c.office))).scalar_one()
+    return (select(func.count()).select_from(payments)
+            .where(payments.c.link_status == literal("unlinked", literal_execute=True), payments.c.voided_at.is_(None),
+                   scope.filter(payments.c.office)))
+
+
+def unlinked(conn: Connection, scope: Scope) -> int:
+    return conn.execute(unlinked_query(scope)).scalar_one()
 
 
 def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:

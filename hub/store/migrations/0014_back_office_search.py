@@ -20,7 +20,7 @@ from sqlalchemy import Connection
 
 _PAYER_NAME = {"ix_payments_payer_name": "payments", "ix_orders_payer_name": "orders"}
 _INDEXES = (
-    "CREATE INDEX IF NOT EXISTS ix_payments_unlinked_office ON payments (link_status, office) "
+    "CREATE INDEX IF NOT EXISTS ix_payments_unlinked_office ON payments (link_status, voided_at, office) "
     "WHERE link_status = 'unlinked' AND voided_at IS NULL",
     "CREATE INDEX IF NOT EXISTS ix_payments_status_captured ON payments (link_status, captured_at, id)",
     "DROP INDEX IF EXISTS ix_payments_link_status",
