@@ -13,6 +13,7 @@ from typing import Any
 
 from sqlalchemy import Connection, exists, func, or_, select
 
+from hub.store.name_search import contains_ignoring_case
 from hub.store.paging import Ordering, Page, Sort, fetch_page
 from hub.store.tables import payments
 
@@ -46,7 +47,7 @@ def _payer(conn: Connection, payer: str):
     """A payer id when some payment has it (indexed), else a case-insensitive part of a name."""
     if conn.execute(select(exists().where(payments.c.payer_id == payer))).scalar():
         return payments.c.payer_id == payer
-    return payments.c.payer_name.icontains(payer, autoescape=True)
+    return contains_ignoring_case(conn, payments.c.payer_name, payer)
 
 
 def _where(conn: Connection, query, f: PaymentFilter):

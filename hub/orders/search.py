@@ -19,6 +19,7 @@ from typing import Literal
 
 from sqlalchemy import Connection, and_, case, exists, func, or_, select
 
+from hub.store.name_search import contains_ignoring_case
 from hub.store.paging import Ordering, Page, Sort, fetch_page
 from hub.store.tables import orders, payments
 
@@ -77,7 +78,7 @@ def _where(conn: Connection, query, f: OrderFilter):
         if conn.execute(select(exists().where(identifier_match(q)))).scalar():
             query = query.where(identifier_match(q))
         else:
-            query = query.where(orders.c.payer_name.icontains(q, autoescape=True))
+            query = query.where(contains_ignoring_case(conn, orders.c.payer_name, q))
     if f.due_from:
         query = query.where(orders.c.due_date >= f.due_from.isoformat())
     if f.due_to:

@@ -6,8 +6,8 @@ read the same on SQLite and PostgreSQL.  Money is integer minor units (BigIntege
 
 from __future__ import annotations
 
-from sqlalchemy import (JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, Text,
-                        UniqueConstraint)
+from sqlalchemy import (DDL, JSON, BigInteger, Boolean, Column, Index, Integer, String, Table, Text,
+                        UniqueConstraint, event, text)
 
 from hub.store.metadata import metadata
 
@@ -64,11 +64,28 @@ payments = Table(
 Index("ix_payments_captured", payments.c.captured_at, payments.c.id)
 Index("ix_payments_office_captured", payments.c.office, payments.c.captured_at, payments.c.id)
 Index("ix_payments_amount", payments.c.amount_minor, payments.c.id)
+Index("ix_payments_office_amount", payments.c.office, payments.c.amount_minor, payments.c.id)  # 0014
 Index("ix_payments_payer", payments.c.payer_id)
 Index("ix_payments_order", payments.c.linked_order_id)
 Index("ix_payments_case", payments.c.linked_case_ref)
 Index("ix_payments_reference", payments.c.reference_value)
-Index("ix_payments_link_status", payments.c.link_status)
+# The unlinked (or linked) list in its order; it replaced ix_payments_link_status (0014),
+# with which a search by status sorted every unlinked payment to show one page.
+Index("ix_payments_status_captured", payments.c.link_status, payments.c.captured_at, payments.c.id)
+# The dashboard's unlinked count reads this index alone, whatever the share of unlinked
+# rows (migration 0014); queries must name the literal values for the index to apply.
+# link_status and voided_at lead, constant as they are, so that SQLite, which has no
+# statistics, sees two terms matched here against one above and prefers this index.
+Index("ix_payments_unlinked_office", payments.c.link_status, payments.c.voided_at, payments.c.office,
+      sqlite_where=text("link_status = 'unlinked' AND voided_at IS NULL"),
+      postgresql_where=text("link_status = 'unlinked' AND voided_at IS NULL"))
+# Part of a payer's name (hub/linking/search.py, hub/orders/search.py), migration 0014: on
+# PostgreSQL a trigram index that ILIKE '%name%' uses (pg_trgm, installed in schema public);
+# on SQLite a plain index, which a count reads instead of the whole table's rows.
+Index("ix_payments_payer_name", payments.c.payer_name, postgresql_using="gin",
+      postgresql_ops={"payer_name": "public.gin_trgm_ops"})
+event.listen(payments, "before_create",
+             DDL("CREATE EXTENSION IF NOT EXISTS pg_trgm SCHEMA public").execute_if(dialect="postgresql"))
 
 # A void may arrive before the payment it voids (replays come in any order): it is
 # kept here and applied to the payment whichever arrives second.
@@ -135,6 +152,8 @@ Index("ix_orders_created", orders.c.created_at, orders.c.order_id)
 Index("ix_orders_due", orders.c.due_date, orders.c.order_id)
 Index("ix_orders_office_created", orders.c.office, orders.c.created_at, orders.c.order_id)
 Index("ix_orders_office_due", orders.c.office, orders.c.due_date, orders.c.order_id)
+Index("ix_orders_payer_name", orders.c.payer_name, postgresql_using="gin",
+      postgresql_ops={"payer_name": "public.gin_trgm_ops"})
 
 catalogue_versions = Table(
     "catalogue_versions", metadata,
