@@ -21,7 +21,7 @@ from fastapi.responses import StreamingResponse
 
 from hub.api.deps import Db, require_role
 from hub.api.security import Principal
-from hub.finance.exports.columns import KINDS
+from hub.finance.exports.columns import COLUMNS, KINDS
 from hub.finance.exports.filters import ExportRequest
 from hub.finance.exports.service import audit, export_chunks
 from hub.finance.exports.writers import MEDIA_TYPES
@@ -50,8 +50,17 @@ def negotiated(accept: str) -> str | None:
     return min(offers)[2] if offers else None
 
 
-@router.get("/{kind}", responses={200: {"content": {t: {} for t in MEDIA_TYPES.values()},
-                                        "description": "the export, streamed"}})
+# The JSON form is an array of rows whose fields are the kind's columns (hub/finance/exports/columns.py).
+_JSON_ROW = {"type": "object", "description": "one row; the fields are the columns of the kind asked for",
+             "properties": {name: {} for kind in KINDS for name in COLUMNS[kind]}}
+_ANSWERS = {
+    MEDIA_TYPES["csv"]: {"schema": {"type": "string", "description": "RFC 4180, a header row of the columns"}},
+    MEDIA_TYPES["xlsx"]: {"schema": {"type": "string", "format": "binary"}},
+    MEDIA_TYPES["json"]: {"schema": {"type": "array", "items": _JSON_ROW}},
+}
+
+
+@router.get("/{kind}", responses={200: {"content": _ANSWERS, "description": "the export, streamed"}})
 def export(request: Request, db: Db, principal: Exporter,
            kind: Annotated[str, Path(description=f"one of {', '.join(KINDS)}")],
            date_from: Annotated[dt.date, Query(alias="from", description="first day, YYYY-MM-DD")],
