@@ -27,7 +27,7 @@ from stdnum import numdb
 from stdnum.exceptions import InvalidChecksum, ValidationError
 
 from hub.audit.log import record
-from hub.errors import InvalidInput
+from hub.errors import Conflict, InvalidInput, NotFound
 from hub.store.paging import Ordering, Page, Sort, fetch_page
 from hub.store.tables_accounts import bank_accounts
 from hub.store.timeutil import now_iso
@@ -59,22 +59,16 @@ class AccountError(ValueError, InvalidInput):
         return {"detail": str(self), "field": self.field}
 
 
-class AccountExists(AccountError):
+class AccountExists(Conflict, AccountError):
     """The IBAN is an account of an office already (this one or another)."""
 
-    status = 409
 
-
-class UnknownAccount(AccountError):
+class UnknownAccount(NotFound, AccountError):
     """No office has this IBAN (or none the caller may see)."""
 
-    status = 404
 
-
-class AccountClosed(AccountError):
+class AccountClosed(Conflict, AccountError):
     """The account was closed already."""
-
-    status = 409
 
 
 @dataclass(frozen=True)
