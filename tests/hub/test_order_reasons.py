@@ -237,5 +237,10 @@ def test_a_polish_users_order_pages_say_account_change_cancel_and_card_number_re
                            headers={"X-CSRF-Token": ola.csrf})
         assert changed.status_code == 409
         assert changed.json()["detail"] == "order ORDP1 has payments against it: only an unpaid order changes"
+        for path, body in (("change", {"payer_name": f"Jan {PAN}"}), ("cancel", {"reason": f"card {PAN}"})):
+            screened = ola.post(f"/api/v1/orders/ORDA1/{path}", json=body, headers={"X-CSRF-Token": ola.csrf})
+            assert screened.status_code == 422 and "a card number is not allowed here" in screened.text
+            assert PAN not in screened.text
         with hub.db.connect() as conn:
-            assert conn.execute(select(orders.c.payer_name).where(orders.c.order_id == "ORDA1")).scalar() is None
+            row = conn.execute(select(orders).where(orders.c.order_id == "ORDA1")).mappings().one()
+        assert (row["payer_name"], row["cancelled_at"]) == (None, None)
