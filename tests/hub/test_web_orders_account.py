@@ -105,3 +105,7 @@ def test_an_unpaid_orders_account_changes_audited_and_a_wrong_one_is_refused(tmp
         unchanged = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": ROMA,
                                                             "payer_name": "Ugo"})
         assert unchanged.status_code == 303 and _row(hub, "ORDA1")["account_iban"] == ROMA
+        without = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "payer_name": "Ugo Rossi"})
+        assert without.status_code == 303 and _row(hub, "ORDA1")["account_iban"] == ROMA    # no select: it stays
+        cleared = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": ""})
+        assert cleared.status_code == 303 and _row(hub, "ORDA1")["account_iban"] is None   # no positions: none
