@@ -187,9 +187,9 @@ def test_a_polish_users_order_pages_say_account_change_cancel_and_card_number_re
             return _errors_on(ola.post(f"/orders/{order_id}/change", data=form | fields).text)
 
         assert change("ORDA1", due_date="31/12") == {"due_date": "'31/12' nie jest datą (RRRR-MM-DD)"}
-        assert change("ORDA1", account=WARSAW) == {"account": "PL61 1090 1014 0000 0712 1981 2874 nie jest rachunkiem "
-                                                   "bankowym urzędu ROMA-1 (zob. GET /api/v1/accounts lub "
-                                                   "`counterpay hub account list`)"}
+        assert change("ORDA1", account=WARSAW, account_offered="1") == {
+            "account": "PL61 1090 1014 0000 0712 1981 2874 nie jest rachunkiem bankowym urzędu ROMA-1 (zob. GET "
+                       "/api/v1/accounts lub `counterpay hub account list`)"}
         card = ("numer karty jest tu niedozwolony: pełny numer karty nigdy nie jest zapisywany; podaj najwyżej "
                 "jego cztery ostatnie cyfry")
         assert change("ORDA1", payer_name=f"Jan {PAN}") == {"payer_name": card}

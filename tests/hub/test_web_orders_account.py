@@ -90,10 +90,12 @@ def test_an_unpaid_orders_account_changes_audited_and_a_wrong_one_is_refused(tmp
         add_orders(hub.db, [order_row("ORDA1", office="ROMA-1")])
         form = anna.get("/orders/ORDA1").text
         assert _offered(form) == ["", ROMA, ROMA_TAXES] and 'id="order-account">—<' in form
-        foreign = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": WARSAW})
+        assert '<input type="hidden" name="account_offered" value="1">' in form
+        foreign = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": WARSAW,
+                                                            "account_offered": "1"})
         assert foreign.status_code == 422 and 'id="account-error"' in foreign.text
         assert _row(hub, "ORDA1")["account_iban"] is None
-        done = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": ROMA})
+        done = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": ROMA, "account_offered": "1"})
         assert done.status_code == 303
         assert _row(hub, "ORDA1")["account_iban"] == ROMA
         with hub.db.connect() as conn:
@@ -103,9 +105,10 @@ def test_an_unpaid_orders_account_changes_audited_and_a_wrong_one_is_refused(tmp
         again = anna.get("/orders/ORDA1").text
         assert re.search(rf'<option value="{ROMA}" selected>', again)      # the form keeps the order's account
         unchanged = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": ROMA,
-                                                            "payer_name": "Ugo"})
+                                                            "account_offered": "1", "payer_name": "Ugo"})
         assert unchanged.status_code == 303 and _row(hub, "ORDA1")["account_iban"] == ROMA
         without = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "payer_name": "Ugo Rossi"})
-        assert without.status_code == 303 and _row(hub, "ORDA1")["account_iban"] == ROMA    # no select: it stays
-        cleared = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": ""})
+        assert without.status_code == 303 and _row(hub, "ORDA1")["account_iban"] == ROMA    # not offered: stays
+        cleared = anna.post("/orders/ORDA1/change", data={"csrf_token": anna.csrf, "account": "",
+                                                          "account_offered": "1"})
         assert cleared.status_code == 303 and _row(hub, "ORDA1")["account_iban"] is None   # no positions: none
