@@ -25,8 +25,10 @@ from pydantic import ValidationError
 
 GENERIC_TYPES = frozenset({"missing", "string_too_short", "string_too_long", "string_pattern_mismatch",
                            "greater_than", "greater_than_equal", "less_than", "less_than_equal", "too_short",
-                           "too_long", "int_type", "literal_error", "extra_forbidden"})
-"""Pydantic's error types the console says in words of its own (form.error.<type>, hub/web/forms.py)."""
+                           "too_long", "int_type", "literal_error", "extra_forbidden",
+                           "card_number"})
+"""Pydantic's error types the console says in words of its own (form.error.<type>, hub/web/forms.py);
+`card_number` is hub/free_text.py's, whose English is the catalogue's."""
 OWN_TYPE_PREFIX = "orders_"
 """A model's own checks raise PydanticCustomError("orders_<what>", …): their key is orders.reason.<what>."""
 
@@ -41,6 +43,10 @@ class Reason(str):
         self = super().__new__(cls, f"{field}: {text}" if field else text)
         self.key, self.params, self.field = key, params, field
         return self
+
+    def at(self, field: str) -> "Reason":
+        """The same reason said of `field` (a reason of no field yet, e.g. a service's, put beside a column)."""
+        return _rebuild(self.key, f"{field}: {self}", field, self.params)
 
     def __reduce__(self):
         return (_rebuild, (self.key, str(self), self.field, self.params))

@@ -187,7 +187,8 @@ def import_requests(conn: Connection, parsed: list[tuple[int, OrderRequest]], ro
             order_account(conn, {"account_iban": request.account, "office": request.office}, document,
                           request.positions)
         except AccountRefused as exc:
-            row_errors.append(RowError(line, [f"account: {exc}"]))
+            # The reason beside its column, as the row's other reasons are.
+            row_errors.append(RowError(line, [exc.reason.at("account")]))
     if row_errors:
         raise CsvImportError(sorted(row_errors, key=lambda e: e.line))
     created = [insert_order(conn, order_columns(request, settings, actor), settings, signing_key)

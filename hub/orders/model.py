@@ -72,12 +72,13 @@ class OrderChange(BaseModel):
     model_config = ConfigDict(extra="forbid")
     amount_minor: int | None = Field(default=None, strict=True, ge=1, le=10**13)
     case_ref: str | None = Field(default=None, max_length=200)
-    payer_name: str | None = Field(default=None, max_length=200)
-    payer_id: str | None = Field(default=None, max_length=64)
-    description: str | None = Field(default=None, max_length=400)
+    # Screened like a new order's (hub/free_text.py): a changed name or note holds no card number.
+    payer_name: FreeText | None = Field(default=None, max_length=200)
+    payer_id: FreeText | None = Field(default=None, max_length=64)
+    description: FreeText | None = Field(default=None, max_length=400)
     due_date: dt.date | None = None
 
 
 class OrderCancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reason: str = Field(min_length=1, max_length=400, description="read by the payer and at the counter")
+    reason: FreeText = Field(min_length=1, max_length=400, description="read by the payer and at the counter")

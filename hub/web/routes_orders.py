@@ -1,5 +1,6 @@
 """Payment orders: the search (`q` by any identifier, status, due date), one order with every
-payment against it, its notice, and changing or cancelling it while unpaid.
+payment against it, its notice, and changing or cancelling it while unpaid (the account it is
+paid into too).  Why a change is refused is said in the reader's language (hub/reasons.py).
 
 Every query runs within the viewer's offices: an order of another office is answered like
 one that does not exist (404), whether followed from a link or typed by hand.
@@ -13,17 +14,21 @@ from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
+from pydantic import ValidationError
 
 from protocol.money import Money, MoneyError
 from hub.orders import state_feed
 from hub.orders.changes import OrderChangeInvalid, OrderMissing, OrderNotChangeable, cancel_order, change_order
+from hub.orders.model import OrderCancel, OrderChange
 from hub.orders.notice import notice_pdf
 from hub.orders.payee import payee_of
 from hub.orders.search import OrderFilter, count, search_page
 from hub.orders.service import get_order, order_view
+from hub.reasons import Reason, from_validation
 from hub.store.paging import PagingError
 from hub.users.sessions import Session
 from hub.web.auth import require, settings_of
+from hub.web.order_accounts import account_choices, order_account_of
 from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -32,6 +37,8 @@ Writer = Annotated[Session, Depends(require("orders.write"))]
 FIELDS = ("q", "status", "due_from", "due_to", "office", "sort")
 STATUSES = ("unpaid", "partly_paid", "paid", "overpaid")
 SORTS = ("-created_at", "created_at", "due_date", "-due_date")
+FORM_FIELDS = {"amount_minor": "amount", "account_iban": "account"}
+"""The service's field → the form's."""
 
 
 def _date(value: str, name: str, errors: dict) -> dt.date | None:
@@ -71,6 +78,23 @@ def orders(request: Request, session: Reader):
                   sorts=SORTS, iso=dt.datetime.fromisoformat)
 
 
+def _said(exc: Exception) -> tuple[str, dict]:
+    """A refusal as the template's (key, values): its Reason, or its English as given."""
+    reason = exc.args[0] if exc.args else None
+    if isinstance(reason, Reason):
+        return reason.key, reason.params
+    return "orders.error.change", {"reason": str(exc)}
+
+
+def _screened(model, data: dict, errors: dict) -> None:
+    """Free text as the API screens it (no card number, lengths): each problem beside its field."""
+    try:
+        model.model_validate(data)
+    except ValidationError as exc:
+        for problem, reason in zip(exc.errors(), from_validation(exc), strict=True):
+            errors.setdefault(str(problem["loc"][-1]) if problem["loc"] else "form", (reason.key, reason.params))
+
+
 def _visible(request: Request, session: Session, order_id: str) -> dict | None:
     with request.app.state.db.connect() as conn:
         order = get_order(conn, order_id)
@@ -84,7 +108,11 @@ def _missing(request: Request, session: Session):
 
 
 def _detail(request: Request, session: Session, order: dict, *, status_code: int = 200, errors=None, typed=None):
+    with request.app.state.db.connect() as conn:
+        account = order_account_of(conn, order)
+        choices = account_choices(conn, session.user.scope, [order["office"]]) if order["office"] else []
     return render(request, "order.html", session=session, status_code=status_code, order=order,
+                  account=account, accounts=choices,
                   errors=errors or {}, typed=typed or {}, iso=dt.datetime.fromisoformat,
                   amount_plain="" if order["amount_minor"] is None else Money(order["amount_minor"], order["currency"]).format(),
                   done=request.query_params.get("done"))
@@ -111,14 +139,20 @@ def notice(request: Request, session: Reader, order_id: str):
 @router.post("/orders/{order_id}/change")
 def change(request: Request, session: Writer, order_id: str, amount: str = Form(""), case_ref: str = Form(""),
            payer_name: str = Form(""), payer_id: str = Form(""), description: str = Form(""),
-           due_date: str = Form("")):
+           due_date: str = Form(""), account: str = Form(""), account_offered: str = Form("")):
     found = _visible(request, session, order_id)
     if found is None:
         return _missing(request, session)
     typed = {"amount": amount.strip(), "case_ref": case_ref.strip(), "payer_name": payer_name.strip(),
-             "payer_id": payer_id.strip(), "description": description.strip(), "due_date": due_date.strip()}
-    changes: dict = {k: v for k, v in typed.items() if k != "amount"}
+             "payer_id": payer_id.strip(), "description": description.strip(), "due_date": due_date.strip(),
+             "account": account.strip()}
+    changes: dict = {k: v for k, v in typed.items() if k not in ("amount", "account")}
+    # Not offered (a form from before the select) or as it was: the account stays, even one closed since.
+    if account_offered and typed["account"] != (found["account_iban"] or ""):
+        changes["account_iban"] = typed["account"]
     errors: dict[str, tuple[str, dict]] = {}
+    _screened(OrderChange, {k: changes[k] or None for k in ("case_ref", "payer_name", "payer_id", "description")},
+              errors)
     if typed["amount"] and found["positions"]:
         errors["amount"] = ("orders.error.amount_from_positions", {})
     elif typed["amount"]:
@@ -134,9 +168,9 @@ def change(request: Request, session: Writer, order_id: str, amount: str = Form(
             if changed.get("amount_changed_at"):
                 state_feed.publish_for(request.app.state.db, request.app.state.hub, changed["office"])
         except OrderChangeInvalid as exc:
-            errors["amount" if exc.field == "amount_minor" else exc.field] = ("orders.error.change", {"reason": str(exc)})
+            errors[FORM_FIELDS.get(exc.field, exc.field)] = _said(exc)
         except OrderNotChangeable as exc:
-            errors["form"] = ("orders.error.change", {"reason": str(exc)})
+            errors["form"] = _said(exc)
         except OrderMissing:
             return _missing(request, session)
     if errors:
@@ -149,16 +183,21 @@ def cancel(request: Request, session: Writer, order_id: str, reason: str = Form(
     found = _visible(request, session, order_id)
     if found is None:
         return _missing(request, session)
+    screened: dict[str, tuple[str, dict]] = {}
+    if reason.strip():
+        _screened(OrderCancel, {"reason": reason.strip()}, screened)
+    if screened:
+        return _detail(request, session, found, status_code=422, typed={"reason": reason}, errors=screened)
     try:
         with request.app.state.db.begin() as conn:
             cancelled = cancel_order(conn, order_id, reason, session.user.actor, scope=session.user.scope)
         state_feed.publish_for(request.app.state.db, request.app.state.hub, cancelled["office"])
     except OrderChangeInvalid as exc:
         return _detail(request, session, found, status_code=422, typed={"reason": reason},
-                       errors={"reason": ("orders.error.change", {"reason": str(exc)})})
+                       errors={"reason": _said(exc)})
     except OrderNotChangeable as exc:
         return _detail(request, session, found, status_code=409, typed={"reason": reason},
-                       errors={"form": ("orders.error.change", {"reason": str(exc)})})
+                       errors={"form": _said(exc)})
     except OrderMissing:
         return _missing(request, session)
     return RedirectResponse(f"/orders/{order_id}?done=cancelled", status_code=303)

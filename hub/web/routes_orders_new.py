@@ -2,7 +2,9 @@
 or typed for an open-amount service) and in bulk from CSV or XLSX, all rows or none.
 
 An order belongs to an office: staff of named offices make orders for those offices only
-(one office: it is chosen for them); staff of every office name any.
+(one office: it is chosen for them); staff of every office name any.  The bank account it
+is paid into is chosen among the offices' accounts in use (none chosen: the one its
+positions name, if any).
 """
 
 from __future__ import annotations
@@ -16,19 +18,22 @@ from pydantic import ValidationError
 
 from protocol.money import Money, MoneyError
 from hub.catalogue import service as catalogue
+from hub.finance.accounts import AccountError, clean_iban
 from hub.orders.csv_import import CsvImportError, RowError, import_orders
 from hub.orders.model import OrderRequest
+from hub.orders.paid_into import AccountRefused
 from hub.orders.pricing import PricingError, price, priced_positions
 from hub.orders.service import OrderError, create_order
 from hub.orders.xlsx_import import import_xlsx
 from hub.reasons import Reason, from_validation
 from hub.users.sessions import Session
 from hub.web.auth import require, settings_of
+from hub.web.order_accounts import account_choices
 from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Writer = Annotated[Session, Depends(require("orders.write"))]
-TEXT_FIELDS = ("office", "amount", "case_ref", "payer_name", "payer_id", "description", "due_date")
+TEXT_FIELDS = ("office", "amount", "case_ref", "payer_name", "payer_id", "description", "due_date", "account")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
@@ -47,11 +52,12 @@ def _quantities(form) -> dict[str, str]:
 
 
 def _form(request: Request, session: Session, *, typed=None, quantities=None, errors=None, status_code=200):
+    offices = session.user.offices
     with request.app.state.db.connect() as conn:
         document = catalogue.current(conn)
-    offices = session.user.offices
+        accounts = account_choices(conn, session.user.scope, offices or None)
     return render(request, "order_new.html", session=session, status_code=status_code, typed=typed or {},
-                  quantities=quantities or {}, errors=errors or {}, offices=offices,
+                  quantities=quantities or {}, errors=errors or {}, offices=offices, accounts=accounts,
                   positions=priced_positions(document) if document else [],
                   total=_total(document, quantities or {}),
                   currency=document["currency"] if document else settings_of(request).currency)
@@ -96,7 +102,12 @@ async def create(request: Request, session: Writer):
         document = catalogue.current(conn)
     currency = document["currency"] if document else settings_of(request).currency
     data: dict = {"office": typed["office"] or None, "currency": currency,
-                  **{k: typed[k] for k in ("case_ref", "description", "due_date") if typed[k]}}
+                  **{k: typed[k] for k in ("case_ref", "description", "due_date", "account") if typed[k]}}
+    if typed["account"]:
+        try:
+            clean_iban(typed["account"], "account")
+        except AccountError as exc:     # only a hand-made post: the form offers accounts, not a box
+            errors["account"] = (f"accounts.error.{exc.key}", exc.values)
     payer = {k: typed[f"payer_{k}"] for k in ("name", "id") if typed[f"payer_{k}"]}
     if payer:
         data["payer"] = payer
@@ -135,6 +146,11 @@ async def create(request: Request, session: Writer):
     except OrderError as exc:
         return _form(request, session, typed=typed, quantities=quantities, status_code=422,
                      errors={"form": ("orders.error.change", {"reason": str(exc)})})
+    except AccountRefused as exc:
+        # Positions paid into different accounts are the positions' fault; the rest, the account's.
+        field = "positions" if exc.reason.key == "orders.reason.account_positions_differ" else "account"
+        return _form(request, session, typed=typed, quantities=quantities, status_code=422,
+                     errors={field: (exc.reason.key, exc.reason.params)})
     return RedirectResponse(f"/orders/{order['order_id']}?done=created", status_code=303)
 
 

@@ -11,6 +11,7 @@ from protocol.keys import SigningKey
 from hub import config
 from hub.store.db import Database
 from tests.hub.eod_support import Desk, store
+from tests.web import screenshots
 
 
 @contextmanager
@@ -42,6 +43,7 @@ def test_the_mismatches_tile_leads_to_the_batch_and_a_late_payment_clears_it(liv
     expect(rows.first).to_contain_text("count 2, total €35.00")
     expect(rows.first).to_contain_text("count 1, total €10.00")
     expect(rows.first).to_contain_text("the batch totals €35.00, the hub €10.00")
+    screenshots.screenshot(page, "eod")
 
     page.get_by_label("Status").select_option("matched")
     page.get_by_role("button", name="Show").click()
