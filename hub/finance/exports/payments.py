@@ -16,7 +16,11 @@ without them gives empty cells.  `handling_fee_minor` is 0 until counter handlin
 exist.  The account of a booked payment is the bank account it was booked on.
 
 Rows are read with a server-side cursor in the database's order (payment or booking
-date, then row id) and made one at a time: nothing accumulates.
+date, then row id) and made one cursor batch at a time: nothing accumulates beyond a batch.
+For speed (issue 13: a million lines at over 50,000 rows/s) the database picks the few
+body members a line needs out of the JSON, and the lines of a payment are worked out
+once per distinct (amount, positions, order positions): a counter takes the same fees
+over and over, so a small bounded table of them turns most payments into a lookup.
 """
 
 from __future__ import annotations
@@ -25,7 +29,7 @@ import json
 from collections import Counter
 from typing import Any, Iterator
 
-from sqlalchemy import Connection, Text, func, select, type_coerce, union_all
+from sqlalchemy import Connection, Text, cast, func, literal_column, select, union_all
 
 from hub.finance.exports.filters import ExportRequest
 from hub.store.tables import catalogue_versions, orders, payments
@@ -34,6 +38,8 @@ from hub.store.tables_reconcile import flow_payments, flows, statement_lines
 YIELD_PER = 2000
 """Rows fetched from the cursor at a time: large enough for speed, small enough to stay flat."""
 HANDLING_FEE_MINOR = 0
+KNOWN_LINES = 4096
+"""Distinct (amount, positions, order positions) whose lines are kept; the table starts over when full."""
 
 
 def catalogue_positions(conn: Connection) -> dict[str, dict[str, Any]]:
@@ -75,6 +81,12 @@ def _bookings():
             .group_by(both.c.payment_row).subquery("bookings"))
 
 
+def _member(key: str):
+    """`body -> key` as JSON text (NULL when the body has no such member), the same SQL on SQLite and PostgreSQL:
+    a large body is not decoded whole, and the text decodes in Python to exactly what the body holds."""
+    return cast(payments.c.body.op("->", return_type=Text)(literal_column(f"'{key}'")), Text)
+
+
 def query(request: ExportRequest):
     bookings = _bookings()
     lo, hi = request.day_bounds()
@@ -83,7 +95,8 @@ def query(request: ExportRequest):
                         payments.c.link_status, payments.c.linked_order_id, payments.c.linked_case_ref,
                         payments.c.case_ref, payments.c.reference_format, payments.c.reference_value,
                         payments.c.payer_name, payments.c.payer_id, payments.c.amount_minor, payments.c.currency,
-                        payments.c.receipt_id, type_coerce(payments.c.body, Text), orders.c.positions, orders.c.iuv,
+                        payments.c.receipt_id, _member("positions"), _member("iuv"), _member("account_iban"),
+                        _member("psp_id"), _member("flow_id"), orders.c.positions, orders.c.iuv,
                         bookings.c.booking_date, bookings.c.account)
                  .select_from(payments.outerjoin(orders, orders.c.order_id == payments.c.linked_order_id)
                               .outerjoin(bookings, bookings.c.payment_row == payments.c.id))
@@ -114,10 +127,10 @@ def _entry(position: dict[str, Any]) -> tuple:
 _UNKNOWN = (None, None, None, None, None)
 
 
-def positions_of(amount: int, body: dict[str, Any], order_positions: str | None,
+def positions_of(amount: int, sent: Any, order_positions: str | None,
                  catalogue: dict[str, tuple]) -> list[tuple[str | None, str | None, int, int, int | None]]:
-    """(code, name, quantity, gross, VAT rate) of each line of a payment; they add up to its amount."""
-    sent = body.get("positions")
+    """(code, name, quantity, gross, VAT rate) of each line of a payment; they add up to its amount.
+    `sent` is the positions member of the payment's body (None without one)."""
     if sent:
         lines = []
         total = 0
@@ -143,40 +156,65 @@ def positions_of(amount: int, body: dict[str, Any], order_positions: str | None,
     return [(None, None, 1, amount, None)]
 
 
-def _body(value: Any) -> dict[str, Any]:
-    # Read as text on SQLite (json.loads here is cheaper than through the column type); psycopg
-    # hands PostgreSQL's json already decoded.
-    if value.__class__ is str:
-        value = json.loads(value)
-    return value if isinstance(value, dict) else {}
+def lines_of(amount: int, sent_text: str | None, order_positions: str | None,
+             catalogue: dict[str, tuple]) -> tuple[tuple[int, str | None, tuple], ...]:
+    """Each line of a payment as (line number, the catalogue's account, the line's cells from
+    position_code to handling_fee_minor): everything about a line that its payment's own columns do not change."""
+    made = []
+    sent = json.loads(sent_text) if sent_text is not None else None
+    for number, (code, name, quantity, gross, rate) in enumerate(positions_of(amount, sent, order_positions,
+                                                                              catalogue), 1):
+        known = catalogue.get(code, _UNKNOWN) if code else _UNKNOWN
+        vat = vat_of(gross, rate) if rate else 0
+        made.append((number, known[2], (code, name or known[0], known[1], quantity, gross, gross - vat, vat, rate,
+                                        HANDLING_FEE_MINOR)))
+    return tuple(made)
 
 
-def rows(conn: Connection, request: ExportRequest) -> Iterator[tuple]:
-    """The payment lines of `request`, in PAYMENT_COLUMNS order."""
+def _decoded(text: str | None) -> Any:
+    """A body member's JSON text as Python; a plain string (the usual case) without the JSON decoder."""
+    if text is None:
+        return None
+    if text[:1] == '"' and text[-1:] == '"' and "\\" not in text and len(text) > 1:
+        return text[1:-1]
+    return json.loads(text)
+
+
+def batches(conn: Connection, request: ExportRequest) -> Iterator[list[tuple]]:
+    """The payment lines of `request` in PAYMENT_COLUMNS order, a list per cursor batch."""
     catalogue = {code: _entry(position) for code, position in catalogue_positions(conn).items()}
     result = conn.execution_options(stream_results=True, yield_per=YIELD_PER).execute(query(request))
     account_wanted = request.account
-    fee = HANDLING_FEE_MINOR
+    known_lines: dict[tuple, tuple] = {}
     for part in result.partitions():
+        made: list[tuple] = []
+        add = made.append
         for (row_id, payment_id, kind, captured_at, office, tender, channel, voided_at, link_status, order_id,
              linked_case_ref, case_ref, reference_format, reference, payer_name, payer_id, amount, currency,
-             receipt_id, body, order_positions, order_iuv, booking_date, booked_account) in part:
-            body = _body(body)
-            status = "voided" if voided_at else link_status
-            iuv = order_iuv or (reference if reference_format == "pagopa" else None) or body.get("iuv")
-            booked_account = booked_account or body.get("account_iban")
+             receipt_id, sent, body_iuv, body_account, psp_id, flow_id, order_positions, order_iuv, booking_date,
+             booked_account) in part:
+            key = (amount, sent, order_positions)
+            lines = known_lines.get(key)
+            if lines is None:
+                if len(known_lines) >= KNOWN_LINES:
+                    known_lines.clear()
+                lines = known_lines[key] = lines_of(amount, sent, order_positions, catalogue)
+            iuv = order_iuv or (reference if reference_format == "pagopa" else None) or _decoded(body_iuv)
+            booked_account = booked_account or _decoded(body_account)
+            middle = (tender, channel, "voided" if voided_at else link_status, order_id, linked_case_ref or case_ref,
+                      reference_format, reference, iuv, payer_name, payer_id)
+            end = (currency, _decoded(psp_id), _decoded(flow_id), receipt_id)
             day = captured_at[:10]
-            case = linked_case_ref or case_ref
-            psp_id, flow_id = body.get("psp_id"), body.get("flow_id")
-            number = 0
-            for code, name, quantity, gross, rate in positions_of(amount, body, order_positions, catalogue):
-                number += 1
-                known = catalogue.get(code, _UNKNOWN) if code else _UNKNOWN
-                account = booked_account or known[2]
+            for number, catalogue_account, cells in lines:
+                account = booked_account or catalogue_account
                 if account_wanted and account != account_wanted:
                     continue
-                vat = vat_of(gross, rate) if rate else 0
-                yield (row_id, payment_id, number, kind, day, booking_date, office, account, tender, channel, status,
-                       order_id, case, reference_format, reference, iuv, payer_name, payer_id, code,
-                       name or known[0], known[1], quantity, gross, gross - vat, vat, rate, fee, currency, psp_id,
-                       flow_id, receipt_id)
+                add((row_id, payment_id, number, kind, day, booking_date, office, account) + middle + cells + end)
+        if made:
+            yield made
+
+
+def rows(conn: Connection, request: ExportRequest) -> Iterator[tuple]:
+    """The payment lines of `request`, in PAYMENT_COLUMNS order, one at a time."""
+    for batch in batches(conn, request):
+        yield from batch

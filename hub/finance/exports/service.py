@@ -1,7 +1,7 @@
 """One export, from the request to the bytes: audited first, then streamed from the cursor.
 
     audit(db, request, actor)                       who exported what, in the audit log
-    for chunk in export_chunks(db, request): ...    the file's bytes, as they are made
+    for chunk in export_chunks(db, request): ...    the file's bytes, as they are made (a batch of rows a chunk)
     write_file(db, request, path)                   the same into a file, replaced whole
 
 The audit row is committed before the first byte goes out, so an export cut off half-way
@@ -30,6 +30,10 @@ ROWS: dict[str, Callable[[Connection, ExportRequest], Iterator[tuple]]] = {
     "flows": reconciled.flow_rows,
     "anomalies": reconciled.anomalies,
 }
+BATCHES: dict[str, Callable[[Connection, ExportRequest], Iterator[list[tuple]]]] = {
+    "payments": payments.batches,
+}
+"""Exports that make their rows a batch at a time (the big one); the others are batched as they come."""
 
 
 def audit(db: Database, request: ExportRequest, actor: str, via: str) -> None:
@@ -42,8 +46,17 @@ def rows(db: Database, request: ExportRequest) -> Iterator[tuple]:
         yield from ROWS[request.kind](conn, request)
 
 
+def batches(db: Database, request: ExportRequest) -> Iterator[list[tuple]]:
+    """The export's rows, a list at a time, read through one connection."""
+    with db.connect() as conn:
+        if request.kind in BATCHES:
+            yield from BATCHES[request.kind](conn, request)
+        else:
+            yield from writers.batched(ROWS[request.kind](conn, request))
+
+
 def export_chunks(db: Database, request: ExportRequest) -> Iterator[bytes]:
-    return writers.chunks(request.fmt, request.kind, COLUMNS[request.kind], rows(db, request))
+    return writers.chunks(request.fmt, request.kind, COLUMNS[request.kind], batches(db, request))
 
 
 def write_stream(db: Database, request: ExportRequest, out: BinaryIO) -> None:
@@ -58,7 +71,7 @@ def write_file(db: Database, request: ExportRequest, path: Path) -> None:
     os.close(handle)
     try:
         if request.fmt == "xlsx":
-            writers.write_xlsx(Path(name), request.kind, COLUMNS[request.kind], rows(db, request))
+            writers.write_xlsx(Path(name), request.kind, COLUMNS[request.kind], batches(db, request))
         else:
             with open(name, "wb") as out:
                 write_stream(db, request, out)
