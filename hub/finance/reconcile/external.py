@@ -98,6 +98,7 @@ class PaymentMaker:
         self._stored: dict[tuple[str, str], int] = {}                  # (agent, payment id) → payments.id
         self._of_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._new: list[dict[str, Any]] = []
+        self._at = now_iso()                       # one received_at for the whole run
 
     def prefetch(self, keys: Iterable[tuple[str, str]], order_ids: Iterable[str]) -> None:
         by_agent: dict[str, list[str]] = defaultdict(list)
@@ -133,7 +134,7 @@ class PaymentMaker:
                 return st.ANOMALY, st.DUPLICATE
         method = "rf" if source.reference_format == ReferenceFormat.RF else "pagopa"
         link = Link("linked", method, order["order_id"], order["case_ref"])
-        at = now_iso()
+        at = self._at
         columns = {
             "agent_id": source.agent_id, "payment_id": source.payment_id, "message_id": source.payment_id,
             "receipt_id": source.receipt_id[:64], "office": source.office, "kind": "payment",

@@ -240,9 +240,10 @@ def run(conn: Connection) -> RunOutcome:
         found[("line", line["id"])] = (book.by_iuv(line["office"], line["iuv"]) if line["kind"] == "pagopa-single"
                                        else book.by_rf(line["office"], line["reference"]))
     maker = PaymentMaker(conn)
-    keys = [(s.agent_id, s.payment_id) for s in
-            [_flow_payment_source(fp) for fp in fp_rows] + [_line_source(x) for x in order_lines]]
-    maker.prefetch(keys, {o["order_id"] for o in found.values() if o})
+    sources = {("fp", fp["id"]): _flow_payment_source(fp) for fp in fp_rows}
+    sources.update({("line", x["id"]): _line_source(x) for x in order_lines})
+    maker.prefetch([(s.agent_id, s.payment_id) for s in sources.values()],
+                   {o["order_id"] for o in found.values() if o})
     settled: list[tuple[_Changes, int, Source]] = []
     for fp in fp_rows:
         order = found[("fp", fp["id"])]
@@ -251,7 +252,7 @@ def run(conn: Connection) -> RunOutcome:
         elif order is None:
             fps.set(fp["id"], status=st.ANOMALY, reason=st.UNKNOWN_IUV, order_id=None)
         else:
-            source = _flow_payment_source(fp)
+            source = sources[("fp", fp["id"])]
             status, reason = maker.settle(source, order, once=True)
             fps.set(fp["id"], status=status, reason=reason, order_id=order["order_id"])
             settled.append((fps, fp["id"], source))
@@ -263,7 +264,7 @@ def run(conn: Connection) -> RunOutcome:
             lines.set(line["id"], status=st.ANOMALY, reason=st.UNKNOWN_IUV if single else st.UNKNOWN_REFERENCE,
                       order_id=None)
         else:
-            source = _line_source(line)
+            source = sources[("line", line["id"])]
             status, reason = maker.settle(source, order, once=single)
             lines.set(line["id"], status=status, reason=reason, order_id=order["order_id"])
             settled.append((lines, line["id"], source))
