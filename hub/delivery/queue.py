@@ -44,9 +44,11 @@ from sqlalchemy import Connection, select
 from hub.casesys import registry
 from hub.delivery import wakeup
 from hub.delivery.clock import stamp
-from hub.store.bulk import insert_rows
+from hub.store.sets import fetch_dicts, insert_many, one_of
 from hub.store.tables_delivery import deliveries
 from protocol.domain import DeliveryStatus
+
+_CHUNK = 10_000      # event and order ids per query, as one parameter (hub.store.sets.one_of)
 
 def webhook_id_for(event_id: str, case_system: str | None) -> str:
     digest = hashlib.sha256(f"{event_id}\x00{case_system or ''}".encode("utf-8")).hexdigest()
@@ -106,9 +108,10 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
         return []
     event_ids = list(dict.fromkeys(item["event_id"] for item in items))
     known: set[str] = set()
-    for start in range(0, len(event_ids), 500):
-        chunk = event_ids[start:start + 500]
-        known.update(conn.execute(select(deliveries.c.event_id).where(deliveries.c.event_id.in_(chunk))).scalars())
+    for start in range(0, len(event_ids), _CHUNK):
+        chunk = event_ids[start:start + _CHUNK]
+        known.update(conn.execute(select(deliveries.c.event_id)
+                                  .where(one_of(conn, deliveries.c.event_id, chunk))).scalars().all())
     moment = stamp(time.time() if now is None else now)
     fresh = [item for item in items if item["event_id"] not in known]
     snapshots = _order_snapshots(conn, {(item.get("link") or {}).get("order_id") for item in fresh} - {None, ""})
@@ -134,7 +137,7 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
         forget.update(v for k, v in values.items() if k != "reference")
     if not rows:
         return []
-    insert_rows(conn, deliveries, rows)     # one executemany for the whole batch
+    insert_many(conn, deliveries, rows)     # one executemany (SQLite), one INSERT per 10,000 (PostgreSQL)
     wakeup.announce(conn)
     from hub.casesys.lookup import forget_everywhere
     for ref in forget:
@@ -145,6 +148,26 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
 
 
 def _order_snapshots(conn: Connection, order_ids: set[str]) -> dict[str, dict[str, Any]]:
-    return {order_id: snapshot for order_id in order_ids
-            if (snapshot := _order_snapshot(conn, order_id)) is not None}
+    """`_order_snapshot` of many orders with two queries per 10,000 (their ids as one
+    parameter): reconciliation queues confirmations for 100,000 orders at once."""
+    from hub.linking.status import PAYMENT_COLUMNS, summarise
+    from hub.store.tables import orders, payments
+
+    listed = sorted(order_ids)
+    found: dict[str, dict[str, Any]] = {}
+    for start in range(0, len(listed), _CHUNK):
+        chunk = listed[start:start + _CHUNK]
+        query = select(orders.c.order_id, orders.c.amount_kind, orders.c.amount_minor, orders.c.currency).where(
+            one_of(conn, orders.c.order_id, chunk))
+        rows = {row["order_id"]: row for row in fetch_dicts(conn, query)}
+        paid: dict[str, list[dict[str, Any]]] = {order_id: [] for order_id in rows}
+        query = (select(*PAYMENT_COLUMNS, payments.c.linked_order_id)
+                 .where(one_of(conn, payments.c.linked_order_id, chunk))
+                 .order_by(payments.c.captured_at, payments.c.id))
+        for payment in fetch_dicts(conn, query):
+            paid[payment["linked_order_id"]].append(payment)
+        for order_id, order in rows.items():
+            found[order_id] = {"order_id": order_id, "amount_minor": order["amount_minor"],
+                               "currency": order["currency"], **summarise(order, paid[order_id])}
+    return found
 

@@ -76,7 +76,7 @@ statement_lines = Table(
     Column("resolution_note", String(1000)),
 )
 Index("ix_statement_lines_status", statement_lines.c.status, statement_lines.c.id)
-Index("ix_statement_lines_flow", statement_lines.c.office, statement_lines.c.flow_id)
+Index("ix_statement_lines_flow", statement_lines.c.flow_id)
 
 flows = Table(
     "flows", metadata,
@@ -104,7 +104,7 @@ flows = Table(
     UniqueConstraint("office", "flow_id", "psp_id", "revision", name="uq_flows_key"),
 )
 Index("ix_flows_status", flows.c.status, flows.c.id)
-Index("ix_flows_office_flow", flows.c.office, flows.c.flow_id)
+Index("ix_flows_flow", flows.c.flow_id, flows.c.office)
 
 flow_payments = Table(
     "flow_payments", metadata,

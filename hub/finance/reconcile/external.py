@@ -12,7 +12,9 @@ payment is the anomaly `paid_twice`, when it has another pagoPA payment `duplica
 and no second payment is made.  RF orders may be paid in parts: no such check.
 
 Orders and payments are fetched in bulk for a whole run (`OrderBook.load`,
-`PaymentMaker.prefetch`): per-item queries were what made a run of 100,000 items slow.
+`PaymentMaker.prefetch`): per-item queries were what made a run of 100,000 items slow;
+each query takes its values as one parameter (hub.store.sets), 10,000 at a time, and the
+payments are stored with one statement per 10,000 that returns their row ids.
 """
 
 from __future__ import annotations
@@ -26,12 +28,12 @@ from sqlalchemy import Connection, or_, select
 from hub.delivery import queue as delivery_queue
 from hub.finance.reconcile import status as st
 from hub.linking.linker import Link
-from hub.store.bulk import insert_rows
+from hub.store.sets import fetch_dicts, insert_returning, one_of
 from hub.store.tables import orders, payments
 from hub.store.timeutil import now_iso
 from protocol.domain import ReferenceFormat
 
-CHUNK = 500
+CHUNK = 10_000        # values per query: one parameter each (hub.store.sets.one_of)
 _ORDER_COLUMNS = (orders.c.order_id, orders.c.reference, orders.c.reference_format, orders.c.iuv, orders.c.office,
                   orders.c.currency, orders.c.case_ref, orders.c.cancelled_at)
 
@@ -51,15 +53,17 @@ class OrderBook:
 
     def load(self, conn: Connection, iuvs: Iterable[str], references: Iterable[str]) -> None:
         for chunk in _chunks(iuvs):
-            query = select(*_ORDER_COLUMNS).where(or_(orders.c.iuv.in_(chunk), orders.c.reference.in_(chunk)))
-            for row in conn.execute(query).mappings():
-                for key in {row["iuv"], row["reference"]} & set(chunk):
-                    self._by_iuv[key].append(dict(row))
+            asked = set(chunk)
+            query = select(*_ORDER_COLUMNS).where(or_(one_of(conn, orders.c.iuv, chunk),
+                                                      one_of(conn, orders.c.reference, chunk)))
+            for row in fetch_dicts(conn, query):
+                for key in {row["iuv"], row["reference"]} & asked:
+                    self._by_iuv[key].append(row)
         for chunk in _chunks(references):
-            query = select(*_ORDER_COLUMNS).where(orders.c.reference.in_(chunk),
+            query = select(*_ORDER_COLUMNS).where(one_of(conn, orders.c.reference, chunk),
                                                   orders.c.reference_format == ReferenceFormat.RF)
-            for row in conn.execute(query).mappings():
-                self._by_rf[row["reference"]].append(dict(row))
+            for row in fetch_dicts(conn, query):
+                self._by_rf[row["reference"]].append(row)
 
     @staticmethod
     def _of(found: list[dict[str, Any]], office: str) -> dict[str, Any] | None:
@@ -98,6 +102,7 @@ class PaymentMaker:
         self._stored: dict[tuple[str, str], int] = {}                  # (agent, payment id) → payments.id
         self._of_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self._new: list[dict[str, Any]] = []
+        self._at = now_iso()                       # one received_at for the whole run
 
     def prefetch(self, keys: Iterable[tuple[str, str]], order_ids: Iterable[str]) -> None:
         by_agent: dict[str, list[str]] = defaultdict(list)
@@ -105,16 +110,16 @@ class PaymentMaker:
             by_agent[agent].append(payment_id)
         for agent, ids in by_agent.items():
             for chunk in _chunks(ids):
-                query = select(payments.c.id, payments.c.payment_id).where(payments.c.agent_id == agent,
-                                                                          payments.c.payment_id.in_(chunk))
-                for row_id, payment_id in self.conn.execute(query):
+                query = select(payments.c.id, payments.c.payment_id).where(
+                    payments.c.agent_id == agent, one_of(self.conn, payments.c.payment_id, chunk))
+                for row_id, payment_id in self.conn.execute(query).all():
                     self._stored[(agent, payment_id)] = row_id
         for chunk in _chunks(order_ids):
             query = select(payments.c.agent_id, payments.c.payment_id, payments.c.channel, payments.c.kind,
                            payments.c.voided_at, payments.c.linked_order_id).where(
-                payments.c.linked_order_id.in_(chunk))
-            for row in self.conn.execute(query).mappings():
-                self._of_order[row["linked_order_id"]].append(dict(row))
+                one_of(self.conn, payments.c.linked_order_id, chunk))
+            for row in fetch_dicts(self.conn, query):
+                self._of_order[row["linked_order_id"]].append(row)
 
     def settle(self, source: Source, order: dict[str, Any], *, once: bool) -> tuple[str, str]:
         """The (status, reason) of paying `order` from `source`, the payment queued if it is new.
@@ -133,7 +138,7 @@ class PaymentMaker:
                 return st.ANOMALY, st.DUPLICATE
         method = "rf" if source.reference_format == ReferenceFormat.RF else "pagopa"
         link = Link("linked", method, order["order_id"], order["case_ref"])
-        at = now_iso()
+        at = self._at
         columns = {
             "agent_id": source.agent_id, "payment_id": source.payment_id, "message_id": source.payment_id,
             "receipt_id": source.receipt_id[:64], "office": source.office, "kind": "payment",
@@ -157,13 +162,14 @@ class PaymentMaker:
         self._new = []
         if not made:
             return 0
-        insert_rows(self.conn, payments, made)
+        for row_id, agent_id, payment_id in insert_returning(self.conn, payments, made,
+                                                             ("id", "agent_id", "payment_id")):
+            self._stored[(agent_id, payment_id)] = row_id
         delivery_queue.enqueue_confirmations(self.conn, [{
             "event_id": c["payment_id"], "agent_id": c["agent_id"],
             "payment": {**confirmation_payment(c), "channel": c["channel"], "source": c["body"]},
             "link": {"status": c["link_status"], "method": c["link_method"], "order_id": c["linked_order_id"],
                      "case_ref": c["linked_case_ref"], "note": c["link_note"]}} for c in made])
-        self.prefetch({(c["agent_id"], c["payment_id"]) for c in made}, ())
         return len(made)
 
     def row_of(self, agent_id: str, payment_id: str) -> int | None:

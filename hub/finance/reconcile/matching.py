@@ -14,7 +14,8 @@ supersedes the earlier (`ignored`, `superseded`), and the line that paid the ear
 is looked at again against the new.
 
 Everything is read and written in bulk: a run of 100,000 lines and 100,000 flow payments
-is a few dozen statements (bench/reconcile.py).
+is a few dozen statements (bench/reconcile.py), whose values travel as one parameter
+each (hub.store.sets); only rows whose status, reason or links change are written.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, bindparam, func, select, text
+from sqlalchemy import Connection, and_, exists, func, select, text
 
 from hub.finance.reconcile import status as st
 from hub.finance.reconcile.external import CHUNK, OrderBook, PaymentMaker, Source, _chunks
 from hub.finance.reconcile.keys import BANK_AGENT, PAGOPA_AGENT, flow_payment_id, line_payment_id
+from hub.store.sets import fetch_dicts, one_of, update_by_id
 from hub.store.tables_reconcile import flow_payments, flows, statement_lines
 
 _RUN_LOCK = 72210540     # PostgreSQL advisory lock: one run at a time (SQLite: BEGIN IMMEDIATE already)
@@ -61,12 +63,9 @@ class _Changes:
         self.after.setdefault(row_id, dict(self.before[row_id])).update(values)
 
     def write(self, conn: Connection) -> int:
-        rows = [{"b_id": row_id, **{f"b_{k}": v for k, v in values.items()}}
+        rows = [(row_id, *(values[c] for c in self.columns))
                 for row_id, values in self.after.items() if values != self.before[row_id]]
-        if rows:
-            statement = (self.table.update().where(self.table.c.id == bindparam("b_id"))
-                         .values({c: bindparam(f"b_{c}") for c in self.columns}))
-            conn.execute(statement, rows)
+        update_by_id(conn, self.table, self.columns, rows)
         return len(rows)
 
 
@@ -77,14 +76,20 @@ def _open(table):
 def _supersede(conn: Connection) -> None:
     """Earlier revisions of a flow that has a newer one open are `ignored`, `superseded`;
     the lines that paid them are opened again, to be matched with the newer revision."""
-    groups = set(conn.execute(select(flows.c.office, flows.c.flow_id, flows.c.psp_id).where(_open(flows))).all())
+    # Only a flow with another row of its key can have an earlier revision: asking for those
+    # (by the flows' key index) spares reading every open flow's group when none has one.
+    other = flows.alias("other")
+    revised = exists().where(other.c.flow_id == flows.c.flow_id, other.c.office == flows.c.office,
+                             other.c.psp_id == flows.c.psp_id, other.c.id != flows.c.id)
+    groups = set(conn.execute(select(flows.c.office, flows.c.flow_id, flows.c.psp_id)
+                              .where(and_(_open(flows), revised))).all())
     if not groups:
         return
     by_group: dict[tuple, list] = defaultdict(list)
     for chunk in _chunks({g[1] for g in groups}):
         query = select(flows.c.id, flows.c.office, flows.c.flow_id, flows.c.psp_id, flows.c.revision,
-                       flows.c.reason, flows.c.resolved_at).where(flows.c.flow_id.in_(chunk))
-        for row in conn.execute(query).mappings():
+                       flows.c.reason, flows.c.resolved_at).where(one_of(conn, flows.c.flow_id, chunk))
+        for row in fetch_dicts(conn, query):
             key = (row["office"], row["flow_id"], row["psp_id"])
             if key in groups:
                 by_group[key].append(row)
@@ -94,11 +99,12 @@ def _supersede(conn: Connection) -> None:
         old.extend(r["id"] for r in rows if r["revision"] != latest and r["reason"] != st.SUPERSEDED
                    and r["resolved_at"] is None)
     for chunk in _chunks(old):
-        conn.execute(flows.update().where(flows.c.id.in_(chunk)).values(status=st.IGNORED, reason=st.SUPERSEDED))
-        conn.execute(flow_payments.update().where(flow_payments.c.flow_row.in_(chunk),
+        conn.execute(flows.update().where(one_of(conn, flows.c.id, chunk))
+                     .values(status=st.IGNORED, reason=st.SUPERSEDED))
+        conn.execute(flow_payments.update().where(one_of(conn, flow_payments.c.flow_row, chunk),
                                                   flow_payments.c.resolved_at.is_(None))
                      .values(status=st.IGNORED, reason=st.SUPERSEDED))
-        conn.execute(statement_lines.update().where(statement_lines.c.flow_row.in_(chunk),
+        conn.execute(statement_lines.update().where(one_of(conn, statement_lines.c.flow_row, chunk),
                                                     statement_lines.c.resolved_at.is_(None))
                      .values(status=st.WAITING, reason=st.NOT_RUN, flow_row=None))
 
@@ -108,9 +114,9 @@ def _flows_named(conn: Connection, flow_ids: set[str]) -> dict[tuple[str, str], 
     found: dict[tuple[str, str], list[dict[str, Any]]] = defaultdict(list)
     for chunk in _chunks(flow_ids):
         query = select(flows.c.id, flows.c.office, flows.c.flow_id, flows.c.total_minor, flows.c.status,
-                       flows.c.line_row).where(flows.c.flow_id.in_(chunk), flows.c.reason != st.SUPERSEDED)
-        for row in conn.execute(query.order_by(flows.c.id)).mappings():
-            found[(row["office"], row["flow_id"])].append(dict(row))
+                       flows.c.line_row).where(one_of(conn, flows.c.flow_id, chunk), flows.c.reason != st.SUPERSEDED)
+        for row in fetch_dicts(conn, query.order_by(flows.c.id)):
+            found[(row["office"], row["flow_id"])].append(row)
     return found
 
 
@@ -143,16 +149,16 @@ def _settle_flows(conn: Connection, flow_state: dict[int, tuple[str, str, int]])
     changes = _Changes(flows, ("status", "reason", "line_row"))
     query = select(flows.c.id, flows.c.status, flows.c.reason, flows.c.line_row, flows.c.total_minor,
                    flows.c.total_count, flows.c.resolved_at)
-    rows = [dict(r) for r in conn.execute(query.where(_open(flows), flows.c.reason != st.SUPERSEDED)).mappings()]
+    rows = fetch_dicts(conn, query.where(_open(flows), flows.c.reason != st.SUPERSEDED))
     seen = {r["id"] for r in rows}
     for chunk in _chunks(set(flow_state) - seen):
-        rows.extend(dict(r) for r in conn.execute(query.where(flows.c.id.in_(chunk))).mappings())
+        rows.extend(fetch_dicts(conn, query.where(one_of(conn, flows.c.id, chunk))))
     rows = [r for r in rows if r["resolved_at"] is None]
     sums: dict[int, tuple[int, int]] = {}
     for chunk in _chunks(r["id"] for r in rows):
         query_sums = (select(flow_payments.c.flow_row, func.count(), func.sum(flow_payments.c.amount_minor))
-                      .where(flow_payments.c.flow_row.in_(chunk)).group_by(flow_payments.c.flow_row))
-        sums.update({row_id: (count, total or 0) for row_id, count, total in conn.execute(query_sums)})
+                      .where(one_of(conn, flow_payments.c.flow_row, chunk)).group_by(flow_payments.c.flow_row))
+        sums.update({row_id: (count, total or 0) for row_id, count, total in conn.execute(query_sums).all()})
     for row in rows:
         changes.read(row)
         status, reason, line_row = flow_state.get(row["id"], (st.WAITING, st.LINE_NOT_ARRIVED, row["line_row"]))
@@ -172,7 +178,7 @@ def _flow_payment_rows(conn: Connection) -> list[dict[str, Any]]:
                     flows.c.psp_name)
              .select_from(flow_payments.join(flows, flows.c.id == flow_payments.c.flow_row))
              .where(_open(flow_payments), flows.c.reason != st.SUPERSEDED).order_by(flow_payments.c.id))
-    return [dict(r) for r in conn.execute(query).mappings()]
+    return fetch_dicts(conn, query)
 
 
 def _flow_payment_source(fp: dict[str, Any]) -> Source:
@@ -204,8 +210,7 @@ def run(conn: Connection) -> RunOutcome:
         conn.execute(text(f"SELECT pg_advisory_xact_lock({_RUN_LOCK})"))
     _supersede(conn)
     lines = _Changes(statement_lines, _LINE_COLUMNS)
-    open_lines = [dict(r) for r in conn.execute(select(statement_lines).where(_open(statement_lines))
-                                                .order_by(statement_lines.c.id)).mappings()]
+    open_lines = fetch_dicts(conn, select(statement_lines).where(_open(statement_lines)).order_by(statement_lines.c.id))
     flow_lines, order_lines = [], []
     for line in open_lines:
         lines.read(line)
@@ -240,9 +245,10 @@ def run(conn: Connection) -> RunOutcome:
         found[("line", line["id"])] = (book.by_iuv(line["office"], line["iuv"]) if line["kind"] == "pagopa-single"
                                        else book.by_rf(line["office"], line["reference"]))
     maker = PaymentMaker(conn)
-    keys = [(s.agent_id, s.payment_id) for s in
-            [_flow_payment_source(fp) for fp in fp_rows] + [_line_source(x) for x in order_lines]]
-    maker.prefetch(keys, {o["order_id"] for o in found.values() if o})
+    sources = {("fp", fp["id"]): _flow_payment_source(fp) for fp in fp_rows}
+    sources.update({("line", x["id"]): _line_source(x) for x in order_lines})
+    maker.prefetch([(s.agent_id, s.payment_id) for s in sources.values()],
+                   {o["order_id"] for o in found.values() if o})
     settled: list[tuple[_Changes, int, Source]] = []
     for fp in fp_rows:
         order = found[("fp", fp["id"])]
@@ -251,7 +257,7 @@ def run(conn: Connection) -> RunOutcome:
         elif order is None:
             fps.set(fp["id"], status=st.ANOMALY, reason=st.UNKNOWN_IUV, order_id=None)
         else:
-            source = _flow_payment_source(fp)
+            source = sources[("fp", fp["id"])]
             status, reason = maker.settle(source, order, once=True)
             fps.set(fp["id"], status=status, reason=reason, order_id=order["order_id"])
             settled.append((fps, fp["id"], source))
@@ -263,7 +269,7 @@ def run(conn: Connection) -> RunOutcome:
             lines.set(line["id"], status=st.ANOMALY, reason=st.UNKNOWN_IUV if single else st.UNKNOWN_REFERENCE,
                       order_id=None)
         else:
-            source = _line_source(line)
+            source = sources[("line", line["id"])]
             status, reason = maker.settle(source, order, once=single)
             lines.set(line["id"], status=status, reason=reason, order_id=order["order_id"])
             settled.append((lines, line["id"], source))

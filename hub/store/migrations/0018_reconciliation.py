@@ -71,7 +71,7 @@ _statement_lines = Table(
     Column("resolution_note", String(1000)),
 )
 Index("ix_statement_lines_status", _statement_lines.c.status, _statement_lines.c.id)
-Index("ix_statement_lines_flow", _statement_lines.c.office, _statement_lines.c.flow_id)
+Index("ix_statement_lines_flow", _statement_lines.c.flow_id)
 
 _flows = Table(
     "flows", _metadata,
@@ -99,7 +99,7 @@ _flows = Table(
     UniqueConstraint("office", "flow_id", "psp_id", "revision", name="uq_flows_key"),
 )
 Index("ix_flows_status", _flows.c.status, _flows.c.id)
-Index("ix_flows_office_flow", _flows.c.office, _flows.c.flow_id)
+Index("ix_flows_flow", _flows.c.flow_id, _flows.c.office)
 
 _flow_payments = Table(
     "flow_payments", _metadata,
