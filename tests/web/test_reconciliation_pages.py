@@ -4,7 +4,6 @@ form showing a refused file with where and why."""
 
 from __future__ import annotations
 
-import pytest
 
 from hub.config import load
 from hub.finance.reconcile import matching
