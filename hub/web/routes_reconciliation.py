@@ -81,6 +81,7 @@ def _import(request: Request, session: Session, data: bytes, fields: dict) -> im
                                columns=columns, account_iban=fields["account"] or None,
                                office=fields["office"] or None, file_name=fields["file_name"],
                                creditor_fiscal_code=settings_of(request).creditor_fiscal_code,
+                               currency=settings_of(request).currency,
                                scope=session.user.scope)
 
 

@@ -69,7 +69,6 @@ def test_an_anomaly_is_resolved_once_with_a_note_and_other_offices_see_nothing(a
 
 
 def test_an_upload_of_a_broken_file_is_refused_with_where_and_why(api):
-    pytest.importorskip("hub.finance.formats.detect")
     refused = api.client.post("/api/v1/reconciliation/imports", content=CAMT_XML.replace("16.00", "sedici").encode(),
                               headers=api.auth(api.admin_token))
     assert refused.status_code == 422 and refused.json()["where"] and refused.json()["reason"]

@@ -1,7 +1,7 @@
 """`counterpay hub reconcile`: run, report and resolve on a hub's database; import of real files.
 
-The file imports need the parsers (hub/finance/formats/), protocol/remittance.py and the
-bank accounts (hub/finance/accounts.py), each built apart: those tests skip until all are in.
+The file imports go through the real parsers (hub/finance/formats/), protocol/remittance.py
+and the bank accounts (hub/finance/accounts.py).
 """
 
 from __future__ import annotations
@@ -134,14 +134,8 @@ CAMT_XML = f"""<?xml version="1.0" encoding="UTF-8"?>
 """
 
 
-@pytest.fixture
-def with_parts():
-    for module in ("hub.finance.formats.detect", "protocol.remittance", "hub.finance.accounts"):
-        pytest.importorskip(module)
-
-
 def test_importing_a_statement_then_its_flow_through_the_cli_matches_once_and_again_adds_nothing(
-        hub_db, config, tmp_path, with_parts):
+        hub_db, config, tmp_path):
     added = CliRunner().invoke(hub, ["account", "add", *config, "--office", OFFICE, "--iban", IBAN])
     assert added.exit_code == 0, added.output
     with hub_db.begin() as conn:

@@ -4,7 +4,6 @@ form showing a refused file with where and why."""
 
 from __future__ import annotations
 
-import pytest
 
 from hub.config import load
 from hub.finance.reconcile import matching
@@ -63,7 +62,6 @@ def test_anomalies_are_listed_a_page_at_a_time_and_one_is_resolved_with_a_note(l
 
 
 def test_a_refused_file_is_shown_with_where_and_why(live_hub, web, tmp_path):
-    pytest.importorskip("hub.finance.formats.detect")
     page = web.page
     _log_in(page, live_hub)
     page.goto(f"{live_hub.url}/reconciliation")

@@ -69,7 +69,8 @@ async def upload(request: Request, principal: Manager, db: Db, settings: HubSett
         outcome = await run_in_threadpool(
             imports.import_file, db, data, actor=principal.actor, fmt=format, columns=_columns(columns),
             account_iban=account, office=office, file_name=file_name,
-            creditor_fiscal_code=settings.creditor_fiscal_code, scope=principal.scope)
+            creditor_fiscal_code=settings.creditor_fiscal_code, scope=principal.scope,
+            currency=settings.currency)
     except ImportRefused as exc:
         return JSONResponse(status_code=422, content={"detail": f"the file is refused, nothing was imported: "
                                                                 f"{exc.where}: {exc.reason}",

@@ -88,7 +88,8 @@ def import_command(config: str, path: str, fmt: str, account: str | None, office
     try:
         outcome = import_file(db, Path(path).read_bytes(), actor=_actor(), fmt=fmt, columns=parsed_columns,
                               account_iban=account, office=office, file_name=Path(path).name,
-                              creditor_fiscal_code=settings.creditor_fiscal_code)
+                              creditor_fiscal_code=settings.creditor_fiscal_code,
+                              currency=settings.currency)
     except ImportRefused as exc:
         _print(as_json, {"refused": True, "where": exc.where, "reason": exc.reason},
                [f"{path}: refused, nothing imported: {exc.where}: {exc.reason}"])

@@ -47,9 +47,10 @@ class ImportOutcome:
                 "run": self.run.to_json() if self.run else None}
 
 
-def parse(data: bytes, fmt: str = "auto", columns: dict | None = None) -> Flow | Statement:
+def parse(data: bytes, fmt: str = "auto", columns: dict | None = None, currency: str | None = None) -> Flow | Statement:
+    """The file read by its parser; `currency` is the one a CSV without a currency column is in."""
     from hub.finance.formats.detect import parse_file   # the parsers (hub/finance/formats/)
-    return parse_file(data, fmt, columns)
+    return parse_file(data, fmt, columns, currency=currency)
 
 
 def _account(conn, iban: str):
@@ -108,14 +109,17 @@ def import_parsed(conn, parsed: Flow | Statement, data: bytes, *, actor: str, ac
 
 def import_file(db, data: bytes, *, actor: str, fmt: str = "auto", columns: dict | None = None,
                 account_iban: str | None = None, office: str | None = None, file_name: str | None = None,
-                creditor_fiscal_code: str = "", scope: Scope | None = None) -> ImportOutcome:
-    """Parse and import `data` in one transaction of `db`; raises ImportRefused or ImportUsage."""
+                creditor_fiscal_code: str = "", scope: Scope | None = None,
+                currency: str | None = None) -> ImportOutcome:
+    """Parse and import `data` in one transaction of `db`; raises ImportRefused or ImportUsage.
+
+    `currency`: the hub's (`[orders] currency`), for a CSV statement that names none."""
     with db.connect() as conn:
         first = known_file(conn, file_digest(data))
     if first is not None:
         # The same bytes again: answered without parsing, and without touching anything.
         return ImportOutcome(first, first.office or "", first.account_iban, None)
-    parsed = parse(data, fmt, columns)
+    parsed = parse(data, fmt, columns, currency)
     with db.begin() as conn:
         return import_parsed(conn, parsed, data, actor=actor, account_iban=account_iban, office=office,
                              file_name=file_name, creditor_fiscal_code=creditor_fiscal_code, scope=scope)
