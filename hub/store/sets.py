@@ -145,4 +145,4 @@ def fetch_dicts(conn: Connection, query) -> list[dict[str, Any]]:
     """The rows of `query` as plain dicts, without a mapping object per row."""
     result = conn.execute(query)
     keys = list(result.keys())
-    return [dict(zip(keys, row)) for row in result.all()]
+    return [dict(zip(keys, row, strict=True)) for row in result.all()]
