@@ -12,7 +12,7 @@ booking date and account of the line that pays it once matched.
 
 `anomalies`: every statement line, flow and flow payment in status anomaly, with its
 reason code (hub/finance/reconcile/status.py); lines first, then flows, then flow
-payments, each by date.  Resolved anomalies are no longer anomalies and are not listed.
+payments, each by date.  A resolved anomaly is not listed: its status is `ignored`, reason `resolved`.
 """
 
 from __future__ import annotations
