@@ -52,6 +52,7 @@ Relative file paths are relative to the configuration file.  Every key is option
     segregation_code = "01"           # pagoPA: the 2 digits that start every notice's IUV
     iban = ""                         # EPC/ZBP codes on notices of orders that name no bank account; empty: none
     beneficiary = ""                  # the payee's name on those codes when the account gives no holder
+    language = "en"                   # notices and e-mails of payers who gave no language: en, it, pl, lv, el
 
     [delivery]                        # webhook confirmations to case systems
     poll_interval_s = 0.5             # how often to look for work queued by other processes (0.05-60)
@@ -81,6 +82,9 @@ from pathlib import Path
 from typing import Any
 
 from protocol.ids import iban, italy
+
+PAYER_LANGUAGES = ("en", "it", "pl", "lv", "el")
+"""The languages a notice or an e-mail to a payer can be written in (every catalogue's)."""
 
 MIN_GIVE_UP_HOURS = 72.0
 """Confirmations are retried for at least 72 hours: a case system down over a weekend loses none."""
@@ -168,6 +172,7 @@ class Settings:
     segregation_code: str = "01"               # [orders]
     iban: str = ""                             # [orders]; the notices' account when an order names none
     beneficiary: str = ""                      # [orders]
+    language: str = "en"                       # [orders]; a payer's language when the order names none
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     web: WebSettings = field(default_factory=WebSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
@@ -182,7 +187,7 @@ KEYS: dict[str, tuple[str, ...]] = {
     "web": ("secure_cookies", "idle_timeout_minutes", "session_lifetime_hours", "login_max_failures",
             "login_max_failures_per_address", "login_window_minutes"),
     "keys": ("order_key", "event_key"),
-    "orders": ("currency", "creditor_fiscal_code", "segregation_code", "iban", "beneficiary"),
+    "orders": ("currency", "creditor_fiscal_code", "segregation_code", "iban", "beneficiary", "language"),
     "delivery": ("poll_interval_s", "max_in_flight", "max_per_system", "request_timeout_s", "first_retry_s",
                  "max_backoff_s", "give_up_after_hours"),
     "broker": ("host", "port", "bind", "server_names", "user"),
@@ -305,8 +310,11 @@ def _orders(reader: _Reader) -> dict[str, str]:
     if len(beneficiary) > 70 or "\n" in beneficiary:
         raise ConfigError(f"{path}: [orders] beneficiary = {beneficiary!r}; expected one line of at most 70 "
                           "characters (an EPC code's limit)")
+    language = reader.get("orders", "language", str, "en", expected="a language code")
+    if language not in PAYER_LANGUAGES:
+        raise ConfigError(f"{path}: [orders] language = {language!r}; expected one of {', '.join(PAYER_LANGUAGES)}")
     return {"currency": currency, "creditor_fiscal_code": fiscal, "segregation_code": segregation,
-            "iban": account, "beneficiary": beneficiary}
+            "iban": account, "beneficiary": beneficiary, "language": language}
 
 
 def _delivery(reader: _Reader) -> DeliverySettings:

@@ -30,7 +30,8 @@ from hub.store.tables import orders
 from hub.store.timeutil import now_iso
 from hub.users.scope import Scope
 
-CHANGEABLE = ("amount_minor", "case_ref", "payer_name", "payer_id", "description", "due_date", "account_iban")
+CHANGEABLE = ("amount_minor", "case_ref", "payer_name", "payer_id", "payer_email", "payer_language", "payer_address",
+              "description", "due_date", "account_iban")
 
 
 class OrderMissing(LookupError, NotFound):

@@ -2,18 +2,21 @@
 
 Header (names, any order; only `amount` or `amount_minor` is needed for a fixed order):
 
-    case_ref,payer_name,payer_id,amount,currency,amount_kind,reference_format,description,due_date,positions,office,account
+    case_ref,payer_name,payer_id,payer_email,payer_language,payer_address,amount,currency,amount_kind,
+    reference_format,description,due_date,positions,office,account
 
 `amount` is written as people write it ('12.50', '1 234,56'); `amount_minor` is
 integer minor units; `positions` is fee catalogue codes separated by spaces; `office` the
 office the order belongs to (an importer scoped to offices may name only theirs, and an
 empty cell takes the importer's office when they have exactly one); `account` the IBAN of
-the office's bank account it is paid into (empty: the one its positions name, if any).
+the office's bank account it is paid into (empty: the one its positions name, if any);
+`payer_email`, `payer_language` (en, it, pl, lv, el) and `payer_address` how its notice
+reaches the payer.
 Every bad row is reported with its line number (the header is line 1) and every reason; if
 any row is bad nothing is created.  A reason is a `Reason` (hub/reasons.py): English in the
 API's JSON and the CLI, in the reader's language on the page.
 
-Free-text cells (case_ref, payer_name, payer_id, description) that a spreadsheet would
+Free-text cells (case_ref, payer_name, payer_id, payer_address, description) that a spreadsheet would
 run as a formula are stored made inert (hub.spreadsheet): they travel on to notices,
 case systems and whatever exports them again.
 """
@@ -41,8 +44,9 @@ from hub.reasons import Reason, from_validation
 from hub.spreadsheet import neutralise
 from hub.users.scope import Scope
 
-COLUMNS = ("case_ref", "payer_name", "payer_id", "amount", "amount_minor", "currency", "amount_kind",
-           "reference_format", "description", "due_date", "positions", "office", "account")
+COLUMNS = ("case_ref", "payer_name", "payer_id", "payer_email", "payer_language", "payer_address", "amount",
+           "amount_minor", "currency", "amount_kind", "reference_format", "description", "due_date", "positions",
+           "office", "account")
 MAX_ROWS = 50_000
 
 
@@ -75,7 +79,7 @@ def _request(row: dict[str, str], settings: Settings) -> tuple[OrderRequest | No
     for name in ("case_ref", "description"):
         if name in data:
             data[name] = neutralise(data[name])
-    payer = {k: neutralise(row[f"payer_{k}"].strip()) for k in ("name", "id")
+    payer = {k: neutralise(row[f"payer_{k}"].strip()) for k in ("name", "id", "email", "language", "address")
              if (row.get(f"payer_{k}") or "").strip()}
     if payer:
         data["payer"] = payer

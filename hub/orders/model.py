@@ -9,6 +9,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 from pydantic_core import PydanticCustomError
 
 from protocol.domain import ReferenceFormat
+from hub.config import PAYER_LANGUAGES
 from hub.finance.accounts import clean_iban
 from hub.free_text import FreeText
 
@@ -17,10 +18,21 @@ from hub.free_text import FreeText
 ORDER_REFERENCE_FORMATS = (ReferenceFormat.RF.value, ReferenceFormat.PAGOPA.value)
 
 
+PayerLanguage = Literal[PAYER_LANGUAGES]
+# A working address, not RFC 5322's every corner: one @, no spaces, a dotted domain.
+EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$"
+
+
 class PayerIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: FreeText | None = Field(default=None, max_length=200)
     id: FreeText | None = Field(default=None, max_length=64)
+    email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN,
+                              description="where the notice is mailed")
+    language: PayerLanguage | None = Field(default=None, description="of the notice and the e-mail; default: "
+                                           "the hub's [orders] language")
+    address: FreeText | None = Field(default=None, max_length=400,
+                                     description="postal address, lines separated by newlines")
 
 
 class OrderRequest(BaseModel):
@@ -75,6 +87,9 @@ class OrderChange(BaseModel):
     # Screened like a new order's (hub/free_text.py): a changed name or note holds no card number.
     payer_name: FreeText | None = Field(default=None, max_length=200)
     payer_id: FreeText | None = Field(default=None, max_length=64)
+    payer_email: str | None = Field(default=None, max_length=254, pattern=EMAIL_PATTERN)
+    payer_language: PayerLanguage | None = None
+    payer_address: FreeText | None = Field(default=None, max_length=400)
     description: FreeText | None = Field(default=None, max_length=400)
     due_date: dt.date | None = None
 

@@ -41,7 +41,9 @@ def order_columns(request: OrderRequest, settings: Settings, actor: str, order_i
     return {"order_id": order_id, "amount_kind": request.amount_kind, "amount_minor": request.amount_minor,
             "currency": request.currency, "reference_format": request.reference_format, "reference": reference,
             "iuv": iuv, "case_ref": request.case_ref, "office": request.office, "payer_name": payer.name if payer else None,
-            "payer_id": payer.id if payer else None, "description": request.description,
+            "payer_id": payer.id if payer else None, "payer_email": payer.email if payer else None,
+            "payer_language": payer.language if payer else None, "payer_address": payer.address if payer else None,
+            "description": request.description,
             "due_date": request.due_date.isoformat() if request.due_date else None,
             "positions": ",".join(request.positions) or None, "account_iban": request.account,
             "created_at": now_iso(), "created_by": actor}

@@ -144,6 +144,9 @@ orders = Table(
     Column("cancel_reason", String(400)),
     Column("amount_changed_at", String(40)),                # its printed amount no longer holds (migration 0016)
     Column("account_iban", String(34)),                     # the bank account it is paid into (migration 0017)
+    Column("payer_email", String(254)),                     # where its notice is mailed (migration 0020)
+    Column("payer_language", String(5)),                    # the payer's language for notices and e-mails
+    Column("payer_address", String(400)),                   # postal address, lines separated by newlines
 )
 Index("ix_orders_case", orders.c.case_ref)
 Index("ix_orders_iuv", orders.c.iuv)

@@ -138,20 +138,23 @@ def notice(request: Request, session: Reader, order_id: str):
 
 @router.post("/orders/{order_id}/change")
 def change(request: Request, session: Writer, order_id: str, amount: str = Form(""), case_ref: str = Form(""),
-           payer_name: str = Form(""), payer_id: str = Form(""), description: str = Form(""),
+           payer_name: str = Form(""), payer_id: str = Form(""), payer_email: str = Form(""),
+           payer_language: str = Form(""), payer_address: str = Form(""), description: str = Form(""),
            due_date: str = Form(""), account: str = Form(""), account_offered: str = Form("")):
     found = _visible(request, session, order_id)
     if found is None:
         return _missing(request, session)
     typed = {"amount": amount.strip(), "case_ref": case_ref.strip(), "payer_name": payer_name.strip(),
-             "payer_id": payer_id.strip(), "description": description.strip(), "due_date": due_date.strip(),
+             "payer_id": payer_id.strip(), "payer_email": payer_email.strip(), "payer_language": payer_language.strip(),
+             "payer_address": payer_address.strip(), "description": description.strip(), "due_date": due_date.strip(),
              "account": account.strip()}
     changes: dict = {k: v for k, v in typed.items() if k not in ("amount", "account")}
     # Not offered (a form from before the select) or as it was: the account stays, even one closed since.
     if account_offered and typed["account"] != (found["account_iban"] or ""):
         changes["account_iban"] = typed["account"]
     errors: dict[str, tuple[str, dict]] = {}
-    _screened(OrderChange, {k: changes[k] or None for k in ("case_ref", "payer_name", "payer_id", "description")},
+    _screened(OrderChange, {k: changes[k] or None for k in ("case_ref", "payer_name", "payer_id", "payer_email",
+                                                            "payer_language", "payer_address", "description")},
               errors)
     if typed["amount"] and found["positions"]:
         errors["amount"] = ("orders.error.amount_from_positions", {})

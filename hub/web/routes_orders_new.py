@@ -33,7 +33,8 @@ from hub.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 Writer = Annotated[Session, Depends(require("orders.write"))]
-TEXT_FIELDS = ("office", "amount", "case_ref", "payer_name", "payer_id", "description", "due_date", "account")
+TEXT_FIELDS = ("office", "amount", "case_ref", "payer_name", "payer_id", "payer_email", "payer_language",
+               "payer_address", "description", "due_date", "account")
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
 
 
@@ -108,7 +109,7 @@ async def create(request: Request, session: Writer):
             clean_iban(typed["account"], "account")
         except AccountError as exc:     # only a hand-made post: the form offers accounts, not a box
             errors["account"] = (f"accounts.error.{exc.key}", exc.values)
-    payer = {k: typed[f"payer_{k}"] for k in ("name", "id") if typed[f"payer_{k}"]}
+    payer = {k: typed[f"payer_{k}"] for k in ("name", "id", "email", "language", "address") if typed[f"payer_{k}"]}
     if payer:
         data["payer"] = payer
     if any(picks.values()):
@@ -134,7 +135,8 @@ async def create(request: Request, session: Writer):
         except ValidationError as exc:
             for problem, reason in zip(exc.errors(), from_validation(exc), strict=True):
                 name = str(problem["loc"][-1]) if problem["loc"] else "form"
-                name = {"name": "payer_name", "id": "payer_id", "amount_minor": "amount"}.get(name, name)
+                name = {"name": "payer_name", "id": "payer_id", "email": "payer_email", "language": "payer_language",
+                        "address": "payer_address", "amount_minor": "amount"}.get(name, name)
                 # Beside its field, the reason needs no field name in front.
                 errors[name if name in TEXT_FIELDS else "form"] = (reason.key, reason.params)
     if errors:

@@ -37,6 +37,9 @@ class Order(Schema):
     case_ref: str | None
     payer_name: str | None
     payer_id: str | None
+    payer_email: str | None = Field(default=None, description="where its notice is mailed")
+    payer_language: str | None = Field(default=None, description="the payer's language: en, it, pl, lv or el")
+    payer_address: str | None = Field(default=None, description="postal address, lines separated by newlines")
     description: str | None
     due_date: str | None
     qr_payload: str | None = Field(description="the signed cp-order QR, when the hub has an order key")
