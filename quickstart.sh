@@ -14,7 +14,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
 VENV="$ROOT/.venv"
-APT_PACKAGES=(mosquitto libzbar0 postgresql python3-venv tmux chromium fonts-dejavu-core)
+APT_PACKAGES=(mosquitto libzbar0 postgresql python3-venv tmux chromium fonts-dejavu-core poppler-utils)
 
 say() { printf '\033[1m[quickstart]\033[0m %s\n' "$*" >&2; }
 
