@@ -1,50 +1,47 @@
 """Hub fixtures: the database on SQLite and on PostgreSQL, a hub context, fake agents.
 
 Every test using `hub_db` runs twice: on a fresh SQLite file and on a fresh
-PostgreSQL schema (when CP_TEST_PG_URL is set; see scripts/postgres-test-db.sh).
+PostgreSQL schema (when CP_TEST_PG_URL is set; see scripts/postgres-test-db.sh), both
+migrated once per test process and handed out fresh (tests/support/hub_databases.py).
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 
 import pytest
-from sqlalchemy import create_engine, text
 
 from protocol.keys import KeyDirectory, SigningKey
 from hub.config import Settings
 from hub.context import HubContext
 from hub.store.db import Database
 from tests.hub.web_support import console
+from tests.support import hub_databases
 
 PG_URL = os.environ.get("CP_TEST_PG_URL")
 
 
-def _pg_schema_url(base: str, schema: str) -> str:
-    separator = "&" if "?" in base else "?"
-    return f"{base}{separator}options=-csearch_path%3D{schema}"
+@pytest.fixture(scope="session")
+def _schema_pool():
+    yield
+    if PG_URL:
+        hub_databases.drop_pool(PG_URL)
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def hub_db(request, tmp_path):
+def hub_db(request, tmp_path, _schema_pool):
     if request.param == "sqlite":
-        database = Database.open(f"sqlite:///{tmp_path / 'hub.db'}")
+        database = Database.open(f"sqlite:///{hub_databases.migrated_sqlite_file(tmp_path / 'hub.db')}")
         yield database
         database.dispose()
         return
     if not PG_URL:
         pytest.skip("CP_TEST_PG_URL is not set (run scripts/postgres-test-db.sh)")
-    schema = f"t_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(PG_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    database = Database.open(_pg_schema_url(PG_URL, schema))
+    schema = hub_databases.take_schema(PG_URL)
+    database = Database.open(hub_databases.schema_url(PG_URL, schema))
     yield database
     database.dispose()
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA {schema} CASCADE"))
-    admin.dispose()
+    hub_databases.give_back_schema(PG_URL, schema)
 
 
 @pytest.fixture

@@ -21,7 +21,8 @@ import hub.store
 from hub.store import migrations
 from hub.store.db import Database
 from hub.store.metadata import metadata as live_metadata
-from tests.hub.conftest import PG_URL, _pg_schema_url
+from tests.hub.conftest import PG_URL
+from tests.support.hub_databases import schema_url
 
 MIGRATIONS_DIR = Path(migrations.__file__).parent
 
@@ -45,7 +46,7 @@ def blank_database(request, tmp_path):
         with admin.begin() as conn:
             conn.execute(text(f"CREATE SCHEMA {schema}"))
         schemas.append(schema)
-        return _pg_schema_url(PG_URL, schema)
+        return schema_url(PG_URL, schema)
 
     admin = create_engine(PG_URL) if request.param == "postgresql" else None
     yield make

@@ -4,6 +4,9 @@
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -29,6 +32,14 @@ def test_a_user_is_stored_with_an_argon2_hash_and_its_creation_audited(hub_db):
     assert user.username == "anna" and user.offices == ("ROMA-1", "ROMA-2") and not user.scope.allows("MILANO")
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
     assert [tuple(row) for row in audit] == [("user:admin", "user.create", "user:anna")]
+
+
+def test_the_hub_hashes_with_rfc_9106s_parameters_outside_the_tests():
+    # The test process hashes cheaply (tests/conftest.py); a hub process as it really runs:
+    made = subprocess.run([sys.executable, "-c", "from hub.users.passwords import hash_password as h; "
+                           "print(h('correct horse battery staple'))"], capture_output=True, text=True, timeout=60,
+                          cwd=Path(__file__).resolve().parents[2], check=True)
+    assert made.stdout.startswith("$argon2id$v=19$m=65536,t=3,p=4$"), made.stdout
 
 
 @pytest.mark.parametrize("username, password, role, offices, field", [

@@ -13,6 +13,7 @@ from hub import serve
 from hub.config import Settings
 from hub.users import service
 from tests.hub.config_support import settings_for
+from tests.support import hub_databases
 from tests.support.broker import free_port
 
 PASSWORD = "correct horse battery staple"
@@ -51,6 +52,7 @@ class Visitor(httpx.Client):
 
 @contextmanager
 def console(tmp_path, **web) -> Console:
+    hub_databases.migrated_sqlite_file(tmp_path / "hub.db")
     settings = settings_for(tmp_path, api={"port": free_port()}, web={"secure_cookies": False, **web})
     context = serve.context_from_settings(settings)
     server = serve.build_server(settings, context)
