@@ -21,15 +21,8 @@ from tests.support import hub_databases
 PG_URL = os.environ.get("CP_TEST_PG_URL")
 
 
-@pytest.fixture(scope="session")
-def _schema_pool():
-    yield
-    if PG_URL:
-        hub_databases.drop_pool(PG_URL)
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def hub_db(request, tmp_path, _schema_pool):
+def hub_db(request, tmp_path):
     if request.param == "sqlite":
         database = Database.open(f"sqlite:///{hub_databases.migrated_sqlite_file(tmp_path / 'hub.db')}")
         yield database

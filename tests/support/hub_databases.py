@@ -10,6 +10,7 @@ Either way a test starts from exactly what `Database.open` makes of a new databa
 
 from __future__ import annotations
 
+import atexit
 import os
 import shutil
 import tempfile
@@ -39,6 +40,7 @@ def migrated_sqlite_file(path: Path) -> Path:
         # The last connection's close checkpointed the write-ahead log into the file.
         assert not template.with_name("hub.db-wal").exists() or not template.with_name("hub.db-wal").stat().st_size
         _sqlite_template = template
+    path.parent.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(_sqlite_template, path)
     os.chmod(path, 0o600)
     return path
@@ -86,12 +88,11 @@ def give_back_schema(base: str, schema: str) -> None:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
 
 
-def drop_pool(base: str) -> None:
-    """Drop the schemas still in the pool (at the end of the test process)."""
-    while _free_schemas:
-        schema = _free_schemas.pop()
-        with _admin(base).begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+@atexit.register
+def _drop_pool() -> None:
+    """At the end of the test process: drop the schemas still in the pool."""
     for engine in _admin_engines.values():
+        with engine.begin() as conn:
+            for schema in _free_schemas:
+                conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         engine.dispose()
-    _admin_engines.clear()
