@@ -82,8 +82,8 @@ case "$job" in
            say "checking the code: ruff, then names defined twice"
            "$VENV/bin/ruff" check .
            "$VENV/bin/python" scripts/check_redefinitions.py
-           say "running the test suite and protocol/'s doctests, two at a time"
-           exec "$VENV/bin/python" -m pytest -q -n 2 --dist loadgroup --durations=15 "$@" ;;
+           say "running the test suite and protocol/'s doctests, four at a time"
+           exec "$VENV/bin/python" -m pytest -q -n 4 --dist loadgroup --durations=15 "$@" ;;
     chaos) setup; start_postgres; say "running the long fault-injection and soak runs (tens of minutes)"
            exec "$VENV/bin/python" -m pytest -q -m slow --timeout=3600 "$@" ;;
     bench) setup; say "running every benchmark"; exec "$VENV/bin/python" bench/run_all.py "$@" ;;
