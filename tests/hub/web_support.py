@@ -50,8 +50,9 @@ class Visitor(httpx.Client):
 
 
 @contextmanager
-def console(tmp_path, **web) -> Console:
-    settings = settings_for(tmp_path, api={"port": free_port()}, web={"secure_cookies": False, **web})
+def console(tmp_path, smtp: dict | None = None, **web) -> Console:
+    sections = {"smtp": smtp} if smtp else {}
+    settings = settings_for(tmp_path, api={"port": free_port()}, web={"secure_cookies": False, **web}, **sections)
     context = serve.context_from_settings(settings)
     server = serve.build_server(settings, context)
     thread = threading.Thread(target=server.run, name="test-console", daemon=True)
