@@ -2,7 +2,7 @@
 
 `Mailbox` is the server's handler: it keeps every message it took, answers DATA from a
 script (`data_answers`: e.g. ["451 4.3.0 try again later"], then 250), refuses named
-recipients (`refuse_rcpt`) and can be slow (`delay_s`, after the message is kept and
+recipients (`refuse_rcpt`), can cut the line after keeping a message (`drop_after_data`) and be slow (`delay_s`, after the message is kept and
 before the answer: a sender killed then leaves the message delivered but unanswered).
 """
 
@@ -35,12 +35,13 @@ SENDER = "Comune di Prova <avvisi@comune.example>"
 
 class Mailbox:
     def __init__(self, *, data_answers: list[str] | None = None, refuse_rcpt: dict[str, str] | None = None,
-                 delay_s: float = 0.0):
+                 delay_s: float = 0.0, drop_after_data: int = 0):
         self.messages: list[email.message.EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.data_answers = list(data_answers or [])
         self.refuse_rcpt = refuse_rcpt or {}
         self.delay_s = delay_s
+        self.drop_after_data = drop_after_data      # this many messages: kept, then the line cut unanswered
         self.data_calls = 0
         self.lock = threading.Lock()
 
@@ -57,6 +58,10 @@ class Mailbox:
                 return self.data_answers.pop(0)
             self.messages.append(email.message_from_bytes(envelope.content, policy=default_policy))
             self.envelopes.append((envelope.mail_from, list(envelope.rcpt_tos)))
+            dropping, self.drop_after_data = self.drop_after_data > 0, max(0, self.drop_after_data - 1)
+        if dropping:
+            server.transport.abort()
+            return "421 4.4.2 never seen by the client"
         if self.delay_s:
             await asyncio.sleep(self.delay_s)
         return "250 2.0.0 queued"

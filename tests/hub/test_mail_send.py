@@ -209,6 +209,18 @@ def test_a_row_left_sending_by_a_stopped_sender_becomes_unknown_and_is_not_sent_
     assert row["state"] == "unknown" and row["message_id"] in row["reply_text"]
 
 
+def test_a_line_cut_after_the_data_went_out_leaves_that_message_unknown_and_the_rest_sent(tmp_path, database):
+    ids = add_mail_orders(database, 3)
+    mailbox = Mailbox(drop_after_data=1)
+    with smtp_server(mailbox) as port:
+        plan, result = send(database, mail_settings(tmp_path, port), Selection(unpaid=True))
+        _, again = send(database, mail_settings(tmp_path, port), Selection(unpaid=True))
+    assert result.states == {"unknown": 1, "sent": 2} and again.states == {}
+    first = rows(database, plan.request_id)[ids[0]]
+    assert first["state"] == "unknown" and first["reply_code"] is None
+    assert sorted(mailbox.recipients()) == ["payer0@example.org", "payer1@example.org", "payer2@example.org"]
+
+
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
 @pytest.mark.xfail(strict=True, reason="Latin-1 notice font until the notices branch merges")
 def test_the_attached_pdf_prints_the_latvian_payers_name_exactly(tmp_path, database):
