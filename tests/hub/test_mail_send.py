@@ -16,7 +16,6 @@ from hub.mail.selection import select_for_mail
 from hub.mail.sender import run_request
 from hub.mail.smtp import MailServerUnusable
 from hub.mail.status import messages, state_counts
-from hub.store.db import Database
 from hub.store.tables import audit_log, orders
 from hub.store.tables_mail import notice_messages
 from hub.users.scope import Scope
@@ -25,10 +24,9 @@ from tests.hub.mail_support import (PASSWORD, SENDER, USERNAME, Mailbox, add_mai
 
 
 @pytest.fixture
-def database(tmp_path):
-    db = Database.open(f"sqlite:///{tmp_path / 'hub.db'}")
-    yield db
-    db.dispose()
+def database(hub_db):
+    """The hub's database: a SQLite file, and a PostgreSQL schema when CP_TEST_PG_URL is set."""
+    return hub_db
 
 
 def send(db, settings, selection: Selection, actor: str = "cli:test"):
