@@ -1,5 +1,5 @@
-"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile and
-export commands.
+"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile,
+export and notices commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.
@@ -17,6 +17,7 @@ from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
 from hub.finance.account_cli import COMMANDS as ACCOUNT_COMMANDS
 from hub.finance.exports.cli import COMMANDS as EXPORT_COMMANDS
 from hub.finance.reconcile.cli import COMMANDS as RECONCILE_COMMANDS
+from hub.mail.cli import COMMANDS as MAIL_COMMANDS
 from hub.pki.cli import COMMANDS as PKI_COMMANDS
 from hub.users.cli import COMMANDS as USER_COMMANDS
 
@@ -89,6 +90,14 @@ def audit_verify(config: str) -> None:
     click.echo(f"audit log BROKEN: {len(breaks)} problems in {rows} rows")
     raise SystemExit(1)
 
+
+@hub.group()
+def notices() -> None:
+    """Payment notices to payers: mailing them (SMTP or PEC) and what came of it."""
+
+
+for command in MAIL_COMMANDS:
+    notices.add_command(command)
 
 for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
                 *EXPORT_COMMANDS):

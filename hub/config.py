@@ -63,6 +63,22 @@ Relative file paths are relative to the configuration file.  Every key is option
     max_backoff_s = 3600              # … up to this (1-86400)
     give_up_after_hours = 72          # then a dead letter (72 to 8760: never less than 72)
 
+    [smtp]                            # the mail server notices are sent through (`hub notices send`)
+    host = ""                         # empty: no e-mail; a PEC account is the same: its host, port 465, tls
+    port = 587                        # default 587 with starttls, 465 with tls, 25 with none
+    security = "starttls"             # "starttls" (upgrade after connecting), "tls" (TLS from the first byte,
+                                      # as PEC providers ask) or "none" (loopback relays only; no login then)
+    username = ""                     # empty: no AUTH
+    password = ""                     # or password_file (not both); never in a log line
+    password_file = "smtp.password"   # read at each send, first line; keep it 0600 like the hub's keys
+    ca_file = ""                      # the CA that signed the server's certificate; empty: the system's
+    sender = "Office <notices@example.org>"   # From: (required when host is set); a PEC box's own address
+    reply_to = ""                     # Reply-To:, e.g. the office's desk; empty: none
+    rate_per_second = 10              # at most this many messages a second (0.1-1000): providers throttle
+    timeout_s = 30                    # one SMTP command may take this long (1-300)
+    max_attempts = 5                  # temporary failures (4xx, connection lost) are retried this often … (1-50)
+    first_retry_s = 5                 # … after 5 s, 10 s, 20 s … (0.01-3600; doubles, at most 1 hour)
+
     [broker]                          # the mosquitto `hub broker-config` / `hub up` write and start
     host = "<[mqtt] host>"            # what agents connect to (goes in the enrollment answer)
     port = 8883                       # the TLS listener; default [mqtt] port when [mqtt] tls = true
@@ -81,6 +97,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from hub.config_smtp import SmtpSettings, read_smtp
 from protocol.ids import iban, italy
 
 PAYER_LANGUAGES = ("en", "it", "pl", "lv", "el")
@@ -176,6 +193,7 @@ class Settings:
     delivery: DeliverySettings = field(default_factory=DeliverySettings)
     web: WebSettings = field(default_factory=WebSettings)
     broker: BrokerSettings = field(default_factory=BrokerSettings)
+    smtp: SmtpSettings = field(default_factory=SmtpSettings)
     config_path: Path | None = None
 
 
@@ -190,6 +208,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "orders": ("currency", "creditor_fiscal_code", "segregation_code", "iban", "beneficiary", "language"),
     "delivery": ("poll_interval_s", "max_in_flight", "max_per_system", "request_timeout_s", "first_retry_s",
                  "max_backoff_s", "give_up_after_hours"),
+    "smtp": ("host", "port", "security", "username", "password", "password_file", "ca_file", "sender", "reply_to",
+             "rate_per_second", "timeout_s", "max_attempts", "first_retry_s"),
     "broker": ("host", "port", "bind", "server_names", "user"),
 }
 """Every section of the hub configuration and its keys, in the order the docstring lists them."""
@@ -216,6 +236,14 @@ class _Reader:
 
     def _where(self, section: str, key: str) -> str:
         return f"{self.path}: [{section}] {key}"
+
+    def where(self, section: str, key: str) -> str:
+        """'<file>: [section] key', how every error names a setting (for the section modules)."""
+        return self._where(section, key)
+
+    def refuse(self, text: str) -> "ConfigError":
+        """An error about this file: '<file>: <text>'."""
+        return ConfigError(f"{self.path}: {text}")
 
     def has(self, section: str, key: str) -> bool:
         return key in self.data.get(section, {})
@@ -382,5 +410,6 @@ def load(path: str | Path) -> Settings:
         delivery=_delivery(reader),
         web=_web(reader),
         broker=_broker(reader, mqtt),
+        smtp=read_smtp(reader),
         config_path=path.resolve(),
     )

@@ -7,7 +7,7 @@ API route asks `may(role, permission)`, never a role's name.
 |------------|--------------------------------------|--------------------------------------------------------|
 | admin      | runs the hub                         | everything, users and API tokens too                   |
 | finance    | reconciles and exports               | read payments, orders, end of day; bank accounts; export (payments, accounting), link payments, audit, reconcile |
-| operator   | back-office clerk                    | read and write orders, read and link payments          |
+| operator   | back-office clerk                    | read and write orders, mail notices, read and link payments |
 | supervisor | watches the counters                 | read payments, orders, end of day; agents, replay deliveries, read reconciliation |
 | auditor    | checks what happened                 | read everything, export to accounting, the audit log and its verification |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
@@ -26,6 +26,7 @@ ALL_PERMISSIONS = frozenset({
     "payments.read", "payments.export", "payments.link",
     "exports.read",
     "orders.read", "orders.write",
+    "notices.send",
     "agents.read", "agents.manage", "agents.revoke",
     "deliveries.read", "deliveries.replay",
     "eod.read",
@@ -43,7 +44,7 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                           "orders.read", "deliveries.read", "eod.read", "catalogue.read", "audit.read",
                           "reconcile.read", "reconcile.manage", "accounts.read", "accounts.manage"}),
     "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
-                           "deliveries.read", "catalogue.read", "accounts.read"}),
+                           "notices.send", "deliveries.read", "catalogue.read", "accounts.read"}),
     "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
                              "deliveries.read", "deliveries.replay", "eod.read", "catalogue.read", "accounts.read",
                              "reconcile.read"}),

@@ -21,6 +21,7 @@ PAGES: tuple[Page, ...] = (
     Page("payments", "/payments", "payments.read"),
     Page("unlinked", "/payments/unlinked", "payments.read"),
     Page("orders", "/orders", "orders.read"),
+    Page("mail", "/notices/mail", "notices.send"),
     Page("reconciliation", "/reconciliation", "reconcile.read"),
     Page("exports", "/exports", "exports.read"),
     Page("agents", "/agents", "agents.read"),

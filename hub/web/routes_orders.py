@@ -1,5 +1,5 @@
 """Payment orders: the search (`q` by any identifier, status, due date), one order with every
-payment against it, its notice, and changing or cancelling it while unpaid (the account it is
+payment against it, its notice and the e-mails of it (hub/web/routes_mail.py mails it), and changing or cancelling it while unpaid (the account it is
 paid into too).  Why a change is refused is said in the reader's language (hub/reasons.py).
 
 Every query runs within the viewer's offices: an order of another office is answered like
@@ -17,6 +17,7 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from protocol.money import Money, MoneyError
+from hub.mail.status import order_messages
 from hub.orders import state_feed
 from hub.orders.changes import OrderChangeInvalid, OrderMissing, OrderNotChangeable, cancel_order, change_order
 from hub.orders.model import OrderCancel, OrderChange
@@ -28,6 +29,7 @@ from hub.reasons import Reason, from_validation
 from hub.store.paging import PagingError
 from hub.users.sessions import Session
 from hub.web.auth import require, settings_of
+from hub.web.routes_mail import REASONS as MAIL_REASONS
 from hub.web.order_accounts import account_choices, order_account_of
 from hub.web.templating import render
 
@@ -111,8 +113,9 @@ def _detail(request: Request, session: Session, order: dict, *, status_code: int
     with request.app.state.db.connect() as conn:
         account = order_account_of(conn, order)
         choices = account_choices(conn, session.user.scope, [order["office"]]) if order["office"] else []
+        mails = order_messages(conn, order["order_id"])
     return render(request, "order.html", session=session, status_code=status_code, order=order,
-                  account=account, accounts=choices,
+                  account=account, accounts=choices, mails=mails, mail_reasons=MAIL_REASONS,
                   errors=errors or {}, typed=typed or {}, iso=dt.datetime.fromisoformat,
                   amount_plain="" if order["amount_minor"] is None else Money(order["amount_minor"], order["currency"]).format(),
                   done=request.query_params.get("done"))

@@ -51,9 +51,10 @@ class Visitor(httpx.Client):
 
 
 @contextmanager
-def console(tmp_path, **web) -> Console:
+def console(tmp_path, smtp: dict | None = None, **web) -> Console:
     hub_databases.migrated_sqlite_file(tmp_path / "hub.db")
-    settings = settings_for(tmp_path, api={"port": free_port()}, web={"secure_cookies": False, **web})
+    sections = {"smtp": smtp} if smtp else {}
+    settings = settings_for(tmp_path, api={"port": free_port()}, web={"secure_cookies": False, **web}, **sections)
     context = serve.context_from_settings(settings)
     server = serve.build_server(settings, context)
     thread = threading.Thread(target=server.run, name="test-console", daemon=True)
