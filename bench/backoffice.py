@@ -49,7 +49,7 @@ from sqlalchemy import create_engine, func, select, text  # noqa: E402
 from hub.api.security import create_token  # noqa: E402
 from hub.linking.search import PaymentFilter, count, search_page  # noqa: E402
 from hub.orders.search import OrderFilter, count as order_count, search_page as order_page  # noqa: E402
-from hub.orders.service import order_view  # noqa: E402
+from hub.orders.service import order_views  # noqa: E402
 from hub.store.db import Database  # noqa: E402
 from hub.store.tables import orders, payments  # noqa: E402
 from hub.users.scope import Scope  # noqa: E402
@@ -147,10 +147,9 @@ def measure_queries(db: Database, repeat: int, s: dict) -> tuple[dict[str, float
             db, repeat, lambda conn, i, p=page_and_total: p(conn, i, up_to=COUNT_UP_TO))
     for name, key in (("orders: q = IUV", "iuvs"), ("orders: q = fiscal code", "order_payers"),
                       ("orders: q = payer name", "surnames")):
-        def request(conn, i, key=key):     # as the orders page: a page, its total, each order's payments
+        def request(conn, i, key=key):     # as the orders page: a page, its total, its orders' payments
             f = OrderFilter(q=s[key][i], limit=PAGE)
-            for row in order_page(conn, f).rows:
-                order_view(conn, row)
+            order_views(conn, order_page(conn, f).rows)
             order_count(conn, f)
         results[name] = timed(db, repeat, request)
     today = dt.datetime.now(dt.timezone.utc).date()
