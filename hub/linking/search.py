@@ -18,6 +18,9 @@ from hub.store.paging import Ordering, Page, Sort, fetch_page
 from hub.store.tables import payments
 
 LIST_COLUMNS = [c for c in payments.c if c.name != "body"]
+COUNT_UP_TO = 10_000
+"""Lists count their matches up to this many ("10,000+", the API's `total_exact` false): an exact
+count of a broad filter reads every matching row, the page itself only one page."""
 ORDERING = Ordering(columns={"captured_at": payments.c.captured_at, "amount": payments.c.amount_minor},
                     unique=payments.c.id, default=Sort("captured_at", descending=True))
 

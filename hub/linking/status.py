@@ -7,6 +7,7 @@ payments do not count; refunds count negative.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -36,9 +37,22 @@ def order_status(amount_kind: str, amount_minor: int | None, paid_minor: int) ->
 
 
 def order_payments(conn: Connection, order_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute(select(*PAYMENT_COLUMNS).where(payments.c.linked_order_id == order_id)
-                        .order_by(payments.c.captured_at, payments.c.id)).mappings().all()
-    return [dict(row) for row in rows]
+    return payments_of_orders(conn, [order_id])[order_id]
+
+
+def payments_of_orders(conn: Connection, order_ids: Sequence[str]) -> dict[str, list[dict[str, Any]]]:
+    """Each order id → its linked payments in capture order, for a list of orders in one query
+    (ix_payments_order), not one query per order; an order with none gets an empty list."""
+    found: dict[str, list[dict[str, Any]]] = {order_id: [] for order_id in order_ids}
+    if not found:
+        return found
+    rows = conn.execute(select(*PAYMENT_COLUMNS, payments.c.linked_order_id)
+                        .where(payments.c.linked_order_id.in_(sorted(found)))
+                        .order_by(payments.c.linked_order_id, payments.c.captured_at, payments.c.id)).mappings()
+    for row in rows:
+        payment = dict(row)
+        found[payment.pop("linked_order_id")].append(payment)
+    return found
 
 
 def summarise(order: dict[str, Any], paid_rows: list[dict[str, Any]]) -> dict[str, Any]:

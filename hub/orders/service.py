@@ -12,7 +12,7 @@ from hub.catalogue import service as catalogue
 from hub.config import Settings
 from hub.errors import InvalidInput
 from hub.linking.linker import link_waiting_payments
-from hub.linking.status import order_payments, summarise
+from hub.linking.status import payments_of_orders, summarise
 from hub.orders.model import OrderRequest
 from hub.orders.paid_into import order_account
 from hub.orders.qr import order_qr
@@ -21,7 +21,7 @@ from hub.store.tables import orders
 from hub.store.timeutil import now_iso
 from protocol.domain import ReferenceFormat
 
-__all__ = ["OrderRequest", "OrderError", "create_order", "get_order", "search_orders", "order_view"]
+__all__ = ["OrderRequest", "OrderError", "create_order", "get_order", "search_orders", "order_view", "order_views"]
 
 
 class OrderError(ValueError, InvalidInput):
@@ -86,7 +86,17 @@ def get_order(conn: Connection, order_id: str) -> dict[str, Any] | None:
 
 
 def order_view(conn: Connection, order: dict[str, Any]) -> dict[str, Any]:
-    paid = order_payments(conn, order["order_id"])
+    return order_views(conn, [order])[0]
+
+
+def order_views(conn: Connection, listed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """`order_view` of each order of a list, their payments read in one query: a page of 50
+    orders costs two queries, not 51."""
+    paid = payments_of_orders(conn, [order["order_id"] for order in listed])
+    return [_viewed(order, paid[order["order_id"]]) for order in listed]
+
+
+def _viewed(order: dict[str, Any], paid: list[dict[str, Any]]) -> dict[str, Any]:
     return order | {"positions": position_codes(order)} | summarise(order, paid) | {"payments": paid}
 
 
@@ -107,4 +117,4 @@ def search_orders(conn: Connection, *, case_ref: str | None = None, reference: s
         query = query.where((orders.c.reference == compact) | (orders.c.iuv == compact) | (orders.c.order_id == reference))
     if payer:
         query = query.where((orders.c.payer_id == payer) | orders.c.payer_name.icontains(payer, autoescape=True))
-    return [order_view(conn, dict(row)) for row in conn.execute(query).mappings()]
+    return order_views(conn, [dict(row) for row in conn.execute(query).mappings()])

@@ -72,6 +72,9 @@ Index("ix_payments_reference", payments.c.reference_value)
 # The unlinked (or linked) list in its order; it replaced ix_payments_link_status (0014),
 # with which a search by status sorted every unlinked payment to show one page.
 Index("ix_payments_status_captured", payments.c.link_status, payments.c.captured_at, payments.c.id)
+# The unlinked cash (or card) list in its order, its total counted from the index alone (0021).
+Index("ix_payments_status_tender_captured", payments.c.link_status, payments.c.tender, payments.c.captured_at,
+      payments.c.id)
 # The dashboard's unlinked count reads this index alone, whatever the share of unlinked
 # rows (migration 0014); queries must name the literal values for the index to apply.
 # link_status and voided_at lead, constant as they are, so that SQLite, which has no

@@ -55,6 +55,8 @@ deliveries = Table(
     Column("lease_until", String(40)),
 )
 Index("ix_deliveries_status_next", deliveries.c.status, deliveries.c.next_attempt_at)
+# The dashboard's backlog and dead letters of one office's agents, from the index alone (0021).
+Index("ix_deliveries_status_agent", deliveries.c.status, deliveries.c.agent_id)
 Index("ix_deliveries_case_order", deliveries.c.case_system, deliveries.c.case_key, deliveries.c.status,
       deliveries.c.id)
 Index("ix_deliveries_created", deliveries.c.created_at)

@@ -3,6 +3,11 @@
 An agent belongs to the office its certificate was issued for (hub/pki enrollment); a
 delivery to its agent's office.  Agents and deliveries with no known office are counted
 only for a viewer of every office.  "Today" is the UTC day: payments are stored in UTC.
+
+The page is shown every 30 s to whoever has it open, so each figure is read from an index
+and the unlinked payments are counted up to COUNT_UP_TO, as their list counts them ("more
+than 10,000"): a queue that long reads the same whatever its exact length, and counting a
+few hundred thousand index entries cost more than every other figure together.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, case, func, literal, select
 
 from protocol.domain import DeliveryStatus
+from hub.linking.search import COUNT_UP_TO
 from hub.store.tables import agents, payments
 from hub.store.tables_delivery import deliveries
 from hub.store.tables_pki import agent_certificates
@@ -49,7 +55,8 @@ class Dashboard:
     agents_online: int = 0
     agents_offline: int = 0
     agents: list[AgentState] = field(default_factory=list)
-    unlinked: int = 0
+    unlinked: int = 0                   # counted up to COUNT_UP_TO
+    unlinked_more: bool = False         # more than that
     backlog: int = 0
     dead_letters: int = 0
 
@@ -63,8 +70,10 @@ def agent_offices():
 def _scoped_by_agent(query, agent_column, scope: Scope):
     if scope.is_everything:
         return query
+    # The agents of the viewer's offices, each looked up in an index that has its agent_id
+    # (ix_deliveries_status_agent), rather than every waiting row read for its agent.
     offices = agent_offices()
-    return query.join(offices, offices.c.agent_id == agent_column).where(scope.filter(offices.c.office))
+    return query.where(agent_column.in_(select(offices.c.agent_id).where(scope.filter(offices.c.office))))
 
 
 def takings(conn: Connection, scope: Scope, day: dt.date) -> list[Takings]:
@@ -81,36 +90,49 @@ def takings(conn: Connection, scope: Scope, day: dt.date) -> list[Takings]:
 
 
 def agent_states(conn: Connection, scope: Scope) -> tuple[int, int, list[AgentState]]:
+    """(online, offline, the first AGENTS_SHOWN agents): one query, the counts over every agent
+    in scope beside each listed row."""
     offices = agent_offices()
-    base = select(agents.c.agent_id, offices.c.office, agents.c.online, agents.c.outbox_depth, agents.c.oldest_age_s,
-                  agents.c.last_seen).select_from(agents.outerjoin(offices, offices.c.agent_id == agents.c.agent_id))
+    online = func.sum(case((agents.c.online.is_(True), 1), else_=0)).over()
+    offline = func.sum(case((agents.c.online.is_(False), 1), else_=0)).over()
+    query = (select(agents.c.agent_id, offices.c.office, agents.c.online, agents.c.outbox_depth,
+                    agents.c.oldest_age_s, agents.c.last_seen, online.label("in_scope_online"),
+                    offline.label("in_scope_offline"))
+             .select_from(agents.outerjoin(offices, offices.c.agent_id == agents.c.agent_id))
+             .order_by(agents.c.online, agents.c.outbox_depth.desc().nulls_last(), agents.c.agent_id)
+             .limit(AGENTS_SHOWN))
     if not scope.is_everything:
-        base = base.where(scope.filter(offices.c.office))
-    counted = base.subquery()
-    online, offline = conn.execute(select(func.count().filter(counted.c.online.is_(True)),
-                                          func.count().filter(counted.c.online.is_(False)))).one()
-    rows = conn.execute(base.order_by(agents.c.online, agents.c.outbox_depth.desc().nulls_last(), agents.c.agent_id)
-                        .limit(AGENTS_SHOWN)).mappings()
-    return int(online or 0), int(offline or 0), [AgentState(**row) for row in rows]
+        query = query.where(scope.filter(offices.c.office))
+    rows = conn.execute(query).mappings().all()
+    if not rows:
+        return 0, 0, []
+    listed = [AgentState(**{k: v for k, v in row.items() if not k.startswith("in_scope_")}) for row in rows]
+    return int(rows[0]["in_scope_online"] or 0), int(rows[0]["in_scope_offline"] or 0), listed
 
 
-def unlinked_query(scope: Scope):
-    # The value is written into the SQL, not bound: only then may the database count from
-    # the partial index ix_payments_unlinked_office (its WHERE is these very terms).
-    return (select(func.count()).select_from(payments)
-            .where(payments.c.link_status == literal("unlinked", literal_execute=True), payments.c.voided_at.is_(None),
-                   scope.filter(payments.c.office)))
+def unlinked_query(scope: Scope, up_to: int = COUNT_UP_TO):
+    """The count of unlinked payments, stopping past `up_to`.
+
+    The value is written into the SQL, not bound: only then may the database count from
+    the partial index ix_payments_unlinked_office (its WHERE is these very terms)."""
+    matching = (select(payments.c.id)
+                .where(payments.c.link_status == literal("unlinked", literal_execute=True),
+                       payments.c.voided_at.is_(None), scope.filter(payments.c.office))
+                .limit(up_to + 1).subquery())
+    return select(func.count()).select_from(matching)
 
 
-def unlinked(conn: Connection, scope: Scope) -> int:
-    return conn.execute(unlinked_query(scope)).scalar_one()
+def unlinked(conn: Connection, scope: Scope, up_to: int = COUNT_UP_TO) -> tuple[int, bool]:
+    """(unlinked payments in scope up to `up_to`, whether there are more)."""
+    counted = conn.execute(unlinked_query(scope, up_to)).scalar_one()
+    return min(counted, up_to), counted > up_to
 
 
 def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:
     """(backlog: waiting to be sent or routed, dead letters).
 
-    Counted by status from ix_deliveries_status_next: the delivered rows, nearly all of the
-    table, are never read."""
+    Counted by status from ix_deliveries_status_agent alone: the delivered rows, nearly all
+    of the table, are never read, nor the rows of those counted."""
     waiting = [DeliveryStatus.PENDING, DeliveryStatus.UNROUTED]
     query = _scoped_by_agent(select(deliveries.c.status, func.count()).select_from(deliveries)
                              .where(deliveries.c.status.in_([*waiting, DeliveryStatus.DEAD])),
@@ -122,5 +144,6 @@ def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:
 def dashboard(conn: Connection, scope: Scope, day: dt.date) -> Dashboard:
     online, offline, states = agent_states(conn, scope)
     backlog, dead_letters = delivery_counts(conn, scope)
+    waiting, more = unlinked(conn, scope, COUNT_UP_TO)
     return Dashboard(day=day, takings=takings(conn, scope, day), agents_online=online, agents_offline=offline,
-                     agents=states, unlinked=unlinked(conn, scope), backlog=backlog, dead_letters=dead_letters)
+                     agents=states, unlinked=waiting, unlinked_more=more, backlog=backlog, dead_letters=dead_letters)

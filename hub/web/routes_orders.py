@@ -24,7 +24,7 @@ from hub.orders.model import OrderCancel, OrderChange
 from hub.orders.notice import notice_pdf
 from hub.orders.payee import payee_of
 from hub.orders.search import OrderFilter, count, search_page
-from hub.orders.service import get_order, order_view
+from hub.orders.service import get_order, order_view, order_views
 from hub.reasons import Reason, from_validation
 from hub.store.paging import PagingError
 from hub.users.sessions import Session
@@ -69,7 +69,7 @@ def orders(request: Request, session: Reader):
             with request.app.state.db.connect() as conn:
                 results = search_page(conn, f)
                 total = count(conn, f)
-                views = [order_view(conn, row) for row in results.rows]
+                views = order_views(conn, results.rows)
         except PagingError:
             errors["cursor"] = ("payments.error.cursor", {})
 

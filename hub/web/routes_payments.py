@@ -15,7 +15,7 @@ from fastapi.responses import RedirectResponse, StreamingResponse
 from sqlalchemy import or_, select
 
 from hub.linking.manual import LinkError, link_by_hand
-from hub.linking.search import count, get_payment, search_page
+from hub.linking.search import COUNT_UP_TO, count, get_payment, search_page
 from hub.store.paging import PagingError
 from hub.store.tables import orders
 from hub.store.tables_delivery import deliveries
@@ -29,8 +29,6 @@ router = APIRouter(include_in_schema=False)
 Reader = Annotated[Session, Depends(require("payments.read"))]
 Exporter = Annotated[Session, Depends(require("payments.export"))]
 Linker = Annotated[Session, Depends(require("payments.link"))]
-COUNT_UP_TO = 10_000
-"""Past this many matches the list says "10,000+": an exact count of a broad filter reads every row."""
 
 
 def _list(request: Request, session: Session, template: str, status: str | None = None):

@@ -3,11 +3,13 @@ webhook deliveries, each within the viewer's offices, and counted from their ind
 
 from __future__ import annotations
 
+from sqlalchemy import func, select
+
 from hub.store.bulk import insert_rows
 from hub.store.tables_delivery import deliveries
 from hub.store.tables_pki import agent_certificates
 from hub.users.scope import Scope
-from hub.web.figures import delivery_counts, unlinked, unlinked_query
+from hub.web.figures import _scoped_by_agent, delivery_counts, unlinked, unlinked_query
 from tests.hub.query_plans import plan_of
 from tests.hub.search_rows import add_payments, payment_row
 
@@ -32,9 +34,18 @@ def test_the_unlinked_count_leaves_out_linked_and_voided_payments_and_other_offi
                           payment_row(3, office="A", link_status="linked", linked_order_id="CP1"),
                           payment_row(4, office="B"), payment_row(5, office="B")])
     with hub_db.connect() as conn:
-        assert unlinked(conn, Scope.everything()) == 3
-        assert unlinked(conn, Scope.of(["A"])) == 1
-        assert unlinked(conn, Scope.of([])) == 0
+        assert unlinked(conn, Scope.everything()) == (3, False)
+        assert unlinked(conn, Scope.of(["A"])) == (1, False)
+        assert unlinked(conn, Scope.of([])) == (0, False)
+
+
+def test_the_unlinked_count_stops_past_its_bound_and_says_there_are_more(hub_db):
+    add_payments(hub_db, [payment_row(n, office="A" if n < 4 else "B") for n in range(1, 7)])
+    with hub_db.connect() as conn:
+        assert unlinked(conn, Scope.everything(), up_to=5) == (5, True)
+        assert unlinked(conn, Scope.everything(), up_to=6) == (6, False)
+        assert unlinked(conn, Scope.of(["A"]), up_to=2) == (2, True)
+        assert unlinked(conn, Scope.of(["B"]), up_to=3) == (3, False)
 
 
 def test_the_unlinked_count_is_read_from_the_partial_index(hub_db):
@@ -42,6 +53,14 @@ def test_the_unlinked_count_is_read_from_the_partial_index(hub_db):
     with hub_db.connect() as conn:
         for scope in (Scope.everything(), Scope.of(["A", "B"])):
             assert "ix_payments_unlinked_office" in plan_of(conn, unlinked_query(scope))
+
+
+def test_one_offices_backlog_is_counted_from_the_status_and_agent_index(hub_db):
+    with hub_db.connect() as conn:
+        query = _scoped_by_agent(select(deliveries.c.status, func.count()).select_from(deliveries)
+                                 .where(deliveries.c.status.in_(["pending", "unrouted", "dead"])),
+                                 deliveries.c.agent_id, Scope.of(["A"])).group_by(deliveries.c.status)
+        assert "ix_deliveries_status_agent" in plan_of(conn, query)
 
 
 def test_the_backlog_and_dead_letters_are_counted_by_status_within_the_viewers_offices(hub_db):

@@ -55,3 +55,20 @@ def test_orders_are_found_by_q_and_paged_through_the_link_header(api):
     assert "next" not in second.links and "prev" in second.links
     legacy = api.client.get("/api/v1/orders?reference=301000000000000002", headers=headers).json()
     assert [o["order_id"] for o in legacy] == ["CP0000000002"]
+
+
+def test_the_payments_total_is_counted_up_to_a_bound_and_says_whether_it_is_exact(api, monkeypatch):
+    # The bound is 10,000; three here, so that seven payments pass it.
+    monkeypatch.setattr("hub.api.routes.payments.COUNT_UP_TO", 3)
+    headers = api.auth(api.admin_token)
+
+    def totals(path: str) -> tuple[int, bool, int]:
+        answer = api.client.get(path, headers=headers).json()
+        return answer["total"], answer["total_exact"], len(answer["payments"])
+    assert totals("/api/v1/payments?limit=5") == (3, False, 5)
+    assert totals("/api/v1/payments?limit=1&offset=5") == (3, False, 1)
+    assert totals("/api/v1/payments/unlinked?limit=2") == (3, False, 2)
+    assert totals("/api/v1/payments?amount_min=500") == (3, True, 3)
+    assert totals("/api/v1/payments?amount_min=600") == (2, True, 2)
+    monkeypatch.undo()
+    assert totals("/api/v1/payments?limit=5") == (7, True, 5)

@@ -1,6 +1,7 @@
 """Part of a payer's name is searched through an index on both databases (migration 0014):
 PostgreSQL's trigram index answers ILIKE '%…%', SQLite counts from its small index instead
-of reading every row; and the name search ignores case and takes `\\` literally."""
+of reading every row; and the name search ignores case and takes `\\` literally.  The unlinked
+cash list pages and counts from one index (migration 0021)."""
 
 from __future__ import annotations
 
@@ -26,6 +27,18 @@ def test_counting_the_payers_named_like_a_word_reads_the_name_index(hub_db, tabl
     with hub_db.connect() as conn:
         plan = plan_of(conn, where(conn))
     assert index in plan, plan
+
+
+def test_the_unlinked_cash_list_pages_and_counts_from_the_status_and_tender_index(hub_db):
+    unlinked_cash = payment_search.PaymentFilter(status="unlinked", tender="cash", limit=50)
+    with hub_db.connect() as conn:
+        page = payment_search._where(conn, select(payments.c.id), unlinked_cash).order_by(
+            payments.c.captured_at.desc(), payments.c.id.desc()).limit(51)
+        counted = select(func.count()).select_from(
+            payment_search._where(conn, select(payments.c.id), unlinked_cash).limit(10_001).subquery())
+        for query in (page, counted):
+            plan = plan_of(conn, query)
+            assert "ix_payments_status_tender_captured" in plan, plan
 
 
 def test_the_name_search_ignores_case_and_takes_a_backslash_literally(hub_db):

@@ -104,3 +104,31 @@ def test_the_status_filter_agrees_with_the_status_an_order_shows(db):
         shown = {o["order_id"]: order_view(conn, get_order(conn, o["order_id"]))["status"] for o in ORDERS}
     for status in ("unpaid", "partly_paid", "paid", "overpaid"):
         assert sorted(found(db, status=status)) == sorted(k for k, v in shown.items() if v == status), status
+
+
+def test_a_listed_page_of_orders_shows_each_its_own_payments_read_in_one_query(db):
+    from sqlalchemy import event
+
+    from hub.orders.service import get_order, order_view, order_views
+    add_orders(db, [order_row("CP0000000006", office="A", reference="RF55CP0000000006")])    # nothing paid
+    add_payments(db, [payment_row(8, amount_minor=400, link_status="linked", linked_order_id="CP0000000002",
+                                  captured_at="2026-11-01T07:00:00.000Z")])                 # before pay-00002
+    statements = []
+
+    def seen(conn, cursor, statement, *args):
+        statements.append(statement)
+    with db.connect() as conn:
+        listed = search_page(conn, OrderFilter(limit=50)).rows
+        event.listen(conn, "before_cursor_execute", seen)
+        views = order_views(conn, listed)
+        event.remove(conn, "before_cursor_execute", seen)
+        one_by_one = [order_view(conn, get_order(conn, row["order_id"])) for row in listed]
+        assert order_views(conn, []) == []
+    assert len(statements) == 1, statements
+    assert views == one_by_one
+    paid = {view["order_id"]: [p["payment_id"] for p in view["payments"]] for view in views}
+    assert paid == {"CP0000000006": [], "CP0000000005": ["pay-00005"], "CP0000000004": ["pay-00004", "pay-00006"],
+                    "CP0000000003": ["pay-00003"], "CP0000000002": ["pay-00008", "pay-00002", "pay-00007"],
+                    "CP0000000001": ["pay-00001"]}
+    assert {view["order_id"][-1]: view["status"] for view in views} == {
+        "6": "unpaid", "5": "unpaid", "4": "paid", "3": "paid", "2": "overpaid", "1": "partly_paid"}

@@ -46,6 +46,20 @@ def test_an_operator_of_office_a_sees_only_office_a_on_the_dashboard(tmp_path):
         assert fragment.lstrip().startswith("<div id=\"figures\"") and "MILANO-2" not in fragment
 
 
+def test_an_unlinked_queue_longer_than_the_count_bound_says_more_than(tmp_path, monkeypatch):
+    monkeypatch.setattr("hub.web.figures.COUNT_UP_TO", 2)     # 10,000 in use
+    with console(tmp_path) as hub:
+        hub.user("boss", "admin")
+        with hub.db.begin() as conn:
+            for n in range(1, 5):
+                _payment(conn, n, "ROMA-1", 100, linked=False)
+        boss = hub.client()
+        boss.login("boss")
+        assert _unlinked(boss.get("/").text) == "More than 2"
+        monkeypatch.setattr("hub.web.figures.COUNT_UP_TO", 4)
+        assert _unlinked(boss.get("/").text) == "4"
+
+
 def test_the_language_switch_saves_the_users_language(tmp_path):
     with console(tmp_path) as hub:
         hub.user("anna", "operator", ["ROMA-1"])

@@ -26,7 +26,7 @@ from hub.orders.model import OrderCancel, OrderChange, OrderRequest
 from hub.orders.notice import notice_pdf, notice_png
 from hub.orders.payee import Payee, payee_of
 from hub.orders.search import OrderFilter, OrderStatus, search_page
-from hub.orders.service import create_order, get_order, order_view, search_orders
+from hub.orders.service import create_order, get_order, order_view, order_views, search_orders
 from hub.store.db import Database
 
 router = APIRouter(prefix="/api/v1/orders", tags=["orders"])
@@ -104,7 +104,7 @@ def index(principal: CaseReader, db: Db, request: Request, response: Response, c
                  for rel, c in (("next", page.next_cursor), ("prev", page.prev_cursor)) if c]
         if links:
             response.headers["Link"] = ", ".join(links)
-        return [order_view(conn, row) for row in page.rows]
+        return order_views(conn, page.rows)
 
 
 def _order(db: Database, order_id: str, principal: Principal) -> dict:

@@ -16,7 +16,7 @@ from hub.api.security import Principal
 from hub.api.schemas.payments import LinkRequest, Payment, PaymentConflicts, PaymentPage, PaymentRow
 from hub.ingest.conflicts import list_conflicts
 from hub.linking.manual import link_by_hand
-from hub.linking.search import PaymentFilter, count, get_payment, search, search_page
+from hub.linking.search import COUNT_UP_TO, PaymentFilter, count, get_payment, search, search_page
 from sqlalchemy import select
 
 from hub.store.db import Database
@@ -34,13 +34,17 @@ AUDITORS = Depends(require_role("auditor", permission="audit.read"))
 
 
 def _page(db: Database, payment_filter: PaymentFilter) -> dict:
-    """A keyset page with its cursors; by `offset` (no cursors) when one is given without a cursor."""
+    """A keyset page with its cursors; by `offset` (no cursors) when one is given without a cursor.
+
+    The total is counted up to COUNT_UP_TO, as the console's list counts it: an exact count of
+    a broad filter (every unlinked cash payment, a common surname) reads every matching row."""
     with db.connect() as conn:
-        total = count(conn, payment_filter)
+        counted = count(conn, payment_filter, up_to=COUNT_UP_TO)
+        totals = {"total": min(counted, COUNT_UP_TO), "total_exact": counted <= COUNT_UP_TO}
         if payment_filter.offset and not payment_filter.cursor:
-            return {"total": total, "payments": search(conn, payment_filter)}
+            return totals | {"payments": search(conn, payment_filter)}
         page = search_page(conn, payment_filter)
-    return {"total": total, "payments": page.rows, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
+    return totals | {"payments": page.rows, "next_cursor": page.next_cursor, "prev_cursor": page.prev_cursor}
 
 
 @router.get("", response_model=PaymentPage)

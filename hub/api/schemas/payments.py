@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from protocol.domain import TenderValue
 from hub.api.schemas.base import Schema
 from hub.free_text import FreeText
+from hub.linking.search import COUNT_UP_TO
 
 # How a payment was made: at a counter (card, cash), or found by reconciliation (pagoPA, bank transfer).
 PaymentTender = TenderValue | Literal["pagopa", "transfer"]
@@ -52,7 +53,10 @@ class Payment(PaymentRow):
 
 
 class PaymentPage(Schema):
-    total: int = Field(description="payments matching the filter, not only this page")
+    total: int = Field(description=f"payments matching the filter, not only this page, counted up to "
+                                   f"{COUNT_UP_TO:,}: when more match it is {COUNT_UP_TO:,} and total_exact is false")
+    total_exact: bool = Field(description=f"false when more than {COUNT_UP_TO:,} payments match "
+                                          f"(total is then {COUNT_UP_TO:,})")
     payments: list[PaymentRow]
     next_cursor: str | None = Field(default=None, description="pass as `cursor` for the page after this one")
     prev_cursor: str | None = Field(default=None, description="pass as `cursor` for the page before this one")
