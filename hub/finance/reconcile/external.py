@@ -9,7 +9,10 @@ event id: importing and running again finds the payment and queues nothing twice
 
 A pagoPA notice is paid once.  When its order already has a counter payment the flow
 payment is the anomaly `paid_twice`, when it has another pagoPA payment `duplicate`,
-and no second payment is made.  RF orders may be paid in parts: no such check.
+and no second payment is made.  A counter payment that comes after the pagoPA payment
+was made (the order is then overpaid) turns the matched flow payment or single-payment
+line into `paid_twice` at the next run, and voiding the counter payment matches it again.
+RF orders may be paid in parts: no such check.
 
 Orders and payments are fetched in bulk for a whole run (`OrderBook.load`,
 `PaymentMaker.prefetch`): per-item queries were what made a run of 100,000 items slow;
@@ -127,17 +130,18 @@ class PaymentMaker:
         """The (status, reason) of paying `order` from `source`, the payment queued if it is new.
         `once`: the order is a pagoPA notice, paid by one payment only."""
         key = (source.agent_id, source.payment_id)
+        others = [p for p in self._of_order.get(order["order_id"], []) if not p["voided_at"] and p["kind"] == "payment"]
+        at_counter = once and any(p["channel"] == "counter" for p in others)
         if key in self._stored:
-            return st.MATCHED, st.PAYS_ORDER
+            # Made before; a counter payment for the same notice since then makes it paid twice
+            # (the order is overpaid), until that payment is voided or a person resolves it.
+            return (st.ANOMALY, st.PAID_TWICE) if at_counter else (st.MATCHED, st.PAYS_ORDER)
         if order["cancelled_at"] or order["currency"] != source.currency:
             return st.ANOMALY, st.ORDER_NOT_PAYABLE
-        if once:
-            others = [p for p in self._of_order.get(order["order_id"], [])
-                      if not p["voided_at"] and p["kind"] == "payment"]
-            if any(p["channel"] == "counter" for p in others):
-                return st.ANOMALY, st.PAID_TWICE
-            if others:
-                return st.ANOMALY, st.DUPLICATE
+        if at_counter:
+            return st.ANOMALY, st.PAID_TWICE
+        if once and others:
+            return st.ANOMALY, st.DUPLICATE
         method = "rf" if source.reference_format == ReferenceFormat.RF else "pagopa"
         link = Link("linked", method, order["order_id"], order["case_ref"])
         at = self._at

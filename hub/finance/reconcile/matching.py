@@ -9,7 +9,8 @@ A run looks again at every item still `waiting` or in `anomaly` that nobody reso
 so what waited for its other half is matched by the first run after that half arrives,
 and an anomaly whose cause went away (the order was created) clears.  Matched and
 ignored items stay as they are, which makes a second run change nothing: idempotent, and
-cheap however much history there is.  The one way back: a later revision of a flow
+cheap however much history there is.  One exception: a matched pagoPA item whose notice
+a counter has been paid for since is looked at again, and is `paid_twice` (external.py).  The one way back: a later revision of a flow
 supersedes the earlier (`ignored`, `superseded`), and the line that paid the earlier one
 is looked at again against the new.
 
@@ -32,6 +33,7 @@ from hub.finance.reconcile import status as st
 from hub.finance.reconcile.external import CHUNK, OrderBook, PaymentMaker, Source, _chunks
 from hub.finance.reconcile.keys import BANK_AGENT, PAGOPA_AGENT, flow_payment_id, line_payment_id
 from hub.store.sets import fetch_dicts, one_of, update_by_id
+from hub.store.tables import payments
 from hub.store.tables_reconcile import flow_payments, flows, statement_lines
 
 _RUN_LOCK = 72210540     # PostgreSQL advisory lock: one run at a time (SQLite: BEGIN IMMEDIATE already)
@@ -172,14 +174,39 @@ def _settle_flows(conn: Connection, flow_state: dict[int, tuple[str, str, int]])
     return changes
 
 
+def _paid_at_counter(order_column):
+    """A live counter payment of the order `order_column` names (hub.ingest stores those)."""
+    return exists().where(payments.c.linked_order_id == order_column, payments.c.channel == "counter",
+                          payments.c.kind == "payment", payments.c.voided_at.is_(None))
+
+
+def _paid_twice_since(table):
+    """Matched pagoPA items (flow payments, single-payment lines) whose notice a counter has
+    also been paid for since they were matched: looked at again, to be the anomaly `paid_twice`.
+    Searched from the matched items through ix_payments_order, so orders paid only once cost
+    one index probe each."""
+    where = [table.c.status == st.MATCHED, table.c.resolved_at.is_(None), table.c.order_id.is_not(None),
+             _paid_at_counter(table.c.order_id)]
+    if table is statement_lines:
+        where.append(table.c.kind == "pagopa-single")
+    return and_(*where)
+
+
 def _flow_payment_rows(conn: Connection) -> list[dict[str, Any]]:
+    rows = []
+    for which in (_open(flow_payments), _paid_twice_since(flow_payments)):
+        rows.extend(_flow_payment_rows_where(conn, which))
+    return rows
+
+
+def _flow_payment_rows_where(conn: Connection, which) -> list[dict[str, Any]]:
     query = (select(flow_payments.c.id, flow_payments.c.office, flow_payments.c.iuv, flow_payments.c.iur,
                     flow_payments.c.payment_index, flow_payments.c.amount_minor, flow_payments.c.outcome,
                     flow_payments.c.outcome_date, flow_payments.c.status, flow_payments.c.reason,
                     flow_payments.c.order_id, flow_payments.c.payment_row, flows.c.flow_id, flows.c.psp_id,
                     flows.c.psp_name)
              .select_from(flow_payments.join(flows, flows.c.id == flow_payments.c.flow_row))
-             .where(_open(flow_payments), flows.c.reason != st.SUPERSEDED).order_by(flow_payments.c.id))
+             .where(which, flows.c.reason != st.SUPERSEDED).order_by(flow_payments.c.id))
     return fetch_dicts(conn, query)
 
 
@@ -238,7 +265,9 @@ def _run(conn: Connection) -> RunOutcome:
         conn.execute(text(f"SELECT pg_advisory_xact_lock({_RUN_LOCK})"))
     _supersede(conn)
     lines = _Changes(statement_lines, _LINE_COLUMNS)
-    open_lines = fetch_dicts(conn, select(*_LINE_READ).where(_open(statement_lines)).order_by(statement_lines.c.id))
+    open_lines = [*fetch_dicts(conn, select(*_LINE_READ).where(_open(statement_lines)).order_by(statement_lines.c.id)),
+                  *fetch_dicts(conn, select(*_LINE_READ).where(_paid_twice_since(statement_lines))
+                               .order_by(statement_lines.c.id))]
     flow_lines, order_lines = [], []
     for line in open_lines:
         lines.read(line)
