@@ -1,8 +1,9 @@
 """The dashboard's figures, each within the viewer's office scope.
 
 An agent belongs to the office its certificate was issued for (hub/pki enrollment); a
-delivery to its agent's office.  Agents and deliveries with no known office are counted
-only for a viewer of every office.  "Today" is the UTC day: payments are stored in UTC.
+delivery to its agent's office, or for a pagoPA or bank payment to that payment's office
+(hub.delivery.listing).  Agents and deliveries with no known office are counted only for
+a viewer of every office.  "Today" is the UTC day: payments are stored in UTC.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, case, func, literal, select
 
 from protocol.domain import DeliveryStatus
+from hub.delivery import listing as delivery_listing
 from hub.store.tables import agents, payments
 from hub.store.tables_delivery import deliveries
 from hub.store.tables_pki import agent_certificates
@@ -60,13 +62,6 @@ def agent_offices():
             .group_by(agent_certificates.c.agent_id).subquery("agent_offices"))
 
 
-def _scoped_by_agent(query, agent_column, scope: Scope):
-    if scope.is_everything:
-        return query
-    offices = agent_offices()
-    return query.join(offices, offices.c.agent_id == agent_column).where(scope.filter(offices.c.office))
-
-
 def takings(conn: Connection, scope: Scope, day: dt.date) -> list[Takings]:
     start = dt.datetime.combine(day, dt.time(), dt.timezone.utc)
     signed = case((payments.c.kind == "refund", -payments.c.amount_minor), else_=payments.c.amount_minor)
@@ -112,9 +107,10 @@ def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:
     Counted by status from ix_deliveries_status_next: the delivered rows, nearly all of the
     table, are never read."""
     waiting = [DeliveryStatus.PENDING, DeliveryStatus.UNROUTED]
-    query = _scoped_by_agent(select(deliveries.c.status, func.count()).select_from(deliveries)
-                             .where(deliveries.c.status.in_([*waiting, DeliveryStatus.DEAD])),
-                             deliveries.c.agent_id, scope).group_by(deliveries.c.status)
+    # Scoped as the deliveries pages are (hub.delivery.listing): pagoPA and bank payments' deliveries too.
+    query = (select(deliveries.c.status, func.count()).select_from(deliveries)
+             .where(deliveries.c.status.in_([*waiting, DeliveryStatus.DEAD]), delivery_listing.in_scope(scope))
+             .group_by(deliveries.c.status))
     counted = dict(conn.execute(query).all())
     return sum(counted.get(status, 0) for status in waiting), counted.get(DeliveryStatus.DEAD, 0)
 
