@@ -38,6 +38,7 @@ from typing import Any, Iterable, Sequence
 
 from sqlalchemy import JSON, Connection, String, Table, Text, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.store.bulk import insert_rows
@@ -102,11 +103,16 @@ def _quoted(conn: Connection, names: Iterable[str]) -> str:
 
 def _copy(conn: Connection, target: str, names: Sequence[str], rows: list[tuple]) -> None:
     """COPY `rows` into `target` (a quoted table name) on the connection's own transaction."""
+    sql = f"COPY {target} ({_quoted(conn, names)}) FROM STDIN"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
     cursor = conn.connection.driver_connection.cursor()
     try:
-        with cursor.copy(f"COPY {target} ({_quoted(conn, names)}) FROM STDIN") as copy:
+        with cursor.copy(sql) as copy:
             for row in rows:
                 copy.write_row(row)
+    except dbapi_error as error:
+        # As SQLAlchemy raises it for any other statement (DataError, IntegrityError, …), for callers to catch alike.
+        raise DBAPIError.instance(sql, None, error, dbapi_error, dialect=conn.dialect) from error
     finally:
         cursor.close()
 
@@ -129,14 +135,14 @@ def update_by_id(conn: Connection, table: Table, names: Sequence[str], rows: lis
     listed = _quoted(conn, ("id", *names))
     conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
                          f"SELECT {listed} FROM {quote(table.name)} WITH NO DATA")
-    try:
-        _copy(conn, staging, ("id", *names), values)
-        conn.exec_driver_sql(f"ANALYZE {staging}")          # the planner's row count: a join, not a guess
-        assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names)
-        conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {assignments} FROM {staging} AS v "
-                             f"WHERE {quote(table.name)}.id = v.id")
-    finally:
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {staging}")
+    _copy(conn, staging, ("id", *names), values)
+    conn.exec_driver_sql(f"ANALYZE {staging}")          # the planner's row count: a join, not a guess
+    assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names)
+    conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {assignments} FROM {staging} AS v "
+                         f"WHERE {quote(table.name)}.id = v.id")
+    # Dropped now, not at commit, for a long transaction's sake; after a failure the
+    # transaction is void and its rollback drops it (a DROP here would hide the error).
+    conn.exec_driver_sql(f"DROP TABLE {staging}")
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
