@@ -43,6 +43,7 @@ from hub.store.tables import orders  # noqa: E402
 from hub.store.tables_reconcile import finance_imports, flow_payments, flows  # noqa: E402
 from hub.store.timeutil import now_iso  # noqa: E402
 from figures import record  # noqa: E402  (bench/ is on sys.path when run as a script)
+from tests.finance.reconcile_fingerprint import digest  # noqa: E402
 
 OFFICE, IBAN, DAY = "ROMA-1", "IT60X0542811101000000123456", dt.date(2026, 11, 20)
 TARGET_S = 30.0
@@ -107,6 +108,18 @@ def statement_of(n: int) -> Statement:
                       None, f"BK{i}", "Mario Rossi") for i in range(n)))
 
 
+def _server_cpu(conn) -> float | None:
+    """CPU seconds the PostgreSQL backend of `conn` has used, when it runs on this machine (else None)."""
+    if conn.dialect.name != "postgresql":
+        return None
+    pid = conn.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return None
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")     # utime + stime
+
+
 def bench_match(db: Database, label: str, n: int) -> None:
     set_up(db, n)
     reader, which = _reader()
@@ -116,9 +129,12 @@ def bench_match(db: Database, label: str, n: int) -> None:
         store_statement(conn, stmt, _Account(), sha256=hashlib.sha256(b"bench").hexdigest(), file_name="bench.xml",
                         actor="bench", remittance=reader)
     imported = time.perf_counter() - started
-    started, cpu = time.perf_counter(), time.process_time()
+    load = os.getloadavg()[0]
+    started, cpu = time.perf_counter(), time.process_time()      # the commit is timed too
     with db.begin() as conn:
+        server_before = _server_cpu(conn)
         outcome = matching.run(conn)
+        server = None if server_before is None else _server_cpu(conn) - server_before
     matched, matched_cpu = time.perf_counter() - started, time.process_time() - cpu
     started = time.perf_counter()
     with db.begin() as conn:
@@ -128,12 +144,16 @@ def bench_match(db: Database, label: str, n: int) -> None:
         deliveries = conn.execute(text("SELECT count(*) FROM deliveries")).scalar_one()
         paid = conn.execute(select(func.count()).select_from(flow_payments)
                             .where(flow_payments.c.status == st.MATCHED)).scalar_one()
+        result = digest(conn)      # statuses, links, payments and deliveries: equal before and after a change
     print(f"{label}: import of a statement of {n:,} lines ({which}): {imported:.1f} s")
-    print(f"{label}: matching run: {matched:.1f} s, of which {matched_cpu:.1f} s CPU in this process "
-          f"(target <= {TARGET_S:.0f} s): lines {dict(outcome.lines)}, "
+    on_server = "" if server is None else f", {server:.1f} s CPU in the PostgreSQL backend"
+    print(f"{label}: matching run: {matched:.1f} s, of which {matched_cpu:.1f} s CPU in this process{on_server} "
+          f"(target <= {TARGET_S:.0f} s; load average {load:.2f} before): lines {dict(outcome.lines)}, "
           f"flows {dict(outcome.flows)}, flow payments {dict(outcome.payments)}, payments made "
           f"{outcome.payments_made:,}, confirmations queued {deliveries:,}")
     print(f"{label}: second run: {second:.1f} s, {again.changed} changed, {again.payments_made} payments made")
+    print(f"{label}: result digest {result} (tests/finance/reconcile_fingerprint.py); load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())}")
     assert paid == n and outcome.payments_made == n and again.changed == 0, "the bench did not match everything"
     record("reconcile", f"{n:,} lines against {n:,} flow payments matched ({label})", round(matched, 1), "s",
            f"<= {TARGET_S:.0f}", matched <= TARGET_S)

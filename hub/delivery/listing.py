@@ -1,8 +1,11 @@
 """Deliveries within a viewer's office scope: the backlog and dead letters a page at a time, and one delivery.
 
-A delivery belongs to its agent's office (the office of the agent's certificate); one
-from an agent with no known office is shown only to a viewer of every office.  The
-detail of a delivery outside the scope is answered like one that does not exist.
+A delivery belongs to its agent's office (the office of the agent's certificate).  A
+payment reconciliation found in a pagoPA flow or on a bank statement was taken by no
+agent (`pagopa`, `bank`): its delivery belongs to the office of that payment, whose id
+is the delivery's event id (hub/finance/reconcile/external.py).  Any other delivery from
+an agent with no known office is shown only to a viewer of every office.  The detail of
+a delivery outside the scope is answered like one that does not exist.
 """
 
 from __future__ import annotations
@@ -10,17 +13,20 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, func, select, true
+from sqlalchemy import ColumnElement, Connection, and_, exists, func, or_, select, true
 
 from protocol.domain import DeliveryStatus
 from hub.delivery import views
+from hub.finance.reconcile.keys import BANK_AGENT, PAGOPA_AGENT
 from hub.store.paging import Ordering, Page, Sort, fetch_page
+from hub.store.tables import payments
 from hub.store.tables_delivery import deliveries
 from hub.store.tables_pki import agent_certificates
 from hub.users.scope import Scope
 
 BACKLOG = (DeliveryStatus.PENDING, DeliveryStatus.UNROUTED)
 DEAD = (DeliveryStatus.DEAD,)
+EXTERNAL_AGENTS = (PAGOPA_AGENT, BANK_AGENT)     # the agent ids of payments reconciliation made
 
 ORDERING = Ordering(columns={"created_at": deliveries.c.created_at, "attempts": deliveries.c.attempts,
                              "last_attempt_at": deliveries.c.last_attempt_at},
@@ -42,8 +48,15 @@ def agents_of(scope: Scope):
 
 
 def in_scope(scope: Scope) -> ColumnElement[bool]:
-    """WHERE clause: the delivery's agent is of an office `scope` allows."""
-    return true() if scope.is_everything else deliveries.c.agent_id.in_(agents_of(scope))
+    """WHERE clause: the delivery's agent, or for a payment no agent took its payment, is of an
+    office `scope` allows."""
+    if scope.is_everything:
+        return true()
+    # One probe of uq_payments_agent_payment per delivery of those two agents, none for the others.
+    external = and_(deliveries.c.agent_id.in_(EXTERNAL_AGENTS),
+                    exists().where(payments.c.agent_id == deliveries.c.agent_id,
+                                   payments.c.payment_id == deliveries.c.event_id, scope.filter(payments.c.office)))
+    return or_(deliveries.c.agent_id.in_(agents_of(scope)), external)
 
 
 def delivery_page(conn: Connection, scope: Scope, wanted: DeliveryFilter, *, sort: str | None = None,

@@ -97,13 +97,16 @@ def enqueue_confirmation(conn: Connection, *, event_id: str, agent_id: str, paym
 
 
 def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: float | None = None,
-                          stale_refs: set[str] | None = None) -> list[str]:
+                          stale_refs: set[str] | None = None,
+                          orders: dict[str, dict[str, Any]] | None = None) -> list[str]:
     """Queue a batch of confirmations (dicts of event_id, agent_id, payment, link) in the
     caller's transaction with a handful of statements, whatever the batch size: ingest
     commits payments in batches, and per-payment statements were half its CPU.
     Returns the webhook ids queued; events queued before are skipped.  The references
     paid are evicted from this process's case-lookup caches and added to `stale_refs`,
-    for a caller in another process (the ingest's store process) to evict there."""
+    for a caller in another process (the ingest's store process) to evict there.
+    `orders`: the snapshots (`order_snapshot_of`) of orders the caller already holds with
+    all their payments, this batch's included (reconciliation does); the others are read."""
     if not items:
         return []
     event_ids = list(dict.fromkeys(item["event_id"] for item in items))
@@ -114,7 +117,9 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
                                   .where(one_of(conn, deliveries.c.event_id, chunk))).scalars().all())
     moment = stamp(time.time() if now is None else now)
     fresh = [item for item in items if item["event_id"] not in known]
-    snapshots = _order_snapshots(conn, {(item.get("link") or {}).get("order_id") for item in fresh} - {None, ""})
+    wanted = {(item.get("link") or {}).get("order_id") for item in fresh} - {None, ""}
+    given = {order_id: orders[order_id] for order_id in wanted & orders.keys()} if orders else {}
+    snapshots = {**_order_snapshots(conn, wanted - given.keys()), **given}
     rows, forget = [], set()
     for item in fresh:
         if item["event_id"] in known:          # the same event twice in one batch
@@ -139,9 +144,8 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
         return []
     insert_many(conn, deliveries, rows)     # one executemany (SQLite), one INSERT per 10,000 (PostgreSQL)
     wakeup.announce(conn)
-    from hub.casesys.lookup import forget_everywhere
-    for ref in forget:
-        forget_everywhere(ref)
+    from hub.casesys.lookup import forget_all_everywhere
+    forget_all_everywhere(forget)
     if stale_refs is not None:
         stale_refs.update(forget)
     return [row["webhook_id"] for row in rows]
@@ -150,7 +154,7 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
 def _order_snapshots(conn: Connection, order_ids: set[str]) -> dict[str, dict[str, Any]]:
     """`_order_snapshot` of many orders with two queries per 10,000 (their ids as one
     parameter): reconciliation queues confirmations for 100,000 orders at once."""
-    from hub.linking.status import PAYMENT_COLUMNS, summarise
+    from hub.linking.status import PAYMENT_COLUMNS
     from hub.store.tables import orders, payments
 
     listed = sorted(order_ids)
@@ -167,7 +171,14 @@ def _order_snapshots(conn: Connection, order_ids: set[str]) -> dict[str, dict[st
         for payment in fetch_dicts(conn, query):
             paid[payment["linked_order_id"]].append(payment)
         for order_id, order in rows.items():
-            found[order_id] = {"order_id": order_id, "amount_minor": order["amount_minor"],
-                               "currency": order["currency"], **summarise(order, paid[order_id])}
+            found[order_id] = order_snapshot_of(order, paid[order_id])
     return found
+
+
+def order_snapshot_of(order: dict[str, Any], paid: list[dict[str, Any]]) -> dict[str, Any]:
+    """What a confirmation says of its order: `order` (order_id, amount_kind, amount_minor,
+    currency) with every payment linked to it (amount_minor, kind, voided_at)."""
+    from hub.linking.status import summarise
+    return {"order_id": order["order_id"], "amount_minor": order["amount_minor"], "currency": order["currency"],
+            **summarise(order, paid)}
 

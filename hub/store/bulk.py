@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import JSON, Connection, Table
@@ -37,9 +38,15 @@ def insert_rows(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> N
         raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
     dialect = conn.dialect
     serialise = getattr(dialect, "_json_serializer", None) or json.dumps
-    as_json = [isinstance(table.c[name].type, JSON) for name in columns]
+    as_json = [index for index, name in enumerate(columns) if isinstance(table.c[name].type, JSON)]
     sql = _statement(table, columns, dialect.paramstyle, dialect.identifier_preparer.quote)
+    # itemgetter picks a row's values in C: building the tuples in Python was a third of this call
+    pick = itemgetter(*columns)
+    values = list(map(pick, rows)) if len(columns) > 1 else [(pick(row),) for row in rows]
     # None in a JSON column is JSON null, as SQLAlchemy's JSON type stores it by default.
-    values = [tuple(serialise(row[name]) if is_json else row[name] for name, is_json in zip(columns, as_json, strict=True))
-              for row in rows]
+    for position in range(len(values)) if as_json else ():
+        row = list(values[position])
+        for index in as_json:
+            row[index] = serialise(row[index])
+        values[position] = tuple(row)
     conn.exec_driver_sql(sql, values)

@@ -7,27 +7,43 @@
 
 An `IN (?, ?, …)` of 500 values costs SQLAlchemy and psycopg a bind, a cast and a query
 split per value, and an executemany of 100,000 UPDATEs costs PostgreSQL 100,000
-statements: together most of a reconciliation run.  Here a set of values travels as one
-parameter — a PostgreSQL array (`= ANY(…)`, `unnest(…)`) or, on SQLite, a JSON array read
-by `json_each` (both searched through the column's index) — so a statement's cost does
-not grow with its values, and 10,000 rows are written by one statement.  Arrays are cast
-to the column's base type (TEXT, not VARCHAR(n), which would truncate silently), so a
-value too long for its column is refused by the INSERT or UPDATE exactly as before.
+statements.  Here a set of values travels as one parameter — a PostgreSQL array
+(`= ANY(…)`) or, on SQLite, a JSON array read by `json_each` (both searched through the
+column's index) — so a statement's cost does not grow with its values, nor does it meet
+a parameter limit (SQLite's 32,766, PostgreSQL's 65,535).
+
+Rows are written on PostgreSQL with COPY, whose rows psycopg formats in C (binary
+arrays for `unnest` were formatted element by element in Python: a third of a
+reconciliation run): `insert_many` copies into the table; `update_by_id` copies into a
+temporary table made like the target's columns and updates from it in one statement;
+`insert_returning` takes the new rows' ids from the table's sequence first and copies
+them along, so nothing is read back.  Values keep the column's own type throughout (a
+VARCHAR(16) stays one), so a value too long for its column is refused exactly as an
+INSERT or UPDATE would.  On SQLite rows go through the driver's executemany, which binds
+per row and so has no parameter limit; `insert_returning` sends as many rows per
+statement as the connection's variable limit allows.
+
+Every function takes empty input and does nothing; rows that disagree about their
+columns, and an update naming one id twice (which row would win differs between the
+two databases), are refused before anything is written.
 """
 
 from __future__ import annotations
 
 import json
+import sqlite3
+import uuid
+from operator import itemgetter
 from typing import Any, Iterable, Sequence
 
 from sqlalchemy import JSON, Connection, String, Table, Text, bindparam, func, literal_column, select
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
 
 from hub.store.bulk import insert_rows
 
-ROWS_PER_STATEMENT = 10_000
-_SQLITE_PARAMETERS = 32_000      # SQLite >= 3.32 takes 32,766 parameters per statement
+SQLITE_DEFAULT_VARIABLES = 32_766       # SQLite >= 3.32; the connection says its own where Python can ask
 
 
 def one_of(conn: Connection, column, values: Iterable[Any]) -> ColumnElement[bool]:
@@ -41,103 +57,144 @@ def one_of(conn: Connection, column, values: Iterable[Any]) -> ColumnElement[boo
     return column.in_(members)
 
 
-def _array_type(conn: Connection, table: Table, name: str) -> str:
-    kind = table.c[name].type
-    if isinstance(kind, String):
-        return "TEXT"
-    return kind.compile(dialect=conn.dialect)
-
-
 def _serialiser(conn: Connection):
     return getattr(conn.dialect, "_json_serializer", None) or json.dumps
 
 
-def _columns_of(conn: Connection, table: Table, names: Sequence[str], rows: list[Sequence[Any]]) -> list[list[Any]]:
-    """The rows as one list per column, JSON columns serialised as the engine would."""
+def _check_columns(table: Table, rows: list[dict[str, Any]]) -> tuple[str, ...]:
+    """The column names every row gives (the same for all, all of them `table`'s)."""
+    names = tuple(rows[0])
+    first = rows[0].keys()
+    for row in rows:
+        if row.keys() != first:
+            raise ValueError(f"rows for {table.name} differ in their columns: {sorted(first ^ row.keys())}")
+    unknown = set(names) - set(table.c.keys())
+    if unknown:
+        raise ValueError(f"{table.name} has no columns {sorted(unknown)}")
+    return names
+
+
+def _tuples(conn: Connection, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[tuple]:
+    """`rows` (sequences in the order of `names`) as tuples, JSON columns serialised as the engine would
+    (None in a JSON column is JSON null, as SQLAlchemy's JSON type stores it by default)."""
+    as_json = [index for index, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
+    if not as_json:
+        return [tuple(row) for row in rows]
     serialise = _serialiser(conn)
-    listed = [list(values) for values in zip(*rows, strict=True)] if rows else [[] for _ in names]
-    for index, name in enumerate(names):
-        if isinstance(table.c[name].type, JSON):
-            listed[index] = [serialise(value) for value in listed[index]]
-    return listed
+    out = []
+    for row in rows:
+        values = list(row)
+        for index in as_json:
+            values[index] = serialise(values[index])
+        out.append(tuple(values))
+    return out
 
 
-def _unnest(conn: Connection, table: Table, names: Sequence[str]) -> str:
+def _row_tuples(conn: Connection, table: Table, names: Sequence[str], rows: list[dict[str, Any]]) -> list[tuple]:
+    pick = itemgetter(*names)
+    picked = map(pick, rows) if len(names) > 1 else ((pick(row),) for row in rows)
+    return _tuples(conn, table, names, picked)
+
+
+def _quoted(conn: Connection, names: Iterable[str]) -> str:
     quote = conn.dialect.identifier_preparer.quote
-    # %b: psycopg sends the arrays in binary, where text format escapes every element (JSON bodies: most of the time)
-    arrays = ", ".join(f"%b::{_array_type(conn, table, name)}[]" for name in names)
-    return f"unnest({arrays}) AS v({', '.join(quote(name) for name in names)})"
+    return ", ".join(quote(name) for name in names)
+
+
+def _copy(conn: Connection, target: str, names: Sequence[str], rows: list[tuple]) -> None:
+    """COPY `rows` into `target` (a quoted table name) on the connection's own transaction."""
+    sql = f"COPY {target} ({_quoted(conn, names)}) FROM STDIN"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.driver_connection.cursor()
+    try:
+        with cursor.copy(sql) as copy:
+            for row in rows:
+                copy.write_row(row)
+    except dbapi_error as error:
+        # As SQLAlchemy raises it for any other statement (DataError, IntegrityError, …), for callers to catch alike.
+        raise DBAPIError.instance(sql, None, error, dbapi_error, dialect=conn.dialect) from error
+    finally:
+        cursor.close()
 
 
 def update_by_id(conn: Connection, table: Table, names: Sequence[str], rows: list[Sequence[Any]]) -> None:
     """Set columns `names` of the rows given as (id, *values), by primary key `id`."""
-    quote = conn.dialect.identifier_preparer.quote
-    if conn.dialect.name == "postgresql":
-        assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names)
-        sql = (f"UPDATE {quote(table.name)} SET {assignments} FROM {_unnest(conn, table, ('id', *names))} "
-               f"WHERE {quote(table.name)}.id = v.id")
-        for start in range(0, len(rows), ROWS_PER_STATEMENT):
-            conn.exec_driver_sql(sql, tuple(_columns_of(conn, table, ("id", *names),
-                                                        rows[start:start + ROWS_PER_STATEMENT])))
-        return
     if not rows:
         return
-    assignments = ", ".join(f"{quote(name)} = ?" for name in names)
-    serialise = _serialiser(conn)
-    as_json = [isinstance(table.c[name].type, JSON) for name in names]
-    values = [(*(serialise(v) if j else v for v, j in zip(row[1:], as_json, strict=True)), row[0]) for row in rows]
-    conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {assignments} WHERE id = ?", values)
+    ids = [row[0] for row in rows]
+    if len(set(ids)) != len(ids):
+        raise ValueError(f"an update of {table.name} names one id more than once")
+    quote = conn.dialect.identifier_preparer.quote
+    values = _tuples(conn, table, ("id", *names), rows)
+    if conn.dialect.name != "postgresql":
+        assignments = ", ".join(f"{quote(name)} = ?" for name in names)
+        conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {assignments} WHERE id = ?",
+                             [(*row[1:], row[0]) for row in values])
+        return
+    staging = quote(f"cp_set_{uuid.uuid4().hex[:16]}")
+    listed = _quoted(conn, ("id", *names))
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {staging} ON COMMIT DROP AS "
+                         f"SELECT {listed} FROM {quote(table.name)} WITH NO DATA")
+    _copy(conn, staging, ("id", *names), values)
+    conn.exec_driver_sql(f"ANALYZE {staging}")          # the planner's row count: a join, not a guess
+    assignments = ", ".join(f"{quote(name)} = v.{quote(name)}" for name in names)
+    conn.exec_driver_sql(f"UPDATE {quote(table.name)} SET {assignments} FROM {staging} AS v "
+                         f"WHERE {quote(table.name)}.id = v.id")
+    # Dropped now, not at commit, for a long transaction's sake; after a failure the
+    # transaction is void and its rollback drops it (a DROP here would hide the error).
+    conn.exec_driver_sql(f"DROP TABLE {staging}")
 
 
 def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys): PostgreSQL one statement per 10,000, SQLite one executemany."""
+    """Insert `rows` (dicts with the same keys): PostgreSQL one COPY, SQLite one executemany."""
+    if not rows:
+        return
     if conn.dialect.name != "postgresql":
         insert_rows(conn, table, rows)
         return
-    _insert_unnest(conn, table, rows, ())
+    names = _check_columns(table, rows)
+    _copy(conn, conn.dialect.identifier_preparer.quote(table.name), names, _row_tuples(conn, table, names, rows))
+
+
+def _sqlite_variables(conn: Connection) -> int:
+    raw = conn.connection.driver_connection
+    getlimit = getattr(raw, "getlimit", None)             # Python >= 3.11
+    return getlimit(sqlite3.SQLITE_LIMIT_VARIABLE_NUMBER) if getlimit else SQLITE_DEFAULT_VARIABLES
 
 
 def insert_returning(conn: Connection, table: Table, rows: list[dict[str, Any]],
                      returning: Sequence[str]) -> list[tuple]:
-    """Insert `rows` and return `returning` of each row stored (in no promised order)."""
+    """Insert `rows` and return `returning` of each row stored (in no promised order), as
+    the driver gives them (a JSON column as its text).  `returning` names columns the rows
+    give, or `id` when they do not give it."""
+    if not rows:
+        return []
+    names = _check_columns(table, rows)
+    missing = set(returning) - set(names) - {"id"}
+    if missing:
+        raise ValueError(f"insert_returning returns only what the rows give, and id: not {sorted(missing)}")
+    quote = conn.dialect.identifier_preparer.quote
     if conn.dialect.name == "postgresql":
-        return _insert_unnest(conn, table, rows, returning)
-    if not rows:
-        return []
-    names = tuple(rows[0])
-    quote = conn.dialect.identifier_preparer.quote
-    serialise = _serialiser(conn)
-    as_json = [isinstance(table.c[name].type, JSON) for name in names]
-    per_statement = max(1, _SQLITE_PARAMETERS // len(names))
+        if "id" not in names:
+            # The ids first, from the table's own sequence, then one COPY: no RETURNING to read back.
+            ids = conn.exec_driver_sql(f"SELECT nextval(pg_get_serial_sequence('{table.name}', 'id')) "
+                                       "FROM generate_series(1, %(n)s)", {"n": len(rows)}).scalars().all()
+            rows = [{**row, "id": row_id} for row, row_id in zip(rows, ids, strict=True)]
+            names = (*names, "id")
+        values = _row_tuples(conn, table, names, rows)
+        _copy(conn, quote(table.name), names, values)
+        pick = itemgetter(*(names.index(name) for name in returning))
+        return [pick(row) if len(returning) > 1 else (pick(row),) for row in values]
+    per_statement = max(1, _sqlite_variables(conn) // len(names))
     found: list[tuple] = []
-    head = f"INSERT INTO {quote(table.name)} ({', '.join(quote(n) for n in names)}) VALUES "
-    tail = f" RETURNING {', '.join(quote(n) for n in returning)}"
+    head = f"INSERT INTO {quote(table.name)} ({_quoted(conn, names)}) VALUES "
+    tail = f" RETURNING {_quoted(conn, returning)}"
     mark = f"({', '.join('?' * len(names))})"
-    for start in range(0, len(rows), per_statement):
-        chunk = rows[start:start + per_statement]
-        params = tuple(serialise(row[n]) if j else row[n] for row in chunk for n, j in zip(names, as_json, strict=True))
-        found.extend(tuple(r) for r in conn.exec_driver_sql(head + ", ".join([mark] * len(chunk)) + tail, params))
-    return found
-
-
-def _insert_unnest(conn: Connection, table: Table, rows: list[dict[str, Any]], returning: Sequence[str]) -> list[tuple]:
-    if not rows:
-        return []
-    names = tuple(rows[0])
-    for row in rows:
-        if row.keys() != rows[0].keys():
-            raise ValueError(f"rows for {table.name} differ in their columns: {sorted(rows[0].keys() ^ row.keys())}")
-    quote = conn.dialect.identifier_preparer.quote
-    listed = ", ".join(quote(n) for n in names)
-    sql = f"INSERT INTO {quote(table.name)} ({listed}) SELECT {listed} FROM {_unnest(conn, table, names)}"
-    if returning:
-        sql += f" RETURNING {', '.join(quote(n) for n in returning)}"
-    found: list[tuple] = []
-    for start in range(0, len(rows), ROWS_PER_STATEMENT):
-        chunk = [tuple(row[n] for n in names) for row in rows[start:start + ROWS_PER_STATEMENT]]
-        result = conn.exec_driver_sql(sql, tuple(_columns_of(conn, table, names, chunk)))
-        if returning:
-            found.extend(tuple(r) for r in result)
+    values = _row_tuples(conn, table, names, rows)
+    for start in range(0, len(values), per_statement):
+        chunk = values[start:start + per_statement]
+        params = [value for row in chunk for value in row]
+        found.extend(tuple(r) for r in conn.exec_driver_sql(head + ", ".join([mark] * len(chunk)) + tail, tuple(params)))
     return found
 
 

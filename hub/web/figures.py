@@ -1,8 +1,9 @@
 """The dashboard's figures, each within the viewer's office scope.
 
 An agent belongs to the office its certificate was issued for (hub/pki enrollment); a
-delivery to its agent's office.  Agents and deliveries with no known office are counted
-only for a viewer of every office.  "Today" is the UTC day: payments are stored in UTC.
+delivery to its agent's office, or for a pagoPA or bank payment to that payment's office
+(hub.delivery.listing).  Agents and deliveries with no known office are counted only for
+a viewer of every office.  "Today" is the UTC day: payments are stored in UTC.
 
 The page is shown every 30 s to whoever has it open, so each figure is read from an index
 and the unlinked payments are counted up to COUNT_UP_TO, as their list counts them ("more
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import Connection, case, func, literal, select
 
 from protocol.domain import DeliveryStatus
+from hub.delivery import listing as delivery_listing
 from hub.linking.search import COUNT_UP_TO
 from hub.store.tables import agents, payments
 from hub.store.tables_delivery import deliveries
@@ -65,15 +67,6 @@ def agent_offices():
     """agent_id → office, from the agents' certificates (one office per agent)."""
     return (select(agent_certificates.c.agent_id, func.max(agent_certificates.c.office).label("office"))
             .group_by(agent_certificates.c.agent_id).subquery("agent_offices"))
-
-
-def _scoped_by_agent(query, agent_column, scope: Scope):
-    if scope.is_everything:
-        return query
-    # The agents of the viewer's offices, each looked up in an index that has its agent_id
-    # (ix_deliveries_status_agent), rather than every waiting row read for its agent.
-    offices = agent_offices()
-    return query.where(agent_column.in_(select(offices.c.agent_id).where(scope.filter(offices.c.office))))
 
 
 def takings(conn: Connection, scope: Scope, day: dt.date) -> list[Takings]:
@@ -134,9 +127,10 @@ def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:
     Counted by status from ix_deliveries_status_agent alone: the delivered rows, nearly all
     of the table, are never read, nor the rows of those counted."""
     waiting = [DeliveryStatus.PENDING, DeliveryStatus.UNROUTED]
-    query = _scoped_by_agent(select(deliveries.c.status, func.count()).select_from(deliveries)
-                             .where(deliveries.c.status.in_([*waiting, DeliveryStatus.DEAD])),
-                             deliveries.c.agent_id, scope).group_by(deliveries.c.status)
+    # Scoped as the deliveries pages are (hub.delivery.listing): pagoPA and bank payments' deliveries too.
+    query = (select(deliveries.c.status, func.count()).select_from(deliveries)
+             .where(deliveries.c.status.in_([*waiting, DeliveryStatus.DEAD]), delivery_listing.in_scope(scope))
+             .group_by(deliveries.c.status))
     counted = dict(conn.execute(query).all())
     return sum(counted.get(status, 0) for status in waiting), counted.get(DeliveryStatus.DEAD, 0)
 

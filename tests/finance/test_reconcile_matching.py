@@ -7,9 +7,15 @@ import datetime as dt
 from sqlalchemy import func, select
 
 from hub.finance.reconcile import matching
-from hub.store.tables import payments
+from hub.finance.reconcile import report as reconcile_report
+from hub.ingest.store import store_batch
+from hub.linking.status import order_payments, summarise
+from hub.store.tables import orders, payments
 from hub.store.tables_delivery import deliveries
 from hub.store.tables_reconcile import flow_payments, flows, statement_lines
+from hub.users.scope import Scope
+from protocol.keys import SigningKey
+from tests.hub.agents import FakeAgent
 from tests.finance.reconcile_support import (add_order, flow, flow_payment, import_flow, import_statement, line,
                                              statement)
 
@@ -199,3 +205,44 @@ def test_a_later_revision_of_a_flow_supersedes_the_earlier_and_pays_nothing_twic
         assert by_revision == {"2026-11-22": ("ignored", "superseded"), "2026-11-23": ("matched", "paid_by_line")}
         assert _line(conn, 1) == ("matched", "pays_flow")
         assert _count(conn, payments) == 1 and _count(conn, deliveries) == 1
+
+
+def _at_the_counter(conn, iuv: str, amount_minor: int, agent: FakeAgent):
+    """A counter payment for the notice, stored by the ingest's own path (linked by the IUV)."""
+    envelope = agent.payment(amount_minor, reference={"format": "pagopa", "value": iuv}, office="ROMA-1")
+    store_batch(conn, [(envelope, envelope.encode().decode())], [], SigningKey.generate())
+    return envelope
+
+
+def test_a_counter_payment_after_the_flow_paid_the_notice_makes_it_paid_twice_and_the_order_overpaid(hub_db):
+    desk = FakeAgent("it-roma-desk-1")
+    with hub_db.begin() as conn:
+        add_order(conn, "CP1", iuv=IUV1, amount_minor=1600)
+        add_order(conn, "CP2", iuv=IUV2, amount_minor=900)
+        import_statement(conn, statement(line(1, 900, f"/RFS/{IUV2}/9.00", ref="B1")))
+        import_flow(conn, flow(FLOW_A, flow_payment(1, IUV1, 1600)))
+        assert matching.run(conn).payments_made == 2
+        assert _status(conn, flow_payments, iuv=IUV1) == ("matched", "pays_order")
+    with hub_db.begin() as conn:
+        first = _at_the_counter(conn, IUV1, 1600, desk)
+        _at_the_counter(conn, IUV2, 900, desk)
+        assert conn.execute(select(payments.c.linked_order_id).where(
+            payments.c.payment_id == first.body["payment_id"])).scalar_one() == "CP1"
+        outcome = matching.run(conn)
+        assert outcome.payments_made == 0 and outcome.changed == 2
+        assert _status(conn, flow_payments, iuv=IUV1) == ("anomaly", "paid_twice")
+        assert _line(conn, 1) == ("anomaly", "paid_twice")
+        assert conn.execute(select(flow_payments.c.payment_row)).scalar_one() is not None   # the pagoPA payment stays
+        report = reconcile_report.report(conn, Scope.of(["ROMA-1"]), status="anomaly")
+        assert [(p["iuv"], p["reason"]) for p in report["payments"]] == [(IUV1, "paid_twice")]
+        assert [(x["iuv"], x["reason"]) for x in report["lines"]] == [(IUV2, "paid_twice")]
+        for order_id in ("CP1", "CP2"):
+            order = conn.execute(select(orders).where(orders.c.order_id == order_id)).mappings().one()
+            assert summarise(dict(order), order_payments(conn, order_id))["status"] == "overpaid"
+        assert matching.run(conn).changed == 0                   # and it stays so, run after run
+    with hub_db.begin() as conn:                                 # the counter payment voided: paid once again
+        void = desk.void(first.body["payment_id"], 1600)
+        store_batch(conn, [(void, void.encode().decode())], [], SigningKey.generate())
+        assert matching.run(conn).changed == 1
+        assert _status(conn, flow_payments, iuv=IUV1) == ("matched", "pays_order")
+        assert _count(conn, payments, payments.c.linked_order_id == "CP1", payments.c.channel == "pagopa") == 1

@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
 from hub.audit.search import AuditFilter, audit_page
 from hub.delivery import listing
 from hub.delivery.replay import replay
+from hub.finance.reconcile import matching
+from hub.store.tables import payments
 from hub.users.scope import Scope
+from hub.web.figures import delivery_counts
+from tests.finance.reconcile_support import add_order, flow, flow_payment, import_flow
 from tests.hub.ops_support import agent, delivery
 from tests.hub.web_support import console
+
+FLOW_ID = "2026-11-20SELBIT2B-S000000031"
+IUV_ROMA, IUV_MILANO = "04000000000000001", "04000000000000002"
 
 
 def _two_offices(hub) -> None:
@@ -88,3 +97,34 @@ def test_the_audit_page_searches_and_its_verify_button_says_the_chain_is_intact(
         anna = hub.client()
         anna.login("anna")
         assert anna.get("/audit").status_code == 403
+
+
+def test_an_office_user_sees_the_deliveries_of_its_offices_pagopa_payments_and_never_another_offices(tmp_path):
+    with console(tmp_path) as hub:
+        with hub.db.begin() as conn:
+            add_order(conn, "CP1", iuv=IUV_ROMA, office="ROMA-1")
+            add_order(conn, "CP2", iuv=IUV_MILANO, office="MILANO")
+            import_flow(conn, flow(FLOW_ID, flow_payment(1, IUV_ROMA, 1600)), office="ROMA-1")
+            import_flow(conn, flow(FLOW_ID, flow_payment(1, IUV_MILANO, 1600)), office="MILANO")
+            assert matching.run(conn).payments_made == 2
+            by_order = dict(conn.execute(select(payments.c.linked_order_id, payments.c.payment_id)
+                                         .where(payments.c.channel == "pagopa")).all())
+        roma, milano = by_order["CP1"], by_order["CP2"]
+        hub.user("anna", "operator", ["ROMA-1"])
+        anna = hub.client()
+        anna.login("anna")
+        page = anna.get("/deliveries").text
+        assert roma in page and milano not in page
+        assert anna.get(f"/deliveries/{roma}").status_code == 200
+        assert anna.get(f"/deliveries/{milano}").status_code == 404
+        assert [d["event_id"] for d in anna.get("/api/v1/deliveries").json()] == [roma]
+        assert anna.get(f"/api/v1/deliveries/{roma}").json()["payload"]["data"]["payment"]["office"] == "ROMA-1"
+        assert anna.get(f"/api/v1/deliveries/{milano}").status_code == 404
+        hub.user("boss", "admin")
+        boss = hub.client()
+        boss.login("boss")
+        assert {d["event_id"] for d in boss.get("/api/v1/deliveries").json()} == {roma, milano}
+        with hub.db.connect() as conn:
+            assert delivery_counts(conn, Scope.of(["ROMA-1"])) == (1, 0)
+            assert delivery_counts(conn, Scope.of(["NAPOLI"])) == (0, 0)
+            assert delivery_counts(conn, Scope.everything()) == (2, 0)

@@ -9,7 +9,10 @@ event id: importing and running again finds the payment and queues nothing twice
 
 A pagoPA notice is paid once.  When its order already has a counter payment the flow
 payment is the anomaly `paid_twice`, when it has another pagoPA payment `duplicate`,
-and no second payment is made.  RF orders may be paid in parts: no such check.
+and no second payment is made.  A counter payment that comes after the pagoPA payment
+was made (the order is then overpaid) turns the matched flow payment or single-payment
+line into `paid_twice` at the next run, and voiding the counter payment matches it again.
+RF orders may be paid in parts: no such check.
 
 Orders and payments are fetched in bulk for a whole run (`OrderBook.load`,
 `PaymentMaker.prefetch`): per-item queries were what made a run of 100,000 items slow;
@@ -35,7 +38,8 @@ from protocol.domain import ReferenceFormat
 
 CHUNK = 10_000        # values per query: one parameter each (hub.store.sets.one_of)
 _ORDER_COLUMNS = (orders.c.order_id, orders.c.reference, orders.c.reference_format, orders.c.iuv, orders.c.office,
-                  orders.c.currency, orders.c.case_ref, orders.c.cancelled_at)
+                  orders.c.currency, orders.c.case_ref, orders.c.cancelled_at, orders.c.amount_kind,
+                  orders.c.amount_minor)
 
 
 def _chunks(values: Iterable, size: int = CHUNK):
@@ -100,7 +104,8 @@ class PaymentMaker:
     def __init__(self, conn: Connection) -> None:
         self.conn = conn
         self._stored: dict[tuple[str, str], int] = {}                  # (agent, payment id) → payments.id
-        self._of_order: dict[str, list[dict[str, Any]]] = defaultdict(list)
+        self._of_order: dict[str, list[dict[str, Any]]] = defaultdict(list)   # every payment linked to it
+        self._orders: dict[str, dict[str, Any]] = {}                          # the orders paid by this run
         self._new: list[dict[str, Any]] = []
         self._at = now_iso()                       # one received_at for the whole run
 
@@ -116,7 +121,7 @@ class PaymentMaker:
                     self._stored[(agent, payment_id)] = row_id
         for chunk in _chunks(order_ids):
             query = select(payments.c.agent_id, payments.c.payment_id, payments.c.channel, payments.c.kind,
-                           payments.c.voided_at, payments.c.linked_order_id).where(
+                           payments.c.voided_at, payments.c.amount_minor, payments.c.linked_order_id).where(
                 one_of(self.conn, payments.c.linked_order_id, chunk))
             for row in fetch_dicts(self.conn, query):
                 self._of_order[row["linked_order_id"]].append(row)
@@ -125,17 +130,18 @@ class PaymentMaker:
         """The (status, reason) of paying `order` from `source`, the payment queued if it is new.
         `once`: the order is a pagoPA notice, paid by one payment only."""
         key = (source.agent_id, source.payment_id)
+        others = [p for p in self._of_order.get(order["order_id"], []) if not p["voided_at"] and p["kind"] == "payment"]
+        at_counter = once and any(p["channel"] == "counter" for p in others)
         if key in self._stored:
-            return st.MATCHED, st.PAYS_ORDER
+            # Made before; a counter payment for the same notice since then makes it paid twice
+            # (the order is overpaid), until that payment is voided or a person resolves it.
+            return (st.ANOMALY, st.PAID_TWICE) if at_counter else (st.MATCHED, st.PAYS_ORDER)
         if order["cancelled_at"] or order["currency"] != source.currency:
             return st.ANOMALY, st.ORDER_NOT_PAYABLE
-        if once:
-            others = [p for p in self._of_order.get(order["order_id"], [])
-                      if not p["voided_at"] and p["kind"] == "payment"]
-            if any(p["channel"] == "counter" for p in others):
-                return st.ANOMALY, st.PAID_TWICE
-            if others:
-                return st.ANOMALY, st.DUPLICATE
+        if at_counter:
+            return st.ANOMALY, st.PAID_TWICE
+        if once and others:
+            return st.ANOMALY, st.DUPLICATE
         method = "rf" if source.reference_format == ReferenceFormat.RF else "pagopa"
         link = Link("linked", method, order["order_id"], order["case_ref"])
         at = self._at
@@ -152,7 +158,9 @@ class PaymentMaker:
         self._new.append(columns)
         self._stored[key] = 0                              # its row id is known after flush
         self._of_order[order["order_id"]].append({"agent_id": source.agent_id, "payment_id": source.payment_id,
-                                                 "channel": source.channel, "kind": "payment", "voided_at": None})
+                                                 "channel": source.channel, "kind": "payment", "voided_at": None,
+                                                 "amount_minor": source.amount_minor})
+        self._orders[order["order_id"]] = order
         return st.MATCHED, st.PAYS_ORDER
 
     def flush(self) -> int:
@@ -169,7 +177,10 @@ class PaymentMaker:
             "event_id": c["payment_id"], "agent_id": c["agent_id"],
             "payment": {**confirmation_payment(c), "channel": c["channel"], "source": c["body"]},
             "link": {"status": c["link_status"], "method": c["link_method"], "order_id": c["linked_order_id"],
-                     "case_ref": c["linked_case_ref"], "note": c["link_note"]}} for c in made])
+                     "case_ref": c["linked_case_ref"], "note": c["link_note"]}} for c in made],
+            # every payment of these orders is in _of_order (prefetched, and this run's): no need to read them again
+            orders={order_id: delivery_queue.order_snapshot_of(order, self._of_order[order_id])
+                    for order_id, order in self._orders.items()})
         return len(made)
 
     def row_of(self, agent_id: str, payment_id: str) -> int | None:
