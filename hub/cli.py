@@ -1,5 +1,5 @@
-"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile and
-export commands.
+"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile,
+export and notices commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.
@@ -17,6 +17,7 @@ from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
 from hub.finance.account_cli import COMMANDS as ACCOUNT_COMMANDS
 from hub.finance.exports.cli import COMMANDS as EXPORT_COMMANDS
 from hub.finance.reconcile.cli import COMMANDS as RECONCILE_COMMANDS
+from hub.notices.cli import COMMANDS as NOTICE_COMMANDS
 from hub.pki.cli import COMMANDS as PKI_COMMANDS
 from hub.users.cli import COMMANDS as USER_COMMANDS
 
@@ -91,5 +92,5 @@ def audit_verify(config: str) -> None:
 
 
 for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
-                *EXPORT_COMMANDS):
+                *EXPORT_COMMANDS, *NOTICE_COMMANDS):
     hub.add_command(command)
