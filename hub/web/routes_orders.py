@@ -17,10 +17,10 @@ from fastapi.responses import RedirectResponse, Response
 from pydantic import ValidationError
 
 from protocol.money import Money, MoneyError
+from hub.notices.render import render_notice_pdf
 from hub.orders import state_feed
 from hub.orders.changes import OrderChangeInvalid, OrderMissing, OrderNotChangeable, cancel_order, change_order
 from hub.orders.model import OrderCancel, OrderChange
-from hub.orders.notice import notice_pdf
 from hub.orders.payee import payee_of
 from hub.orders.search import OrderFilter, count, search_page
 from hub.orders.service import get_order, order_view
@@ -132,7 +132,7 @@ def notice(request: Request, session: Reader, order_id: str):
     settings = settings_of(request)
     with request.app.state.db.connect() as conn:
         payee = payee_of(conn, found, settings)
-    return Response(notice_pdf(found, settings.creditor_fiscal_code, payee), media_type="application/pdf",
+    return Response(render_notice_pdf(found, settings, payee), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="notice-{order_id}.pdf"'})
 
 
