@@ -49,8 +49,9 @@ def _date(value: str, name: str, errors: dict) -> dt.date | None:
         return None
 
 
-@router.get("/orders")
-def orders(request: Request, session: Reader):
+def listing_filter(request: Request, session: Session) -> tuple[dict, dict, OrderFilter]:
+    """The listing's filters as typed, their errors, and the OrderFilter they make (the notices
+    export takes the same, hub/web/routes_notices.py)."""
     typed = {name: (request.query_params.get(name) or "").strip() for name in FIELDS}
     errors: dict[str, tuple[str, dict]] = {}
     f = OrderFilter(q=typed["q"] or None, office=typed["office"] or None, offices=session.user.scope.offices,
@@ -61,6 +62,12 @@ def orders(request: Request, session: Reader):
         f.status = typed["status"]
     elif typed["status"]:
         errors["status"] = ("payments.error.choice", {})
+    return typed, errors, f
+
+
+@router.get("/orders")
+def orders(request: Request, session: Reader):
+    typed, errors, f = listing_filter(request, session)
     results, total, views = None, None, []
     if not errors:
         try:
@@ -75,7 +82,7 @@ def orders(request: Request, session: Reader):
         return urlencode({k: v for k, v in (typed | override).items() if v})
     return render(request, "orders.html", session=session, status_code=422 if errors else 200, typed=typed,
                   errors=errors, results=results, views=views, total=total, query=query, statuses=STATUSES,
-                  sorts=SORTS, iso=dt.datetime.fromisoformat)
+                  sorts=SORTS, iso=dt.datetime.fromisoformat, no_notices=request.query_params.get("notices") == "none")
 
 
 def _said(exc: Exception) -> tuple[str, dict]:
