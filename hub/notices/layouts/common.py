@@ -8,6 +8,7 @@ scan from paper at that size with any phone.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Callable
 
 from hub.notices.content import Notice
@@ -20,7 +21,11 @@ CODE = 112.0            # a QR code's square, quiet zone included (39.5 mm)
 LABEL, VALUE, SMALL = 8.0, 11.0, 8.5
 
 
+@lru_cache(maxsize=512)
 def modules(payload: str) -> tuple[tuple[bool, ...], ...]:
+    """The code's modules.  segno spends most of a notice's time choosing the mask (ISO 18004
+    §7.8.3 wants the best of eight): an order's PDF and PNG, or a notice shown and then mailed,
+    encode it once."""
     return tuple(tuple(bool(m) for m in row) for row in make_qr(payload).matrix_iter(border=4))
 
 
