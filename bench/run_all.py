@@ -37,6 +37,7 @@ BENCHES = {
     "e2e": ("e2e.py", [], ["--quick"]),
     "backoffice": ("backoffice.py", [], ["--quick"]),
     "export": ("export.py", [], ["--quick"]),
+    "notices": ("notices.py", [], ["--quick"]),
 }
 
 
