@@ -38,6 +38,7 @@ BENCHES = {
     "backoffice": ("backoffice.py", [], ["--quick"]),
     "export": ("export.py", [], ["--quick"]),
     "notices_mail": ("notices_mail.py", [], ["--quick"]),
+    "notices": ("notices.py", [], ["--quick"]),
 }
 
 

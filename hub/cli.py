@@ -17,7 +17,7 @@ from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
 from hub.finance.account_cli import COMMANDS as ACCOUNT_COMMANDS
 from hub.finance.exports.cli import COMMANDS as EXPORT_COMMANDS
 from hub.finance.reconcile.cli import COMMANDS as RECONCILE_COMMANDS
-from hub.mail.cli import COMMANDS as MAIL_COMMANDS
+from hub.notices.cli import COMMANDS as NOTICE_COMMANDS
 from hub.pki.cli import COMMANDS as PKI_COMMANDS
 from hub.users.cli import COMMANDS as USER_COMMANDS
 
@@ -91,14 +91,6 @@ def audit_verify(config: str) -> None:
     raise SystemExit(1)
 
 
-@hub.group()
-def notices() -> None:
-    """Payment notices to payers: mailing them (SMTP or PEC) and what came of it."""
-
-
-for command in MAIL_COMMANDS:
-    notices.add_command(command)
-
 for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
-                *EXPORT_COMMANDS):
+                *EXPORT_COMMANDS, *NOTICE_COMMANDS):
     hub.add_command(command)

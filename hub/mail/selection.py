@@ -1,19 +1,14 @@
-"""Which orders a send request mails: the orders named, or every unpaid order a filter picks.
-
-MERGE: a stand-in, to be replaced by `hub.notices.selection.select_orders(conn, order_ids=…,
-unpaid=…, office=…, due_before=…, scope=…)` from the notices branch (the export shares it);
-keep the call in `select_for_mail` and delete the body.
-"""
+"""Which orders a send request mails: the orders named, or every unpaid order a filter picks,
+chosen exactly as the notices export chooses them (hub/notices/selection.py)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection
 
-from hub.orders.search import status_is
-from hub.store.tables import orders
+from hub.notices.selection import SelectionError, select_orders
 from hub.users.scope import Scope
 
 
@@ -26,19 +21,9 @@ def select_for_mail(conn: Connection, *, order_ids: list[str] | None = None, unp
                     scope: Scope) -> list[dict[str, Any]]:
     """The orders, by order id.  Named orders must all exist within `scope`; `unpaid` takes
     those nothing is paid on yet and not cancelled, of `office`, due before `due_before`."""
-    query = select(orders).where(scope.filter(orders.c.office)).order_by(orders.c.order_id)
-    if order_ids:
-        wanted = list(dict.fromkeys(order_ids))
-        found = [dict(row) for row in conn.execute(query.where(orders.c.order_id.in_(wanted))).mappings()]
-        missing = sorted(set(wanted) - {row["order_id"] for row in found})
-        if missing:
-            raise SelectionRefused(f"no order {', '.join(missing)} (or not in your offices); check the order ids")
-        return found
-    if not unpaid:
-        raise SelectionRefused("nothing selected: name orders, or ask for the unpaid ones")
-    query = query.where(status_is("unpaid"), orders.c.cancelled_at.is_(None))
-    if office:
-        query = query.where(orders.c.office == office)
-    if due_before:
-        query = query.where(orders.c.due_date < due_before.isoformat())
-    return [dict(row) for row in conn.execute(query).mappings()]
+    try:
+        chosen = list(select_orders(conn, order_ids=order_ids, unpaid=unpaid, office=office,
+                                    due_before=due_before, scope=scope))
+    except SelectionError as exc:
+        raise SelectionRefused(str(exc)) from None
+    return sorted(chosen, key=lambda order: order["order_id"])

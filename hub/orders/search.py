@@ -88,6 +88,11 @@ def _where(conn: Connection, query, f: OrderFilter):
     return query
 
 
+def matching(conn: Connection, f: OrderFilter):
+    """The SELECT of every order `f` matches, unpaged and unsorted (a bulk reader pages it itself)."""
+    return _where(conn, select(orders), f)
+
+
 def search_page(conn: Connection, f: OrderFilter) -> Page:
     """One page of the orders `f` matches (the order rows; `order_view` adds their payments)."""
     return fetch_page(conn, _where(conn, select(orders), f), ORDERING, sort=f.sort, cursor=f.cursor, limit=f.limit)

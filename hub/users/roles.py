@@ -6,8 +6,8 @@ API route asks `may(role, permission)`, never a role's name.
 | role       | who                                  | may                                                    |
 |------------|--------------------------------------|--------------------------------------------------------|
 | admin      | runs the hub                         | everything, users and API tokens too                   |
-| finance    | reconciles and exports               | read payments, orders, end of day; bank accounts; export (payments, accounting), link payments, audit, reconcile |
-| operator   | back-office clerk                    | read and write orders, mail notices, read and link payments |
+| finance    | reconciles and exports               | read payments, orders, end of day; bank accounts; export (payments, accounting, notices), link payments, audit, reconcile |
+| operator   | back-office clerk                    | read and write orders, export and mail their notices, read and link payments |
 | supervisor | watches the counters                 | read payments, orders, end of day; agents, replay deliveries, read reconciliation |
 | auditor    | checks what happened                 | read everything, export to accounting, the audit log and its verification |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
@@ -26,7 +26,7 @@ ALL_PERMISSIONS = frozenset({
     "payments.read", "payments.export", "payments.link",
     "exports.read",
     "orders.read", "orders.write",
-    "notices.send",
+    "notices.send", "notices.export",
     "agents.read", "agents.manage", "agents.revoke",
     "deliveries.read", "deliveries.replay",
     "eod.read",
@@ -41,10 +41,11 @@ ALL_PERMISSIONS = frozenset({
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": ALL_PERMISSIONS,
     "finance": frozenset({"dashboard.read", "payments.read", "payments.export", "payments.link", "exports.read",
-                          "orders.read", "deliveries.read", "eod.read", "catalogue.read", "audit.read",
+                          "orders.read", "notices.export", "deliveries.read", "eod.read", "catalogue.read", "audit.read",
                           "reconcile.read", "reconcile.manage", "accounts.read", "accounts.manage"}),
     "operator": frozenset({"dashboard.read", "payments.read", "payments.link", "orders.read", "orders.write",
-                           "notices.send", "deliveries.read", "catalogue.read", "accounts.read"}),
+                           "notices.send", "notices.export", "deliveries.read", "catalogue.read",
+                           "accounts.read"}),
     "supervisor": frozenset({"dashboard.read", "payments.read", "orders.read", "agents.read", "agents.manage",
                              "deliveries.read", "deliveries.replay", "eod.read", "catalogue.read", "accounts.read",
                              "reconcile.read"}),

@@ -15,8 +15,9 @@ from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, routes_case_systems, routes_catalogue,
-                     routes_dashboard, routes_deliveries, routes_enrollment, routes_eod, routes_exports, routes_mail, routes_orders,
-                     routes_orders_new, routes_payments, routes_reconciliation, routes_tokens, routes_users)
+                     routes_dashboard, routes_deliveries, routes_enrollment, routes_eod, routes_exports, routes_mail,
+                     routes_notices, routes_orders, routes_orders_new, routes_payments, routes_reconciliation,
+                     routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
 from hub.web.templating import render
 
@@ -60,6 +61,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_mail.router)
     app.include_router(routes_reconciliation.router)
     app.include_router(routes_orders_new.router)       # before routes_orders: /orders/new is no order id
+    app.include_router(routes_notices.router)          # and /orders/notices.zip neither
     app.include_router(routes_orders.router)
     app.add_exception_handler(LoginRequired, _login_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)

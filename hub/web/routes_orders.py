@@ -18,10 +18,10 @@ from pydantic import ValidationError
 
 from protocol.money import Money, MoneyError
 from hub.mail.status import order_messages
+from hub.notices.render import render_notice_pdf
 from hub.orders import state_feed
 from hub.orders.changes import OrderChangeInvalid, OrderMissing, OrderNotChangeable, cancel_order, change_order
 from hub.orders.model import OrderCancel, OrderChange
-from hub.orders.notice import notice_pdf
 from hub.orders.payee import payee_of
 from hub.orders.search import OrderFilter, count, search_page
 from hub.orders.service import get_order, order_view, order_views
@@ -51,8 +51,9 @@ def _date(value: str, name: str, errors: dict) -> dt.date | None:
         return None
 
 
-@router.get("/orders")
-def orders(request: Request, session: Reader):
+def listing_filter(request: Request, session: Session) -> tuple[dict, dict, OrderFilter]:
+    """The listing's filters as typed, their errors, and the OrderFilter they make (the notices
+    export takes the same, hub/web/routes_notices.py)."""
     typed = {name: (request.query_params.get(name) or "").strip() for name in FIELDS}
     errors: dict[str, tuple[str, dict]] = {}
     f = OrderFilter(q=typed["q"] or None, office=typed["office"] or None, offices=session.user.scope.offices,
@@ -63,6 +64,12 @@ def orders(request: Request, session: Reader):
         f.status = typed["status"]
     elif typed["status"]:
         errors["status"] = ("payments.error.choice", {})
+    return typed, errors, f
+
+
+@router.get("/orders")
+def orders(request: Request, session: Reader):
+    typed, errors, f = listing_filter(request, session)
     results, total, views = None, None, []
     if not errors:
         try:
@@ -77,7 +84,7 @@ def orders(request: Request, session: Reader):
         return urlencode({k: v for k, v in (typed | override).items() if v})
     return render(request, "orders.html", session=session, status_code=422 if errors else 200, typed=typed,
                   errors=errors, results=results, views=views, total=total, query=query, statuses=STATUSES,
-                  sorts=SORTS, iso=dt.datetime.fromisoformat)
+                  sorts=SORTS, iso=dt.datetime.fromisoformat, no_notices=request.query_params.get("notices") == "none")
 
 
 def _said(exc: Exception) -> tuple[str, dict]:
@@ -135,7 +142,7 @@ def notice(request: Request, session: Reader, order_id: str):
     settings = settings_of(request)
     with request.app.state.db.connect() as conn:
         payee = payee_of(conn, found, settings)
-    return Response(notice_pdf(found, settings.creditor_fiscal_code, payee), media_type="application/pdf",
+    return Response(render_notice_pdf(found, settings, payee), media_type="application/pdf",
                     headers={"Content-Disposition": f'inline; filename="notice-{order_id}.pdf"'})
 
 

@@ -220,7 +220,6 @@ def test_a_line_cut_after_the_data_went_out_leaves_that_message_unknown_and_the_
 
 
 @pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
-@pytest.mark.xfail(strict=True, reason="Latin-1 notice font until the notices branch merges")
 def test_the_attached_pdf_prints_the_latvian_payers_name_exactly(tmp_path, database):
     [order_id] = add_mail_orders(database, 1, payer_language="lv", payer_name="Jānis Bērziņš")
     mailbox = Mailbox()

@@ -19,11 +19,11 @@ from hub.api.deps import Db, Hub, HubSettings, Limit, Offset, caller
 from hub.api.schemas.orders import Order, OrdersImported
 from hub.api.security import Principal
 from hub.config import Settings
+from hub.notices.render import render_notice_pdf, render_notice_png
 from hub.orders.csv_import import import_orders
 from hub.orders import state_feed
 from hub.orders.changes import cancel_order, change_order
 from hub.orders.model import OrderCancel, OrderChange, OrderRequest
-from hub.orders.notice import notice_pdf, notice_png
 from hub.orders.payee import Payee, payee_of
 from hub.orders.search import OrderFilter, OrderStatus, search_page
 from hub.orders.service import create_order, get_order, order_view, order_views, search_orders
@@ -127,16 +127,18 @@ def _notice(db: Database, order_id: str, principal: Principal, settings: Setting
         return order, payee_of(conn, order, settings)
 
 
-@router.get("/{order_id}/notice.pdf", response_class=Response, responses=_binary("application/pdf"))
+@router.get("/{order_id}/notice.pdf", response_class=Response, responses=_binary("application/pdf"),
+            description="The order's notice in the payer's language (its payer_language, else [orders] language).")
 def notice_as_pdf(order_id: str, principal: CaseReader, db: Db, settings: HubSettings) -> Response:
     order, payee = _notice(db, order_id, principal, settings)
-    return Response(notice_pdf(order, settings.creditor_fiscal_code, payee), media_type="application/pdf")
+    return Response(render_notice_pdf(order, settings, payee), media_type="application/pdf")
 
 
-@router.get("/{order_id}/notice.png", response_class=Response, responses=_binary("image/png"))
+@router.get("/{order_id}/notice.png", response_class=Response, responses=_binary("image/png"),
+            description="The order's notice as an image, in the payer's language like the PDF.")
 def notice_as_png(order_id: str, principal: CaseReader, db: Db, settings: HubSettings) -> Response:
     order, payee = _notice(db, order_id, principal, settings)
-    return Response(notice_png(order, settings.creditor_fiscal_code, payee), media_type="image/png")
+    return Response(render_notice_png(order, settings, payee), media_type="image/png")
 
 
 @router.post("/{order_id}/change", response_model=Order, summary="Change an unpaid order (audited)")

@@ -1,0 +1,2 @@
+"""Notices to payers: rendering them (PDF, PNG) in the payer's language, choosing which orders get
+one, and exporting them in bulk."""
