@@ -63,7 +63,7 @@ def test_usage_and_configuration_errors_exit_2_and_say_what_to_do(tmp_path):
     both = _run(settings, "send", "--order", "ORD1", "--office", "A")
     assert both.exit_code == 2 and "--office and --due-before filter --unpaid" in both.output
     missing = _run(settings, "send", "--order", "ORDNOPE")
-    assert missing.exit_code == 2 and "no order ORDNOPE" in missing.output
+    assert missing.exit_code == 2 and "no payment order ORDNOPE" in missing.output
     bad_day = _run(settings, "send", "--unpaid", "--due-before", "31/12/2026")
     assert bad_day.exit_code == 2 and "expected a date YYYY-MM-DD" in bad_day.output
     no_smtp = settings_for(tmp_path / "plain")
