@@ -9,6 +9,7 @@ demo can still be cleaned up (`reap_leftovers`), and its output to `<workdir>/lo
 from __future__ import annotations
 
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -24,10 +25,38 @@ def counterpay_command(*args: str) -> list[str]:
     return [sys.executable, "-m", "counterpay", *args]
 
 
+LISTEN_PORTS_FROM = 20000
+
+
+def _ephemeral_range() -> tuple[int, int]:
+    try:
+        low, high = Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()
+        return int(low), int(high)
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A free loopback port below the kernel's ephemeral range.
+
+    A port the kernel hands out for bind(0) comes from the range it also gives outgoing
+    connections their source ports from: between choosing it and the broker or hub binding
+    it, any client on the machine (another test process, say) may take it.  Below that
+    range only a listener can, and a random choice makes two listeners choosing alike rare."""
+    low, _ = _ephemeral_range()
+    if low <= LISTEN_PORTS_FROM + 1000:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            return sock.getsockname()[1]
+    chooser = random.SystemRandom()
+    while True:
+        port = chooser.randrange(LISTEN_PORTS_FROM, low)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 def port_answers(port: int, host: str = "127.0.0.1") -> bool:

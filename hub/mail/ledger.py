@@ -29,6 +29,7 @@ import os
 import secrets
 import socket
 from dataclasses import dataclass, field
+from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
@@ -42,8 +43,22 @@ from hub.store.bulk import insert_rows
 from hub.store.tables_mail import notice_messages, notice_send_requests
 from hub.store.timeutil import iso, now_iso, parse
 
-STATES = ("queued", "sending", "sent", "refused", "failed", "unknown", "skipped")
-PROBLEM_STATES = ("refused", "failed", "unknown")
+
+
+class MessageState(StrEnum):
+    """Where one notice e-mail stands; its own words, apart from a payment's journal states."""
+
+    QUEUED = "queued"
+    SENDING = "sending"
+    SENT = "sent"
+    REFUSED = "refused"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+    SKIPPED = "skipped"
+
+
+STATES = tuple(MessageState)
+PROBLEM_STATES = (MessageState.REFUSED, MessageState.FAILED, MessageState.UNKNOWN)
 MAX_BACKOFF_S = 3600.0
 ABANDONED_AFTER_S = 600.0
 """A `sending` row older than this (or 10 × [smtp] timeout_s) has no live sender, wherever it ran."""
@@ -153,16 +168,16 @@ def open_request(conn: Connection, selection: Selection, orders: list[dict[str, 
         order = by_id[order_id]
         if order_id in existing:
             conn.execute(update(notice_messages).where(notice_messages.c.id == existing[order_id].id).values(
-                state="queued", recipient=order["payer_email"], language=_language(order, settings), attempts=0,
+                state=MessageState.QUEUED, recipient=order["payer_email"], language=_language(order, settings), attempts=0,
                 queued_at=now, next_attempt_at=None, finished_at=None))
         else:
             fresh.append(_row(request_id, order, settings, "queued", None, now))
     for order_id, why in plan.skipped:
         if order_id not in existing:
             fresh.append(_row(request_id, by_id[order_id], settings, "skipped", why, now))
-        elif existing[order_id].state == "skipped":       # why it is skipped now; other rows keep their story
+        elif existing[order_id].state == MessageState.SKIPPED:       # why it is skipped now; other rows keep their story
             conn.execute(update(notice_messages).where(notice_messages.c.id == existing[order_id].id).values(
-                state="skipped", reply_code=None, reply_text=why, recipient=None, finished_at=now))
+                state=MessageState.SKIPPED, reply_code=None, reply_text=why, recipient=None, finished_at=now))
     insert_rows(conn, notice_messages, fresh)
     record(conn, actor, "notices.send", f"notice-request:{request_id}",
            {"selection": selection.as_json(), "queued": len(plan.queued), "skipped": len(plan.skipped),
@@ -173,11 +188,11 @@ def open_request(conn: Connection, selection: Selection, orders: list[dict[str, 
 def _row(request_id: str, order: dict[str, Any], settings: Settings, state: str, why: str | None,
          now: str) -> dict[str, Any]:
     return {"request_id": request_id, "order_id": order["order_id"],
-            "recipient": order["payer_email"] if state == "queued" else None,
+            "recipient": order["payer_email"] if state == MessageState.QUEUED else None,
             "language": _language(order, settings), "state": state, "attempts": 0,
             "message_id": _message_id(order["order_id"], settings.smtp.sender), "reply_code": None,
             "reply_text": why, "claimed_by": None, "queued_at": now, "claimed_at": None, "next_attempt_at": None,
-            "finished_at": now if state == "skipped" else None}
+            "finished_at": now if state == MessageState.SKIPPED else None}
 
 
 # -- the sender's side ----------------------------------------------------------------------
@@ -186,7 +201,7 @@ def due_rows(conn: Connection, request_id: str, limit: int = 100) -> list[dict[s
     """Queued rows whose backoff is over, oldest first."""
     now = now_iso()
     query = (select(notice_messages).where(notice_messages.c.request_id == request_id,
-                                           notice_messages.c.state == "queued",
+                                           notice_messages.c.state == MessageState.QUEUED,
                                            (notice_messages.c.next_attempt_at.is_(None))
                                            | (notice_messages.c.next_attempt_at <= now))
              .order_by(notice_messages.c.id).limit(limit))
@@ -196,7 +211,7 @@ def due_rows(conn: Connection, request_id: str, limit: int = 100) -> list[dict[s
 def next_wake(conn: Connection, request_id: str) -> dt.datetime | None:
     """When the earliest queued row is due; None: nothing is queued any more."""
     at = conn.execute(select(func.min(func.coalesce(notice_messages.c.next_attempt_at, "")))
-                      .where(notice_messages.c.request_id == request_id, notice_messages.c.state == "queued")).scalar()
+                      .where(notice_messages.c.request_id == request_id, notice_messages.c.state == MessageState.QUEUED)).scalar()
     if at is None:
         return None
     return parse(at) if at else dt.datetime.now(dt.timezone.utc)
@@ -205,14 +220,14 @@ def next_wake(conn: Connection, request_id: str) -> dt.datetime | None:
 def claim(conn: Connection, row_id: int, me: str) -> bool:
     """Take the row for sending; False when another sender took it first.  Commit before the DATA."""
     result = conn.execute(update(notice_messages)
-                          .where(notice_messages.c.id == row_id, notice_messages.c.state == "queued")
-                          .values(state="sending", attempts=notice_messages.c.attempts + 1, claimed_by=me,
+                          .where(notice_messages.c.id == row_id, notice_messages.c.state == MessageState.QUEUED)
+                          .values(state=MessageState.SENDING, attempts=notice_messages.c.attempts + 1, claimed_by=me,
                                   claimed_at=now_iso()))
     return result.rowcount == 1
 
 
 def _mine(row_id: int, me: str):
-    return (notice_messages.c.id == row_id, notice_messages.c.state == "sending", notice_messages.c.claimed_by == me)
+    return (notice_messages.c.id == row_id, notice_messages.c.state == MessageState.SENDING, notice_messages.c.claimed_by == me)
 
 
 def finish(conn: Connection, row_id: int, me: str, outcome: Outcome, attempts: int, settings: Settings) -> str:
@@ -221,7 +236,7 @@ def finish(conn: Connection, row_id: int, me: str, outcome: Outcome, attempts: i
     values: dict[str, Any] = {"reply_code": outcome.code, "reply_text": outcome.text[:REPLY_LIMIT], "claimed_by": None}
     if outcome.kind == "retry" and attempts < settings.smtp.max_attempts:
         backoff = min(settings.smtp.first_retry_s * 2 ** (attempts - 1), MAX_BACKOFF_S)
-        values |= {"state": "queued", "next_attempt_at": iso(now + dt.timedelta(seconds=backoff))}
+        values |= {"state": MessageState.QUEUED, "next_attempt_at": iso(now + dt.timedelta(seconds=backoff))}
     else:
         state = {"sent": "sent", "refused": "refused", "unknown": "unknown"}.get(outcome.kind, "failed")
         values |= {"state": state, "finished_at": iso(now), "next_attempt_at": None}
@@ -232,12 +247,12 @@ def finish(conn: Connection, row_id: int, me: str, outcome: Outcome, attempts: i
 def release(conn: Connection, row_id: int, me: str) -> None:
     """Give the row back untried (the server could not be used at all: nothing was sent)."""
     conn.execute(update(notice_messages).where(*_mine(row_id, me))
-                 .values(state="queued", attempts=notice_messages.c.attempts - 1, claimed_by=None, claimed_at=None))
+                 .values(state=MessageState.QUEUED, attempts=notice_messages.c.attempts - 1, claimed_by=None, claimed_at=None))
 
 
 def skip(conn: Connection, row_id: int, me: str, why: str) -> None:
     conn.execute(update(notice_messages).where(*_mine(row_id, me)).values(
-        state="skipped", attempts=notice_messages.c.attempts - 1, claimed_by=None, reply_code=None, reply_text=why,
+        state=MessageState.SKIPPED, attempts=notice_messages.c.attempts - 1, claimed_by=None, reply_code=None, reply_text=why,
         recipient=None, finished_at=now_iso()))
 
 
@@ -268,7 +283,7 @@ def settle_abandoned(conn: Connection, request_id: str, settings: Settings) -> l
     rows = conn.execute(select(notice_messages.c.id, notice_messages.c.order_id, notice_messages.c.claimed_by,
                                notice_messages.c.claimed_at, notice_messages.c.message_id)
                         .where(notice_messages.c.request_id == request_id,
-                               notice_messages.c.state == "sending")).all()
+                               notice_messages.c.state == MessageState.SENDING)).all()
     settled = []
     for row in rows:
         if not abandoned(row.claimed_by, row.claimed_at, settings):
@@ -277,8 +292,8 @@ def settle_abandoned(conn: Connection, request_id: str, settings: Settings) -> l
                 f"been delivered; not sent again: look for Message-ID {row.message_id} in the mail server's log, "
                 "and if it is not there mail this order in a new request")
         conn.execute(update(notice_messages).where(notice_messages.c.id == row.id,
-                                                   notice_messages.c.state == "sending")
-                     .values(state="unknown", reply_code=None, reply_text=text[:REPLY_LIMIT], claimed_by=None,
+                                                   notice_messages.c.state == MessageState.SENDING)
+                     .values(state=MessageState.UNKNOWN, reply_code=None, reply_text=text[:REPLY_LIMIT], claimed_by=None,
                              finished_at=now_iso()))
         settled.append(row.order_id)
     return settled

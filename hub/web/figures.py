@@ -121,18 +121,24 @@ def unlinked(conn: Connection, scope: Scope, up_to: int = COUNT_UP_TO) -> tuple[
     return min(counted, up_to), counted > up_to
 
 
-def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:
-    """(backlog: waiting to be sent or routed, dead letters).
+WAITING = (DeliveryStatus.PENDING, DeliveryStatus.UNROUTED)
 
-    Counted by status from ix_deliveries_status_agent alone: the delivered rows, nearly all
-    of the table, are never read, nor the rows of those counted."""
-    waiting = [DeliveryStatus.PENDING, DeliveryStatus.UNROUTED]
-    # Scoped as the deliveries pages are (hub.delivery.listing): pagoPA and bank payments' deliveries too.
-    query = (select(deliveries.c.status, func.count()).select_from(deliveries)
-             .where(deliveries.c.status.in_([*waiting, DeliveryStatus.DEAD]), delivery_listing.in_scope(scope))
-             .group_by(deliveries.c.status))
-    counted = dict(conn.execute(query).all())
-    return sum(counted.get(status, 0) for status in waiting), counted.get(DeliveryStatus.DEAD, 0)
+
+def delivery_counts_query(scope: Scope):
+    """Deliveries waiting or dead, counted by status within the viewer's offices.
+
+    Read by status from ix_deliveries_status_agent: the delivered rows, nearly all of the
+    table, are never read.  Scoped as the deliveries pages are (hub.delivery.listing), so
+    pagoPA and bank payments' deliveries count in their office too."""
+    return (select(deliveries.c.status, func.count()).select_from(deliveries)
+            .where(deliveries.c.status.in_([*WAITING, DeliveryStatus.DEAD]), delivery_listing.in_scope(scope))
+            .group_by(deliveries.c.status))
+
+
+def delivery_counts(conn: Connection, scope: Scope) -> tuple[int, int]:
+    """(backlog: waiting to be sent or routed, dead letters)."""
+    counted = dict(conn.execute(delivery_counts_query(scope)).all())
+    return sum(counted.get(status, 0) for status in WAITING), counted.get(DeliveryStatus.DEAD, 0)
 
 
 def dashboard(conn: Connection, scope: Scope, day: dt.date) -> Dashboard:

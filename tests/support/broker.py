@@ -18,6 +18,7 @@ import socket
 import subprocess
 from pathlib import Path
 
+from counterpay.site_process import free_port  # noqa: F401  (tests import it from here)
 from tests.support.waiting import wait_until
 
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -31,10 +32,6 @@ def _die_with_parent() -> None:
         pass
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _port_answers(port: int, host: str = "127.0.0.1") -> bool:
