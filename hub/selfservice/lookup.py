@@ -1,0 +1,56 @@
+"""Finding a payer's position: the order a notice number, IUV or RF names, if the payer id typed
+with it is the order's.
+
+Both must match, and a miss must not say which did not: an unknown notice and a known one with
+the wrong id take the same path, one indexed query and one constant-time comparison of two
+digests of equal length (the typed id's against the order's, or against a secret no one can
+type when there is no order), and give the same answer, None.  So neither the page nor its
+timing tells anyone which notice numbers exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from typing import Any
+
+from sqlalchemy import Connection, or_, select
+
+from hub.orders.service import order_view
+from hub.store.tables import orders
+
+MAX_TYPED = 64                         # the longest reference an order has (orders.reference)
+_SPACING = re.compile(r"[\s\-./]+")    # how notice numbers and RFs are printed: groups of four, dashes
+_NO_ONE = secrets.token_bytes(32)      # compared against when there is no order: no typed id equals it
+CANCELLED = "cancelled"
+"""The status of a cancelled order, beside hub/linking/status.py's unpaid, partly_paid, paid, overpaid."""
+
+
+def compact(typed: str) -> str:
+    """A reference or payer id as stored: without the spaces, dashes, dots or slashes it is printed
+    with, upper case."""
+    return _SPACING.sub("", typed or "").upper()
+
+
+def _digest(value: bytes) -> bytes:
+    return hashlib.sha256(b"counterpay self-service\0" + value).digest()
+
+
+def find_position(conn: Connection, reference: str, payer_id: str) -> dict[str, Any] | None:
+    """The order's view (hub/orders/service.py order_view, `status` cancelled for a cancelled
+    order) when `reference` names an order and `payer_id` is its payer's; else None."""
+    wanted, typed_id = compact(reference)[:MAX_TYPED], compact(payer_id)[:MAX_TYPED]
+    rows = conn.execute(select(orders).where(or_(orders.c.reference == wanted, orders.c.iuv == wanted))
+                        .order_by(orders.c.created_at, orders.c.order_id).limit(2)).mappings().all()
+    # An IUV names one order; should two ever share one, neither is shown: which is meant is unclear.
+    order = dict(rows[0]) if len(rows) == 1 else None
+    stored = compact(order["payer_id"]).encode() if order and order["payer_id"] else _NO_ONE
+    matched = hmac.compare_digest(_digest(typed_id.encode()), _digest(stored))
+    if not (matched and order and typed_id):
+        return None
+    view = order_view(conn, order)
+    if order["cancelled_at"]:
+        view["status"] = CANCELLED
+    return view
