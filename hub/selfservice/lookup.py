@@ -20,6 +20,8 @@ from sqlalchemy import Connection, or_, select
 
 from hub.orders.service import order_view
 from hub.store.tables import orders
+from protocol.domain import ReferenceFormat
+from protocol.ids import pagopa, rf
 
 MAX_TYPED = 64                         # the longest reference an order has (orders.reference)
 _SPACING = re.compile(r"[\s\-./]+")    # how notice numbers and RFs are printed: groups of four, dashes
@@ -40,7 +42,7 @@ def _digest(value: bytes) -> bytes:
 
 def find_position(conn: Connection, reference: str, payer_id: str) -> dict[str, Any] | None:
     """The order's view (hub/orders/service.py order_view, `status` cancelled for a cancelled
-    order) when `reference` names an order and `payer_id` is its payer's; else None."""
+    order, `printed_reference` as on the notice) when `reference` names an order and `payer_id` is its payer's; else None."""
     wanted, typed_id = compact(reference)[:MAX_TYPED], compact(payer_id)[:MAX_TYPED]
     rows = conn.execute(select(orders).where(or_(orders.c.reference == wanted, orders.c.iuv == wanted))
                         .order_by(orders.c.created_at, orders.c.order_id).limit(2)).mappings().all()
@@ -53,4 +55,14 @@ def find_position(conn: Connection, reference: str, payer_id: str) -> dict[str, 
     view = order_view(conn, order)
     if order["cancelled_at"]:
         view["status"] = CANCELLED
+    view["printed_reference"] = printed(order)
     return view
+
+
+def printed(order: dict[str, Any]) -> str:
+    """The order's reference as its notice prints it: in groups of four."""
+    if order["reference_format"] == ReferenceFormat.PAGOPA:
+        return pagopa.format(order["reference"])
+    if order["reference_format"] == ReferenceFormat.RF:
+        return rf.format(order["reference"])
+    return order["reference"]
