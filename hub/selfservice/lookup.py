@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import re
 import secrets
 from typing import Any
 
@@ -24,16 +23,16 @@ from protocol.domain import ReferenceFormat
 from protocol.ids import pagopa, rf
 
 MAX_TYPED = 64                         # the longest reference an order has (orders.reference)
-_SPACING = re.compile(r"[\s\-./]+")    # how notice numbers and RFs are printed: groups of four, dashes
 _NO_ONE = secrets.token_bytes(32)      # compared against when there is no order: no typed id equals it
 CANCELLED = "cancelled"
 """The status of a cancelled order, beside hub/linking/status.py's unpaid, partly_paid, paid, overpaid."""
 
 
 def compact(typed: str) -> str:
-    """A reference or payer id as stored: without the spaces, dashes, dots or slashes it is printed
-    with, upper case."""
-    return _SPACING.sub("", typed or "").upper()
+    """A reference or payer id as compared: its letters and digits, upper case.  What it is printed
+    with (spaces between groups of four, dashes, dots, slashes) goes, and so does anything no
+    reference holds (a control character, a NUL that PostgreSQL's text cannot even carry)."""
+    return "".join(c for c in (typed or "") if c.isalnum()).upper()
 
 
 def _digest(value: bytes) -> bytes:
