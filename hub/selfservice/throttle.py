@@ -37,11 +37,18 @@ def wait_seconds(conn: Connection, address: str, policy: LookupPolicy, now: dt.d
     return max(1, int((free_at - now).total_seconds() + 0.999))
 
 
+KEPT_S = 24 * 3600
+"""An address's lookups older than a day are dropped when it looks up again (through its index):
+the throttle needs only the window's, and a day is kept for an admin to see a guesser's pace."""
+
+
 def note(conn: Connection, address: str, succeeded: bool, now: dt.datetime) -> None:
+    conn.execute(lookups.delete().where(lookups.c.address == address[:64],
+                                        lookups.c.at < iso(now - dt.timedelta(seconds=KEPT_S))))
     conn.execute(lookups.insert().values(at=iso(now), address=address[:64], succeeded=succeeded))
 
 
 def failures(conn: Connection, address: str) -> int:
-    """Lookups from `address` that found nothing (all time): what the tests and an admin look at."""
+    """Lookups from `address` that found nothing (within the last day): what the tests and an admin look at."""
     return conn.execute(select(func.count()).select_from(lookups)
                         .where(lookups.c.address == address[:64], lookups.c.succeeded.is_(False))).scalar_one()

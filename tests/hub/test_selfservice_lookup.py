@@ -4,13 +4,14 @@ take comparable time (no timing oracle)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import statistics
 import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.selfservice import links
+from hub.selfservice import links, throttle
 from hub.selfservice.lookup import compact, find_position
 from tests.hub.selfservice_support import FISCAL_CODE, seed
 
@@ -62,3 +63,19 @@ def test_an_unknown_notice_and_a_wrong_id_take_comparable_time(hub_db):
     unknown, wrong = statistics.median(times["unknown"]), statistics.median(times["wrong id"])
     # One indexed query and one comparison of digests either way: the medians within 25 %.
     assert 0.8 < unknown / wrong < 1.25, (unknown, wrong)
+
+
+def test_the_throttle_counts_the_windows_failures_and_forgets_an_addresss_old_rows(hub_db):
+    policy = throttle.LookupPolicy(max_failures=3, window_s=600)
+    start = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.timezone.utc)
+    with hub_db.begin() as conn:
+        throttle.note(conn, "10.0.0.1", False, start - dt.timedelta(days=2))       # forgotten at the next note
+        for minute in range(3):
+            throttle.note(conn, "10.0.0.1", False, start + dt.timedelta(minutes=minute))
+        throttle.note(conn, "10.0.0.1", True, start + dt.timedelta(minutes=3))     # a success does not count
+        throttle.note(conn, "10.0.0.2", False, start)
+        assert throttle.failures(conn, "10.0.0.1") == 3
+        at = start + dt.timedelta(minutes=4)
+        assert throttle.wait_seconds(conn, "10.0.0.1", policy, at) == 6 * 60       # the oldest leaves at 12:10
+        assert throttle.wait_seconds(conn, "10.0.0.2", policy, at) == 0
+        assert throttle.wait_seconds(conn, "10.0.0.1", policy, start + dt.timedelta(minutes=10, seconds=1)) == 0
