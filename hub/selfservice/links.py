@@ -22,6 +22,9 @@ from cryptography.hazmat.primitives import serialization
 from protocol.keys import SigningKey
 
 LINK_TTL_S = 15 * 60
+MAX_TOKEN = 2048
+"""Longer than any link we make (an order id of 32 characters, a receipt's row number); a longer
+token is not read at all."""
 _LABEL = b"counterpay self-service download links v1"
 
 
@@ -50,13 +53,16 @@ def _unb64(text: str) -> bytes:
 def make(key: bytes, order_id: str, what: str, language: str, *, now: float | None = None) -> str:
     expires = int((time.time() if now is None else now) + LINK_TTL_S)
     body = _b64(json.dumps([order_id, what, language, expires], separators=(",", ":")).encode())
-    return f"{body}.{_b64(hmac.new(key, body.encode(), hashlib.sha256).digest())}"
+    token = f"{body}.{_b64(hmac.new(key, body.encode(), hashlib.sha256).digest())}"
+    if len(token) > MAX_TOKEN:
+        raise ValueError(f"a download link of {len(token)} characters: more than {MAX_TOKEN}")
+    return token
 
 
 def read(key: bytes, token: str, *, now: float | None = None) -> Link | None:
     """The link a token stands for, or None: not ours, altered or expired."""
     body, _, signature = (token or "").partition(".")
-    if not body or len(token) > 600:
+    if not body or len(token) > MAX_TOKEN:
         return None
     try:
         given = _unb64(signature)
