@@ -14,6 +14,7 @@ from typing import Any
 from hub.notices.page import A4, MARGIN, Page
 from hub.notices.pdf_writer import write_pdf
 from hub.notices.typeface import face_for
+from hub.selfservice.lookup import printed
 from hub.web.i18n import catalogue, format_date, format_money
 
 WIDTH = A4[0] - 2 * MARGIN
@@ -45,7 +46,7 @@ def receipt_lines(payment: dict[str, Any], order: dict[str, Any], language: str)
         (t("selfservice.receipt.auth_code"), card.get("auth_code") or ""),
         (t("selfservice.receipt.office"), payment["office"]),
         (t("selfservice.receipt.order"), order["order_id"]),
-        (t("selfservice.receipt.reference"), order["reference"]),
+        (t("selfservice.receipt.reference"), printed(order) if order.get("reference_format") else order["reference"]),
         (t("selfservice.receipt.payer"), order.get("payer_name") or ""),
         (t("selfservice.receipt.payer_id"), order.get("payer_id") or ""),
         (t("selfservice.receipt.subject"), order.get("description") or ""),
