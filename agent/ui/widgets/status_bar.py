@@ -1,4 +1,4 @@
-"""The bar every mode shows on top: online/offline, outbox depth, terminal state."""
+"""The bar every mode shows on top: online/offline, outbox depth, terminal state, the operator."""
 
 from __future__ import annotations
 
@@ -44,6 +44,10 @@ class StatusBar(Static):
         if self.app.mode != "kiosk":
             text.append("  │  ")
             text.append(f"{status.agent_id} · {status.office}", "dim")
+            operator = getattr(status, "operator", None)
+            if operator:
+                text.append("  │  ")
+                text.append(self.app.t("operators.status", operator=operator), "bold")
         self._show(text)
 
     def _show(self, text: Text) -> None:
