@@ -41,13 +41,14 @@ class StatusBar(Static):
         style = {"ready": "green", "busy": "yellow", "offline": "red",
                  "unknown outcome": "bold red"}.get(state, "")
         text.append(t("status.terminal", state=t(f"terminal.{state}")), style)
+        operator = getattr(status, "operator", None)
+        if operator:
+            # Before the desk's name: on 80 columns the end of the line is what gets cut.
+            text.append("  │  ")
+            text.append(self.app.t("operators.status", operator=operator), "bold")
         if self.app.mode != "kiosk":
             text.append("  │  ")
             text.append(f"{status.agent_id} · {status.office}", "dim")
-            operator = getattr(status, "operator", None)
-            if operator:
-                text.append("  │  ")
-                text.append(self.app.t("operators.status", operator=operator), "bold")
         self._show(text)
 
     def _show(self, text: Text) -> None:
