@@ -36,6 +36,7 @@ class LoginScreen(Screen[str]):
     LoginScreen .hint { color: $text-muted; padding: 1 0 0 0; }
     """
     BINDINGS = [Binding("escape", "clear", "keys.operators_clear")]
+    AUTO_FOCUS = "#login-username"
 
     def __init__(self, note: str = "") -> None:
         super().__init__()
@@ -55,9 +56,6 @@ class LoginScreen(Screen[str]):
             yield Static("", id="login-message")
             yield Static(t("operators.login.keys"), classes="hint")
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.query_one("#login-username", Input).focus()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         username = self.query_one("#login-username", Input)
