@@ -84,7 +84,8 @@ def agent() -> None:
 @click.option("--mode", type=click.Choice(MODES), default=None, help="UI mode (default: [agent] mode)")
 @click.option("--headless", is_flag=True, help="no UI: sync, recovery and scripted payments only")
 @click.option("--pay-from", type=click.File("r"), default=None,
-              help="headless: read payment requests (JSON lines) from this file, '-' for stdin")
+              help="headless: read payment requests (JSON lines) from this file, '-' for stdin; "
+                   "where [desk] login is on, a line {\"login\": NAME, \"secret\": PIN} logs the operator in first")
 @click.option("--scanner", "scanner_device", default=None, metavar="DEVICE",
               help="UI: a serial QR scanner (e.g. /dev/ttyACM0 or the pty of `counterpay sim scanner`)")
 def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_device: str | None) -> None:
