@@ -230,6 +230,10 @@ def status(config_path: str, as_json: bool) -> None:
     for item in report["open_intents"]:
         click.echo(f"  {item['intent_id']} {item['state']} {item['amount_minor']} {item['currency']}")
     click.echo(f"last hub ack: {report['last_ack_at'] or 'never'}; incarnation {report['incarnation']}")
+    heard = report["desk_roster_heard_at"]
+    click.echo(f"desk login: {'required' if report['login_required'] else 'off'}; roster of "
+               f"{report['desk_operators']} operators " + (f"heard {heard}" if heard else "never heard")
+               + (f"; locked out now: {', '.join(report['locked_out'])}" if report["locked_out"] else ""))
 
 
 @agent.command()

@@ -214,3 +214,22 @@ def test_over_mqtt_a_roster_without_the_operator_ends_the_session_and_refuses_th
     finally:
         hub.loop_stop()
         hub.disconnect()
+
+
+def test_agent_status_tells_the_technician_about_the_roster_and_lock_outs(tmp_path, keys):
+    from click.testing import CliRunner
+    from agent.cli import agent as agent_cli
+    config = write_config(tmp_path, keys, login=True)
+    service = open_service(config)
+    try:
+        receive(service.store, roster(keys.hub, [ANNA, TOM]), keys.directory, OFFICE)
+        for _ in range(MAX_TRIES):
+            service.login("anna", "000000")
+    finally:
+        service.close()
+    shown = CliRunner().invoke(agent_cli, ["status", "--config", str(config), "--json"])
+    report = json.loads(shown.output)
+    assert (report["login_required"], report["desk_operators"], report["locked_out"]) == (True, 2, ["anna"])
+    assert report["desk_roster_heard_at"] == "2026-12-04T08:00:00.000Z"
+    text = CliRunner().invoke(agent_cli, ["status", "--config", str(config)]).output
+    assert "desk login: required; roster of 2 operators heard 2026-12-04T08:00:00.000Z; locked out now: anna" in text
