@@ -231,7 +231,7 @@ class AgentService:
         return current.username if current else None
 
     def login(self, username: str, secret: str) -> DeskLoginOutcome:
-        """Check a login against the hub's last roster (blocking: Argon2 takes ~50 ms)."""
+        """Check a login against the hub's last roster (blocking: one Argon2 check, 0.17 CPU s measured)."""
         outcome = self.desk_login.login(username, secret)
         if outcome.operator is not None:
             self._operator = outcome.operator

@@ -233,3 +233,52 @@ def test_agent_status_tells_the_technician_about_the_roster_and_lock_outs(tmp_pa
     assert report["desk_roster_heard_at"] == "2026-12-04T08:00:00.000Z"
     text = CliRunner().invoke(agent_cli, ["status", "--config", str(config)]).output
     assert "desk login: required; roster of 2 operators heard 2026-12-04T08:00:00.000Z; locked out now: anna" in text
+
+
+BERT = {"username": "bert", "role": "desk", "verifier": FAST.hash("583920"), "changed_at": "2026-12-01T08:00:00Z"}
+
+
+def test_a_day_offline_shifts_change_a_lock_out_expires_and_every_payment_names_its_operator(tmp_path, keys):
+    """No broker all day: the roster heard yesterday is all the desk has.  The desk's clock
+    is moved through the day (the lock-out counts on it); payments are real cash payments."""
+    config = write_config(tmp_path, keys, login=True)       # no [hub] broker: offline
+    service = open_service(config)
+    receive(service.store, roster(keys.hub, [ANNA, BERT], time="2026-12-03T17:00:00.000Z"), keys.directory, OFFICE)
+    morning = dt.datetime(2026, 12, 4, 8, 0, tzinfo=dt.timezone.utc)
+    taken: list[tuple[str, str]] = []
+
+    def at(hours: float) -> None:
+        service.desk_login.clock = lambda: morning + dt.timedelta(hours=hours)
+
+    def pay(amount: int) -> None:
+        paid = service.pay(PaymentRequest(amount, "EUR", Tender.CASH))
+        assert paid.outcome == "approved", paid
+        taken.append((paid.payment_id, service.operator))
+
+    try:
+        at(0)
+        assert service.login("anna", "492817").operator is not None
+        pay(1700)
+        pay(4500)
+        service.logout()
+        at(4)                                                  # noon: bert's shift, a typo too many
+        for _ in range(MAX_TRIES):
+            service.login("bert", "583902")
+        at(4.05)
+        assert service.login("bert", "583920").refused == "locked"
+        service.close()                                        # the PC is restarted over lunch
+        service = open_service(config)
+        at(4 + LOCK_S / 3600 + 0.01)
+        assert service.login("bert", "583920").operator.username == "bert"
+        pay(2500)
+        service.logout()
+        at(8)
+        assert service.login("anna", "492817").operator is not None
+        pay(1200)
+        rows = {r["intent_id"]: r["operator"] for r in service.store.query("SELECT intent_id, operator FROM journal")}
+        events = {json.loads(r["envelope"])["body"]["payment_id"]: json.loads(r["envelope"])["body"]["operator"]
+                  for r in service.store.query("SELECT envelope FROM outbox WHERE type = 'payment.captured'")}
+    finally:
+        service.close()
+    assert [operator for _, operator in taken] == ["anna", "anna", "bert", "anna"]
+    assert all(rows[payment] == operator == events[payment] for payment, operator in taken)
