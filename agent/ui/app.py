@@ -134,6 +134,11 @@ class CounterpayApp(App):
         await super().on_event(event)
 
     def _check_idle(self) -> None:
+        status = self.agent_status
+        if status is not None and status.terminal_state == "busy":
+            # A card payment waits on the terminal, not on the keyboard: not idle.
+            self.last_input = time.monotonic()
+            return
         if self.working and time.monotonic() - self.last_input >= self.idle_logout_s:
             self.service.logout()
             self._show_login(self.t("operators.note.idle", minutes=max(1, round(self.idle_logout_s / 60))))

@@ -125,3 +125,19 @@ async def test_a_kiosk_shows_no_login(tmp_path):
             assert "Log in" not in screen_text(pilot.app)
     finally:
         service.close()
+
+
+async def test_no_idle_logout_while_the_terminal_is_busy_with_a_payment():
+    from tests.agent.ui_double import UiDouble
+    double = UiDouble(login_required=True)
+    async with CounterpayApp(double, "clerk", idle_logout_s=1).run_test(size=SIZE) as pilot:
+        await wait_for_text(pilot, "(clerk)")
+        await _log_in(pilot, "anna", "492817")
+        await wait_for_text(pilot, "Clerk: take a fee")
+        double._status.terminal_state = "busy"
+        pilot.app.refresh_status()
+        await pilot.pause(2.5)
+        assert "Clerk: take a fee" in screen_text(pilot.app) and double._status.operator == "anna"
+        double._status.terminal_state = "ready"
+        pilot.app.refresh_status()
+        await wait_for_text(pilot, "Logged out after 1 min without use.", timeout_s=10)
