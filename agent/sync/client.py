@@ -15,7 +15,10 @@ certificate, or plain for tests) and does everything network-side in order:
 * hub commands on `…/A/cmd` go to `on_command` (run on a worker thread, not here);
 * retained catalogue and key directory are cached in the store, and so is the office's
   order state (cancelled and changed orders, agent/sync/order_state.py): one that arrives
-  before a key directory with the hub's key is kept in memory and checked once it does.
+  before a key directory with the hub's key is kept in memory and checked once it does;
+  the office's desk roster (who may log in here, agent/sync/desk_roster.py) likewise,
+  and `on_roster` is called after each roster taken (the service ends the session of
+  an operator the hub no longer lists).
 
 Reconnects use jittered exponential backoff (`Backoff`).
 Crash points (CP_CRASH_AT): during_publish (after the first row of a batch),
@@ -43,7 +46,7 @@ from protocol.wire.messages import Birth, Will, body_of, build
 from agent.crash import crash_point
 from agent.outbox import Outbox
 from agent.store import Store, StoreError
-from agent.sync import caches, order_state
+from agent.sync import caches, desk_roster, order_state
 from agent.sync.backoff import Backoff
 
 log = logging.getLogger("counterpay.agent.sync")
@@ -77,7 +80,7 @@ class SyncClient:
                  incarnation: int, birth_info: Callable[[], dict], tls: TlsFiles | None = None,
                  window: int = 100, ack_timeout_s: float = 30.0, backoff: Backoff | None = None,
                  on_command: Callable[[dict], None] | None = None, on_change: Callable[[], None] = lambda: None,
-                 office: str | None = None):
+                 office: str | None = None, on_roster: Callable[[], None] = lambda: None):
         self.store, self.outbox, self.key, self.agent_id = store, outbox, key, agent_id
         self.address = parse_broker(broker)
         self.incarnation = incarnation
@@ -111,6 +114,9 @@ class SyncClient:
         self.office = office
         self.order_state_topic = topics.order_state(office) if office else None
         self._unverified_order_state: bytes | None = None     # heard before the hub's key
+        self.roster_topic = topics.desk_roster(office) if office else None
+        self._unverified_roster: bytes | None = None
+        self.on_roster = on_roster
 
     # lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -266,6 +272,8 @@ class SyncClient:
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
         if self.order_state_topic:
             subscriptions.append((self.order_state_topic, 1))
+        if self.roster_topic:
+            subscriptions.append((self.roster_topic, 1))
         client.subscribe(subscriptions)
         self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
@@ -292,8 +300,13 @@ class SyncClient:
                 if self._unverified_order_state is not None and self._hub_keys:
                     raw, self._unverified_order_state = self._unverified_order_state, None
                     self._take_order_state(raw)
+                if self._unverified_roster is not None and self._hub_keys:
+                    raw, self._unverified_roster = self._unverified_roster, None
+                    self._take_roster(raw)
             elif message.topic == self.order_state_topic:
                 self._take_order_state(message.payload)
+            elif message.topic == self.roster_topic:
+                self._take_roster(message.payload)
             elif message.topic == topics.REVOCATIONS:
                 pass  # revocations arrive folded into the key directory; nothing else to keep
             elif message.topic == self.topics["acks"]:
@@ -321,6 +334,16 @@ class SyncClient:
             return
         refused = order_state.receive(self.store, raw, self._keys, self.office)
         log.info("order state of office %s heard: %d orders refused at this desk", self.office, refused)
+
+    def _take_roster(self, raw: bytes) -> None:
+        self._load_keys()
+        if not self._hub_keys:
+            self._unverified_roster = raw
+            log.info("desk roster heard before the hub's key: checked once the key directory arrives")
+            return
+        listed = desk_roster.receive(self.store, raw, self._keys, self.office)
+        log.info("desk roster of office %s heard: %d operators may log in here", self.office, listed)
+        self.on_roster()
 
     def _load_keys(self) -> None:
         if self._keys is ...:

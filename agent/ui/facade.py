@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict,
+from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, DeskLoginOutcome,
                            EodComparison, PaymentOutcome, PaymentRequest)
 
-__all__ = ["AgentStatus", "CaseLookup", "CataloguePosition", "CodeVerdict", "EodComparison",
+__all__ = ["AgentStatus", "CaseLookup", "CataloguePosition", "CodeVerdict", "DeskLoginOutcome", "EodComparison",
            "PaymentOutcome", "PaymentRequest"]
