@@ -176,3 +176,32 @@ def test_an_array_literal_is_made_only_of_strings_or_of_integers(hub_db):
         ids = _ids(conn)
         assert conn.execute(select(flow_payments.c.id).where(one_of(conn, flow_payments.c.id, [ids[1], ids[3], -7]))
                             .order_by(flow_payments.c.id)).scalars().all() == [ids[1], ids[3]]
+
+
+def test_rows_from_a_generator_are_stored_as_they_are_made(hub_db):
+    made = []
+
+    def rows():
+        for n in range(MORE_THAN_ANY_LIMIT):
+            made.append(n)
+            yield _flow_payment(n)
+
+    with hub_db.begin() as conn:
+        insert_many(conn, flow_payments, rows())
+        insert_many(conn, flow_payments, iter(()))                       # an empty generator: nothing
+        assert len(made) == MORE_THAN_ANY_LIMIT
+        assert conn.execute(select(func.count()).select_from(flow_payments)).scalar_one() == MORE_THAN_ANY_LIMIT
+        assert conn.execute(select(flow_payments.c.iur).where(flow_payments.c.iuv == f"{69_999:017d}")
+                            ).scalar_one() == "IUR69999"
+
+
+def test_a_generated_row_with_other_columns_fails_the_insert_and_its_transaction(hub_db):
+    def rows():
+        yield _flow_payment(1)
+        yield {**_flow_payment(2), "colour": "red"}
+
+    with pytest.raises(ValueError, match="differ in their columns"):
+        with hub_db.begin() as conn:
+            insert_many(conn, flow_payments, rows())
+    with hub_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(flow_payments)).scalar_one() == 0
