@@ -12,7 +12,10 @@ Tables
     orders       cached payment orders seen at this desk
     order_states orders the hub says this desk must refuse: cancelled, or changed since printed
                  (retained `cp/v1/broadcast/orders/<office>`, agent/sync/order_state.py)
-    payers       the cash module's payer database (search by name or id)
+    payers       the cash module's payer database (search by name, id or fiscal code), learnt from
+                 payments and from the hub's order codes and cases seen at this desk
+    card_activations  the service steps where this office's desks take cards
+                 (retained `cp/v1/broadcast/cards/<office>`, agent/sync/card_activation.py)
     settings     key/value: incarnation, outbox sequence, key directory cache, …
     schema_version
 """
@@ -23,6 +26,8 @@ import datetime as dt
 from typing import Callable
 
 import sqlite_utils
+
+from agent.store.folding import compact_id, fold_name
 
 
 def _v1_core(db: sqlite_utils.Database) -> None:
@@ -96,11 +101,32 @@ def _v4_order_states(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX order_states_reference ON order_states(reference)")
 
 
+def _v5_card_activation_and_payers(db: sqlite_utils.Database) -> None:
+    # Which service steps take cards here, kept so the desk refuses the others offline too;
+    # replaced whole each time the hub publishes the office's set.  Payers get their id in
+    # one compact form (a fiscal code typed with or without spaces and dashes finds them)
+    # and the last order they were seen with.
+    db.execute("""
+        CREATE TABLE card_activations (
+            service TEXT PRIMARY KEY,           -- the service step: its price list's code
+            since TEXT NOT NULL,                -- when its application became active
+            contract_valid_to TEXT              -- the card contract's last day (NULL: open-ended)
+        )""")
+    db.execute("ALTER TABLE payers ADD COLUMN id_compact TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE payers ADD COLUMN last_order_id TEXT")
+    rows = db.execute("SELECT id, name FROM payers").fetchall()
+    db.conn.executemany("UPDATE payers SET name_folded = ?, id_compact = ? WHERE id = ?",
+                        [(fold_name(name), "" if key.startswith("name:") else compact_id(key), key)
+                         for key, name in rows])
+    db.execute("CREATE INDEX payers_id_compact ON payers(id_compact)")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "journal, outbox, caches, payers, settings", _v1_core),
     (2, "outbox delivery attempts; case-folded payer search", _v2_delivery_and_search),
     (3, "journal keeps the terminal's mark of each intent", _v3_terminal_mark),
     (4, "orders the hub cancelled or changed, refused at the desk", _v4_order_states),
+    (5, "service steps that take cards; payers by compact id and last order", _v5_card_activation_and_payers),
 ]
 LATEST = MIGRATIONS[-1][0]
 

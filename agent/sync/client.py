@@ -14,8 +14,9 @@ certificate, or plain for tests) and does everything network-side in order:
   same id and bytes, and after `ack_timeout_s` without an ack it goes out again too;
 * hub commands on `…/A/cmd` go to `on_command` (run on a worker thread, not here);
 * retained catalogue and key directory are cached in the store, and so is the office's
-  order state (cancelled and changed orders, agent/sync/order_state.py): one that arrives
-  before a key directory with the hub's key is kept in memory and checked once it does.
+  order state (cancelled and changed orders, agent/sync/order_state.py) and its card
+  activation (the service steps that take cards, agent/sync/card_activation.py): one that
+  arrives before a key directory with the hub's key is kept in memory and checked once it does.
 
 Reconnects use jittered exponential backoff (`Backoff`).
 Crash points (CP_CRASH_AT): during_publish (after the first row of a batch),
@@ -43,7 +44,7 @@ from protocol.wire.messages import Birth, Will, body_of, build
 from agent.crash import crash_point
 from agent.outbox import Outbox
 from agent.store import Store, StoreError
-from agent.sync import caches, order_state
+from agent.sync import caches, card_activation, order_state
 from agent.sync.backoff import Backoff
 
 log = logging.getLogger("counterpay.agent.sync")
@@ -111,6 +112,8 @@ class SyncClient:
         self.office = office
         self.order_state_topic = topics.order_state(office) if office else None
         self._unverified_order_state: bytes | None = None     # heard before the hub's key
+        self.card_activation_topic = topics.card_activation(office) if office else None
+        self._unverified_card_activation: bytes | None = None
 
     # lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -266,6 +269,8 @@ class SyncClient:
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
         if self.order_state_topic:
             subscriptions.append((self.order_state_topic, 1))
+        if self.card_activation_topic:
+            subscriptions.append((self.card_activation_topic, 1))
         client.subscribe(subscriptions)
         self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
@@ -292,6 +297,11 @@ class SyncClient:
                 if self._unverified_order_state is not None and self._hub_keys:
                     raw, self._unverified_order_state = self._unverified_order_state, None
                     self._take_order_state(raw)
+                if self._unverified_card_activation is not None and self._hub_keys:
+                    raw, self._unverified_card_activation = self._unverified_card_activation, None
+                    self._take_card_activation(raw)
+            elif message.topic == self.card_activation_topic:
+                self._take_card_activation(message.payload)
             elif message.topic == self.order_state_topic:
                 self._take_order_state(message.payload)
             elif message.topic == topics.REVOCATIONS:
@@ -321,6 +331,16 @@ class SyncClient:
             return
         refused = order_state.receive(self.store, raw, self._keys, self.office)
         log.info("order state of office %s heard: %d orders refused at this desk", self.office, refused)
+
+    def _take_card_activation(self, raw: bytes) -> None:
+        self._load_keys()
+        if not self._hub_keys:
+            self._unverified_card_activation = raw
+            log.info("card activation heard before the hub's key: checked once the key directory arrives")
+            return
+        active = card_activation.receive(self.store, raw, self._keys, self.office)
+        log.info("card activation of office %s heard: %d service steps take cards at this desk", self.office, active)
+        self.on_change()
 
     def _load_keys(self) -> None:
         if self._keys is ...:

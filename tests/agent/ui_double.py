@@ -23,9 +23,10 @@ BAD = CodeVerdict("pagopa", False, "check digits wrong", ["the notice number's c
 
 
 class UiDouble:
-    def __init__(self, *, online: bool = True, mismatch: bool = False) -> None:
+    def __init__(self, *, online: bool = True, mismatch: bool = False, card_refused: dict | None = None) -> None:
         self._status = AgentStatus("riga-desk-01", "Riga 1", "clerk", online, 3, 42, 10000, "ready", "zvt", None)
         self.mismatch = mismatch
+        self.card_refused = card_refused
         self.subscribers = []
 
     def subscribe(self, callback) -> None:
@@ -71,7 +72,10 @@ class UiDouble:
         return EodComparison(3, 25050, 3, 25050, "EUR", False, "", {})
 
     def search_payers(self, text):
-        return [{"name": "Jan Kowalski", "id": "85010112345", "last_seen": "2026-11-21"}]
+        return [{"name": "Jan Kowalski", "id": "85010112345", "last_seen": "2026-11-21", "last_order_id": "O-77"}]
+
+    def card_refusal(self, codes, order_id=None):
+        return self.card_refused
 
     def recent_payments(self, limit=20):
         return []

@@ -22,7 +22,7 @@ from agent.ui.facade import PaymentRequest
 from agent.ui.i18n import available_languages, translate_bindings
 from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
-from agent.ui.widgets.payment.receipt import ReceiptView
+from agent.ui.widgets.payment.receipt import ReceiptView, card_refusal_text
 from agent.ui.widgets.scan.scan_input import ScanInput
 from agent.ui.widgets.status_bar import StatusBar
 from protocol.domain import Tender
@@ -135,13 +135,17 @@ class KioskScreen(PaymentSteps, Screen):
 
     @work(thread=True, exclusive=True, group="check")
     def _check(self, code: str) -> None:
+        refused = None
         try:
             verdict = self.app.service.check_code(code)
+            if verdict is not None and verdict.valid:
+                codes = [c for c in ((verdict.fields or {}).get("positions") or []) if isinstance(c, str)]
+                refused = self.app.service.card_refusal(codes, verdict.order_id)
         except Exception:
             verdict = None
-        self.app.call_from_thread(self._show_confirm, verdict)
+        self.app.call_from_thread(self._show_confirm, verdict, refused)
 
-    def _show_confirm(self, verdict: Any) -> None:
+    def _show_confirm(self, verdict: Any, refused: dict | None = None) -> None:
         t = self.app.t
         error = self.query_one("#kiosk-error", Static)
         if verdict is None or not verdict.valid:
@@ -150,6 +154,10 @@ class KioskScreen(PaymentSteps, Screen):
             return
         if not verdict.amount_minor:
             self._error(t("kiosk.open_amount"))     # a citizen does not type amounts at a kiosk
+            return
+        if refused is not None:
+            # A kiosk takes only cards: a service step that does not take them is paid at a counter.
+            self._error(t("activation.kiosk_card_not_active", reason=card_refusal_text(refused, t)))
             return
         status = self.app.agent_status
         if status is not None and status.terminal_state not in ("ready", "busy"):
