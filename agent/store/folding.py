@@ -19,8 +19,9 @@ _ID_SEPARATORS = str.maketrans("", "", " -./\t")
 
 def fold_name(text: str) -> str:
     """Case-folded, without accents or strokes, one space between words."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_STROKES))
-    return " ".join("".join(c for c in decomposed if not unicodedata.combining(c)).split())
+    decomposed = unicodedata.normalize("NFKD", unicodedata.normalize("NFKD", text).casefold().translate(_STROKES))
+    bare = "".join(c for c in decomposed if not unicodedata.combining(c))
+    return " ".join(bare.casefold().split())
 
 
 def compact_id(text: str) -> str:

@@ -44,14 +44,14 @@ def remember(store: Store, payer_id: str | None, name: str | None, seen_at: str,
 
 def search(store: Store, text: str, limit: int = SEARCH_LIMIT) -> list[dict]:
     """Payers whose folded name, id or compact id (fiscal code) contains `text`, most recently seen first."""
-    typed = text.strip()
+    typed = text.replace("\x00", "").strip()      # SQLite's LIKE would end the pattern at a NUL
     if not typed:
         return []
     escaped = [value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
                for value in (fold_name(typed), typed, compact_id(typed))]
-    compact = escaped[2] or "\x00"      # a text of separators only matches no id
     return store.query("SELECT name, CASE WHEN id LIKE 'name:%' THEN NULL ELSE id END AS id, last_seen, "
-                       "last_order_id FROM payers WHERE name_folded LIKE ? ESCAPE '\\' OR "
-                       "(id NOT LIKE 'name:%' AND (id LIKE ? ESCAPE '\\' OR id_compact LIKE ? ESCAPE '\\')) "
+                       "last_order_id FROM payers WHERE (? AND name_folded LIKE ? ESCAPE '\\') OR "
+                       "(id NOT LIKE 'name:%' AND (id LIKE ? ESCAPE '\\' OR (? AND id_compact LIKE ? ESCAPE '\\'))) "
                        "ORDER BY last_seen DESC, name LIMIT ?",
-                       (f"%{escaped[0]}%", f"%{escaped[1]}%", f"%{compact}%", limit))
+                       # A text of marks or separators only has no folded or compact form: it matches nothing by it.
+                       (bool(escaped[0]), f"%{escaped[0]}%", f"%{escaped[1]}%", bool(escaped[2]), f"%{escaped[2]}%", limit))
