@@ -22,7 +22,7 @@ from agent.ui.facade import PaymentRequest
 from agent.ui.i18n import available_languages, translate_bindings
 from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
-from agent.ui.widgets.payment.receipt import ReceiptView, card_refusal_text
+from agent.ui.widgets.payment.receipt import ReceiptView
 from agent.ui.widgets.scan.scan_input import ScanInput
 from agent.ui.widgets.status_bar import StatusBar
 from protocol.domain import Tender
@@ -157,7 +157,7 @@ class KioskScreen(PaymentSteps, Screen):
             return
         if refused is not None:
             # A kiosk takes only cards: a service step that does not take them is paid at a counter.
-            self._error(t("activation.kiosk_card_not_active", reason=card_refusal_text(refused, t)))
+            self._error(t("activation.kiosk_card_not_active", service=(refused.get("details") or {}).get("service", "")))
             return
         status = self.app.agent_status
         if status is not None and status.terminal_state not in ("ready", "busy"):
