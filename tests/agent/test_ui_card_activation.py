@@ -97,7 +97,7 @@ async def test_cashier_and_kiosk_refuse_the_card_for_an_order_of_a_step_not_acti
         for mode in ("cashier", "kiosk"):
             service = open_service(tmp_path, mosquitto.url, sim.device, mode=mode, with_catalogue=False)
             try:
-                wait_until(lambda: len(service.catalogue()) == 2 and _heard(service, []), 10, "the activation heard")
+                wait_until(lambda s=service: len(s.catalogue()) == 2 and _heard(s, []), 10, "the activation heard")
                 app = CounterpayApp(service, mode)
                 async with app.run_test(size=(80, 24)) as pilot:
                     await wait_for_text(pilot, "online")
