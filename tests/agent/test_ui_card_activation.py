@@ -105,7 +105,7 @@ async def test_cashier_and_kiosk_refuse_the_card_for_an_order_of_a_step_not_acti
                     if mode == "cashier":
                         await wait_for_text(pilot, " VALID ")
                         await pilot.press("f5")
-                        text = await wait_for_text(pilot, "not active for service step VEH")
+                        await wait_for_text(pilot, "not active for service step VEH")
                         assert not app.screen.query("#card") and app.screen.query("#cash-given")
                     else:
                         await wait_for_text(pilot, "cannot be paid by card at this kiosk")
