@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from typing import Any
 
 from sqlalchemy import Connection, and_, or_, select
@@ -19,7 +20,6 @@ from hub.audit.log import record
 from hub.store.tables_activation import card_contracts
 from hub.store.timeutil import now_iso
 from hub.users.scope import Scope
-from hub.users.service import OFFICE
 from protocol import card_numbers
 
 _DAY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -41,10 +41,11 @@ def _day(text: str | None, field: str, *, required: bool) -> str | None:
 
 
 def clean_office(office: str | None) -> str:
+    """An office as desks are enrolled for it: 1-64 characters, spaces allowed ("Riga 1"), no control characters."""
     typed = (office or "").strip()
-    if not OFFICE.match(typed):
-        raise ActivationError("office", "office_format", f"office {typed!r} must be 1-64 letters, digits, '.', '_' "
-                              "or '-', starting with a letter or digit", office=typed)
+    if not 1 <= len(typed) <= 64 or any(unicodedata.category(c) == "Cc" for c in typed):
+        raise ActivationError("office", "office_format", f"office {typed[:80]!r} must be 1-64 characters without "
+                              "control characters, as its desks were enrolled", office=typed[:80])
     return typed
 
 

@@ -146,7 +146,7 @@ def test_an_office_outside_the_scope_is_not_found(hub_db):
 
 
 @pytest.mark.parametrize("field, changes, key", [
-    ("office", {"office": "Riga 1"}, "office_format"),
+    ("office", {"office": "x" * 65}, "office_format"),
     ("valid_from", {"valid_from": "1/1/2026"}, "day_format"),
     ("valid_from", {"valid_from": ""}, "day_required"),
     ("valid_to", {"valid_to": "2019-12-31"}, "valid_to_before_from"),

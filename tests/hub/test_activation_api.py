@@ -93,7 +93,7 @@ def test_an_operator_of_another_office_neither_sees_nor_changes_it(api):
 
 @pytest.mark.parametrize("body, field", [
     ({**CONTRACT, "valid_from": "yesterday"}, "valid_from"),
-    ({**CONTRACT, "office": "Riga 1"}, "office"),
+    ({**CONTRACT, "office": "Riga\n1"}, "office"),
     ({**CONTRACT, "valid_to": "2019-01-01"}, "valid_to"),
 ])
 def test_a_bad_contract_is_refused_naming_the_field(api, body, field):
