@@ -22,7 +22,6 @@ from typing import Any, Iterable
 
 from agent.intake import Refusal
 from agent.store import Store, card_activations
-from agent.sync import caches
 
 CARD_NOT_ACTIVE = "card_not_active"
 CARD_NOT_HEARD = "card_not_heard"
@@ -34,16 +33,19 @@ def steps_of(store: Store, codes: Iterable[str]) -> list[str]:
     """The service steps (price list codes) of these catalogue position codes, in catalogue order.
 
     A code that several price lists share counts for each of them; a code the cached
-    catalogue does not know names no step."""
-    wanted = {c for c in codes if c}
-    if not wanted:
-        return []
-    steps: list[str] = []
-    for position in caches.catalogue(store):
-        step = position.get("price_list")
-        if position.get("code") in wanted and step and step not in steps:
-            steps.append(step)
-    return steps
+    catalogue does not know names no step.  Read in SQLite (json_extract) rather than by
+    loading the catalogue: a desk asks before every tender step."""
+    wanted = sorted({c for c in codes if isinstance(c, str) and c})
+    found: dict[str, int] = {}
+    for start in range(0, len(wanted), 500):        # well within SQLite's limit of bound values
+        chunk = wanted[start:start + 500]
+        rows = store.query("SELECT json_extract(position, '$.price_list') AS step, "
+                           "MIN(json_extract(position, '$.ord')) AS ord FROM catalogue "
+                           f"WHERE json_extract(position, '$.code') IN ({', '.join('?' * len(chunk))}) "
+                           "AND json_extract(position, '$.price_list') IS NOT NULL GROUP BY step", chunk)
+        for row in rows:
+            found[row["step"]] = min(found.get(row["step"], row["ord"] or 0), row["ord"] or 0)
+    return sorted(found, key=lambda step: (found[step], step))
 
 
 def order_position_codes(store: Store, order_id: str | None) -> list[str]:
