@@ -294,12 +294,7 @@ class SyncClient:
             elif message.topic == topics.KEYS:
                 self._keys = caches.store_keys(self.store, message.payload)
                 self._hub_keys = any(e.owner == "hub" for e in self._keys.entries.values())
-                if self._unverified_order_state is not None and self._hub_keys:
-                    raw, self._unverified_order_state = self._unverified_order_state, None
-                    self._take_order_state(raw)
-                if self._unverified_card_activation is not None and self._hub_keys:
-                    raw, self._unverified_card_activation = self._unverified_card_activation, None
-                    self._take_card_activation(raw)
+                self._take_held()
             elif message.topic == self.card_activation_topic:
                 self._take_card_activation(message.payload)
             elif message.topic == self.order_state_topic:
@@ -331,6 +326,21 @@ class SyncClient:
             return
         refused = order_state.receive(self.store, raw, self._keys, self.office)
         log.info("order state of office %s heard: %d orders refused at this desk", self.office, refused)
+
+    def _take_held(self) -> None:
+        """Check what was heard before the hub's key, each on its own: one refused keeps not the other out."""
+        if not self._hub_keys:
+            return
+        held = [(self._unverified_order_state, self._take_order_state),
+                (self._unverified_card_activation, self._take_card_activation)]
+        self._unverified_order_state = self._unverified_card_activation = None
+        for raw, take in held:
+            if raw is None:
+                continue
+            try:
+                take(raw)
+            except (WireError, StoreError) as exc:
+                self._set_error(f"dropped a broadcast held until the key directory came: {exc}")
 
     def _take_card_activation(self, raw: bytes) -> None:
         self._load_keys()

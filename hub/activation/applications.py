@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Connection, select
 
-from hub.activation.contracts import _text, clean_office, valid_contract
+from hub.activation.contracts import _text, clean_office, covered_until, valid_contract
 from hub.activation.errors import ActivationError, ApplicationNotFound, PreconditionsMissing, WrongState
 from hub.audit.log import record
 from hub.catalogue import service as catalogue
@@ -200,12 +200,13 @@ def overview(conn: Connection, office: str, day: dt.date | None = None) -> list[
 
 
 def active_steps(conn: Connection, office: str, day: dt.date | None = None) -> list[dict[str, Any]]:
-    """The service steps where `office`'s desks may take cards, each with its contract's last day."""
+    """The service steps where `office`'s desks may take cards, each with the last day the office's
+    contracts cover without a gap (the desks stop after it by themselves, offline too)."""
     day = day or dt.datetime.now(dt.timezone.utc).date()
-    contract = valid_contract(conn, office, day)
-    if contract is None:
+    valid, last_day = covered_until(conn, office, day)
+    if not valid:
         return []           # no valid contract today: no cards at all (the desks are told at once)
     rows = conn.execute(select(card_applications.c.service, card_applications.c.active_since).where(
         card_applications.c.office == office, card_applications.c.state == State.ACTIVE)
         .order_by(card_applications.c.service)).all()
-    return [{"service": r.service, "since": r.active_since, "contract_valid_to": contract["valid_to"]} for r in rows]
+    return [{"service": r.service, "since": r.active_since, "contract_valid_to": last_day} for r in rows]

@@ -106,3 +106,25 @@ def valid_contract(conn: Connection, office: str, day: dt.date) -> dict[str, Any
     if not rows:
         return None
     return dict(max(rows, key=lambda r: (r["valid_to"] is None, r["valid_to"] or "", r["id"])))
+
+
+def covered_until(conn: Connection, office: str, day: dt.date) -> tuple[bool, str | None]:
+    """Whether the office has a contract valid on `day`, and the last day its contracts cover
+    without a gap from then on (None: open-ended).  A contract registered to follow the current
+    one carries the desks on past the current one's end without the hub telling them again."""
+    current = valid_contract(conn, office, day)
+    if current is None:
+        return False, None
+    end = current["valid_to"]
+    rows = conn.execute(select(card_contracts.c.valid_from, card_contracts.c.valid_to).where(
+        card_contracts.c.office == office).order_by(card_contracts.c.valid_from)).all()
+    extended = True
+    while end is not None and extended:
+        extended = False
+        following = (dt.date.fromisoformat(end) + dt.timedelta(days=1)).isoformat()
+        for valid_from, valid_to in rows:
+            if valid_from <= following and (valid_to is None or valid_to > end):
+                end, extended = valid_to, True
+                if end is None:
+                    break
+    return True, end

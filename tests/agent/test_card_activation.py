@@ -148,3 +148,35 @@ def test_the_desk_refuses_a_card_payment_of_a_step_not_active_offline_and_after_
         assert [p["tender"] for p in service.recent_payments()] == ["cash"]
     finally:
         service.close()
+
+
+def test_over_mqtt_a_set_heard_before_the_keys_is_checked_once_they_come_and_a_forgery_is_dropped(
+        tmp_path, keys, mosquitto):
+    import paho.mqtt.client as mqtt
+    from paho.mqtt.enums import CallbackAPIVersion
+
+    from protocol.wire import topics
+    from tests.support.waiting import wait_until
+    hub = mqtt.Client(CallbackAPIVersion.VERSION2, client_id="hub-card-activation", protocol=mqtt.MQTTv5)
+    hub.connect("127.0.0.1", mosquitto.port)
+    hub.loop_start()
+    try:
+        hub.publish(topics.CATALOGUE, json.dumps(CATALOGUE), qos=1, retain=True).wait_for_publish(5)
+        hub.publish(topics.card_activation(OFFICE), document(keys.hub, ["VEH"]), qos=1,
+                    retain=True).wait_for_publish(5)
+        service = open_service(write_config(tmp_path, keys, broker=mosquitto.url))
+        try:
+            wait_until(lambda: service.status().online and len(service.catalogue()) == 4, 10, "the desk online")
+            assert card_activations.heard_at(service.store) is None      # no key to check it with yet
+            hub.publish(topics.KEYS, json.dumps(keys.directory.to_json()), qos=1, retain=True)
+            wait_until(lambda: service.card_refusal(["REG-1"]) is None, 10, "the held set checked and taken")
+            hub.publish(topics.card_activation(OFFICE), document(SigningKey.generate(), [],
+                        time="2026-11-23T00:00:00.000Z"), qos=1).wait_for_publish(5)
+            wait_until(lambda: "dropped a message on cp/v1/broadcast/cards/Riga%201" in (service.status().last_error
+                                                                                        or ""), 10, "the forgery")
+            assert service.card_refusal(["REG-1"]) is None
+        finally:
+            service.close()
+    finally:
+        hub.disconnect()
+        hub.loop_stop()

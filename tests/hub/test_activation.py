@@ -183,3 +183,16 @@ def test_the_active_set_lists_active_steps_with_the_contracts_last_day_and_none_
         assert [(a["service"], a["contract_valid_to"]) for a in active] == [("VEH", "2099-12-31")]
         assert applications.active_steps(conn, RIGA, dt.date(2100, 1, 1)) == []
         assert applications.active_steps(conn, "ROMA-1") == []
+
+
+def test_a_contract_that_follows_without_a_gap_carries_the_desks_on_and_one_after_a_gap_does_not(hub_db):
+    with hub_db.begin() as conn:
+        publish_catalogue(conn)
+        register_contract(conn, valid_from="2020-01-01", valid_to="2099-06-30", number="K-1")
+        transition(conn, "submit", office=RIGA, service="VEH", actor="user:office")
+        transition(conn, "approve", office=RIGA, service="VEH", actor="user:reviewer")
+        register_contract(conn, valid_from="2099-07-01", valid_to="2100-12-31", number="K-2")
+        register_contract(conn, valid_from="2101-02-01", number="K-3")           # a month's gap before it
+        assert [a["contract_valid_to"] for a in applications.active_steps(conn, RIGA)] == ["2100-12-31"]
+        register_contract(conn, valid_from="2100-06-01", valid_to="2101-01-31", number="K-4")   # closes the gap
+        assert [a["contract_valid_to"] for a in applications.active_steps(conn, RIGA)] == [None]
