@@ -9,6 +9,10 @@ sent twice for one intent: an unknown outcome goes to the driver's `recover()`, 
 asks the terminal (ZVT) or hands the question to the operator (Concert).  Cash is a
 tender like card, with no terminal: intent, outcome and outbox row in one transaction.
 
+Before anything is journaled a request is screened: card numbers or receipt codes in its
+text, an order the hub cancelled, and, for the card tender, a service step the hub has not
+activated for this office (agent/card_checks.py); a refused request leaves no trace.
+
 At start-up `resolve_open()` runs before any new payment is taken.
 Crash points (CP_CRASH_AT): after_intent, after_approval (in the journal),
 after_commit, after_receipt.
