@@ -196,3 +196,23 @@ def test_a_contract_that_follows_without_a_gap_carries_the_desks_on_and_one_afte
         assert [a["contract_valid_to"] for a in applications.active_steps(conn, RIGA)] == ["2100-12-31"]
         register_contract(conn, valid_from="2100-06-01", valid_to="2101-01-31", number="K-4")   # closes the gap
         assert [a["contract_valid_to"] for a in applications.active_steps(conn, RIGA)] == [None]
+
+
+def test_the_feed_signs_each_offices_set_and_tells_every_office_with_a_contract_or_application(hub_db):
+    from hub.activation import feed
+    from protocol.keys import KeyDirectory, SigningKey
+    from protocol.wire import decode, verify
+    key = SigningKey.generate()
+    keys = KeyDirectory()
+    keys.add(key.public_entry("hub", ["event"]))
+    with hub_db.begin() as conn:
+        publish_catalogue(conn)
+        register_contract(conn)
+        register_contract(conn, office="ROMA-1")
+        transition(conn, "submit", office=RIGA, service="VEH", actor="user:office")
+        transition(conn, "approve", office=RIGA, service="VEH", actor="user:reviewer")
+        assert feed.offices_told(conn) == ["RIGA-1", "ROMA-1"]
+        envelope = decode(feed.office_payload(conn, RIGA, key))
+    verify(envelope, keys, owner="hub")
+    assert (envelope.type, envelope.agent, envelope.body["office"]) == ("card.activation", "hub", RIGA)
+    assert [a["service"] for a in envelope.body["active"]] == ["VEH"]
