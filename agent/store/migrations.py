@@ -16,6 +16,9 @@ Tables
                  payments and from the hub's order codes and cases seen at this desk
     card_activations  the service steps where this office's desks take cards
                  (retained `cp/v1/broadcast/cards/<office>`, agent/sync/card_activation.py)
+    desk_operators        who may log in at this desk: the hub's last desk.roster
+                          (agent/sync/desk_roster.py), with each one's Argon2id verifier
+    desk_login_failures   failed logins per username, so a lock-out survives a restart
     settings     key/value: incarnation, outbox sequence, key directory cache, …
     schema_version
 """
@@ -121,13 +124,35 @@ def _v5_card_activation_and_payers(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX payers_id_compact ON payers(id_compact)")
 
 
+def _v7_desk_operators(db: sqlite_utils.Database) -> None:
+    # Logins are checked offline against the hub's last roster; failures are counted on
+    # disk, or a restart of the agent would hand a guesser a fresh set of tries.
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS desk_operators (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,                 -- desk | technician | supervisor
+            verifier TEXT NOT NULL,             -- Argon2id PHC string of the desk PIN
+            changed_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS desk_login_failures (
+            username TEXT PRIMARY KEY,          -- as typed (lower-cased), known or not
+            failures INTEGER NOT NULL,          -- since the last successful login
+            last_failure_at TEXT NOT NULL,
+            locked_until TEXT                   -- no login of this name before then
+        )""")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "journal, outbox, caches, payers, settings", _v1_core),
     (2, "outbox delivery attempts; case-folded payer search", _v2_delivery_and_search),
     (3, "journal keeps the terminal's mark of each intent", _v3_terminal_mark),
     (4, "orders the hub cancelled or changed, refused at the desk", _v4_order_states),
     (5, "service steps that take cards; payers by compact id and last order", _v5_card_activation_and_payers),
+    (7, "desk operators from the hub's roster; failed logins", _v7_desk_operators),
 ]
+# Kept sorted by number: other versions may sit between these, each independent of the rest.
+MIGRATIONS.sort(key=lambda migration: migration[0])
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -14,9 +14,12 @@ certificate, or plain for tests) and does everything network-side in order:
   same id and bytes, and after `ack_timeout_s` without an ack it goes out again too;
 * hub commands on `…/A/cmd` go to `on_command` (run on a worker thread, not here);
 * retained catalogue and key directory are cached in the store, and so is the office's
-  order state (cancelled and changed orders, agent/sync/order_state.py) and its card
-  activation (the service steps that take cards, agent/sync/card_activation.py): one that
-  arrives before a key directory with the hub's key is kept in memory and checked once it does.
+  order state (cancelled and changed orders, agent/sync/order_state.py), its card
+  activation (the service steps that take cards, agent/sync/card_activation.py) and its
+  desk roster (who may log in here, agent/sync/desk_roster.py): one that arrives before a
+  key directory with the hub's key is kept in memory and checked once it does, and
+  `on_roster` is called after each roster taken (the service ends the session of an
+  operator the hub no longer lists).
 
 Reconnects use jittered exponential backoff (`Backoff`).
 Crash points (CP_CRASH_AT): during_publish (after the first row of a batch),
@@ -44,7 +47,7 @@ from protocol.wire.messages import Birth, Will, body_of, build
 from agent.crash import crash_point
 from agent.outbox import Outbox
 from agent.store import Store, StoreError
-from agent.sync import caches, card_activation, order_state
+from agent.sync import caches, card_activation, desk_roster, order_state
 from agent.sync.backoff import Backoff
 
 log = logging.getLogger("counterpay.agent.sync")
@@ -78,7 +81,7 @@ class SyncClient:
                  incarnation: int, birth_info: Callable[[], dict], tls: TlsFiles | None = None,
                  window: int = 100, ack_timeout_s: float = 30.0, backoff: Backoff | None = None,
                  on_command: Callable[[dict], None] | None = None, on_change: Callable[[], None] = lambda: None,
-                 office: str | None = None):
+                 office: str | None = None, on_roster: Callable[[], None] = lambda: None):
         self.store, self.outbox, self.key, self.agent_id = store, outbox, key, agent_id
         self.address = parse_broker(broker)
         self.incarnation = incarnation
@@ -114,6 +117,9 @@ class SyncClient:
         self._unverified_order_state: bytes | None = None     # heard before the hub's key
         self.card_activation_topic = topics.card_activation(office) if office else None
         self._unverified_card_activation: bytes | None = None
+        self.roster_topic = topics.desk_roster(office) if office else None
+        self._unverified_roster: bytes | None = None
+        self.on_roster = on_roster
 
     # lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -271,6 +277,8 @@ class SyncClient:
             subscriptions.append((self.order_state_topic, 1))
         if self.card_activation_topic:
             subscriptions.append((self.card_activation_topic, 1))
+        if self.roster_topic:
+            subscriptions.append((self.roster_topic, 1))
         client.subscribe(subscriptions)
         self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
@@ -299,6 +307,8 @@ class SyncClient:
                 self._take_card_activation(message.payload)
             elif message.topic == self.order_state_topic:
                 self._take_order_state(message.payload)
+            elif message.topic == self.roster_topic:
+                self._take_roster(message.payload)
             elif message.topic == topics.REVOCATIONS:
                 pass  # revocations arrive folded into the key directory; nothing else to keep
             elif message.topic == self.topics["acks"]:
@@ -332,8 +342,9 @@ class SyncClient:
         if not self._hub_keys:
             return
         held = [(self._unverified_order_state, self._take_order_state),
-                (self._unverified_card_activation, self._take_card_activation)]
-        self._unverified_order_state = self._unverified_card_activation = None
+                (self._unverified_card_activation, self._take_card_activation),
+                (self._unverified_roster, self._take_roster)]
+        self._unverified_order_state = self._unverified_card_activation = self._unverified_roster = None
         for raw, take in held:
             if raw is None:
                 continue
@@ -351,6 +362,16 @@ class SyncClient:
         active = card_activation.receive(self.store, raw, self._keys, self.office)
         log.info("card activation of office %s heard: %d service steps take cards at this desk", self.office, active)
         self.on_change()
+
+    def _take_roster(self, raw: bytes) -> None:
+        self._load_keys()
+        if not self._hub_keys:
+            self._unverified_roster = raw
+            log.info("desk roster heard before the hub's key: checked once the key directory arrives")
+            return
+        listed = desk_roster.receive(self.store, raw, self._keys, self.office)
+        log.info("desk roster of office %s heard: %d operators may log in here", self.office, listed)
+        self.on_roster()
 
     def _load_keys(self) -> None:
         if self._keys is ...:

@@ -11,15 +11,23 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from agent.ui.facade import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, EodComparison,
-                             PaymentOutcome, PaymentRequest)
+from agent.ui.facade import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, DeskLoginOutcome,
+                             EodComparison, PaymentOutcome, PaymentRequest)
 
 
 class CounterService(Protocol):
+    login_required: bool
+    """Must an operator log in before the mode's screen (agent.config `[desk] login`)?"""
+
     # status -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[AgentStatus], None]) -> None: ...
 
     def status(self) -> AgentStatus: ...
+
+    # the operator --------------------------------------------------------------------
+    def login(self, username: str, secret: str) -> DeskLoginOutcome: ...
+
+    def logout(self) -> None: ...
 
     # catalogue, cases, codes, payers -------------------------------------------------
     def catalogue(self) -> list[CataloguePosition]: ...

@@ -11,6 +11,7 @@ API route asks `may(role, permission)`, never a role's name.
 | supervisor | watches the counters                 | read payments, orders, end of day; agents, replay deliveries, read reconciliation; review card-payment applications (comment, approve, suspend) |
 | auditor    | checks what happened                 | read everything, export to accounting, the audit log and its verification |
 | desk       | clerk or cashier at a counter        | nothing in the console (works at the agent)            |
+| technician | looks after the counter PCs          | nothing in the console (the agent's technician mode)   |
 
 A logged-in user's browser may also call the API (/api/v1) with its session; there every
 route asks the same permissions (hub/api/deps.py `require_role(..., permission=...)`),
@@ -19,7 +20,9 @@ so a role may do on the API exactly what it may do in the console, within its of
 
 from __future__ import annotations
 
-ROLES = ("admin", "finance", "operator", "supervisor", "auditor", "desk")
+from protocol.wire.roster import DESK_ROLES
+
+ROLES = ("admin", "finance", "operator", "supervisor", "auditor", "desk", "technician")
 
 ALL_PERMISSIONS = frozenset({
     "dashboard.read",
@@ -56,13 +59,19 @@ PERMISSIONS: dict[str, frozenset[str]] = {
                           "accounts.read", "reconcile.read", "activation.read"}),
     # Clerks and cashiers work at the agent; the console refuses them at login.
     "desk": frozenset(),
+    # Technicians work at the agent too: its technician mode needs their login.
+    "technician": frozenset(),
 }
 
 CONSOLE_ROLES = frozenset(role for role, allowed in PERMISSIONS.items() if allowed)
-"""The roles that may log into the console (every role but desk)."""
+"""The roles that may log into the console (every role but desk and technician)."""
 
 OFFICE_BOUND_ROLES = frozenset({"operator", "desk"})
 """Roles that work for named offices: a user of these roles must be given at least one."""
+
+DESK_LOGIN_ROLES = DESK_ROLES
+"""Roles that log in at the agent with a desk secret (`counterpay hub user set-pin`):
+desk in clerk and cashier mode, technician in technician mode, supervisor to approve."""
 
 
 def may(role: str, permission: str) -> bool:

@@ -6,7 +6,9 @@ Hub → agent: acks on `…/acks` (one message acks every event of that agent th
 committed in one batch, each by its message id), command on `…/cmd`.
 Hub → every desk of an office, retained on `cp/v1/broadcast/orders/<office>`:
 order.state, the payment orders its desks must no longer take as printed (envelope
-agent "hub": a broadcast has no one addressee, and no agent may be called "hub").
+agent "hub": a broadcast has no one addressee, and no agent may be called "hub"); and
+on `cp/v1/broadcast/operators/<office>`: desk.roster, who may log in at its desks
+(protocol/wire/roster.py).  Events name the operator logged in at the desk.
 Hub → every desk of an office, retained on `cp/v1/broadcast/cards/<office>`:
 card.activation, the service steps where its desks may take cards (hub/activation/feed.py).
 A full card number can never pass: `masked_pan` may show at most 4 digits.
@@ -21,6 +23,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from protocol.domain import ReferenceFormatValue, TenderValue
 from protocol.wire.errors import WireError
+from protocol.wire.roster import DeskRoster
 
 Str64 = Annotated[str, Field(max_length=64)]
 Str200 = Annotated[str, Field(max_length=200)]
@@ -110,6 +113,7 @@ class PaymentVoided(_Strict):
     reason: Str200
     terminal_receipt_no: Str64 | None = None
     voided_at: Str64
+    operator: Str64 | None = None          # who was logged in at the desk (absent from older agents)
 
 
 class TenderTotal(_Strict):
@@ -140,6 +144,7 @@ class EodReport(_Strict):
     opened_at: Str64 | None = None
     per_scheme: dict[Str64, TenderTotal] | None = Field(default=None, max_length=20)  # the terminal's, by card scheme
     payment_ids: list[Str64] | None = Field(default=None, max_length=EOD_PAYMENT_IDS)  # the journal's card payments
+    operator: Str64 | None = None          # who was logged in at the desk when the batch closed
 
 
 class DiagnosticsReport(_Strict):
@@ -272,6 +277,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "will": Will,
     "order.state": OrderState,
     "card.activation": CardActivation,
+    "desk.roster": DeskRoster,
 }
 TYPES = frozenset(SCHEMAS)
 EVENT_TYPES = frozenset({"payment.captured", "payment.voided", "eod.report", "diagnostics.report"})

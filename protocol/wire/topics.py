@@ -26,6 +26,7 @@ REVOCATIONS = f"{BROADCAST}/revocations"
 ORDER_STATE_PREFIX = f"{BROADCAST}/orders"
 ALL_ORDER_STATES = f"{ORDER_STATE_PREFIX}/+"
 CARD_ACTIVATION_PREFIX = f"{BROADCAST}/cards"
+DESK_ROSTER_PREFIX = f"{BROADCAST}/operators"
 
 KINDS = ("events", "acks", "cmd", "state")
 
@@ -53,6 +54,13 @@ def card_activation(office: str) -> str:
     if not isinstance(office, str) or not 1 <= len(office) <= 64:
         raise TopicError(f"office {office!r} must be a text of 1-64 characters")
     return f"{CARD_ACTIVATION_PREFIX}/{quote(office, safe='')}"
+
+
+def desk_roster(office: str) -> str:
+    """The retained topic of one office's desk roster (who may log in at its desks)."""
+    if not isinstance(office, str) or not 1 <= len(office) <= 64:
+        raise TopicError(f"office {office!r} must be a text of 1-64 characters")
+    return f"{DESK_ROSTER_PREFIX}/{quote(office, safe='')}"
 
 
 def agent_topic(agent_id: str, kind: str) -> str:

@@ -124,6 +124,21 @@ def test_technician_terminal_and_offline_status(snap_compare):
                         run_before=keys_then_settle("key:f3", "wait"))
 
 
+def test_login_before_clerk_work(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(login_required=True), "clerk"), terminal_size=SIZE,
+                        run_before=keys_then_settle())
+
+
+def test_login_refused_with_the_tries_left_in_latvian(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(login_required=True), "cashier", language="lv"), terminal_size=SIZE,
+                        run_before=keys_then_settle("anna", "key:enter", "000000", "key:enter"))
+
+
+def test_clerk_screen_names_the_operator_logged_in(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(login_required=True), "clerk"), terminal_size=SIZE,
+                        run_before=keys_then_settle("anna", "key:enter", "492817", "key:enter"))
+
+
 NOT_ACTIVE = {"reason": "card_not_active", "message": "card payments are not active for service step VEH",
               "details": {"service": "VEH"}}
 
