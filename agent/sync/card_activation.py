@@ -14,7 +14,7 @@ from protocol.wire import WireError, decode, verify
 from protocol.wire.messages import CARD_ACTIVATION_MAX_BYTES
 
 from agent.store import Store, card_activations
-from agent.sync.order_state import SENDER, _moment, has_hub_key
+from agent.sync.order_state import SENDER, has_hub_key, moment
 
 
 def receive(store: Store, raw: bytes, keys: KeyDirectory | None, office: str) -> int:
@@ -32,7 +32,7 @@ def receive(store: Store, raw: bytes, keys: KeyDirectory | None, office: str) ->
         raise WireError("wrong_office", f"the card activation is for office {envelope.body['office']!r}, "
                         f"this desk is in {office!r}")
     held = card_activations.heard_at(store)
-    if held and _moment(envelope.time) < _moment(held):
+    if held and moment(envelope.time) < moment(held):
         raise WireError("stale", f"the card activation of {envelope.time} is older than the one of {held} this "
                         "desk holds; kept the newer")
     return card_activations.replace(store, envelope.body["active"], envelope.time)
