@@ -14,7 +14,9 @@ an invalid code gets an "outcome" line with outcome "refused" and the verdict (a
 code is never an order: reason "receipt_as_order", as for a request whose reference or
 order id is one; a card number in a request's text: reason "card_number"; an order the
 hub cancelled: reason "order_cancelled", or a notice printed before its amount changed:
-"order_changed", with "details" {order, date, reason, amount}), and so does a payment
+"order_changed", with "details" {order, date, reason, amount}; a card payment for a
+service step not activated at the hub: reason "card_not_active", "card_not_heard" or
+"card_contract_ended", with "details" {service}), and so does a payment
 the agent failed to take (an unexpected error is logged, the next line read).
 Where `[desk] login` is on, an operator logs in first with a line
 `{"login": "anna", "secret": "492817"}` (checked against the hub's last roster, offline

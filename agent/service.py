@@ -264,9 +264,19 @@ class AgentService:
     def check_code(self, payload: str) -> CodeVerdict:
         verdict = order_checks.check_verdict(self.store, codes.check_order(payload, self.keys()), payload)
         if verdict.format == "cp-order" and verdict.valid and verdict.order_id:
-            orders.remember(self.store, verdict.order_id, asdict(verdict),
-                            dt.datetime.now(dt.timezone.utc).isoformat())
+            seen_at = dt.datetime.now(dt.timezone.utc).isoformat()
+            with self.store.transaction():
+                orders.remember(self.store, verdict.order_id, asdict(verdict), seen_at)
+                # The hub's orders bring their payers to the desk: found again offline by name or id.
+                payers.remember(self.store, verdict.payer_id, verdict.payer_name, seen_at, order_id=verdict.order_id)
         return verdict
+
+    def card_refusal(self, codes: list[str], order_id: str | None = None) -> dict | None:
+        """Why the card tender is not offered for these catalogue positions or this scanned order
+        (a step not activated at the hub, agent/card_checks.py), or None: {reason, message, details}."""
+        refused = self.life.card_refusal(codes, order_id)
+        return None if refused is None else {"reason": refused.reason, "message": refused.message,
+                                             "details": refused.details or {}}
 
     def verify_receipt(self, payload: str) -> CodeVerdict:
         verdict = codes.check(payload, self.keys())
@@ -283,7 +293,10 @@ class AgentService:
         token = self.identity.api_token()
         if token is None:
             return None        # enrolled before agents got API tokens: the clerk picks fees from the catalogue
-        return fetch_case(self.config.hub_api, case_ref, token, self.identity.tls_files(), self.config.currency)
+        found = fetch_case(self.config.hub_api, case_ref, token, self.identity.tls_files(), self.config.currency)
+        if found is not None and (found.payer_id or found.payer_name):
+            payers.remember(self.store, found.payer_id, found.payer_name, dt.datetime.now(dt.timezone.utc).isoformat())
+        return found
 
     def search_payers(self, text: str) -> list[dict]:
         return payers.search(self.store, text)

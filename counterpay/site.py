@@ -32,6 +32,7 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -58,6 +59,7 @@ class SitePlan:
     printer: bool = True
     agent_broker_port: int = 0          # what the agent dials for the broker; 0: the broker itself
                                         # (chaos tests put a relay here that cuts the agent's network)
+    activate_cards: bool = True         # switch card payments on for the demo's service step at setup
     desk_operator: str | None = None    # a desk user the site creates with a PIN; the desk then needs a login
     desk_operator_role: str = "desk"    # desk (clerk, cashier) or technician (technician mode)
 
@@ -116,6 +118,8 @@ class Site:
             self._await_terminal()
             self._await_scanner()
             self._publish_catalogue()
+            if self.plan.activate_cards:
+                self._activate_card_payments()
             self._register_case_system()
             if self.plan.desk_operator:
                 # Before the desk enrolls: the first roster its office gets already lists the operator.
@@ -219,6 +223,20 @@ class Site:
         if self.api("GET", "/api/v1/catalogue").status_code != 200:
             draft = self.api_json("POST", "/api/v1/catalogue/versions", json=demo_catalogue())
             self.api_json("POST", f"/api/v1/catalogue/versions/{draft['version']}/publish")
+
+    def _activate_card_payments(self) -> None:
+        """Card payments for the demo's service step, as an office and a reviewer would switch them on
+        (contract, submit, approve: hub/activation), so the demo desk offers the card tender."""
+        office = quote(self.plan.office, safe="")
+        step = demo_catalogue()["price_lists"][0]["code"]
+        if self.api("GET", f"/api/v1/card-applications/{office}/{step}").status_code == 200:
+            return          # a site started again keeps what it had
+        self.api_json("POST", "/api/v1/card-contracts", json={
+            "office": self.plan.office, "acquirer": "Demo acquirer", "contract_no": "DEMO-1",
+            "valid_from": "2020-01-01"})
+        self.api_json("POST", f"/api/v1/card-applications/{office}/{step}/submit",
+                      json={"text": "the demo site's own step"})
+        self.api_json("POST", f"/api/v1/card-applications/{office}/{step}/approve")
 
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from hub.activation.cli import COMMANDS as ACTIVATION_COMMANDS
 from hub.config import ConfigError, load
 from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
 from hub.finance.account_cli import COMMANDS as ACCOUNT_COMMANDS
@@ -92,5 +93,5 @@ def audit_verify(config: str) -> None:
 
 
 for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
-                *EXPORT_COMMANDS, *NOTICE_COMMANDS):
+                *EXPORT_COMMANDS, *NOTICE_COMMANDS, *ACTIVATION_COMMANDS):
     hub.add_command(command)

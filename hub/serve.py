@@ -3,10 +3,11 @@
 Each part is built from the settings by a function of its own (`build_ingest`,
 `build_delivery`, `build_server`), so what a setting does can be checked on the very
 part `serve` runs.  On every connection to the broker the hub publishes (retained) the
-key directory, the current fee catalogue and every office's order state (cancelled and
-changed orders, hub/orders/state_feed.py), so a broker that lost its retained messages
-gets them back; and every office's desk roster (who may log in at its desks,
-hub/users/roster_feed.py), which it publishes again within seconds of a change.
+key directory, the current fee catalogue, every office's order state (cancelled and
+changed orders, hub/orders/state_feed.py) and where its desks take cards
+(hub/activation/feed.py), so a broker that lost its retained messages gets them back;
+and every office's desk roster (who may log in at its desks, hub/users/roster_feed.py),
+which it publishes again within seconds of a change.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ import ssl
 import uvicorn
 
 from protocol.wire import topics
+from hub.activation import feed as card_feed
 from hub.api.app import create_app, context_from_settings
 from hub.catalogue import service as catalogue
 from hub.config import WELL_KNOWN_SHARE_GROUP, Settings
@@ -41,6 +43,7 @@ def publish_retained_state(context: HubContext, rosters: RosterFeed | None = Non
         keydir.publish_key_directory(conn, context.publish, extra=context.hub_entries())
         # After the key directory: a desk verifies the order state with the hub key in it.
         state_feed.publish_all(conn, context)
+        card_feed.publish_all(conn, context)
     if document is not None:
         context.publish(topics.CATALOGUE, catalogue.payload(document), retain=True)
     if rosters is not None:

@@ -14,11 +14,12 @@ certificate, or plain for tests) and does everything network-side in order:
   same id and bytes, and after `ack_timeout_s` without an ack it goes out again too;
 * hub commands on `…/A/cmd` go to `on_command` (run on a worker thread, not here);
 * retained catalogue and key directory are cached in the store, and so is the office's
-  order state (cancelled and changed orders, agent/sync/order_state.py): one that arrives
-  before a key directory with the hub's key is kept in memory and checked once it does;
-  the office's desk roster (who may log in here, agent/sync/desk_roster.py) likewise,
-  and `on_roster` is called after each roster taken (the service ends the session of
-  an operator the hub no longer lists).
+  order state (cancelled and changed orders, agent/sync/order_state.py), its card
+  activation (the service steps that take cards, agent/sync/card_activation.py) and its
+  desk roster (who may log in here, agent/sync/desk_roster.py): one that arrives before a
+  key directory with the hub's key is kept in memory and checked once it does, and
+  `on_roster` is called after each roster taken (the service ends the session of an
+  operator the hub no longer lists).
 
 Reconnects use jittered exponential backoff (`Backoff`).
 Crash points (CP_CRASH_AT): during_publish (after the first row of a batch),
@@ -46,7 +47,7 @@ from protocol.wire.messages import Birth, Will, body_of, build
 from agent.crash import crash_point
 from agent.outbox import Outbox
 from agent.store import Store, StoreError
-from agent.sync import caches, desk_roster, order_state
+from agent.sync import caches, card_activation, desk_roster, order_state
 from agent.sync.backoff import Backoff
 
 log = logging.getLogger("counterpay.agent.sync")
@@ -114,6 +115,8 @@ class SyncClient:
         self.office = office
         self.order_state_topic = topics.order_state(office) if office else None
         self._unverified_order_state: bytes | None = None     # heard before the hub's key
+        self.card_activation_topic = topics.card_activation(office) if office else None
+        self._unverified_card_activation: bytes | None = None
         self.roster_topic = topics.desk_roster(office) if office else None
         self._unverified_roster: bytes | None = None
         self.on_roster = on_roster
@@ -272,6 +275,8 @@ class SyncClient:
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
         if self.order_state_topic:
             subscriptions.append((self.order_state_topic, 1))
+        if self.card_activation_topic:
+            subscriptions.append((self.card_activation_topic, 1))
         if self.roster_topic:
             subscriptions.append((self.roster_topic, 1))
         client.subscribe(subscriptions)
@@ -297,12 +302,9 @@ class SyncClient:
             elif message.topic == topics.KEYS:
                 self._keys = caches.store_keys(self.store, message.payload)
                 self._hub_keys = any(e.owner == "hub" for e in self._keys.entries.values())
-                if self._unverified_order_state is not None and self._hub_keys:
-                    raw, self._unverified_order_state = self._unverified_order_state, None
-                    self._take_order_state(raw)
-                if self._unverified_roster is not None and self._hub_keys:
-                    raw, self._unverified_roster = self._unverified_roster, None
-                    self._take_roster(raw)
+                self._take_held()
+            elif message.topic == self.card_activation_topic:
+                self._take_card_activation(message.payload)
             elif message.topic == self.order_state_topic:
                 self._take_order_state(message.payload)
             elif message.topic == self.roster_topic:
@@ -334,6 +336,32 @@ class SyncClient:
             return
         refused = order_state.receive(self.store, raw, self._keys, self.office)
         log.info("order state of office %s heard: %d orders refused at this desk", self.office, refused)
+
+    def _take_held(self) -> None:
+        """Check what was heard before the hub's key, each on its own: one refused keeps not the other out."""
+        if not self._hub_keys:
+            return
+        held = [(self._unverified_order_state, self._take_order_state),
+                (self._unverified_card_activation, self._take_card_activation),
+                (self._unverified_roster, self._take_roster)]
+        self._unverified_order_state = self._unverified_card_activation = self._unverified_roster = None
+        for raw, take in held:
+            if raw is None:
+                continue
+            try:
+                take(raw)
+            except (WireError, StoreError) as exc:
+                self._set_error(f"dropped a broadcast held until the key directory came: {exc}")
+
+    def _take_card_activation(self, raw: bytes) -> None:
+        self._load_keys()
+        if not self._hub_keys:
+            self._unverified_card_activation = raw
+            log.info("card activation heard before the hub's key: checked once the key directory arrives")
+            return
+        active = card_activation.receive(self.store, raw, self._keys, self.office)
+        log.info("card activation of office %s heard: %d service steps take cards at this desk", self.office, active)
+        self.on_change()
 
     def _take_roster(self, raw: bytes) -> None:
         self._load_keys()

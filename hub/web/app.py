@@ -15,8 +15,9 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, routes_case_systems, routes_catalogue,
-                     routes_dashboard, routes_deliveries, routes_enrollment, routes_eod, routes_exports, routes_mail,
+from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, routes_card_payments,
+                     routes_case_systems, routes_catalogue, routes_dashboard, routes_deliveries, routes_enrollment,
+                     routes_eod, routes_exports, routes_mail,
                      routes_notices, routes_orders, routes_orders_new, routes_payments, routes_reconciliation,
                      routes_selfservice, routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
@@ -54,6 +55,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_audit.router)
     app.include_router(routes_catalogue.router)
     app.include_router(routes_accounts.router)
+    app.include_router(routes_card_payments.router)
     app.include_router(routes_users.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_enrollment.router)

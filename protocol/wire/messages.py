@@ -9,6 +9,8 @@ order.state, the payment orders its desks must no longer take as printed (envelo
 agent "hub": a broadcast has no one addressee, and no agent may be called "hub"); and
 on `cp/v1/broadcast/operators/<office>`: desk.roster, who may log in at its desks
 (protocol/wire/roster.py).  Events name the operator logged in at the desk.
+Hub → every desk of an office, retained on `cp/v1/broadcast/cards/<office>`:
+card.activation, the service steps where its desks may take cards (hub/activation/feed.py).
 A full card number can never pass: `masked_pan` may show at most 4 digits.
 """
 
@@ -234,6 +236,36 @@ class OrderState(_Strict):
         return entries
 
 
+CARD_ACTIVATION_ENTRIES = 2000
+"""Service steps one office's card.activation lists at most (a catalogue holds at most 500 price lists)."""
+CARD_ACTIVATION_MAX_BYTES = 256 * 1024
+StepCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class ActiveStep(_Strict):
+    """A service step (a price list's code) whose card payments a reviewer approved for the office."""
+    service: StepCode
+    since: Str64                               # when it became active
+    contract_valid_to: Day | None = None       # the card contract's last day: no cards after it, offline too
+
+
+class CardActivation(_Strict):
+    """Every service step where `office`'s desks may take cards: the whole set, not a change."""
+    office: Annotated[str, Field(min_length=1, max_length=64)]
+    active: list[ActiveStep] = Field(default_factory=list, max_length=CARD_ACTIVATION_ENTRIES)
+
+    @field_validator("active")
+    @classmethod
+    def _one_entry_per_step(cls, entries: list[ActiveStep]) -> list[ActiveStep]:
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.service in seen:
+                raise ValueError(f"service step {entry.service} is listed twice")
+            seen.add(entry.service)
+        return entries
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "payment.captured": PaymentCaptured,
     "payment.voided": PaymentVoided,
@@ -244,6 +276,7 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "birth": Birth,
     "will": Will,
     "order.state": OrderState,
+    "card.activation": CardActivation,
     "desk.roster": DeskRoster,
 }
 TYPES = frozenset(SCHEMAS)

@@ -26,10 +26,12 @@ BAD = CodeVerdict("pagopa", False, "check digits wrong", ["the notice number's c
 class UiDouble:
     login_required = False          # the login screen's own tests run on the real service
 
-    def __init__(self, *, online: bool = True, mismatch: bool = False, login_required: bool = False) -> None:
+    def __init__(self, *, online: bool = True, mismatch: bool = False, login_required: bool = False,
+                 card_refused: dict | None = None) -> None:
         self._status = AgentStatus("riga-desk-01", "Riga 1", "clerk", online, 3, 42, 10000, "ready", "zvt", None)
         self.mismatch = mismatch
         self.login_required = login_required
+        self.card_refused = card_refused
         self.subscribers = []
 
     def login(self, username, secret):
@@ -84,7 +86,10 @@ class UiDouble:
         return EodComparison(3, 25050, 3, 25050, "EUR", False, "", {})
 
     def search_payers(self, text):
-        return [{"name": "Jan Kowalski", "id": "85010112345", "last_seen": "2026-11-21"}]
+        return [{"name": "Jan Kowalski", "id": "85010112345", "last_seen": "2026-11-21", "last_order_id": "O-77"}]
+
+    def card_refusal(self, codes, order_id=None):
+        return self.card_refused
 
     def recent_payments(self, limit=20):
         return []
