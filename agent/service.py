@@ -84,12 +84,18 @@ class CataloguePosition:
     mandatory: bool
     legal_act: str | None
     tenders: list[str] = field(default_factory=lambda: list(Tender))
+    notes: str | None = None
+    discounts: list[dict] = field(default_factory=list)      # name, percent_bp or amount_minor
+    price_list: str | None = None
+    service_step: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "CataloguePosition":
         return cls(data["code"], data.get("name", ""), data.get("parent_code"), data.get("unit", ""),
                    int(data.get("unit_minor", 0)), int(data.get("vat_rate_bp", 0)), bool(data.get("mandatory")),
-                   data.get("legal_act"), list(data.get("tenders") or Tender))
+                   data.get("legal_act"), list(data.get("tenders") or Tender),
+                   data.get("notes") or data.get("price_list_notes"), list(data.get("discounts") or []),
+                   data.get("price_list"), data.get("service_step"))
 
 
 def payment_summary(row: dict) -> dict:
@@ -120,7 +126,8 @@ class AgentService:
         self.terminal = TerminalSession(config.terminal, journal, on_change=self._feed.changed)
         self.life = PaymentLife(store, self.outbox, self.identity.signing_key, journal=journal,
                                 terminal=self.terminal, agent_id=config.agent_id, office=config.office,
-                                printer=self.printer, tenders=config.tenders, on_change=self._feed.changed)
+                                printer=self.printer, tenders=config.tenders, on_change=self._feed.changed,
+                                language=config.ui.language)
         self.eod = EndOfDay(store, journal, self.outbox, self.terminal, agent_id=config.agent_id,
                             currency=config.currency, office=config.office, on_event=self._wake_sync)
         self.commands = HubCommands(self.outbox, lambda: self.sync, end_of_day=self.end_of_day,
@@ -294,7 +301,8 @@ class AgentService:
         lines, qr = self.life.receipt_lines(row, copy=True)
         from agent.receipts.layout import receipt_data_from_journal
         try:
-            self.printer.print(receipt_data_from_journal(row, self.config.office, self.config.agent_id, qr, True))
+            self.printer.print(receipt_data_from_journal(row, self.config.office, self.config.agent_id, qr, True,
+                                                         self.config.ui.language))
         except PrinterError as exc:
             self._note_error(str(exc))
         return lines

@@ -110,6 +110,7 @@ class SyncClient:
         self.topics = {kind: topics.agent_topic(agent_id, kind) for kind in topics.KINDS}
         self.office = office
         self.order_state_topic = topics.order_state(office) if office else None
+        self.office_catalogue_topic = topics.office_catalogue(office) if office else None
         self._unverified_order_state: bytes | None = None     # heard before the hub's key
 
     # lifecycle -----------------------------------------------------------------------
@@ -266,6 +267,8 @@ class SyncClient:
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
         if self.order_state_topic:
             subscriptions.append((self.order_state_topic, 1))
+        if self.office_catalogue_topic:
+            subscriptions.append((self.office_catalogue_topic, 1))
         client.subscribe(subscriptions)
         self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
@@ -286,6 +289,8 @@ class SyncClient:
         try:
             if message.topic == topics.CATALOGUE:
                 caches.store_catalogue(self.store, message.payload)
+            elif message.topic == self.office_catalogue_topic:
+                caches.store_catalogue(self.store, message.payload, caches.OFFICE)
             elif message.topic == topics.KEYS:
                 self._keys = caches.store_keys(self.store, message.payload)
                 self._hub_keys = any(e.owner == "hub" for e in self._keys.entries.values())
