@@ -36,11 +36,14 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 def publish_retained_state(context: HubContext) -> None:
     with context.db.connect() as conn:
         document = catalogue.current(conn)
+        office_documents = catalogue.published_offices(conn)
         keydir.publish_key_directory(conn, context.publish, extra=context.hub_entries())
         # After the key directory: a desk verifies the order state with the hub key in it.
         state_feed.publish_all(conn, context)
     if document is not None:
         context.publish(topics.CATALOGUE, catalogue.payload(document), retain=True)
+    for office_document in office_documents:
+        context.publish(catalogue.topic(office_document["office"]), catalogue.payload(office_document), retain=True)
 
 
 def build_ingest(settings: Settings, context: HubContext) -> IngestWorker:

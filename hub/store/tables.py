@@ -169,7 +169,9 @@ catalogue_versions = Table(
     Column("created_at", String(40), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("published_at", String(40)),
+    Column("office", String(64)),                           # NULL: the shared catalogue; else that office's (0025)
 )
+Index("ix_catalogue_versions_office_status", catalogue_versions.c.office, catalogue_versions.c.status)
 
 api_tokens = Table(
     "api_tokens", metadata,
