@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from dataclasses import dataclass, field
 
 from protocol import fees
@@ -69,6 +70,11 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _wrap(text: str, width: int, indent: str) -> list[str]:
+    """A sentence over as many lines as it needs, each indented (a reason, a note must be read whole)."""
+    return textwrap.wrap(text, width, initial_indent=indent, subsequent_indent=indent, break_long_words=True) or [indent]
+
+
 def basket_of(data: ReceiptData) -> fees.Basket:
     """The receipt's positions, discounts and handling fee as protocol.fees figures."""
     lines = []
@@ -87,17 +93,25 @@ def basket_of(data: ReceiptData) -> fees.Basket:
 def _positions(data: ReceiptData, basket: fees.Basket, tx: ReceiptTexts, w: int) -> list[str]:
     out = []
     for line in basket.lines:
-        out.append(_pair(line.name, tx.money(line.gross_minor), w))
-        detail = tx.t("receipt.paper.quantity", quantity=line.quantity, unit=tx.amount(line.unit_minor))
+        amount = tx.money(line.gross_minor)
+        # The name whole, over as many lines as it needs; the amount beside its first line.
+        name = textwrap.wrap(line.name, max(8, w - len(amount) - 1), break_long_words=True) or [""]
+        out.append(_pair(name[0], amount, w))
+        out += textwrap.wrap(" ".join(name[1:]), w, break_long_words=True) if len(name) > 1 else []
+        detail = "  " + tx.t("receipt.paper.quantity", quantity=line.quantity, unit=tx.amount(line.unit_minor))
         if line.vat_rate_bp:
-            detail += "  " + tx.t("receipt.paper.line_vat", rate=tx.rate(line.vat_rate_bp),
-                                  vat=tx.amount(line.vat_minor))
-        out.append(_clip("  " + detail, w))
+            vat = tx.t("receipt.paper.line_vat", rate=tx.rate(line.vat_rate_bp), vat=tx.amount(line.vat_minor))
+            if len(detail) + 2 + len(vat) <= w:
+                detail += "  " + vat
+            else:
+                out.append(_clip(detail, w))
+                detail = "    " + vat
+        out.append(_clip(detail, w))
         if line.discount:
             out.append(_pair("  " + tx.t("receipt.paper.discount", name=line.discount.name),
                              tx.money(-line.discount_minor), w))
             if line.discount.reason:
-                out.append(_clip("    " + tx.t("receipt.paper.discount_reason", reason=line.discount.reason), w))
+                out += _wrap(tx.t("receipt.paper.discount_reason", reason=line.discount.reason), w, "    ")
     return out
 
 
@@ -148,7 +162,7 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
                 lines.append(_pair(tx.t(key), value, w))
     if basket.fee_apart_minor:
         lines.append(_pair(basket.fee_name or tx.t("receipt.paper.handling_fee"), tx.money(basket.fee_apart_minor), w))
-        lines.append(_clip("  " + tx.t("receipt.paper.fee_apart"), w))
+        lines += _wrap(tx.t("receipt.paper.fee_apart"), w, "  ")
     lines.append("-" * w)
     if data.reference:
         lines.append(_pair(tx.t("receipt.paper.for"), data.reference, w))
