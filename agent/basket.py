@@ -7,8 +7,10 @@ with discounts may choose one, giving its reason.  Here, before anything is jour
   VAT rate), so a price is never typed;
 * a discount is one the catalogue lists for that position, named, with a reason (certificate
   number, category): its amount is computed (protocol.fees.discount_amount);
-* every mandatory position of a price list the basket uses must be in it (a mandatory parent:
-  one of its sub-positions), or the payment is refused naming it;
+* every mandatory position of a price list (a service step's payment block) the basket uses must
+  be in it (a mandatory parent: one of its sub-positions), or the payment is refused naming it.
+  A flat catalogue without price lists groups no services, so nothing in it is mandatory for
+  another position's sake;
 * the handling fee is the rule of the basket's price list (the office's, else the shared one;
   the first position's list when the basket spans several), on the tenders it names.
 
@@ -68,7 +70,7 @@ def _discount(known: dict | None, picked: dict, gross: int) -> fees.Discount | N
 
 def _missing_mandatory(catalogue: list[dict], lists: set[str], picked: set[tuple[str | None, str]]) -> dict | None:
     for position in catalogue:
-        if not position.get("mandatory") or position.get("price_list") not in lists:
+        if not position.get("mandatory") or position.get("price_list") is None or position.get("price_list") not in lists:
             continue
         key = (position.get("price_list"), position["code"])
         children = [p for p in catalogue if p.get("parent_code") == position["code"]

@@ -100,7 +100,9 @@ def _amount_from_positions(request: PaymentRequest, priced: basket.PricedBasket)
     if request.amount_minor not in (None, figures.subtotal_minor, figures.positions_minor, figures.amount_minor):
         raise PaymentRefused(f"the amount {Money(request.amount_minor, request.currency)} is not what the positions "
                              f"add up to ({Money(figures.amount_minor, request.currency)})",
-                             reason="basket.amount_differs")
+                             reason="basket.amount_differs",
+                             details={"typed": str(Money(request.amount_minor, request.currency)),
+                                      "computed": str(Money(figures.amount_minor, request.currency))})
     return figures.amount_minor
 
 

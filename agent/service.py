@@ -34,7 +34,7 @@ from typing import Callable
 
 from protocol.domain import OPEN_JOURNAL_STATES, JournalState, Tender
 
-from agent import codes, order_checks
+from agent import basket, codes, order_checks
 from agent.case_lookup import CaseLookup, fetch_case
 from agent.codes import CodeVerdict
 from agent.config import AgentConfig
@@ -223,6 +223,14 @@ class AgentService:
     # catalogue, cases, codes ------------------------------------------------------------------
     def catalogue(self) -> list[CataloguePosition]:
         return [CataloguePosition.from_dict(p) for p in caches.catalogue(self.store)]
+
+    def quote(self, positions: list[dict], tender: str) -> dict:
+        """What paying these positions with `tender` costs: the amount with the handling fee, the fee,
+        and the fee taken apart (cash) if any; raises agent.basket.BasketRefused saying why not."""
+        figures = basket.price(self.store, positions, tender).basket
+        return {"amount_minor": figures.amount_minor, "fee_minor": figures.fee_minor,
+                "fee_apart_minor": figures.fee_apart_minor, "discount_minor": figures.discount_minor,
+                "subtotal_minor": figures.subtotal_minor}
 
     def keys(self):
         return caches.cached_keys(self.store)
