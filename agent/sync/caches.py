@@ -105,10 +105,22 @@ def _fee_rules(document: Any) -> list[dict]:
     for index, rule in enumerate(raw):
         if not isinstance(rule, dict) or not isinstance(rule.get("price_list"), str):
             raise CacheError(f"handling fee rule {index} must be an object naming its 'price_list'")
-        try:
-            fees.HandlingFeeRule.from_document(rule)
-        except (TypeError, ValueError) as exc:
-            raise CacheError(f"handling fee rule {index} ({rule['price_list']}): {exc}") from None
+        where = f"handling fee rule {index} ({rule['price_list']})"
+        for name in ("fixed_minor", "percent_bp", "min_minor", "max_minor"):
+            value = rule.get(name)
+            if value is None:
+                continue
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0 or \
+                    (name == "percent_bp" and value > 10_000):
+                raise CacheError(f"{where}: {name!r} must be a whole number >= 0"
+                                 + (" and <= 10000" if name == "percent_bp" else ""))
+        tenders = rule.get("tenders", [Tender.CARD])
+        if not isinstance(tenders, list) or not tenders or any(t not in tuple(Tender) for t in tenders):
+            raise CacheError(f"{where}: 'tenders' must list 'card' and/or 'cash'")
+        if rule.get("collect", fees.COLLECT_WITH_PAYMENT) not in fees.COLLECT_MODES:
+            raise CacheError(f"{where}: 'collect' must be one of {', '.join(fees.COLLECT_MODES)}")
+        if rule.get("name") is not None and not isinstance(rule["name"], str):
+            raise CacheError(f"{where}: 'name' must be a text")
     return raw
 
 
