@@ -83,13 +83,38 @@ def _missing_mandatory(catalogue: list[dict], lists: set[str], picked: set[tuple
     return None
 
 
+MAX_QUANTITY = 10_000       # as the wire's Position allows
+
+
+def _checked(pick: object, index: int) -> dict:
+    """A pick as a screen or a headless request gives it, or a refusal naming what is wrong."""
+    if not isinstance(pick, dict) or not isinstance(pick.get("code"), str) or not 1 <= len(pick["code"]) <= 64:
+        raise BasketRefused(f"position {index + 1}: 'code' must be a text of 1-64 characters",
+                            "basket.pick_invalid", position=index + 1)
+    quantity = pick.get("quantity", 1)
+    if isinstance(quantity, bool) or not isinstance(quantity, int) or not 1 <= quantity <= MAX_QUANTITY:
+        raise BasketRefused(f"position {pick['code']}: the quantity must be a whole number 1-{MAX_QUANTITY}",
+                            "basket.pick_invalid", position=index + 1)
+    for name in ("unit_minor", "vat_rate_bp"):
+        value = pick.get(name, 0)
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0 or \
+                (name == "vat_rate_bp" and value > 10_000):
+            raise BasketRefused(f"position {pick['code']}: {name!r} must be a whole number >= 0",
+                                "basket.pick_invalid", position=index + 1)
+    if pick.get("discount") is not None and not isinstance(pick["discount"], dict):
+        raise BasketRefused(f"position {pick['code']}: a discount is given as its name and reason",
+                            "basket.pick_invalid", position=index + 1)
+    return pick
+
+
 def price(store: Store, picks: list[dict], tender: str) -> PricedBasket:
     """The priced basket of `picks` (each: code, quantity, optionally price_list, discount {name, reason};
     name, unit_minor and vat_rate_bp are used only for a position the catalogue lacks)."""
     catalogue = caches.catalogue(store)
     lines, lists, picked_keys, first_list = [], set(), set(), None
-    for pick in picks:
-        code, quantity = pick["code"], int(pick.get("quantity", 1))
+    for index, pick in enumerate(picks):
+        pick = _checked(pick, index)
+        code, quantity = pick["code"], pick.get("quantity", 1)
         known = _find(catalogue, code, pick.get("price_list"))
         if known is not None:
             lists.add(known.get("price_list"))
@@ -97,8 +122,7 @@ def price(store: Store, picks: list[dict], tender: str) -> PricedBasket:
             first_list = first_list or known.get("price_list")
             name, unit, rate = known["name"], int(known["unit_minor"]), int(known.get("vat_rate_bp", 0))
         else:
-            name, unit = str(pick.get("name") or code), int(pick.get("unit_minor", 0))
-            rate = int(pick.get("vat_rate_bp", 0))
+            name, unit, rate = str(pick.get("name") or code)[:200], pick.get("unit_minor", 0), pick.get("vat_rate_bp", 0)
         discount = _discount(known, pick, quantity * unit)
         lines.append(fees.Line(code, name, quantity, unit, rate, discount))
     missing = _missing_mandatory(catalogue, lists, picked_keys)

@@ -207,3 +207,11 @@ def test_the_wire_refuses_totals_that_do_not_add_up():
         with pytest.raises(WireError):
             validate_body("payment.captured", body | change)
     assert PaymentCaptured  # the schema the hub validates with is the same class
+
+
+@pytest.mark.parametrize("pick", [{"quantity": 1}, {"code": "REG", "quantity": "2"}, {"code": "REG", "quantity": 0},
+                                  {"code": "X", "unit_minor": -5}, {"code": "REG", "discount": "Senior"}, "REG"])
+def test_a_malformed_pick_is_refused_before_anything_is_recorded(desk, pick):
+    outcome = desk.take(_request("cash", [pick], amount=5000))
+    assert (outcome.outcome, outcome.reason, outcome.field) == ("refused", "basket.pick_invalid", "positions")
+    assert desk.store.query("SELECT count(*) AS n FROM journal")[0]["n"] == 0
