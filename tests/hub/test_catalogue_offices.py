@@ -123,3 +123,23 @@ def test_a_payments_discounts_and_handling_fee_are_stored_as_the_desk_sent_them(
     body = api.client.get(f"/api/v1/payments/{listed[0]['id']}", headers=operator).json()["body"]
     assert body["handling_fee"] == {"amount_minor": 27, "tender": "card", "name": "Commissione"}
     assert body["positions"][0]["discount"]["reason"] == "denuncia 77/2026" and body["language"] == "it"
+
+
+def test_a_fee_charged_with_a_payment_does_not_pay_its_order(api):
+    from hub.orders.model import OrderRequest
+    from hub.orders.service import create_order
+    operator = api.auth(api.token("operator"))
+    with api.context.db.begin() as conn:
+        create_order(conn, OrderRequest(amount_minor=5000), api.context.settings, "test", order_id="CPFEE0000001")
+    agent = FakeAgent("desk-7")
+    api.store(agent.payment(5085, reference={"format": "cp-order", "value": "CPFEE0000001"}, order_id="CPFEE0000001",
+                            handling_fee={"amount_minor": 85, "tender": "card"}))
+    order = api.client.get("/api/v1/orders/CPFEE0000001", headers=operator).json()
+    assert (order["status"], order["paid_minor"]) == ("paid", 5000)
+    paid = api.client.get("/api/v1/orders", params={"status": "paid"}, headers=operator).json()
+    assert "CPFEE0000001" in [o["order_id"] for o in paid]
+    # A fee taken apart in cash is not in the card payment's amount: the order counts all of it.
+    api.store(agent.payment(2000, reference={"format": "cp-order", "value": "CPFEE0000001"}, order_id="CPFEE0000001",
+                            handling_fee={"amount_minor": 100, "tender": "cash"}))
+    order = api.client.get("/api/v1/orders/CPFEE0000001", headers=operator).json()
+    assert (order["status"], order["paid_minor"]) == ("overpaid", 7000)
