@@ -65,7 +65,7 @@ def _discount(known: dict | None, picked: dict, gross: int) -> fees.Discount | N
         raise BasketRefused(f"the discount {name} on position {code} needs its reason (a certificate or a category)",
                             "basket.discount_reason_missing", code=code, name=name)
     amount = fees.discount_amount(gross, offered[name].get("percent_bp"), offered[name].get("amount_minor"))
-    return fees.Discount(name, amount, reason[:200]) if amount > 0 else None
+    return fees.Discount(name, amount, reason) if amount > 0 else None
 
 
 def _missing_mandatory(catalogue: list[dict], lists: set[str], picked: set[tuple[str | None, str]]) -> dict | None:
@@ -122,7 +122,7 @@ def price(store: Store, picks: list[dict], tender: str) -> PricedBasket:
             first_list = first_list or known.get("price_list")
             name, unit, rate = known["name"], int(known["unit_minor"]), int(known.get("vat_rate_bp", 0))
         else:
-            name, unit, rate = str(pick.get("name") or code)[:200], pick.get("unit_minor", 0), pick.get("vat_rate_bp", 0)
+            name, unit, rate = str(pick.get("name") or code), pick.get("unit_minor", 0), pick.get("vat_rate_bp", 0)
         discount = _discount(known, pick, quantity * unit)
         lines.append(fees.Line(code, name, quantity, unit, rate, discount))
     missing = _missing_mandatory(catalogue, lists, picked_keys)
