@@ -31,7 +31,7 @@
     png_dir = "/var/lib/counterpay/receipts"  # optional PNG copies
 
     [ui]
-    language = "en"                       # a catalogue in agent/ui/locales (en, pl, it, el, lv)
+    language = "en"                       # screens and receipts: a catalogue in agent/ui/locales (en, pl, it, el, lv)
     idle_reset_s = 90                     # kiosk: back to the start after this many idle seconds
     scanner = "/dev/ttyACM0"              # optional serial QR scanner (USB-CDC); --scanner overrides
     scanner_terminator = "CR"             # CR | LF | CRLF | TAB | NONE

@@ -34,7 +34,7 @@ from protocol.qr import cp_receipt
 from protocol.wire import WireError
 from protocol.wire.messages import PaymentCaptured, body_of, build
 
-from agent import card_checks, intake, order_checks
+from agent import basket, card_checks, intake, order_checks
 from agent.crash import crash_point
 from agent.end_of_day import open_batch_no
 from agent.journal import SqliteJournal, mask_pan, utc_now
@@ -60,6 +60,7 @@ class PaymentRequest:
     positions: list[dict] = field(default_factory=list)
     cash_given_minor: int | None = None
     operator: str | None = None
+    language: str | None = None       # the receipt's language: the kiosk citizen's; None: the desk's
 
 
 @dataclass
@@ -95,16 +96,26 @@ def _screen(request: PaymentRequest, store: Store) -> None:
         raise PaymentRefused(refusal.message, reason=refusal.reason, field=refusal.field, details=refusal.details)
 
 
-def _positions(raw: list[dict]) -> list[dict]:
-    keep = ("code", "name", "quantity", "unit_minor", "vat_rate_bp")
-    return [{k: p[k] for k in keep if k in p and p[k] is not None} for p in raw]
+def _amount_from_positions(request: PaymentRequest, priced: basket.PricedBasket) -> int:
+    """The amount of a payment made from positions: computed, never typed.  A caller's amount
+    may be what the positions cost before discounts and fee (a screen's running total) or the
+    computed amount; anything else is a mistake somewhere, refused before anything is sent."""
+    figures = priced.basket
+    if request.amount_minor not in (None, figures.subtotal_minor, figures.positions_minor, figures.amount_minor):
+        raise PaymentRefused(f"the amount {Money(request.amount_minor, request.currency)} is not what the positions "
+                             f"add up to ({Money(figures.amount_minor, request.currency)})",
+                             reason="basket.amount_differs",
+                             details={"typed": str(Money(request.amount_minor, request.currency)),
+                                      "computed": str(Money(figures.amount_minor, request.currency))})
+    return figures.amount_minor
 
 
 class PaymentLife:
     def __init__(self, store: Store, outbox: Outbox, key: SigningKey, *, journal: SqliteJournal,
                  terminal: TerminalSession, agent_id: str, office: str, printer: ReceiptPrinter,
-                 tenders: list[str], on_change: Callable[[], None] = lambda: None):
+                 tenders: list[str], on_change: Callable[[], None] = lambda: None, language: str = "en"):
         self.store, self.outbox, self.key = store, outbox, key
+        self.language = language              # the desk's (ui.language): receipts are printed in it
         self.agent_id, self.office, self.printer = agent_id, office, printer
         self.terminal = terminal
         self.tenders = tenders
@@ -133,7 +144,8 @@ class PaymentLife:
                      change_minor=request.get("change_minor"), reference=request["reference"],
                      order_id=request.get("order_id"), case_ref=request.get("case_ref"), payer=payer,
                      positions=request.get("positions") or [], card=card, operator=row.get("operator"),
-                     captured_at=row.get("captured_at") or utc_now())
+                     captured_at=row.get("captured_at") or utc_now(), handling_fee=request.get("handling_fee"),
+                     language=request.get("language"))
 
     def _capture(self, row: dict, result: TerminalResult) -> None:
         """Runs inside the outcome's transaction: the outbox row and the payer record."""
@@ -156,6 +168,13 @@ class PaymentLife:
                 log.warning("card payment refused: %s", refused.message)
                 raise PaymentRefused(refused.message, reason=refused.reason, field=refused.field,
                                      details=refused.details)
+        priced = None
+        if request.positions:
+            try:
+                priced = basket.price(self.store, request.positions, request.tender)
+            except basket.BasketRefused as exc:
+                raise PaymentRefused(str(exc), reason=exc.reason, field="positions", details=exc.details) from None
+            request.amount_minor = _amount_from_positions(request, priced)
         if type(request.amount_minor) is not int or request.amount_minor <= 0:
             raise PaymentRefused("the amount must be a positive whole number of minor units")
         reference = dict(request.reference or {"format": ReferenceFormat.NONE, "value": None})
@@ -163,7 +182,10 @@ class PaymentLife:
             reference = {"format": ReferenceFormat.NONE, "value": reference.get("value")}
         stored = {"reference": {"format": reference["format"], "value": reference.get("value")},
                   "case_ref": request.case_ref, "order_id": request.order_id, "payer_name": request.payer_name,
-                  "payer_id": request.payer_id, "positions": _positions(request.positions)}
+                  "payer_id": request.payer_id, "positions": priced.positions if priced else [],
+                  "language": request.language or self.language}
+        if priced and priced.handling_fee:
+            stored["handling_fee"] = priced.handling_fee
         if request.tender == Tender.CASH:
             given = request.cash_given_minor if request.cash_given_minor is not None else request.amount_minor
             if type(given) is not int or given < request.amount_minor:
@@ -331,14 +353,15 @@ class PaymentLife:
 
     def receipt_lines(self, row: dict, copy: bool = False) -> tuple[list[str], str]:
         qr = self.receipt_qr(row)
-        return layout(receipt_data_from_journal(row, self.office, self.agent_id, qr, copy), self.printer.columns), qr
+        data = receipt_data_from_journal(row, self.office, self.agent_id, qr, copy, self.language)
+        return layout(data, self.printer.columns), qr
 
     def _finish(self, intent_id: str, message: str) -> PaymentOutcome:
         """Committed and in the outbox: now, and only now, print the receipt."""
         row = self.journal.get(intent_id)
         request = json.loads(row["request"])
         qr = self.receipt_qr(row)
-        data = receipt_data_from_journal(row, self.office, self.agent_id, qr)
+        data = receipt_data_from_journal(row, self.office, self.agent_id, qr, language=self.language)
         lines, note = layout(data, self.printer.columns), ""
         try:
             self.printer.print(data)

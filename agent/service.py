@@ -38,7 +38,7 @@ from typing import Callable
 
 from protocol.domain import OPEN_JOURNAL_STATES, JournalState, Tender
 
-from agent import codes, order_checks
+from agent import basket, codes, order_checks
 from agent.case_lookup import CaseLookup, fetch_case
 from agent.codes import CodeVerdict
 from agent.config import AgentConfig
@@ -90,12 +90,18 @@ class CataloguePosition:
     mandatory: bool
     legal_act: str | None
     tenders: list[str] = field(default_factory=lambda: list(Tender))
+    notes: str | None = None
+    discounts: list[dict] = field(default_factory=list)      # name, percent_bp or amount_minor
+    price_list: str | None = None
+    service_step: int | None = None
 
     @classmethod
     def from_dict(cls, data: dict) -> "CataloguePosition":
         return cls(data["code"], data.get("name", ""), data.get("parent_code"), data.get("unit", ""),
                    int(data.get("unit_minor", 0)), int(data.get("vat_rate_bp", 0)), bool(data.get("mandatory")),
-                   data.get("legal_act"), list(data.get("tenders") or Tender))
+                   data.get("legal_act"), list(data.get("tenders") or Tender),
+                   data.get("notes") or data.get("price_list_notes"), list(data.get("discounts") or []),
+                   data.get("price_list"), data.get("service_step"))
 
 
 def payment_summary(row: dict) -> dict:
@@ -128,7 +134,8 @@ class AgentService:
         self.terminal = TerminalSession(config.terminal, journal, on_change=self._feed.changed)
         self.life = PaymentLife(store, self.outbox, self.identity.signing_key, journal=journal,
                                 terminal=self.terminal, agent_id=config.agent_id, office=config.office,
-                                printer=self.printer, tenders=config.tenders, on_change=self._feed.changed)
+                                printer=self.printer, tenders=config.tenders, on_change=self._feed.changed,
+                                language=config.ui.language)
         self.eod = EndOfDay(store, journal, self.outbox, self.terminal, agent_id=config.agent_id,
                             currency=config.currency, office=config.office, on_event=self._wake_sync,
                             operator=lambda: self.operator)
@@ -258,6 +265,14 @@ class AgentService:
     def catalogue(self) -> list[CataloguePosition]:
         return [CataloguePosition.from_dict(p) for p in caches.catalogue(self.store)]
 
+    def quote(self, positions: list[dict], tender: str) -> dict:
+        """What paying these positions with `tender` costs: the amount with the handling fee, the fee,
+        and the fee taken apart (cash) if any; raises agent.basket.BasketRefused saying why not."""
+        figures = basket.price(self.store, positions, tender).basket
+        return {"amount_minor": figures.amount_minor, "fee_minor": figures.fee_minor,
+                "fee_apart_minor": figures.fee_apart_minor, "discount_minor": figures.discount_minor,
+                "subtotal_minor": figures.subtotal_minor}
+
     def keys(self):
         return caches.cached_keys(self.store)
 
@@ -356,7 +371,8 @@ class AgentService:
         lines, qr = self.life.receipt_lines(row, copy=True)
         from agent.receipts.layout import receipt_data_from_journal
         try:
-            self.printer.print(receipt_data_from_journal(row, self.config.office, self.config.agent_id, qr, True))
+            self.printer.print(receipt_data_from_journal(row, self.config.office, self.config.agent_id, qr, True,
+                                                         self.config.ui.language))
         except PrinterError as exc:
             self._note_error(str(exc))
         return lines

@@ -40,6 +40,7 @@ def tls_context(settings: Settings) -> ssl.SSLContext | None:
 def publish_retained_state(context: HubContext, rosters: RosterFeed | None = None) -> None:
     with context.db.connect() as conn:
         document = catalogue.current(conn)
+        office_documents = catalogue.published_offices(conn)
         keydir.publish_key_directory(conn, context.publish, extra=context.hub_entries())
         # After the key directory: a desk verifies the order state with the hub key in it.
         state_feed.publish_all(conn, context)
@@ -48,6 +49,8 @@ def publish_retained_state(context: HubContext, rosters: RosterFeed | None = Non
         context.publish(topics.CATALOGUE, catalogue.payload(document), retain=True)
     if rosters is not None:
         rosters.publish(everything=True)
+    for office_document in office_documents:
+        context.publish(catalogue.topic(office_document["office"]), catalogue.payload(office_document), retain=True)
 
 
 def build_ingest(settings: Settings, context: HubContext, rosters: RosterFeed | None = None) -> IngestWorker:

@@ -3,7 +3,10 @@
 ESC/POS targets: a file or device node (`File`, also what the tests read back), a
 serial printer (`Serial`) or a network printer on port 9100 (`Network`).  The QR is
 sent as a native ESC/POS QR command so the printer renders it at full resolution.
-The PNG (pillow + segno) is the preview and the e-mail copy.
+The text goes through python-escpos's code page selection (ESC t), which switches to a
+page holding each letter: Greek to CP737, Latvian and Polish letters to CP775, so a receipt in
+the desk's language prints as written.  The PNG (pillow + segno) is the preview and the e-mail
+copy, drawn in DejaVu Sans Mono (shipped in fonts/), which has every letter of the five languages.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from agent.config import PrinterConfig
 from agent.receipts.layout import ReceiptData, layout
+
+FONT = Path(__file__).parent / "fonts" / "DejaVuSansMono.ttf"
+FONT_SIZE = 14
 
 
 class PrinterError(RuntimeError):
@@ -85,9 +91,10 @@ class ReceiptPrinter:
 
 def render_png(lines: list[str], qr_payload: str | None, target: Path | io.BytesIO | None = None) -> Image.Image:
     """A receipt image: monospace text above the QR; saved to `target` if given."""
-    font = ImageFont.load_default()
-    box = font.getbbox("M")
-    char_w, line_h = max(box[2] - box[0], 6), max(box[3] - box[1], 11) + 4
+    font = ImageFont.truetype(str(FONT), FONT_SIZE)
+    char_w = max(round(font.getlength("M")), 6)
+    ascent, descent = font.getmetrics()
+    line_h = ascent + descent + 2
     width = max(len(line) for line in lines) * char_w + 32 if lines else 300
     qr_img = None
     if qr_payload:

@@ -114,6 +114,7 @@ class SyncClient:
         self.topics = {kind: topics.agent_topic(agent_id, kind) for kind in topics.KINDS}
         self.office = office
         self.order_state_topic = topics.order_state(office) if office else None
+        self.office_catalogue_topic = topics.office_catalogue(office) if office else None
         self._unverified_order_state: bytes | None = None     # heard before the hub's key
         self.card_activation_topic = topics.card_activation(office) if office else None
         self._unverified_card_activation: bytes | None = None
@@ -279,6 +280,8 @@ class SyncClient:
             subscriptions.append((self.card_activation_topic, 1))
         if self.roster_topic:
             subscriptions.append((self.roster_topic, 1))
+        if self.office_catalogue_topic:
+            subscriptions.append((self.office_catalogue_topic, 1))
         client.subscribe(subscriptions)
         self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
@@ -299,6 +302,8 @@ class SyncClient:
         try:
             if message.topic == topics.CATALOGUE:
                 caches.store_catalogue(self.store, message.payload)
+            elif message.topic == self.office_catalogue_topic:
+                caches.store_catalogue(self.store, message.payload, caches.OFFICE)
             elif message.topic == topics.KEYS:
                 self._keys = caches.store_keys(self.store, message.payload)
                 self._hub_keys = any(e.owner == "hub" for e in self._keys.entries.values())

@@ -147,7 +147,14 @@ def payment_columns(envelope: Envelope, received_at: str) -> dict[str, Any]:
         "payer_name": payer.get("name"), "payer_id": payer.get("id"), "operator": body.get("operator"),
         "captured_at": _time_or(body["captured_at"], envelope.time),
         "received_at": received_at, "voided_at": None, "void_reason": None, "body": body,
+        "handling_fee_minor": _fee_included(body),
     }
+
+
+def _fee_included(body: dict[str, Any]) -> int:
+    """The handling fee charged with the payment, on its own tender (a fee taken apart is not in its amount)."""
+    fee = body.get("handling_fee") or {}
+    return fee.get("amount_minor", 0) if fee.get("tender") == body.get("tender") else 0
 
 
 def confirmation_payment(columns: dict[str, Any]) -> dict[str, Any]:

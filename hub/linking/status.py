@@ -2,7 +2,8 @@
 
 Computed on read from the payments linked to the order, so the answer never
 depends on the order in which payments (or replays of them) arrived.  Voided
-payments do not count; refunds count negative.
+payments do not count; refunds count negative; a handling fee charged with a payment
+is the office's, not the order's, so it does not count either.
 """
 
 from __future__ import annotations
@@ -17,13 +18,14 @@ from hub.store.tables import payments
 PAYMENT_COLUMNS = (payments.c.id, payments.c.payment_id, payments.c.agent_id, payments.c.office,
                    payments.c.captured_at, payments.c.amount_minor, payments.c.currency, payments.c.tender,
                    payments.c.kind, payments.c.voided_at, payments.c.link_method, payments.c.receipt_id,
-                   payments.c.channel)
+                   payments.c.channel, payments.c.handling_fee_minor)
 
 
 def signed_amount(row: Any) -> int:
     if row["voided_at"]:
         return 0
-    return -row["amount_minor"] if row["kind"] == "refund" else row["amount_minor"]
+    towards_order = row["amount_minor"] - (row.get("handling_fee_minor") or 0)
+    return -towards_order if row["kind"] == "refund" else towards_order
 
 
 def order_status(amount_kind: str, amount_minor: int | None, paid_minor: int) -> str:

@@ -93,7 +93,8 @@ def change_order(conn: Connection, order_id: str, changes: dict[str, Any], actor
         try:
             values["account_iban"] = order_account(conn, {"account_iban": values["account_iban"],
                                                           "office": order["office"]},
-                                                   catalogue.current(conn) if codes else None, codes)
+                                                   catalogue.effective(conn, order["office"]) if codes else None,
+                                                   codes)
         except AccountRefused as exc:
             raise OrderChangeInvalid("account_iban", exc.reason) from None
     before = {name: order[name] for name in values if order[name] != values[name]}

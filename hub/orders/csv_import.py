@@ -174,13 +174,16 @@ def import_requests(conn: Connection, parsed: list[tuple[int, OrderRequest]], ro
     """Create every parsed order, or none when any row (parsed or not) is bad: raises CsvImportError."""
     scope = scope or Scope.everything()
     requests = []
-    document = catalogue.current(conn) if any(request.positions for _, request in parsed) else None
+    documents: dict[str | None, dict | None] = {}     # by office: its own price lists and the shared ones
     for line, request in parsed:
         request, errors = _office_errors(request, scope)
         if errors:
             row_errors.append(RowError(line, errors))
             continue
         requests.append((line, request))
+        if request.positions and request.office not in documents:
+            documents[request.office] = catalogue.effective(conn, request.office)
+        document = documents.get(request.office)
         unknown = unknown_positions(conn, request.positions, document)
         if unknown:
             row_errors.append(RowError(line, [Reason("orders.reason.positions_unknown",

@@ -50,8 +50,9 @@ def identifier_match(q: str):
 
 
 def paid_minor():
-    """What an order's linked payments add up to: refunds negative, voids not counted."""
-    signed = case((payments.c.kind == "refund", -payments.c.amount_minor), else_=payments.c.amount_minor)
+    """What an order's linked payments add up to: refunds negative, voids and handling fees not counted."""
+    towards_order = payments.c.amount_minor - payments.c.handling_fee_minor
+    signed = case((payments.c.kind == "refund", -towards_order), else_=towards_order)
     return (select(func.coalesce(func.sum(signed), 0))
             .where(payments.c.linked_order_id == orders.c.order_id, payments.c.voided_at.is_(None))
             .scalar_subquery())

@@ -49,9 +49,11 @@ def order_columns(request: OrderRequest, settings: Settings, actor: str, order_i
             "created_at": now_iso(), "created_by": actor}
 
 
-def unknown_positions(conn: Connection, codes: list[str], document: dict[str, Any] | None = None) -> list[str]:
-    """Codes not in the published catalogue (none are checked while nothing is published)."""
-    document = document or (catalogue.current(conn) if codes else None)
+def unknown_positions(conn: Connection, codes: list[str], document: dict[str, Any] | None = None,
+                      office: str | None = None) -> list[str]:
+    """Codes not in the published catalogue of the order's office (its own price lists and the shared
+    ones; none are checked while nothing is published)."""
+    document = document or (catalogue.effective(conn, office) if codes else None)
     if document is None:
         return []
     known = {p["code"] for price_list in document["price_lists"] for p in price_list["positions"]}
@@ -61,7 +63,7 @@ def unknown_positions(conn: Connection, codes: list[str], document: dict[str, An
 def insert_order(conn: Connection, columns: dict[str, Any], settings: Settings, signing_key) -> dict[str, Any]:
     columns = dict(columns)
     codes = position_codes(columns)
-    document = catalogue.current(conn) if codes else None
+    document = catalogue.effective(conn, columns.get("office")) if codes else None
     unknown = unknown_positions(conn, codes, document)
     if unknown:
         raise OrderError(f"positions {', '.join(unknown)} are not in the published fee catalogue")

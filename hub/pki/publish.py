@@ -1,4 +1,5 @@
-"""Publish the key directory once, from a command line, with the hub's own client certificate.
+"""Publish a retained document once (the key directory, a catalogue), from a command line, with
+the hub's own client certificate.
 
 `hub serve` publishes through its running MQTT client (keydir.publish_key_directory);
 the `hub revoke-agent` command has none, so it connects, publishes retained, waits for
@@ -25,7 +26,12 @@ from protocol.wire.topics import KEYS
 def publish_directory_once(settings, directory: KeyDirectory, ca: CertificateAuthority,
                            timeout_s: float = 10.0) -> str | None:
     """Publish `directory` retained; None on success, else what went wrong."""
-    payload = directory_payload(directory)
+    return publish_once(settings, ca, KEYS, directory_payload(directory), "the key directory", timeout_s)
+
+
+def publish_once(settings, ca: CertificateAuthority, topic: str, payload: bytes, what: str,
+                 timeout_s: float = 10.0) -> str | None:
+    """Publish `payload` retained on `topic`; None on success, else what went wrong (`what` names it)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=HUB_COMMAND_CN, protocol=mqtt.MQTTv5)
     done = threading.Event()
     try:
@@ -36,9 +42,9 @@ def publish_directory_once(settings, directory: KeyDirectory, ca: CertificateAut
     client.on_publish = lambda *_args: done.set()
     client.loop_start()
     try:
-        client.publish(KEYS, payload, qos=1, retain=True)
+        client.publish(topic, payload, qos=1, retain=True)
         if not done.wait(timeout_s):
-            return f"the broker did not confirm the key directory within {timeout_s:.0f}s"
+            return f"the broker did not confirm {what} within {timeout_s:.0f}s"
         return None
     finally:
         client.disconnect()

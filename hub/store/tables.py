@@ -58,6 +58,9 @@ payments = Table(
     # counter: from an agent; pagopa, bank: found by reconciliation in a flow or a statement (migration 0018)
     Column("channel", String(16), nullable=False, server_default="counter", default="counter"),
     Column("body", JSON, nullable=False),
+    # The handling fee charged with the payment (in amount_minor; body.handling_fee on its tender): it is
+    # the office's, so it does not count towards the order (0025).  A fee taken apart is not in it.
+    Column("handling_fee_minor", BigInteger, nullable=False, server_default=text("0"), default=0),
     UniqueConstraint("agent_id", "payment_id", name="uq_payments_agent_payment"),
 )
 # Keyset pages (hub/store/paging.py): one index per list order, the tie-breaker last.
@@ -169,7 +172,9 @@ catalogue_versions = Table(
     Column("created_at", String(40), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("published_at", String(40)),
+    Column("office", String(64)),                           # NULL: the shared catalogue; else that office's (0025)
 )
+Index("ix_catalogue_versions_office_status", catalogue_versions.c.office, catalogue_versions.c.status)
 
 api_tokens = Table(
     "api_tokens", metadata,

@@ -23,9 +23,9 @@ from hub.store.tables import api_tokens, catalogue_versions
 from hub.store.tables_delivery import case_systems
 from hub.store.tables_pki import enrollment_tokens
 from hub.store.tables_users import users
+from hub.users.scope import Scope
 from hub.store.timeutil import iso
 from hub.users.model import User
-from hub.users.scope import Scope
 
 USER_ORDERING = Ordering(columns={"username": users.c.username, "created_at": users.c.created_at},
                          unique=users.c.username, default=Sort("username"))
@@ -109,12 +109,24 @@ def enrollment_offices(conn: Connection, scope: Scope) -> list[str]:
     return list(conn.execute(query).scalars())
 
 
+SHARED_CATALOGUE = "-"
+"""The office filter's value for the shared catalogue's versions."""
+
+
 def catalogue_versions_page(conn: Connection, wanted: AdminFilter, *, sort: str | None = None,
-                            cursor: str | None = None, limit: int = 50) -> Page:
-    query = select(catalogue_versions.c.version, catalogue_versions.c.status, catalogue_versions.c.created_at,
-                   catalogue_versions.c.created_by, catalogue_versions.c.published_at)
+                            cursor: str | None = None, limit: int = 50, scope: Scope | None = None) -> Page:
+    """Versions of the shared catalogue and of the offices `scope` allows; `wanted.office` narrows to
+    one office's (SHARED_CATALOGUE: the shared ones)."""
+    query = select(catalogue_versions.c.version, catalogue_versions.c.status, catalogue_versions.c.office,
+                   catalogue_versions.c.created_at, catalogue_versions.c.created_by, catalogue_versions.c.published_at)
     if wanted.status in VERSION_STATUSES:
         query = query.where(catalogue_versions.c.status == wanted.status)
+    if wanted.office == SHARED_CATALOGUE:
+        query = query.where(catalogue_versions.c.office.is_(None))
+    elif wanted.office:
+        query = query.where(catalogue_versions.c.office == wanted.office)
+    if scope is not None and not scope.is_everything:
+        query = query.where(catalogue_versions.c.office.is_(None) | scope.filter(catalogue_versions.c.office))
     return _paged(conn, query, VERSION_ORDERING, sort, cursor, limit)
 
 

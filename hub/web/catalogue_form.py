@@ -21,13 +21,14 @@ from hub.web.forms import (Errors, FieldProblem, money_as_typed, parse_money, pa
                            percent_as_typed, validation_errors)
 
 LIST_FIELDS = ("code", "name", "service_step", "notes", "legal_acts")
-POSITION_FIELDS = ("code", "parent", "name", "unit", "unit_price_minor", "vat_rate_bp", "legal_act", "account",
-                   "accounting_code")
+POSITION_FIELDS = ("code", "parent", "name", "unit", "unit_price_minor", "vat_rate_bp", "legal_act", "notes",
+                   "account", "accounting_code")
 _LIST = re.compile(r"^pl(\d+)\.(\w+)$")
 _POSITION = re.compile(r"^pl(\d+)\.p(\d+)\.(\w+)$")
 OWN_ERRORS = {kind: f"catalogue.error.{kind}" for kind in
               ("position_codes_repeat", "parent_unknown", "parent_is_sub_position", "price_required",
-               "price_list_codes_repeat", "discount_kind")}
+               "price_list_codes_repeat", "discount_kind", "fee_empty", "fee_min_above_max", "fee_rules_repeat",
+               "catalogue_empty")}
 
 
 def blank_position() -> dict[str, Any]:
@@ -47,7 +48,8 @@ def typed_from_document(document: Mapping[str, Any], language: str) -> dict[str,
         positions = [{"code": p["code"], "parent": p.get("parent") or "", "name": p["name"], "unit": p["unit"],
                       "unit_price_minor": money_as_typed(p.get("unit_price_minor"), currency, language),
                       "vat_rate_bp": percent_as_typed(p.get("vat_rate_bp", 0), language),
-                      "legal_act": p.get("legal_act") or "", "account": p.get("account") or "",
+                      "legal_act": p.get("legal_act") or "", "notes": p.get("notes") or "",
+                      "account": p.get("account") or "",
                       "accounting_code": p.get("accounting_code") or "", "mandatory": bool(p.get("mandatory")),
                       "tenders": list(p.get("tenders") or []), "discounts": json.dumps(p.get("discounts") or [])}
                      for p in price_list["positions"]]
@@ -56,7 +58,13 @@ def typed_from_document(document: Mapping[str, Any], language: str) -> dict[str,
                       "notes": price_list.get("notes") or "",
                       "legal_acts": "\n".join(price_list.get("legal_acts") or []),
                       "positions": positions + [blank_position()]})
-    return {"currency": currency, "lists": lists}
+    return {"currency": currency, "lists": lists, "office": document.get("office") or "",
+            "handling_fees": fees_as_typed(document.get("handling_fees") or [])}
+
+
+def fees_as_typed(rules: list[dict[str, Any]]) -> str:
+    """Handling fee rules as the editor's text: one JSON object per line."""
+    return "\n".join(json.dumps(rule, ensure_ascii=False) for rule in rules)
 
 
 def typed_from_form(form: Mapping[str, str], tenders_of: Mapping[str, list[str]]) -> dict[str, Any]:
@@ -83,7 +91,8 @@ def typed_from_form(form: Mapping[str, str], tenders_of: Mapping[str, list[str]]
         price_list["positions"] = rows
         if any(str(price_list[name]).strip() for name in ("code", "name")) or rows:
             typed.append(price_list)
-    return {"currency": (form.get("currency") or "EUR").strip().upper(), "lists": typed}
+    return {"currency": (form.get("currency") or "EUR").strip().upper(), "lists": typed,
+            "office": (form.get("office") or "").strip(), "handling_fees": form.get("handling_fees") or ""}
 
 
 def _optional(text: str) -> str | None:
@@ -94,8 +103,19 @@ def to_catalogue(typed: dict[str, Any], language: str) -> tuple[Catalogue | None
     """The typed form as a validated Catalogue, or the errors by field."""
     errors: Errors = {}
     currency = typed["currency"]
-    document: dict[str, Any] = {"currency": currency, "price_lists": []}
-    if not typed["lists"]:
+    document: dict[str, Any] = {"currency": currency, "price_lists": [], "handling_fees": []}
+    for number, line in enumerate((typed.get("handling_fees") or "").splitlines(), 1):
+        if not line.strip():
+            continue
+        try:
+            rule = json.loads(line)
+        except ValueError:
+            rule = None
+        if not isinstance(rule, dict):
+            errors["handling_fees"] = ("catalogue.error.fee_line", {"line": number})
+            continue
+        document["handling_fees"].append(rule)
+    if not typed["lists"] and not document["handling_fees"]:
         errors["form"] = ("catalogue.error.no_price_list", {})
     for i, price_list in enumerate(typed["lists"]):
         step = None
@@ -132,7 +152,8 @@ def to_catalogue(typed: dict[str, Any], language: str) -> tuple[Catalogue | None
             out["positions"].append({"code": row["code"].strip(), "parent": _optional(row["parent"]),
                                      "name": row["name"].strip(), "unit": row["unit"].strip(),
                                      "unit_price_minor": price, "vat_rate_bp": vat,
-                                     "legal_act": _optional(row["legal_act"]), "account": _optional(row["account"]),
+                                     "legal_act": _optional(row["legal_act"]), "notes": _optional(row["notes"]),
+                                     "account": _optional(row["account"]),
                                      "accounting_code": _optional(row["accounting_code"]),
                                      "mandatory": row["mandatory"],
                                      "tenders": row["tenders"], "discounts": discounts})
@@ -142,6 +163,8 @@ def to_catalogue(typed: dict[str, Any], language: str) -> tuple[Catalogue | None
     except ValidationError as exc:
         for field, problem in validation_errors(exc, OWN_ERRORS).items():
             # Discounts have no field of their own on the page (they ride along hidden): said at the top.
+            if field.startswith("handling_fees"):
+                field = "handling_fees"
             errors.setdefault("form" if ".discounts" in field else field, problem)
         return None, errors
     return (None, errors) if errors else (catalogue, {})

@@ -52,10 +52,18 @@ def _quantities(form) -> dict[str, str]:
     return {key[4:]: str(value).strip() for key, value in form.items() if key.startswith("qty_") and str(value).strip()}
 
 
+def _office_of(session: Session, typed: str | None) -> str | None:
+    """The office whose catalogue the form prices from: the one chosen (if the user's), or the user's only one."""
+    offices = session.user.offices
+    if typed and session.user.scope.allows(typed):
+        return typed
+    return offices[0] if offices and len(offices) == 1 else None
+
+
 def _form(request: Request, session: Session, *, typed=None, quantities=None, errors=None, status_code=200):
     offices = session.user.offices
     with request.app.state.db.connect() as conn:
-        document = catalogue.current(conn)
+        document = catalogue.effective(conn, _office_of(session, (typed or {}).get("office")))
         accounts = account_choices(conn, session.user.scope, offices or None)
     return render(request, "order_new.html", session=session, status_code=status_code, typed=typed or {},
                   quantities=quantities or {}, errors=errors or {}, offices=offices, accounts=accounts,
@@ -73,9 +81,10 @@ def new(request: Request, session: Writer):
 @router.post("/orders/new/total")
 async def total(request: Request, session: Writer):
     """The amount line of the form, for htmx as quantities are typed."""
+    form = await request.form()
     with request.app.state.db.connect() as conn:
-        document = catalogue.current(conn)
-    quantities = _quantities(await request.form())
+        document = catalogue.effective(conn, _office_of(session, str(form.get("office") or "").strip()))
+    quantities = _quantities(form)
     return render(request, "order_total.html", session=session, total=_total(document, quantities),
                   currency=document["currency"] if document else settings_of(request).currency)
 
@@ -100,7 +109,8 @@ async def create(request: Request, session: Writer):
         else:
             picks[code] = int(text)
     with request.app.state.db.connect() as conn:
-        document = catalogue.current(conn)
+        office = typed["office"] if typed["office"] and scope.allows(typed["office"]) else None
+        document = catalogue.effective(conn, office)
     currency = document["currency"] if document else settings_of(request).currency
     data: dict = {"office": typed["office"] or None, "currency": currency,
                   **{k: typed[k] for k in ("case_ref", "description", "due_date", "account") if typed[k]}}

@@ -58,12 +58,34 @@ class Payer(_Strict):
     id: Str64 | None = None
 
 
+class PositionDiscount(_Strict):
+    """A discount the clerk chose for a position, with the reason given (a certificate, a category)."""
+    name: Annotated[str, Field(min_length=1, max_length=200)]
+    reason: Annotated[str, Field(min_length=1, max_length=200)]
+    amount_minor: Annotated[int, Field(ge=1, le=10**13)]
+
+
 class Position(_Strict):
     code: Str64
     name: Str200 = ""
     quantity: int = Field(default=1, ge=1, le=10_000)
     unit_minor: MinorUnits
     vat_rate_bp: int = Field(default=0, ge=0, le=10_000)
+    discount: PositionDiscount | None = None
+
+    @model_validator(mode="after")
+    def _discount_within_line(self) -> "Position":
+        if self.discount is not None and self.discount.amount_minor > self.quantity * self.unit_minor:
+            raise ValueError(f"position {self.code}: the discount is more than the line costs")
+        return self
+
+
+class HandlingFee(_Strict):
+    """The office's handling fee on this payment: charged with it (its `tender` is the payment's,
+    and it is in the payment's amount) or taken apart in cash (not in the amount)."""
+    amount_minor: Annotated[int, Field(ge=1, le=10**13)]
+    tender: TenderValue
+    name: Str200 | None = None
 
 
 class CardDetails(_Strict):
@@ -104,6 +126,24 @@ class PaymentCaptured(_Strict):
     card: CardDetails | None = None
     operator: Str64 | None = None
     captured_at: Str64
+    handling_fee: HandlingFee | None = None
+    language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] | None = None   # the receipt's language
+
+    @model_validator(mode="after")
+    def _totals_add_up(self) -> "PaymentCaptured":
+        # Only payments that carry a discount or a fee (desks that compute the amount from their
+        # positions) are held to it: an older desk's positions were a note, not the amount.
+        discounted = any(p.discount is not None for p in self.positions)
+        if not (discounted or self.handling_fee):
+            return self
+        fee = self.handling_fee.amount_minor if self.handling_fee and self.handling_fee.tender == self.tender else 0
+        lines = sum(p.quantity * p.unit_minor - (p.discount.amount_minor if p.discount else 0) for p in self.positions)
+        if self.positions and lines + fee != self.amount_minor:
+            raise ValueError(f"amount_minor {self.amount_minor} is not what the positions ({lines}) and the "
+                             f"handling fee charged with the payment ({fee}) add up to")
+        if not self.positions and fee > self.amount_minor:
+            raise ValueError("the handling fee charged with the payment is more than its amount")
+        return self
 
 
 class PaymentVoided(_Strict):

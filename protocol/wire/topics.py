@@ -63,6 +63,13 @@ def desk_roster(office: str) -> str:
     return f"{DESK_ROSTER_PREFIX}/{quote(office, safe='')}"
 
 
+def office_catalogue(office: str) -> str:
+    """The retained topic of an office's own fee catalogue (its price lists and handling fees)."""
+    if not isinstance(office, str) or not 1 <= len(office) <= 64:
+        raise TopicError(f"office {office!r} must be a text of 1-64 characters")
+    return f"{CATALOGUE}/{quote(office, safe='')}"
+
+
 def agent_topic(agent_id: str, kind: str) -> str:
     if kind not in KINDS:
         raise TopicError(f"unknown agent topic kind {kind!r}; expected one of {', '.join(KINDS)}")

@@ -53,3 +53,26 @@ async def test_kiosk_refuses_a_bad_notice_in_the_citizens_language(tmp_path, mos
         assert service.recent_payments() == []
     finally:
         service.close()
+
+
+async def test_the_kiosk_prints_the_receipt_in_the_language_the_citizen_chose(tmp_path, mosquitto):
+    with zvt_terminal(tmp_path) as sim:
+        service = open_service(tmp_path, mosquitto.url, sim.device, mode="kiosk")
+        try:
+            app = CounterpayApp(service, "kiosk", idle_reset_s=60)
+            async with app.run_test(size=(80, 24)) as pilot:
+                await wait_for_text(pilot, "Pay your fee here")
+                await pilot.press("f2")                                 # English → Ελληνικά
+                await wait_for_text(pilot, "Πληρώστε εδώ το τέλος σας")
+                await type_text(pilot, PAGOPA_OK)
+                await pilot.press("enter")
+                await pilot.pause(0.5)
+                await pilot.press("enter")
+                await wait_for_text(pilot, "ΑΠΟΔΕΙΞΗ ΠΛΗΡΩΜΗΣ", timeout_s=20)
+                lines = app.screen.query_one("#receipt").outcome.receipt_lines
+            assert "ΑΠΟΔΕΙΞΗ ΠΛΗΡΩΜΗΣ" in lines[1] and any(line.startswith("ΣΥΝΟΛΟ") for line in lines)
+            roll = (tmp_path / "receipts.bin").read_bytes()
+            assert b"\x1bt\x0e" in roll                                 # ESC t 14: the printer's Greek code page
+        finally:
+            service.close()
+    assert [r["amount_minor"] for r in sim.requests() if r.get("kind") == "payment"] == [5000]

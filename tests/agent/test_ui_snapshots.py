@@ -58,6 +58,12 @@ def test_clerk_positions_from_a_case_lookup(snap_compare):
                         run_before=keys_then_settle("WAW/77", "key:enter"))
 
 
+def test_clerk_position_notes_and_a_discount_waiting_for_its_reason_in_latvian(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(), "clerk", language="lv"), terminal_size=SIZE,
+                        run_before=keys_then_settle("WAW/77", "key:enter", "key:down", "key:enter", "key:d",
+                                                    "apliecība 12"))
+
+
 def test_clerk_tender_with_cash_change(snap_compare):
     assert snap_compare(CounterpayApp(UiDouble(), "clerk"), terminal_size=SIZE,
                         run_before=keys_then_settle("WAW/77", "key:enter", "key:f2", "key:tab", "200"))

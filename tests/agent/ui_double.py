@@ -12,7 +12,8 @@ from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdi
 
 CATALOGUE = [
     CataloguePosition("REG-01", "Vehicle registration", None, "pcs", 18050, 0, True, "Act 12/2020", ["card", "cash"]),
-    CataloguePosition("REG-02", "Registration plates", "REG-01", "pair", 8000, 2300, False, None, ["card", "cash"]),
+    CataloguePosition("REG-02", "Registration plates", "REG-01", "pair", 8000, 2300, False, None, ["card", "cash"],
+                      notes="Two plates per vehicle", discounts=[{"name": "Disabled", "percent_bp": 5000}]),
     CataloguePosition("DL-01", "Driving licence", None, "pcs", 10050, 0, False, None, ["card"]),
     CataloguePosition("STAMP", "Stamp duty", None, "pcs", 1700, 0, False, "Stamp Act", ["card", "cash"]),
 ]

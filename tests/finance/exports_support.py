@@ -37,9 +37,9 @@ def publish_catalogue(conn, document=CATALOGUE) -> None:
 def add_payment(conn, *, amount_minor: int, captured_at: str = "2026-11-18T09:30:00.000Z", office: str = OFFICE,
                 tender: str = "card", positions: list | None = None, kind: str = "payment",
                 order_id: str | None = None, payer_name: str | None = "Anna Verdi", voided: bool = False,
-                agent_id: str = "agent-1") -> int:
+                agent_id: str = "agent-1", body_extra: dict | None = None) -> int:
     payment_id = str(uuid.uuid4())
-    body = {"positions": positions} if positions else {}
+    body = ({"positions": positions} if positions else {}) | (body_extra or {})
     result = conn.execute(payments.insert().values(
         agent_id=agent_id, payment_id=payment_id, message_id=payment_id, receipt_id=f"R-{payment_id[:8]}",
         office=office, kind=kind, amount_minor=amount_minor, currency="EUR", tender=tender,

@@ -189,7 +189,8 @@ class KioskScreen(PaymentSteps, Screen):
         self.begin_payment(PaymentRequest(
             amount_minor=v.amount_minor, currency=v.currency or self.currency, tender=Tender.CARD,
             reference=dict(v.reference or {}), case_ref=v.case_ref, order_id=v.order_id,
-            payer_name=v.payer_name, payer_id=v.payer_id, positions=[], cash_given_minor=None))
+            payer_name=v.payer_name, payer_id=v.payer_id, positions=[], cash_given_minor=None,
+            language=self.app.catalogue.language))        # the receipt in the language the citizen chose
 
     def show_outcome(self, outcome: Any, error: str | None) -> None:
         super().show_outcome(outcome, error)

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import Field
 
 from hub.api.schemas.base import Schema
-from hub.catalogue.model import Catalogue, PriceList
+from hub.catalogue.model import Catalogue, HandlingFee, PriceList
 
 VersionStatus = Literal["draft", "published", "superseded"]
 
@@ -18,6 +18,8 @@ class PublishedCatalogue(Schema):
     published_at: str
     currency: str
     price_lists: list[PriceList]
+    handling_fees: list[HandlingFee] = []
+    office: str | None = Field(default=None, description="the office whose own catalogue this is; absent: shared")
 
 
 class CatalogueCheck(Schema):
@@ -29,6 +31,7 @@ class CatalogueCheck(Schema):
 class CatalogueVersionSummary(Schema):
     version: int
     status: VersionStatus
+    office: str | None = Field(default=None, description="the office whose own catalogue this is; null: shared")
     created_at: str
     created_by: str
     published_at: str | None
@@ -46,4 +49,5 @@ class DraftAdded(Schema):
 class CataloguePublished(Schema):
     version: int
     status: Literal["published"]
+    office: str | None = None
     sent_to_agents: bool = Field(description="false when the hub has no MQTT publisher")

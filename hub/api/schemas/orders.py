@@ -24,6 +24,7 @@ class OrderPayment(Schema):
     link_method: str | None
     receipt_id: str
     channel: Channel = Field(description="counter, pagopa or bank")
+    handling_fee_minor: int = Field(default=0, description="the handling fee charged with the payment, in amount_minor; it does not count towards the order")
 
 
 class Order(Schema):

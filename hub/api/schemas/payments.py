@@ -46,6 +46,7 @@ class PaymentRow(Schema):
     linked_order_id: str | None
     linked_case_ref: str | None
     link_note: str | None = Field(description="why it is unlinked, or who linked it by hand")
+    handling_fee_minor: int = Field(default=0, description="the handling fee charged with the payment, in amount_minor; it does not count towards the order")
 
 
 class Payment(PaymentRow):

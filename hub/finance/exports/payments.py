@@ -12,8 +12,14 @@ payment always add up to it and a ledger built from the lines balances with the 
 Prices include VAT: `vat_minor` = gross × rate / (1 + rate), rounded half up, and
 `net_minor` = gross − VAT.  `accounting_code` and `account` come from the catalogue
 position (the newest published version naming the code), read leniently: a catalogue
-without them gives empty cells.  `handling_fee_minor` is 0 until counter handling fees
-exist.  The account of a booked payment is the bank account it was booked on.
+without them gives empty cells.  The account of a booked payment is the bank account it was booked on.
+
+A discount the desk recorded on a position (wire `positions[].discount`) is taken off that
+line's gross.  A handling fee (wire `handling_fee`) is always a row of its own after the
+payment's positions: no position code, the fee's name, quantity 1, gross = net =
+`handling_fee_minor` = the fee, no VAT, and its own tender (cash when the desk took it apart
+from a card payment; then it is not in the payment's amount, and the payment's rows add up
+to the amount plus that fee).  Every other row has `handling_fee_minor` 0.
 
 Rows are read with a server-side cursor in the database's order (payment or booking
 date, then row id) and made one cursor batch at a time: nothing accumulates beyond a batch.
@@ -31,13 +37,13 @@ from typing import Any, Iterator
 
 from sqlalchemy import Connection, Text, cast, func, literal_column, select, union_all
 
+from protocol.fees import vat_of as _vat_of
 from hub.finance.exports.filters import ExportRequest
 from hub.store.tables import catalogue_versions, orders, payments
 from hub.store.tables_reconcile import flow_payments, flows, statement_lines
 
 YIELD_PER = 2000
 """Rows fetched from the cursor at a time: large enough for speed, small enough to stay flat."""
-HANDLING_FEE_MINOR = 0
 KNOWN_LINES = 4096
 """Distinct (amount, positions, order positions) whose lines are kept; the table starts over when full."""
 
@@ -57,11 +63,8 @@ def catalogue_positions(conn: Connection) -> dict[str, dict[str, Any]]:
 
 
 def vat_of(gross: int, rate_bp: int) -> int:
-    """The VAT inside a price that includes it, half up: 1000 at 2200 bp (22 %) holds 180."""
-    if rate_bp <= 0:
-        return 0
-    divisor = 10_000 + rate_bp
-    return (gross * rate_bp * 2 + divisor) // (2 * divisor)
+    """The VAT inside a price that includes it, half up: 1000 at 2200 bp (22 %) holds 180 (protocol.fees)."""
+    return _vat_of(gross, rate_bp)
 
 
 def _bookings():
@@ -95,7 +98,8 @@ def query(request: ExportRequest):
                         payments.c.link_status, payments.c.linked_order_id, payments.c.linked_case_ref,
                         payments.c.case_ref, payments.c.reference_format, payments.c.reference_value,
                         payments.c.payer_name, payments.c.payer_id, payments.c.amount_minor, payments.c.currency,
-                        payments.c.receipt_id, _member("positions"), _member("iuv"), _member("account_iban"),
+                        payments.c.receipt_id, _member("positions"), _member("handling_fee"), _member("iuv"),
+                        _member("account_iban"),
                         _member("psp_id"), _member("flow_id"), orders.c.positions, orders.c.iuv,
                         bookings.c.booking_date, bookings.c.account)
                  .select_from(payments.outerjoin(orders, orders.c.order_id == payments.c.linked_order_id)
@@ -136,7 +140,8 @@ def positions_of(amount: int, sent: Any, order_positions: str | None,
         total = 0
         for position in sent:
             quantity = position.get("quantity", 1)
-            gross = quantity * position.get("unit_minor", 0)
+            discount = position.get("discount") or {}
+            gross = quantity * position.get("unit_minor", 0) - (discount.get("amount_minor") or 0)
             total += gross
             lines.append((position.get("code"), position.get("name") or None, quantity, gross,
                           position.get("vat_rate_bp", 0)))
@@ -156,18 +161,26 @@ def positions_of(amount: int, sent: Any, order_positions: str | None,
     return [(None, None, 1, amount, None)]
 
 
-def lines_of(amount: int, sent_text: str | None, order_positions: str | None,
-             catalogue: dict[str, tuple]) -> tuple[tuple[int, str | None, tuple], ...]:
+def lines_of(amount: int, sent_text: str | None, order_positions: str | None, catalogue: dict[str, tuple],
+             fee_text: str | None = None, tender: str | None = None) -> tuple[tuple[int, str | None, tuple, str | None], ...]:
     """Each line of a payment as (line number, the catalogue's account, the line's cells from
-    position_code to handling_fee_minor): everything about a line that its payment's own columns do not change."""
+    position_code to handling_fee_minor, the line's own tender or None for the payment's):
+    everything about a line that its payment's own columns do not change."""
     made = []
     sent = json.loads(sent_text) if sent_text is not None else None
-    for number, (code, name, quantity, gross, rate) in enumerate(positions_of(amount, sent, order_positions,
-                                                                              catalogue), 1):
+    fee = json.loads(fee_text) if fee_text is not None else None
+    fee = fee if isinstance(fee, dict) and isinstance(fee.get("amount_minor"), int) else None
+    fee_included = fee["amount_minor"] if fee and fee.get("tender") == tender else 0
+    for number, (code, name, quantity, gross, rate) in enumerate(
+            positions_of(amount - fee_included, sent, order_positions, catalogue), 1):
         known = catalogue.get(code, _UNKNOWN) if code else _UNKNOWN
         vat = vat_of(gross, rate) if rate else 0
-        made.append((number, known[2], (code, name or known[0], known[1], quantity, gross, gross - vat, vat, rate,
-                                        HANDLING_FEE_MINOR)))
+        made.append((number, known[2], (code, name or known[0], known[1], quantity, gross, gross - vat, vat, rate, 0),
+                     None))
+    if fee:
+        minor = fee["amount_minor"]
+        made.append((len(made) + 1, None, (None, fee.get("name"), None, 1, minor, minor, 0, None, minor),
+                     None if fee_included else fee.get("tender")))
     return tuple(made)
 
 
@@ -191,25 +204,26 @@ def batches(conn: Connection, request: ExportRequest) -> Iterator[list[tuple]]:
         add = made.append
         for (row_id, payment_id, kind, captured_at, office, tender, channel, voided_at, link_status, order_id,
              linked_case_ref, case_ref, reference_format, reference, payer_name, payer_id, amount, currency,
-             receipt_id, sent, body_iuv, body_account, psp_id, flow_id, order_positions, order_iuv, booking_date,
+             receipt_id, sent, fee, body_iuv, body_account, psp_id, flow_id, order_positions, order_iuv, booking_date,
              booked_account) in part:
-            key = (amount, sent, order_positions)
+            key = (amount, sent, order_positions, fee, tender)
             lines = known_lines.get(key)
             if lines is None:
                 if len(known_lines) >= KNOWN_LINES:
                     known_lines.clear()
-                lines = known_lines[key] = lines_of(amount, sent, order_positions, catalogue)
+                lines = known_lines[key] = lines_of(amount, sent, order_positions, catalogue, fee, tender)
             iuv = order_iuv or (reference if reference_format == "pagopa" else None) or _decoded(body_iuv)
             booked_account = booked_account or _decoded(body_account)
             middle = (tender, channel, "voided" if voided_at else link_status, order_id, linked_case_ref or case_ref,
                       reference_format, reference, iuv, payer_name, payer_id)
             end = (currency, _decoded(psp_id), _decoded(flow_id), receipt_id)
             day = captured_at[:10]
-            for number, catalogue_account, cells in lines:
+            for number, catalogue_account, cells, own_tender in lines:
                 account = booked_account or catalogue_account
                 if account_wanted and account != account_wanted:
                     continue
-                add((row_id, payment_id, number, kind, day, booking_date, office, account) + middle + cells + end)
+                row_middle = middle if own_tender is None else (own_tender,) + middle[1:]
+                add((row_id, payment_id, number, kind, day, booking_date, office, account) + row_middle + cells + end)
         if made:
             yield made
 

@@ -1,4 +1,8 @@
-"""Pick the tender: card, or cash with the amount given and the change worked out live."""
+"""Pick the tender: card, or cash with the amount given and the change worked out live.
+
+With a handling fee the amount depends on the tender: the screen passes what the core
+computed per tender (`show_quotes`), and the form shows the fee, included or taken apart.
+"""
 
 from __future__ import annotations
 
@@ -34,6 +38,7 @@ class TenderForm(Vertical):
         self.currency = currency
         self.tenders = tenders or list(Tender)
         self.note = note          # why a tender is not offered (the card, for a step not activated)
+        self.amounts: dict[str, int] = {}      # tender → the amount with its handling fee, once quoted
 
     def compose(self) -> ComposeResult:
         t = self.app.t
@@ -50,6 +55,7 @@ class TenderForm(Vertical):
                 yield Button(t("tender.cash"), id=Tender.CASH)
         if self.note:
             yield Static(self.note, id="tender-note", classes="hint")
+        yield Static("", id="fees", classes="hint")
         yield Static("", id="change", classes="hint")
         yield Static("", id="tender-error", classes="error")
 
@@ -64,7 +70,24 @@ class TenderForm(Vertical):
             return None
         return Money.parse(found.first(Input).value, self.currency).minor
 
-    def _amount(self) -> int:
+    def show_quotes(self, quotes: dict[str, dict]) -> None:
+        """The core's figures per tender: amount_minor, fee_minor, fee_apart_minor (or an error)."""
+        t, lines = self.app.t, []
+        for tender, quote in quotes.items():
+            if "error" in quote:
+                lines.append(t("tender.quote_refused", tender=t(f"tender.{tender}"), error=quote["error"]))
+                continue
+            self.amounts[tender] = quote["amount_minor"]
+            values = {"tender": t(f"tender.{tender}"), "amount": money(quote["amount_minor"], self.currency)}
+            if quote.get("fee_apart_minor"):
+                lines.append(t("tender.fee_apart", fee=money(quote["fee_apart_minor"], self.currency), **values))
+            elif quote.get("fee_minor"):
+                lines.append(t("tender.fee_included", fee=money(quote["fee_minor"], self.currency), **values))
+        self.query_one("#fees", Static).update("\n".join(lines))
+
+    def _amount(self, tender: str | None = None) -> int:
+        if tender in self.amounts:
+            return self.amounts[tender]
         if self.amount_minor is not None:
             return self.amount_minor
         amount = self._parse("amount")
@@ -75,7 +98,7 @@ class TenderForm(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         change = self.query_one("#change", Static)
         try:
-            given, amount = self._parse("cash-given"), self._amount()
+            given, amount = self._parse("cash-given"), self._amount(Tender.CASH)
         except MoneyError:
             change.update("")
             return
@@ -100,7 +123,7 @@ class TenderForm(Vertical):
     def _choose(self, tender: Tender) -> None:
         error = self.query_one("#tender-error", Static)
         try:
-            amount = self._amount()
+            amount = self._amount(tender)
             given = self._parse("cash-given") if tender == Tender.CASH else None
         except MoneyError as exc:
             error.update(str(exc))
