@@ -17,7 +17,7 @@ from agent.journal import SqliteJournal
 from agent.outbox import Outbox
 from agent.payments import PaymentLife, PaymentRequest
 from agent.receipts import ReceiptPrinter
-from agent.store import Store
+from agent.store import Store, card_activations
 from agent.sync import caches
 from agent.terminal.base import EndOfDayResult, Intent, Outcome, TerminalDriver, TerminalResult, TerminalStatus
 from agent.terminal.session import TerminalSession
@@ -78,6 +78,9 @@ class Session(TerminalSession):
 def desk(tmp_path, keys):
     store = Store.open(tmp_path / "agent.db")
     caches.store_catalogue(store, json.dumps(SHARED).encode())
+    # Both service steps take cards (the hub's card.activation, as tests/agent/test_card_activation.py keeps it).
+    card_activations.replace(store, [{"service": code, "since": "2026-11-20T09:00:00Z"} for code in ("VEH", "CERT")],
+                             heard_at="2026-11-22T12:00:00.000Z")
     journal = SqliteJournal(store)
     life = PaymentLife(store, Outbox(store, AGENT_ID, keys.agent), keys.agent, journal=journal,
                        terminal=Session(journal), agent_id=AGENT_ID, office="Riga 1",

@@ -118,10 +118,11 @@ class PtyScreen:
                 except OSError:
                     return
 
-    def wait_for(self, text: bytes, timeout_s: float) -> None:
+    def wait_for(self, text: bytes, timeout_s: float, after: int = 0) -> None:
+        """Until `text` is on the screen (in what was drawn past offset `after`)."""
         def shown() -> bool:
             assert self.process.poll() is None, f"the demo exited early: {self.output[-2000:]!r}"
-            return text in self.output
+            return self.output.find(text, after) >= 0
         wait_until(shown, timeout_s, f"{text!r} on the demo's screen", poll_s=0.1,
                    detail=lambda: f"screen so far: {self.output[-2000:]!r}")
 
@@ -149,11 +150,27 @@ def test_ctrl_c_in_the_interactive_demo_stops_everything(tmp_path, how):
         username, pin = re.search(r"desk login +username (\S+), PIN (\d+)", info).groups()
         screen.type(b"\r")
         screen.wait_for(b"Log in to work at this desk", 60)     # the desk asks for the operator first
+        # Keys typed before the UI reads them, or before Enter has moved the focus to the PIN,
+        # land nowhere or in the wrong field: each field's text is seen drawn before going on.
         time.sleep(1)                                 # drawn a moment before it reads keys
-        screen.type(username.encode() + b"\r")
-        time.sleep(0.3)
-        screen.type(pin.encode() + b"\r")
-        screen.wait_for(b"Clerk", 60)                 # the clerk screen is drawn
+        mark = len(screen.output)
+        screen.type(username.encode())
+        screen.wait_for(username.encode(), 60, after=mark)
+        screen.type(b"\r")
+        time.sleep(0.5)
+        for _ in range(5):
+            mark = len(screen.output)
+            screen.type(pin.encode())
+            screen.wait_for("•".encode() * len(pin), 30, after=mark)
+            screen.type(b"\r")
+            # The desk may not have heard the hub's roster yet (the UI connects as it opens): it
+            # says so and the person tries again, as here.
+            wait_until(lambda: b"Clerk" in screen.output[mark:] or b"not heard from the hub" in screen.output[mark:],
+                       60, "the clerk screen or the login's answer")
+            if b"Clerk" in screen.output[mark:]:
+                break
+            time.sleep(1)
+        screen.wait_for(b"Clerk", 1)                  # the clerk screen is drawn
         assert (workdir / "pids" / "agent.pid").exists()
         if how == "typed":
             screen.type(b"\x03")                      # what a person's Ctrl-C sends

@@ -83,7 +83,9 @@ class TenderForm(Vertical):
                 lines.append(t("tender.fee_apart", fee=money(quote["fee_apart_minor"], self.currency), **values))
             elif quote.get("fee_minor"):
                 lines.append(t("tender.fee_included", fee=money(quote["fee_minor"], self.currency), **values))
-        self.query_one("#fees", Static).update("\n".join(lines))
+        fees = self.query("#fees")
+        if fees:        # a form being taken down (the clerk went back) has lost its children already
+            fees.first(Static).update("\n".join(lines))
 
     def _amount(self, tender: str | None = None) -> int:
         if tender in self.amounts:
