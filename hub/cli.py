@@ -1,5 +1,5 @@
-"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile,
-export and notices commands.
+"""`counterpay hub …`: init, serve, audit verify, doctor, and the broker, delivery, user, account,
+reconcile, export and notices commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.
@@ -14,6 +14,7 @@ import click
 
 from hub.config import ConfigError, load
 from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
+from hub.doctor.cli import COMMANDS as DOCTOR_COMMANDS
 from hub.finance.account_cli import COMMANDS as ACCOUNT_COMMANDS
 from hub.finance.exports.cli import COMMANDS as EXPORT_COMMANDS
 from hub.finance.reconcile.cli import COMMANDS as RECONCILE_COMMANDS
@@ -92,5 +93,5 @@ def audit_verify(config: str) -> None:
 
 
 for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
-                *EXPORT_COMMANDS, *NOTICE_COMMANDS):
+                *EXPORT_COMMANDS, *NOTICE_COMMANDS, *DOCTOR_COMMANDS):
     hub.add_command(command)
