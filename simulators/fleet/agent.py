@@ -136,7 +136,8 @@ class SimulatedAgent:
         self.pending[envelope.id] = Pending(time.monotonic(), payload)
         self.stats.sent += 1
         self.stats.sent_log.append((envelope.id, time.time()))
-        self.client.publish(topics.events(self.agent_id), payload, qos=1)
+        if self.connected:   # offline it waits, like an outbox row; `_on_connect` publishes it
+            self.client.publish(topics.events(self.agent_id), payload, qos=1)
 
     def resend_overdue(self, now: float) -> None:
         if not self.connected:
