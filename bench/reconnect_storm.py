@@ -145,7 +145,10 @@ class Fleet:
         return sum(len(a.pending) for a in self.agents)
 
 
-def run_generator(folders: list[str], seed: int, window_s: float, backlog: int, steps, results) -> None:
+def run_generator(folders: list[str], seed: int, window_s: float, backlog: int, resend_after_s: float, steps,
+                  results) -> None:
+    import simulators.fleet.agent as fleet_agent
+    fleet_agent.RESEND_AFTER_S = resend_after_s
     fleet = Fleet(folders, seed)
     started = time.monotonic()
     for n, agent in enumerate(fleet.agents):          # 1. connect, pumping as we go
@@ -248,6 +251,9 @@ def main() -> None:
     parser.add_argument("--window", type=float, default=10.0, help="seconds over which the agents reconnect")
     parser.add_argument("--generators", type=int, default=2, help="processes the agents are spread over")
     parser.add_argument("--database-url", default=None, help="default: a SQLite file in the run's folder")
+    parser.add_argument("--resend-after", type=float, default=30.0,
+                        help="seconds an agent waits for an ack before sending the event again (the agent's "
+                             "[sync] ack_timeout_s is 30; the fleet simulator's own default is 10)")
     args = parser.parse_args()
     limit = raise_fd_limit()
     if limit < args.agents // args.generators + 200:
@@ -280,7 +286,8 @@ def main() -> None:
             broker_cpu = cpu_seconds_of(broker.process.pid)
             connect_started = time.monotonic()
             generators = [context.Process(target=run_generator, args=(folders[n::args.generators], n, args.window,
-                                                                      args.backlog, steps, results))
+                                                                      args.backlog, args.resend_after, steps,
+                                                                      results))
                           for n in range(args.generators)]
             for process in generators:
                 process.start()
@@ -326,7 +333,7 @@ def main() -> None:
     total = {key: sum(d[key] for d in drained) for key in ("pending", "acked", "sent", "duplicate_acks", "resent",
                                                           "rejected", "connect_failures", "cpu_s")}
     expected = args.agents * args.backlog
-    print(f"storm: {args.agents} agents reconnected within {max(d['last_connect_s'] for d in drained):.1f} s, "
+    print(f"storm (re-send after {args.resend_after:.0f} s without an ack): {args.agents} agents reconnected within {max(d['last_connect_s'] for d in drained):.1f} s, "
           f"{total['acked']}/{expected} acked, {total['pending']} never acked, {total['duplicate_acks']} duplicate "
           f"acks, {total['resent']} re-sent, {total['rejected']} rejected, {total['connect_failures']} failed connects")
     tail_s = drain_s - max(d["last_connect_s"] for d in drained)

@@ -1,5 +1,5 @@
-"""`counterpay hub …`: init, serve, audit verify, doctor, and the broker, delivery, user, account,
-reconcile, export and notices commands.
+"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile,
+export and notices commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
 configuration error.
