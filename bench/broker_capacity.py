@@ -120,6 +120,12 @@ def main() -> None:
     args = parser.parse_args()
     steps = sorted(int(x) for x in args.connections.split(","))
     limit = raise_fd_limit(steps[-1] + 1000)
+    # This process holds one descriptor per connection, as does the broker (which inherits the limit).
+    capped = [n for n in steps if n <= limit - 500] or [limit - 500]
+    if capped != steps:
+        print(f"connection steps above the descriptor limit left out: {[n for n in steps if n not in capped]}; "
+              f"a broker of its own needs a higher `ulimit -Hn` (LimitNOFILE in its unit)")
+    steps = capped
     print(f"descriptor limit {limit} (fs.nr_open {Path('/proc/sys/fs/nr_open').read_text().strip()}); "
           f"load {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores")
     with tempfile.TemporaryDirectory(prefix="capacity-") as folder:

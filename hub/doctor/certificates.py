@@ -16,6 +16,7 @@ from sqlalchemy import select
 from hub.config import Settings
 from hub.doctor.verdicts import FAIL, OK, WARN, Verdict
 from hub.pki.ca import PkiPaths
+from hub.pki.setup import broker_cert_lacks
 from hub.store.db import Database
 from hub.store.tables_pki import agent_certificates
 from hub.store.timeutil import parse
@@ -52,6 +53,16 @@ def check_files(settings: Settings, now: dt.datetime | None = None) -> Verdict:
             expired.append(f"{name} (expired {-left:.0f} d ago)")
         elif left < warn_days:
             soon.append(f"{name} ({left:.0f} d left)")
+    if paths.broker_cert.exists() and "broker" not in " ".join(expired):
+        try:
+            lacking = broker_cert_lacks(paths, settings.broker.server_names)
+        except (x509.ExtensionNotFound, ValueError):      # no names at all in it
+            lacking = list(settings.broker.server_names)
+        if lacking:
+            return Verdict("certificates", FAIL, f"the broker's certificate does not name {', '.join(lacking)} "
+                           "([broker] host / server_names): desks connecting by that name refuse it",
+                           "run `counterpay hub init --dir <data_dir>` again (it re-issues the broker's "
+                           "certificate) and restart the broker")
     if expired:
         return Verdict("certificates", FAIL, "; ".join(expired),
                        "run `counterpay hub init` for missing files; an expired broker or hub certificate: "

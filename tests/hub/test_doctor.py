@@ -8,6 +8,7 @@ local clock are given to the checks, as a full disk and a wrong clock cannot be 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 import json
 import time
 
@@ -148,6 +149,9 @@ def _replace_broker_cert(hub_dir, days_left: float) -> None:
     cert = (x509.CertificateBuilder().subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "b")]))
             .issuer_name(ca.cert.subject).public_key(ca.key.public_key()).serial_number(x509.random_serial_number())
             .not_valid_before(now - dt.timedelta(days=400)).not_valid_after(now + dt.timedelta(days=days_left))
+            .add_extension(x509.SubjectAlternativeName([x509.DNSName("localhost"),
+                                                        x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
             .sign(ca.key, hashes.SHA256()))
     paths.broker_cert.write_bytes(cert_pem(cert))
 
@@ -158,6 +162,16 @@ def test_broker_certificate_expiry(tmp_path, days_left, expected):
     _replace_broker_cert(tmp_path / "hub", days_left)
     settings = _settings(config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", tmp_path / "hub", 1))
     assert certificates.check_files(settings).verdict == expected
+
+
+def test_a_broker_certificate_without_the_configured_name_fails(tmp_path):
+    init_pki(tmp_path / "hub")               # loopback names only
+    path = config(tmp_path, f"sqlite:///{tmp_path / 'h.db'}", tmp_path / "hub", 1,
+                  broker={"host": "hub.example.org"})
+    verdict = certificates.check_files(_settings(path))
+    assert verdict.verdict == "fail" and "hub.example.org" in verdict.found and "hub init" in verdict.action
+    init_pki(tmp_path / "hub", ["hub.example.org"])     # what `hub init` does once the name is configured
+    assert certificates.check_files(_settings(path)).verdict == "ok"
 
 
 def _agent_cert(db, ca, agent: str, used_days: int, left_days: int, revoked: bool = False) -> None:
