@@ -19,7 +19,8 @@ the reason.  A batch that fails for anything but a busy or absent database is sp
 halves until the event that cannot be stored stands alone; that one is quarantined
 (refused `store_failed`), so it costs the other agents a few short transactions, once.
 A `certificate.request` on an agent's events topic is answered by the writer after the
-batch's commit (hub/ingest/requests.py), never stored as an event.  Several workers share `$share/<share_group>/cp/v1/agents/+/events`; the group's
+batch's commit (hub/ingest/requests.py), never stored as an event.
+Several workers share `$share/<share_group>/cp/v1/agents/+/events`; the group's
 name is a site secret (`[mqtt] share_group`), since the broker lets any client join a group.
 """
 
