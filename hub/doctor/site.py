@@ -21,12 +21,11 @@ from sqlalchemy.engine import make_url
 
 from hub.config import Settings
 from hub.doctor.verdicts import FAIL, OK, WARN, Verdict
-from hub.pki.ca import CertificateAuthority, PkiPaths
+from hub.pki.ca import HUB_DOCTOR_CN as DOCTOR_CN, CertificateAuthority, PkiPaths
 from hub.pki.tls import ephemeral_context
 from hub.store import migrations
 from hub.store.db import Database
 
-DOCTOR_CN = "hub-doctor"
 TIMEOUT_S = 5.0
 SKEW_WARN_S = 2.0
 SKEW_FAIL_S = 60.0

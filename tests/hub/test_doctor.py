@@ -215,3 +215,12 @@ def test_the_real_disk_is_measured(tmp_path):
 def _settings(path: str):
     from hub.config import load
     return load(path)
+
+
+def test_no_worker_may_take_the_doctors_name(tmp_path):
+    """The doctor logs in as hub-doctor; a worker of that name would be thrown off by every check."""
+    from hub.pki.setup import issue_worker_cert
+    init_pki(tmp_path / "hub")
+    with pytest.raises(ValueError, match="doctor"):
+        issue_worker_cert(tmp_path / "hub", "doctor")
+    assert issue_worker_cert(tmp_path / "hub", "doctor-2")[0] == "hub-doctor-2"
