@@ -14,8 +14,15 @@ an invalid code gets an "outcome" line with outcome "refused" and the verdict (a
 code is never an order: reason "receipt_as_order", as for a request whose reference or
 order id is one; a card number in a request's text: reason "card_number"; an order the
 hub cancelled: reason "order_cancelled", or a notice printed before its amount changed:
-"order_changed", with "details" {order, date, reason, amount}), and so does a payment
+"order_changed", with "details" {order, date, reason, amount}; a card payment for a
+service step not activated at the hub: reason "card_not_active", "card_not_heard" or
+"card_contract_ended", with "details" {service}), and so does a payment
 the agent failed to take (an unexpected error is logged, the next line read).
+Where `[desk] login` is on, an operator logs in first with a line
+`{"login": "anna", "secret": "492817"}` (checked against the hub's last roster, offline
+too), answered `{"event": "login", "operator": …}` or `{"event": "login", "refused":
+"wrong" | "locked" | "no_roster" | "role", "wait_s": …}`; `{"logout": true}` ends it;
+a payment without one gets outcome "refused" with reason "login_required".
 `--scanner DEVICE` hands a serial QR scanner to the UI (cashier and kiosk take its codes).
 Exit codes: 0 ok, 1 a "no" (payment refused…), 2 configuration or environment error.
 """
@@ -79,7 +86,8 @@ def agent() -> None:
 @click.option("--mode", type=click.Choice(MODES), default=None, help="UI mode (default: [agent] mode)")
 @click.option("--headless", is_flag=True, help="no UI: sync, recovery and scripted payments only")
 @click.option("--pay-from", type=click.File("r"), default=None,
-              help="headless: read payment requests (JSON lines) from this file, '-' for stdin")
+              help="headless: read payment requests (JSON lines) from this file, '-' for stdin; "
+                   "where [desk] login is on, a line {\"login\": NAME, \"secret\": PIN} logs the operator in first")
 @click.option("--scanner", "scanner_device", default=None, metavar="DEVICE",
               help="UI: a serial QR scanner (e.g. /dev/ttyACM0 or the pty of `counterpay sim scanner`)")
 def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_device: str | None) -> None:
@@ -88,7 +96,8 @@ def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_de
     if not headless:
         from agent.ui.app import run as run_ui  # here, so headless runs never load Textual
         ui = service.config.ui
-        options = {"currency": service.config.currency, "language": ui.language, "idle_reset_s": ui.idle_reset_s}
+        options = {"currency": service.config.currency, "language": ui.language, "idle_reset_s": ui.idle_reset_s,
+                   "idle_logout_s": service.config.desk.idle_logout_s}
         scanner_device = scanner_device or ui.scanner
         if scanner_device:
             from agent.scanner.serial_reader import SerialScanner
@@ -136,6 +145,9 @@ def _scripted(service, source, stop: threading.Event) -> None:
             continue
         try:
             data = json.loads(line)
+            if isinstance(data, dict) and ("login" in data or "logout" in data):
+                _say(_login_line(service, data))
+                continue
             request = _from_scan(service, data) if isinstance(data, dict) and "scan" in data else PaymentRequest(**data)
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             _say({"event": "error", "message": f"not a payment request: {exc}"})
@@ -152,6 +164,20 @@ def _scripted(service, source, stop: threading.Event) -> None:
                              "(`counterpay agent status`) before taking it again"})
             continue
         _say({"event": "outcome", **asdict(outcome)})
+
+
+def _login_line(service, data: dict) -> dict:
+    """A scripted login (`{"login": NAME, "secret": PIN}`) or logout (`{"logout": true}`)."""
+    if "logout" in data:
+        service.logout()
+        return {"event": "logout"}
+    if not isinstance(data.get("login"), str) or not isinstance(data.get("secret"), str):
+        return {"event": "error", "message": "a login line is {\"login\": NAME, \"secret\": PIN}"}
+    outcome = service.login(data["login"], data["secret"])
+    if outcome.operator is None:
+        return {"event": "login", "operator": None, "refused": outcome.refused, "wait_s": outcome.wait_s,
+                "tries_left": outcome.tries_left}
+    return {"event": "login", "operator": outcome.operator.username, "role": outcome.operator.role}
 
 
 def _from_scan(service, data: dict):
@@ -206,6 +232,10 @@ def status(config_path: str, as_json: bool) -> None:
     for item in report["open_intents"]:
         click.echo(f"  {item['intent_id']} {item['state']} {item['amount_minor']} {item['currency']}")
     click.echo(f"last hub ack: {report['last_ack_at'] or 'never'}; incarnation {report['incarnation']}")
+    heard = report["desk_roster_heard_at"]
+    click.echo(f"desk login: {'required' if report['login_required'] else 'off'}; roster of "
+               f"{report['desk_operators']} operators " + (f"heard {heard}" if heard else "never heard")
+               + (f"; locked out now: {', '.join(report['locked_out'])}" if report["locked_out"] else ""))
 
 
 @agent.command()

@@ -35,6 +35,10 @@
     idle_reset_s = 90                     # kiosk: back to the start after this many idle seconds
     scanner = "/dev/ttyACM0"              # optional serial QR scanner (USB-CDC); --scanner overrides
     scanner_terminator = "CR"             # CR | LF | CRLF | TAB | NONE
+
+    [desk]
+    login = true                          # clerk, cashier, technician: an operator logs in first
+    idle_logout_s = 300                   # back to the login screen after this many idle seconds
 """
 
 from __future__ import annotations
@@ -92,7 +96,13 @@ class AgentConfig:
     terminal: TerminalConfig | None = None
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     ui: UiConfig = field(default_factory=lambda: UiConfig())
+    desk: "DeskConfig" = field(default_factory=lambda: DeskConfig())
     source: str = "<memory>"
+
+    @property
+    def login_required(self) -> bool:
+        """Must an operator log in before working here?  Kiosks serve the public: never."""
+        return self.desk.login and self.mode != "kiosk"
 
     @property
     def store_path(self) -> Path:
@@ -105,6 +115,12 @@ class UiConfig:
     idle_reset_s: int = 90
     scanner: str | None = None
     scanner_terminator: str = "CR"
+
+
+@dataclass
+class DeskConfig:
+    login: bool = True
+    idle_logout_s: int = 300
 
 
 TERMINATORS = ("CR", "LF", "CRLF", "TAB", "NONE")
@@ -259,7 +275,16 @@ def from_dict(data: dict, *, source: str = "<memory>", base: Path | None = None,
         if len(ui.language) not in (2, 3) or not ui.language.isalpha() or not ui.language.islower():
             r.fail("ui.language", "a language code such as en, pl, it, el or lv", ui.language)
 
+    desk = DeskConfig()
+    section = r.section("desk")
+    if section is not None:
+        desk = DeskConfig(login=r.get(section, "desk", "login", bool, "true or false", default=True),
+                          idle_logout_s=r.get(section, "desk", "idle_logout_s", int, "seconds (an integer)",
+                                              default=300))
+        if desk.idle_logout_s < 30:
+            r.fail("desk.idle_logout_s", "at least 30 seconds", desk.idle_logout_s)
+
     return AgentConfig(agent_id=agent_id, office=office, data_dir=data_dir, key_dir=key_dir, currency=currency,
                        tenders=list(tenders), mode=chosen_mode, broker=broker, hub_api=hub_api, window=window,
                        ack_timeout_s=float(ack_timeout), outbox_cap=cap, terminal=terminal, printer=printer,
-                       ui=ui, source=source)
+                       ui=ui, desk=desk, source=source)

@@ -56,8 +56,10 @@ def local_midnight_utc() -> str:
 class EndOfDay:
     def __init__(self, store: Store, journal: SqliteJournal, outbox: Outbox, terminal: TerminalSession, *,
                  agent_id: str, currency: str, office: str | None = None,
-                 on_event: Callable[[], None] = lambda: None):
+                 on_event: Callable[[], None] = lambda: None,
+                 operator: Callable[[], str | None] = lambda: None):
         self.store, self.journal, self.outbox, self.terminal = store, journal, outbox, terminal
+        self.operator = operator            # who is logged in when the batch closes
         self.agent_id, self.currency, self.office = agent_id, currency, office
         self.on_event = on_event           # an event is in the outbox: tell the sync client
 
@@ -105,7 +107,8 @@ class EndOfDay:
                                 if t in tuple(Tender)},
                        mismatch=mismatch, closed_at=utc_now(), office=self.office, terminal_id=terminal_id,
                        batch_no=batch_no, opened_at=since, per_scheme=per_scheme,
-                       payment_ids=self.journal.card_payment_ids_since(since, EOD_PAYMENT_IDS))
+                       payment_ids=self.journal.card_payment_ids_since(since, EOD_PAYMENT_IDS),
+                       operator=self.operator())
         with self.store.transaction():
             self.outbox.append("eod.report", body_of(report))
             self.store.set_setting(LAST_CLOSE_KEY, report.closed_at)

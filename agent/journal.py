@@ -66,9 +66,11 @@ def result_to_json(result: TerminalResult) -> str:
 class SqliteJournal:
     """TerminalJournal on the agent store; every call returns once committed."""
 
-    def __init__(self, store: Store, on_approved: Callable[[dict, TerminalResult], None] | None = None):
+    def __init__(self, store: Store, on_approved: Callable[[dict, TerminalResult], None] | None = None,
+                 operator: Callable[[], str | None] = lambda: None):
         self.store = store
         self.on_approved = on_approved
+        self.operator = operator        # who is logged in: named on intents the payment life did not start
 
     def begin(self, *, intent_id: str, kind: str, tender: str, amount_minor: int, currency: str,
               request: dict[str, Any], receipt_id: str, operator: str | None = None) -> dict:
@@ -95,7 +97,7 @@ class SqliteJournal:
                     "request": json.dumps({"reference": {"format": ReferenceFormat.NONE, "value": intent.reference},
                                            "receipt_no": intent.receipt_no}),
                     "state": JournalState.SENT, "outcome": None, "receipt_id": f"T-{intent.intent_id}",
-                    "receipt_printed_at": None, "operator": None, "created_at": intent.created_at or now,
+                    "receipt_printed_at": None, "operator": self.operator(), "created_at": intent.created_at or now,
                     "updated_at": now, "captured_at": None, "terminal_mark": intent.terminal_mark})
             elif found[0] == JournalState.INTENT:
                 db.execute("UPDATE journal SET state = ?, updated_at = ?, terminal_mark = ? WHERE intent_id = ?",

@@ -9,6 +9,10 @@ sent twice for one intent: an unknown outcome goes to the driver's `recover()`, 
 asks the terminal (ZVT) or hands the question to the operator (Concert).  Cash is a
 tender like card, with no terminal: intent, outcome and outbox row in one transaction.
 
+Before anything is journaled a request is screened: card numbers or receipt codes in its
+text, an order the hub cancelled, and, for the card tender, a service step the hub has not
+activated for this office (agent/card_checks.py); a refused request leaves no trace.
+
 At start-up `resolve_open()` runs before any new payment is taken.
 Crash points (CP_CRASH_AT): after_intent, after_approval (in the journal),
 after_commit, after_receipt.
@@ -30,7 +34,7 @@ from protocol.qr import cp_receipt
 from protocol.wire import WireError
 from protocol.wire.messages import PaymentCaptured, body_of, build
 
-from agent import intake, order_checks
+from agent import card_checks, intake, order_checks
 from agent.crash import crash_point
 from agent.end_of_day import open_batch_no
 from agent.journal import SqliteJournal, mask_pan, utc_now
@@ -145,6 +149,13 @@ class PaymentLife:
             raise PaymentRefused(f"tender {request.tender!r} is unknown: use card or cash")
         if request.tender not in self.tenders:
             raise PaymentRefused(f"{request.tender} payments are not enabled at this desk")
+        if request.tender == Tender.CARD:
+            refused = self.card_refusal([p.get("code") for p in request.positions or [] if isinstance(p, dict)],
+                                        request.order_id)
+            if refused is not None:
+                log.warning("card payment refused: %s", refused.message)
+                raise PaymentRefused(refused.message, reason=refused.reason, field=refused.field,
+                                     details=refused.details)
         if type(request.amount_minor) is not int or request.amount_minor <= 0:
             raise PaymentRefused("the amount must be a positive whole number of minor units")
         reference = dict(request.reference or {"format": ReferenceFormat.NONE, "value": None})
@@ -169,6 +180,10 @@ class PaymentLife:
             raise PaymentRefused(f"the payment data is not acceptable: {exc}") from None
         self.outbox.check_room()
         return stored
+
+    def card_refusal(self, codes: list[str], order_id: str | None = None):
+        """Why the card tender is not offered for these positions or this scanned order (agent/card_checks.py)."""
+        return card_checks.refusal(self.store, [*codes, *card_checks.order_position_codes(self.store, order_id)])
 
     def _new_receipt_id(self) -> str:
         number = self.store.next_counter("receipt_seq")

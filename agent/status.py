@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from protocol.domain import OPEN_JOURNAL_STATES
 
 from agent.config import AgentConfig
 from agent.outbox import Outbox
-from agent.store import Store, StoreError
+from agent.store import Store, StoreError, desk_operators
 
 
 def read_status(config: AgentConfig) -> dict:
@@ -23,6 +25,12 @@ def read_status(config: AgentConfig) -> dict:
                 "oldest_age_s": outbox.oldest_age_s(), "outbox_cap": config.outbox_cap,
                 "rejected": int(store.scalar("SELECT COUNT(*) FROM outbox WHERE state = 'rejected'") or 0),
                 "open_intents": open_rows, "last_ack_at": outbox.last_ack_at(),
-                "last_seq": store.get_setting("outbox_seq", 0), "incarnation": store.get_setting("incarnation", 0)}
+                "last_seq": store.get_setting("outbox_seq", 0), "incarnation": store.get_setting("incarnation", 0),
+                "login_required": config.login_required, "desk_roster_heard_at": desk_operators.heard_at(store),
+                "desk_operators": desk_operators.count(store),
+                "locked_out": [row["username"] for row in store.query(
+                    # Both sides written by datetime.isoformat() in UTC: text order is time order.
+                    "SELECT username FROM desk_login_failures WHERE locked_until > ? ORDER BY username",
+                    (dt.datetime.now(dt.timezone.utc).isoformat(),))]}
     finally:
         store.close()

@@ -1,11 +1,13 @@
 """Notices at scale: 10,000 notices rendered as PDF (target >= 100 PDFs/s), PNG too, and the zip export.
 
-    .venv/bin/python bench/notices.py [--notices 10000] [--png 1000] [--no-export] [--quick]
+    .venv/bin/python bench/notices.py [--notices 10000] [--png 1000] [--no-export] [--no-compare] [--quick]
 
 The orders are made first (outside the timing): a mix of the three kinds (pagoPA, SEPA with
 its EPC code, Polish with its ZBP code) in the five payer languages, each with its own payer,
 reference and hub-signed order code, as hub/notices/render.py gets them from the database.
-Then `render_notice_pdf` runs over all of them, `render_notice_png` over --png of them, each
+Then `render_notice_pdf` runs over all of them, first with segno choosing the QR codes' masks
+itself (what the notices did before protocol/qr/masking.py; --no-compare skips it), then as
+the hub renders them, `render_notice_png` over --png of them, each
 reporting notices per second of wall-clock time and per CPU-second of this process; and the
 same orders, stored in a SQLite hub, go through `notices export`'s path (selection, payee,
 render, zip, temporary file and rename) with its peak RSS, to show memory stays flat.
@@ -60,6 +62,9 @@ def make_orders(count: int) -> list[dict]:
 
 
 def _timed(label: str, work, count: int) -> tuple[float, float]:
+    if count == 0:
+        print(f"{label}: none asked for", flush=True)
+        return 0.0, 0.0
     wall, cpu = time.perf_counter(), time.process_time()
     work()
     wall, cpu = time.perf_counter() - wall, time.process_time() - cpu
@@ -68,12 +73,34 @@ def _timed(label: str, work, count: int) -> tuple[float, float]:
     return count / wall, count / cpu
 
 
+def _with_segnos_masks(work):
+    """Run `work` with the notices' QR codes made by segno.make itself, as before
+    protocol/qr/masking.py: the same symbols, the masks scored by segno module by module."""
+    import segno
+
+    from hub.notices.layouts import common
+    from protocol.qr import epc
+    from protocol.qr.image import ERROR_LEVEL, make_qr, payload_bytes
+
+    def segnos(payload: str):
+        return segno.make(payload_bytes(payload), error=ERROR_LEVEL, micro=False, boost_error=not epc.detect(payload))
+    common.modules.cache_clear()
+    common.make_qr = segnos
+    try:
+        return work()
+    finally:
+        common.make_qr = make_qr
+        common.modules.cache_clear()
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--notices", type=int, default=10_000, help="notices to render as PDF")
     parser.add_argument("--png", type=int, default=1000, help="of them, as PNG too")
     parser.add_argument("--no-export", action="store_true", help="skip the zip export through the database")
     parser.add_argument("--quick", action="store_true", help="300 notices, 100 PNGs: a smoke check")
+    parser.add_argument("--no-compare", action="store_true",
+                        help="skip rendering the PDFs first with segno choosing the QR masks itself (the 'before')")
     args = parser.parse_args(argv)
     if args.quick:
         args.notices, args.png = 300, 100
@@ -98,6 +125,12 @@ def main(argv: list[str] | None = None) -> int:
         for order, payee in zip(orders[:args.png], payees[:args.png], strict=True):
             render_notice_png(order, settings, payee)
 
+    if not args.no_compare:
+        before_rate, before_cpu = _with_segnos_masks(lambda: _timed("PDF, segno choosing the masks (before)", pdfs,
+                                                                    len(orders)))
+        record("notices", "PDF/s with segno choosing the QR masks (before), wall / per CPU-second",
+               f"{before_rate:.0f} / {before_cpu:.0f}", "PDF/s")
+        sizes.clear()
     pdf_rate, pdf_cpu = _timed("PDF", pdfs, len(orders))
     print(f"  PDF size: {sum(sizes) / len(sizes) / 1024:.1f} KiB on average", flush=True)
     record("notices", f"{len(orders):,} notices rendered as PDF", round(pdf_rate), "PDF/s",

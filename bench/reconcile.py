@@ -1,6 +1,6 @@
 """Reconciliation benchmark: 100,000 statement lines matched against 100,000 flow payments.
 
-    .venv/bin/python bench/reconcile.py [--lines 100000] [--postgres URL]
+    .venv/bin/python bench/reconcile.py [--lines 100000] [--postgres URL] [--only sqlite|postgresql]
 
 The hardest shape: every line pays one reporting flow of one payment, so a run matches
 N lines to N flows, N flow payments to N payment orders by IUV, and makes N pagoPA
@@ -198,8 +198,12 @@ def main() -> None:
     parser.add_argument("--lines", type=int, default=100_000, help="statement lines (and flows, flow payments, orders)")
     parser.add_argument("--postgres", default=os.environ.get("CP_TEST_PG_URL"),
                         help="a PostgreSQL URL (default: CP_TEST_PG_URL); without one, SQLite only")
+    parser.add_argument("--only", choices=("sqlite", "postgresql"), help="run on one database only")
     args = parser.parse_args()
-    _sqlite(args.lines)
+    if args.only != "postgresql":
+        _sqlite(args.lines)
+    if args.only == "sqlite":
+        return
     if args.postgres:
         _postgres(args.postgres, args.lines)
     else:

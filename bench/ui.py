@@ -54,7 +54,8 @@ def write_config(workdir: Path, key: SigningKey, broker_url: str, mode: str) -> 
     path = workdir / "agent.toml"
     path.write_text(f'[agent]\nid = "{AGENT}"\noffice = "Riga 1"\ndata_dir = "{workdir / "data"}"\n'
                     f'key_dir = "{keys}"\nmode = "{mode}"\n[hub]\nbroker = "{broker_url}"\n'
-                    f'[printer]\nkind = "file"\npath = "{workdir / "receipts.bin"}"\n')
+                    f'[printer]\nkind = "file"\npath = "{workdir / "receipts.bin"}"\n'
+                    '[desk]\nlogin = false\n')   # the screens are measured, not the login
     return path
 
 

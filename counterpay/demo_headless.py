@@ -1,10 +1,13 @@
 """`counterpay demo --headless --payments N`: scripted payments through the real agent, then proof.
 
-The site runs as processes (counterpay.site); the payments go as JSON lines into one
-headless agent (`agent run --headless --pay-from -`), all written at once so the agent
-never waits for us.  Afterwards the proof is read from the parts themselves:
+The site runs as processes (counterpay.site); the desk operator the site creates at
+the hub (`DESK_OPERATOR`, with a random PIN) logs in first, then the payments go as
+JSON lines into one headless agent (`agent run --headless --pay-from -`), all written
+at once so the agent never waits for us.  Afterwards the proof is read from the parts
+themselves:
 
-- the hub's API: every approved payment stored exactly once, nothing else stored;
+- the hub's API: every approved payment stored exactly once, naming the operator,
+  nothing else stored;
 - the case-system simulator's record: every approved payment confirmed (answered 2xx)
   exactly once, no duplicate accepted;
 - the terminal simulator's ledger: every approved card payment charged exactly once,
@@ -25,6 +28,9 @@ from counterpay import demo_script
 from counterpay.site import Site, SitePlan
 from counterpay.site_process import reap_leftovers
 from protocol.domain import DeliveryStatus
+
+DESK_OPERATOR = "demo-clerk"
+OFFICE = "demo-office"          # an office code hub users can be given (no spaces)
 
 
 @dataclass
@@ -72,13 +78,14 @@ def run(workdir, n: int, *, say=print, sync_timeout_s: float | None = None) -> S
         summary.problems.append(str(exc))
         return summary
     site = Site(workdir, SitePlan(terminal_steps=demo_script.terminal_steps(payments), terminal_t4_s=1.5,
-                                  printer=False))
+                                  printer=False, office=OFFICE, desk_operator=DESK_OPERATOR))
     started = time.monotonic()
     try:
         say(f"starting the site in {site.workdir} …")
         site.start()
         summary.seconds["site_start"] = round(time.monotonic() - started, 2)
         say(f"back office: {site.api_url}/login (username admin, password {site.admin_password})")
+        say(f"desk login: username {site.desk_login[0]}, PIN {site.desk_login[1]}")
         mark = time.monotonic()
         demo_script.prepare_orders(site, payments)
         summary.seconds["orders"] = round(time.monotonic() - mark, 2)
@@ -101,7 +108,12 @@ def run(workdir, n: int, *, say=print, sync_timeout_s: float | None = None) -> S
 
 
 def _pay(site: Site, payments, summary: Summary, say) -> dict[int, dict]:
+    from counterpay.site_operators import login_headless
     agent = site.start_agent(headless=True)
+    logged_in = login_headless(agent, *site.desk_login)
+    if not logged_in.get("operator"):
+        summary.problems.append(f"the desk operator could not log in: {logged_in}")
+        return {}
     lines = "".join(json.dumps(p.request) + "\n" for p in payments).encode("utf-8")
 
     def feed() -> None:          # the agent reads while we write: no pipe deadlock on big N
@@ -197,6 +209,10 @@ def _check(site: Site, payments, outcomes: dict[int, dict], summary: Summary) ->
             summary.problems.append(f"payment {pid} is stored {count} times at the hub")
         if pid not in approved:
             summary.problems.append(f"the hub stored {pid}, which the agent did not approve")
+    unnamed = [row["payment_id"] for row in hub if row.get("operator") != DESK_OPERATOR]
+    if unnamed:
+        summary.problems.append(f"{len(unnamed)} payments at the hub do not name the operator {DESK_OPERATOR}, "
+                                f"e.g. {unnamed[:3]}")
     missing = approved - set(at_hub)
     if missing:
         summary.problems.append(f"{len(missing)} approved payments are not at the hub, e.g. {sorted(missing)[:3]}")

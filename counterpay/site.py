@@ -16,6 +16,10 @@ terminal process starts its scenario and trace numbers afresh; its ledger file i
 `<workdir>/pids/`.  Ports are free loopback ports picked at start.  The readers
 (`hub_payments`, `hub_deliveries`, `case_record`, `terminal_ledger`, `agent_db`) are
 what tests and the demo's summary check invariants with.
+
+With `SitePlan(desk_operator="demo-clerk")` the site creates that desk user with a PIN
+at the hub (counterpay/site_operators.py; `site.desk_login` is (username, PIN)) and
+the desk needs a login (`[desk] login = true`); without it the desk works anonymously.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import sqlite3
 import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import quote
 
 import httpx
 
@@ -54,6 +59,9 @@ class SitePlan:
     printer: bool = True
     agent_broker_port: int = 0          # what the agent dials for the broker; 0: the broker itself
                                         # (chaos tests put a relay here that cuts the agent's network)
+    activate_cards: bool = True         # switch card payments on for the demo's service step at setup
+    desk_operator: str | None = None    # a desk user the site creates with a PIN; the desk then needs a login
+    desk_operator_role: str = "desk"    # desk (clerk, cashier) or technician (technician mode)
 
 
 class Site:
@@ -78,6 +86,7 @@ class Site:
         self.admin_token = ""
         self.admin_password = ""       # the console's first admin (username admin)
         self.webhook_secret = ""
+        self.desk_login: tuple[str, str] | None = None     # (username, PIN) of plan.desk_operator
         self.started = False
 
     # -- addresses ---------------------------------------------------------------------------
@@ -109,7 +118,13 @@ class Site:
             self._await_terminal()
             self._await_scanner()
             self._publish_catalogue()
+            if self.plan.activate_cards:
+                self._activate_card_payments()
             self._register_case_system()
+            if self.plan.desk_operator:
+                # Before the desk enrolls: the first roster its office gets already lists the operator.
+                from counterpay.site_operators import ensure_desk_operator
+                self.desk_login = ensure_desk_operator(self, self.plan.desk_operator, self.plan.desk_operator_role)
             self._enroll_agent()
             self._write_agent_config()
         except BaseException:
@@ -208,6 +223,20 @@ class Site:
         if self.api("GET", "/api/v1/catalogue").status_code != 200:
             draft = self.api_json("POST", "/api/v1/catalogue/versions", json=demo_catalogue())
             self.api_json("POST", f"/api/v1/catalogue/versions/{draft['version']}/publish")
+
+    def _activate_card_payments(self) -> None:
+        """Card payments for the demo's service step, as an office and a reviewer would switch them on
+        (contract, submit, approve: hub/activation), so the demo desk offers the card tender."""
+        office = quote(self.plan.office, safe="")
+        step = demo_catalogue()["price_lists"][0]["code"]
+        if self.api("GET", f"/api/v1/card-applications/{office}/{step}").status_code == 200:
+            return          # a site started again keeps what it had
+        self.api_json("POST", "/api/v1/card-contracts", json={
+            "office": self.plan.office, "acquirer": "Demo acquirer", "contract_no": "DEMO-1",
+            "valid_from": "2020-01-01"})
+        self.api_json("POST", f"/api/v1/card-applications/{office}/{step}/submit",
+                      json={"text": "the demo site's own step"})
+        self.api_json("POST", f"/api/v1/card-applications/{office}/{step}/approve")
 
     def api(self, method: str, path: str, **kwargs) -> httpx.Response:
         headers = {"Authorization": f"Bearer {self.admin_token}", **kwargs.pop("headers", {})}
@@ -334,6 +363,7 @@ class Site:
                  f"t4_s = {float(p.terminal_t4_s)}", ""]
         if p.printer:
             lines += ["[printer]", 'kind = "file"', f'path = "{self.receipts_path}"', ""]
+        lines += ["[desk]", f"login = {'true' if p.desk_operator else 'false'}", ""]
         self.agent_dir.mkdir(parents=True, exist_ok=True)
         self.agent_config.write_text("\n".join(lines), encoding="utf-8")
 

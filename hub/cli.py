@@ -12,6 +12,7 @@ from pathlib import Path
 
 import click
 
+from hub.activation.cli import COMMANDS as ACTIVATION_COMMANDS
 from hub.config import ConfigError, load
 from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
 from hub.doctor.cli import COMMANDS as DOCTOR_COMMANDS
@@ -93,5 +94,5 @@ def audit_verify(config: str) -> None:
 
 
 for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
-                *EXPORT_COMMANDS, *NOTICE_COMMANDS, *DOCTOR_COMMANDS):
+                *EXPORT_COMMANDS, *NOTICE_COMMANDS, *ACTIVATION_COMMANDS, *DOCTOR_COMMANDS):
     hub.add_command(command)

@@ -41,6 +41,8 @@ Relative file paths are relative to the configuration file.  Every key is option
     login_max_failures = 5            # failed logins for one username within the window … (1-1000)
     login_max_failures_per_address = 20   # … or from one address (an office's NAT shares one) (1-10000)
     login_window_minutes = 15         # … and the next try waits until the oldest leaves it (1-1440)
+    selfservice_max_failures = 10     # citizens' lookups at /self-service that found nothing, per address … (1-10000)
+    selfservice_window_minutes = 15   # … within this window; then the next waits (1-1440)
 
     [keys]                            # without them `hub serve` makes throw-away keys at each start
     order_key = "keys/order.pem"      # signs payment order QRs
@@ -156,6 +158,8 @@ class WebSettings:
     login_max_failures: int = 5
     login_max_failures_per_address: int = 20
     login_window_minutes: int = 15
+    selfservice_max_failures: int = 10
+    selfservice_window_minutes: int = 15
 
 
 def _current_user() -> str:
@@ -203,7 +207,8 @@ KEYS: dict[str, tuple[str, ...]] = {
     "mqtt": ("host", "port", "tls", "ca_file", "cert_file", "key_file", "client_id", "share_group"),
     "api": ("host", "port", "metrics_access"),
     "web": ("secure_cookies", "idle_timeout_minutes", "session_lifetime_hours", "login_max_failures",
-            "login_max_failures_per_address", "login_window_minutes"),
+            "login_max_failures_per_address", "login_window_minutes", "selfservice_max_failures",
+            "selfservice_window_minutes"),
     "keys": ("order_key", "event_key"),
     "orders": ("currency", "creditor_fiscal_code", "segregation_code", "iban", "beneficiary", "language"),
     "delivery": ("poll_interval_s", "max_in_flight", "max_per_system", "request_timeout_s", "first_retry_s",
@@ -367,6 +372,8 @@ def _web(reader: _Reader) -> WebSettings:
         login_max_failures_per_address=reader.number("web", "login_max_failures_per_address", 20, 1, 10000,
                                                      integer=True),
         login_window_minutes=reader.number("web", "login_window_minutes", 15, 1, 1440, integer=True),
+        selfservice_max_failures=reader.number("web", "selfservice_max_failures", 10, 1, 10000, integer=True),
+        selfservice_window_minutes=reader.number("web", "selfservice_window_minutes", 15, 1, 1440, integer=True),
     )
 
 

@@ -77,6 +77,17 @@ class DeliveryStatus(enum.StrEnum):
     UNROUTED = "unrouted"      # no case system's patterns match; re-routed when one does
 
 
+class CardApplicationState(enum.StrEnum):
+    """Where an office's application to take cards for one service step stands (seed 000):
+    draft → submitted → (commented → submitted)* → active, and active ⇄ suspended."""
+
+    DRAFT = "draft"            # not submitted yet: what is missing is shown
+    SUBMITTED = "submitted"    # waiting for a reviewer
+    COMMENTED = "commented"    # a reviewer asked for a fix; the office submits again
+    ACTIVE = "active"          # desks of the office offer the card tender for the step
+    SUSPENDED = "suspended"    # taken off by a reviewer; approving it again makes it active
+
+
 def literal_of(kind: type[enum.StrEnum]) -> Any:
     """The `Literal` of an enum's values, in their order, for schemas of plain strings."""
     return Literal[tuple(member.value for member in kind)]

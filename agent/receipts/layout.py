@@ -3,7 +3,7 @@ on 58/76 mm printers commonly 42).
 
 Lines: office, date/time, positions, total, tender (cash given and change), card type
 and masked PAN (last 4 digits only), terminal id / trace / receipt numbers, reference,
-receipt id; the QR is drawn below by the printer or PNG renderer.
+receipt id, desk and operator; the QR is drawn below by the printer or PNG renderer.
 """
 
 from __future__ import annotations
@@ -40,6 +40,7 @@ class ReceiptData:
     payer_name: str | None = None
     qr_payload: str | None = None
     copy: bool = False                     # a reprint says so
+    operator: str | None = None            # who was logged in at the desk
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -91,6 +92,8 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
         lines.append(_pair("Payer", data.payer_name, w))
     lines.append(_pair("Receipt", data.receipt_id, w))
     lines.append(_pair("Desk", data.agent_id, w))
+    if data.operator:
+        lines.append(_pair("Operator", data.operator, w))
     lines.append(_center("Scan the code below to verify", w))
     return lines
 
@@ -109,4 +112,5 @@ def receipt_data_from_journal(row: dict, office: str, agent_id: str, qr_payload:
         card_type=outcome.get("card_type"), masked_pan=outcome.get("masked_pan"),
         terminal_id=outcome.get("terminal_id"), trace_no=outcome.get("trace_no"),
         terminal_receipt_no=outcome.get("receipt_no"), auth_code=outcome.get("auth_code"),
-        reference=ref_text, payer_name=request.get("payer_name"), qr_payload=qr_payload, copy=copy)
+        reference=ref_text, payer_name=request.get("payer_name"), qr_payload=qr_payload, copy=copy,
+        operator=row.get("operator"))

@@ -12,7 +12,13 @@ Tables
     orders       cached payment orders seen at this desk
     order_states orders the hub says this desk must refuse: cancelled, or changed since printed
                  (retained `cp/v1/broadcast/orders/<office>`, agent/sync/order_state.py)
-    payers       the cash module's payer database (search by name or id)
+    payers       the cash module's payer database (search by name, id or fiscal code), learnt from
+                 payments and from the hub's order codes and cases seen at this desk
+    card_activations  the service steps where this office's desks take cards
+                 (retained `cp/v1/broadcast/cards/<office>`, agent/sync/card_activation.py)
+    desk_operators        who may log in at this desk: the hub's last desk.roster
+                          (agent/sync/desk_roster.py), with each one's Argon2id verifier
+    desk_login_failures   failed logins per username, so a lock-out survives a restart
     settings     key/value: incarnation, outbox sequence, key directory cache, …
     schema_version
 """
@@ -23,6 +29,8 @@ import datetime as dt
 from typing import Callable
 
 import sqlite_utils
+
+from agent.store.folding import compact_id, fold_name
 
 
 def _v1_core(db: sqlite_utils.Database) -> None:
@@ -96,12 +104,55 @@ def _v4_order_states(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX order_states_reference ON order_states(reference)")
 
 
+def _v5_card_activation_and_payers(db: sqlite_utils.Database) -> None:
+    # Which service steps take cards here, kept so the desk refuses the others offline too;
+    # replaced whole each time the hub publishes the office's set.  Payers get their id in
+    # one compact form (a fiscal code typed with or without spaces and dashes finds them)
+    # and the last order they were seen with.
+    db.execute("""
+        CREATE TABLE card_activations (
+            service TEXT PRIMARY KEY,           -- the service step: its price list's code
+            since TEXT NOT NULL,                -- when its application became active
+            contract_valid_to TEXT              -- the card contract's last day (NULL: open-ended)
+        )""")
+    db.execute("ALTER TABLE payers ADD COLUMN id_compact TEXT NOT NULL DEFAULT ''")
+    db.execute("ALTER TABLE payers ADD COLUMN last_order_id TEXT")
+    rows = db.execute("SELECT id, name FROM payers").fetchall()
+    db.conn.executemany("UPDATE payers SET name_folded = ?, id_compact = ? WHERE id = ?",
+                        [(fold_name(name), "" if key.startswith("name:") else compact_id(key), key)
+                         for key, name in rows])
+    db.execute("CREATE INDEX payers_id_compact ON payers(id_compact)")
+
+
+def _v7_desk_operators(db: sqlite_utils.Database) -> None:
+    # Logins are checked offline against the hub's last roster; failures are counted on
+    # disk, or a restart of the agent would hand a guesser a fresh set of tries.
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS desk_operators (
+            username TEXT PRIMARY KEY,
+            role TEXT NOT NULL,                 -- desk | technician | supervisor
+            verifier TEXT NOT NULL,             -- Argon2id PHC string of the desk PIN
+            changed_at TEXT NOT NULL
+        )""")
+    db.execute("""
+        CREATE TABLE IF NOT EXISTS desk_login_failures (
+            username TEXT PRIMARY KEY,          -- as typed (lower-cased), known or not
+            failures INTEGER NOT NULL,          -- since the last successful login
+            last_failure_at TEXT NOT NULL,
+            locked_until TEXT                   -- no login of this name before then
+        )""")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "journal, outbox, caches, payers, settings", _v1_core),
     (2, "outbox delivery attempts; case-folded payer search", _v2_delivery_and_search),
     (3, "journal keeps the terminal's mark of each intent", _v3_terminal_mark),
     (4, "orders the hub cancelled or changed, refused at the desk", _v4_order_states),
+    (5, "service steps that take cards; payers by compact id and last order", _v5_card_activation_and_payers),
+    (7, "desk operators from the hub's roster; failed logins", _v7_desk_operators),
 ]
+# Kept sorted by number: other versions may sit between these, each independent of the rest.
+MIGRATIONS.sort(key=lambda migration: migration[0])
 LATEST = MIGRATIONS[-1][0]
 
 

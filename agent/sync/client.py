@@ -14,8 +14,12 @@ certificate, or plain for tests) and does everything network-side in order:
   same id and bytes, and after `ack_timeout_s` without an ack it goes out again too;
 * hub commands on `…/A/cmd` go to `on_command` (run on a worker thread, not here);
 * retained catalogue and key directory are cached in the store, and so is the office's
-  order state (cancelled and changed orders, agent/sync/order_state.py): one that arrives
-  before a key directory with the hub's key is kept in memory and checked once it does.
+  order state (cancelled and changed orders, agent/sync/order_state.py), its card
+  activation (the service steps that take cards, agent/sync/card_activation.py) and its
+  desk roster (who may log in here, agent/sync/desk_roster.py): one that arrives before a
+  key directory with the hub's key is kept in memory and checked once it does, and
+  `on_roster` is called after each roster taken (the service ends the session of an
+  operator the hub no longer lists).
 
 The broker certificate is renewed on this connection (agent/renewal.py): once it is old
 enough a `certificate.request` goes out on `…/A/events`; the hub's `certificate.answer`
@@ -49,7 +53,7 @@ from protocol.wire.messages import Birth, Will, body_of, build
 from agent.crash import crash_point
 from agent.outbox import Outbox
 from agent.store import Store, StoreError
-from agent.sync import caches, order_state
+from agent.sync import caches, card_activation, desk_roster, order_state
 from agent.sync.backoff import Backoff
 
 log = logging.getLogger("counterpay.agent.sync")
@@ -83,7 +87,8 @@ class SyncClient:
                  incarnation: int, birth_info: Callable[[], dict], tls: TlsFiles | None = None,
                  window: int = 100, ack_timeout_s: float = 30.0, backoff: Backoff | None = None,
                  on_command: Callable[[dict], None] | None = None, on_change: Callable[[], None] = lambda: None,
-                 office: str | None = None, renewal=None, renewal_check_s: float = 60.0):
+                 office: str | None = None, on_roster: Callable[[], None] = lambda: None, renewal=None,
+                 renewal_check_s: float = 60.0):
         self.store, self.outbox, self.key, self.agent_id = store, outbox, key, agent_id
         self.address = parse_broker(broker)
         self.incarnation = incarnation
@@ -123,6 +128,11 @@ class SyncClient:
         self._candidate: TlsFiles | None = None   # a renewed pair to connect with next
         self._trying = False                  # this connection attempt uses the candidate
         self._switch = False                  # end the session: a candidate waits
+        self.card_activation_topic = topics.card_activation(office) if office else None
+        self._unverified_card_activation: bytes | None = None
+        self.roster_topic = topics.desk_roster(office) if office else None
+        self._unverified_roster: bytes | None = None
+        self.on_roster = on_roster
 
     # lifecycle -----------------------------------------------------------------------
     def start(self) -> None:
@@ -323,6 +333,10 @@ class SyncClient:
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
         if self.order_state_topic:
             subscriptions.append((self.order_state_topic, 1))
+        if self.card_activation_topic:
+            subscriptions.append((self.card_activation_topic, 1))
+        if self.roster_topic:
+            subscriptions.append((self.roster_topic, 1))
         client.subscribe(subscriptions)
         self._publish_birth(client)
         # Everything pending goes out again: in-flight state died with the old connection.
@@ -346,11 +360,13 @@ class SyncClient:
             elif message.topic == topics.KEYS:
                 self._keys = caches.store_keys(self.store, message.payload)
                 self._hub_keys = any(e.owner == "hub" for e in self._keys.entries.values())
-                if self._unverified_order_state is not None and self._hub_keys:
-                    raw, self._unverified_order_state = self._unverified_order_state, None
-                    self._take_order_state(raw)
+                self._take_held()
+            elif message.topic == self.card_activation_topic:
+                self._take_card_activation(message.payload)
             elif message.topic == self.order_state_topic:
                 self._take_order_state(message.payload)
+            elif message.topic == self.roster_topic:
+                self._take_roster(message.payload)
             elif message.topic == topics.REVOCATIONS:
                 pass  # revocations arrive folded into the key directory; nothing else to keep
             elif message.topic == self.topics["acks"]:
@@ -380,6 +396,42 @@ class SyncClient:
             return
         refused = order_state.receive(self.store, raw, self._keys, self.office)
         log.info("order state of office %s heard: %d orders refused at this desk", self.office, refused)
+
+    def _take_held(self) -> None:
+        """Check what was heard before the hub's key, each on its own: one refused keeps not the other out."""
+        if not self._hub_keys:
+            return
+        held = [(self._unverified_order_state, self._take_order_state),
+                (self._unverified_card_activation, self._take_card_activation),
+                (self._unverified_roster, self._take_roster)]
+        self._unverified_order_state = self._unverified_card_activation = self._unverified_roster = None
+        for raw, take in held:
+            if raw is None:
+                continue
+            try:
+                take(raw)
+            except (WireError, StoreError) as exc:
+                self._set_error(f"dropped a broadcast held until the key directory came: {exc}")
+
+    def _take_card_activation(self, raw: bytes) -> None:
+        self._load_keys()
+        if not self._hub_keys:
+            self._unverified_card_activation = raw
+            log.info("card activation heard before the hub's key: checked once the key directory arrives")
+            return
+        active = card_activation.receive(self.store, raw, self._keys, self.office)
+        log.info("card activation of office %s heard: %d service steps take cards at this desk", self.office, active)
+        self.on_change()
+
+    def _take_roster(self, raw: bytes) -> None:
+        self._load_keys()
+        if not self._hub_keys:
+            self._unverified_roster = raw
+            log.info("desk roster heard before the hub's key: checked once the key directory arrives")
+            return
+        listed = desk_roster.receive(self.store, raw, self._keys, self.office)
+        log.info("desk roster of office %s heard: %d operators may log in here", self.office, listed)
+        self.on_roster()
 
     def _load_keys(self) -> None:
         if self._keys is ...:

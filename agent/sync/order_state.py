@@ -20,9 +20,10 @@ from agent.store import Store, order_states
 SENDER = "hub"
 
 
-def _moment(text: str) -> dt.datetime:
-    moment = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
-    return moment if moment.tzinfo else moment.replace(tzinfo=dt.timezone.utc)
+def moment(text: str) -> dt.datetime:
+    """An envelope's time as an aware datetime (a naive one is taken as UTC)."""
+    value = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=dt.timezone.utc)
 
 
 def has_hub_key(keys: KeyDirectory | None) -> bool:
@@ -44,7 +45,7 @@ def receive(store: Store, raw: bytes, keys: KeyDirectory | None, office: str) ->
         raise WireError("wrong_office", f"the order state is for office {envelope.body['office']!r}, "
                         f"this desk is in {office!r}")
     held = order_states.heard_at(store)
-    if held and _moment(envelope.time) < _moment(held):
+    if held and moment(envelope.time) < moment(held):
         raise WireError("stale", f"the order state of {envelope.time} is older than the one of {held} this desk "
                         "holds; kept the newer")
     return order_states.replace(store, envelope.body["orders"], envelope.time)

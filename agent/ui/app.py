@@ -5,12 +5,21 @@
 The app subscribes to the service's status (called from any thread; forwarded as a
 `StatusChanged` message), starts the serial scanner if one is given and forwards its
 codes to the screen, and owns the translation catalogue.
+
+Where the service says a login is required (clerk, cashier, technician with `[desk]
+login` on), the login screen comes first and the mode's screen only after it; F12
+logs out, and so do `idle_logout_s` seconds without a key or a click, and the core
+ending the session (the hub's roster no longer lists the operator): each returns to
+the login screen, with a note saying why.  Kiosks serve the public: no login.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+import time
+
+from textual import events
 from textual.app import App
 from textual.binding import Binding
 from textual.reactive import var
@@ -24,6 +33,7 @@ from agent.ui.service_view import CounterService
 
 MODES = ("clerk", "cashier", "kiosk", "technician")
 DEFAULT_IDLE_RESET_S = 90.0
+DEFAULT_IDLE_LOGOUT_S = 300.0
 
 
 def _screen_for(mode: str):
@@ -50,6 +60,7 @@ class CounterpayApp(App):
         Binding("ctrl+q", "leave", "Quit", show=False, priority=True),
         Binding("ctrl+c", "leave", "Quit", show=False, priority=True),
         Binding("ctrl+o", "open_checks", "Open checks", show=False),
+        Binding("f12", "logout", "Log out", show=False),
     ]
 
     # A var, not a reactive: a reactive on the App repaints the whole screen on every
@@ -58,7 +69,8 @@ class CounterpayApp(App):
     agent_status: var[Any] = var(None, always_update=True)
 
     def __init__(self, service: CounterService, mode: str, *, scanner: Any = None, language: str = "en",
-                 idle_reset_s: float = DEFAULT_IDLE_RESET_S, currency: str = "EUR") -> None:
+                 idle_reset_s: float = DEFAULT_IDLE_RESET_S, currency: str = "EUR",
+                 idle_logout_s: float = DEFAULT_IDLE_LOGOUT_S) -> None:
         self.screen_class = _screen_for(mode)
         # Kiosk users are the public: no command palette (read by App.__init__), no way out.
         self.ENABLE_COMMAND_PALETTE = mode != "kiosk"
@@ -70,6 +82,10 @@ class CounterpayApp(App):
         self.currency = currency
         self.default_language = language
         self.catalogue = Catalogue(language)
+        self.idle_logout_s = idle_logout_s
+        self.login_required = mode != "kiosk" and bool(getattr(service, "login_required", False))
+        self.working = False             # the mode's screen is up (after a login, where one is required)
+        self.last_input = time.monotonic()
 
     def t(self, key: str, **values: object) -> str:
         return self.catalogue.t(key, **values)
@@ -82,10 +98,50 @@ class CounterpayApp(App):
         self.refresh_status()
         if self.scanner is not None:
             self.scanner.start(self._scan_from_any_thread)
+        if self.login_required:
+            self.set_interval(1.0, self._check_idle)
+            self._show_login("")
+        else:
+            self._start_work()
+
+    def _start_work(self) -> None:
+        self.working = True
+        self.last_input = time.monotonic()
         self.push_screen(self.screen_class())
         if self.mode != "kiosk":
             # Left over from before a crash or a "decide later": ask before new work.
             self.action_open_checks()
+
+    # -- the operator's login -----------------------------------------------------------
+
+    def _show_login(self, note: str) -> None:
+        from agent.ui.screens.login import LoginScreen
+        self.working = False
+        while len(self.screen_stack) > 1:
+            self.pop_screen()
+        self.push_screen(LoginScreen(note), lambda username: self._start_work())
+
+    def action_logout(self) -> None:
+        if not self.login_required or not self.working:
+            return
+        self.service.logout()
+        self._show_login(self.t("operators.note.logged_out"))
+
+    async def on_event(self, event: events.Event) -> None:
+        # Every key and click reaches the app first: what the idle logout counts from.
+        if isinstance(event, (events.Key, events.MouseDown)):
+            self.last_input = time.monotonic()
+        await super().on_event(event)
+
+    def _check_idle(self) -> None:
+        status = self.agent_status
+        if status is not None and status.terminal_state == "busy":
+            # A card payment waits on the terminal, not on the keyboard: not idle.
+            self.last_input = time.monotonic()
+            return
+        if self.working and time.monotonic() - self.last_input >= self.idle_logout_s:
+            self.service.logout()
+            self._show_login(self.t("operators.note.idle", minutes=max(1, round(self.idle_logout_s / 60))))
 
     def on_unmount(self) -> None:
         if self.scanner is not None:
@@ -112,6 +168,9 @@ class CounterpayApp(App):
 
     def on_status_changed(self, message: StatusChanged) -> None:
         self.agent_status = message.status
+        if self.login_required and self.working and getattr(message.status, "operator", "") is None:
+            # The core ended the session (the hub's roster no longer lists the operator).
+            self._show_login(self.t("operators.note.ended"))
 
     def on_scan_received(self, message: ScanReceived) -> None:
         handler = getattr(self.screen, "handle_scan", None)
@@ -168,5 +227,6 @@ class CounterpayApp(App):
 
 
 def run(service: CounterService, mode: str, **options: Any) -> None:
-    """Run the UI for `mode` until the operator quits (options: scanner, language, idle_reset_s, currency)."""
+    """Run the UI for `mode` until the operator quits (options: scanner, language, idle_reset_s, currency,
+    idle_logout_s)."""
     CounterpayApp(service, mode, **options).run()

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict,
+from agent.card_checks import CARD_REFUSALS
+from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, DeskLoginOutcome,
                            EodComparison, PaymentOutcome, PaymentRequest)
 
-__all__ = ["AgentStatus", "CaseLookup", "CataloguePosition", "CodeVerdict", "EodComparison",
-           "PaymentOutcome", "PaymentRequest"]
+__all__ = ["CARD_REFUSALS", "AgentStatus", "CaseLookup", "CataloguePosition", "CodeVerdict", "DeskLoginOutcome",
+           "EodComparison", "PaymentOutcome", "PaymentRequest"]

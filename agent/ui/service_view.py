@@ -11,15 +11,23 @@ from __future__ import annotations
 
 from typing import Callable, Protocol
 
-from agent.ui.facade import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, EodComparison,
-                             PaymentOutcome, PaymentRequest)
+from agent.ui.facade import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, DeskLoginOutcome,
+                             EodComparison, PaymentOutcome, PaymentRequest)
 
 
 class CounterService(Protocol):
+    login_required: bool
+    """Must an operator log in before the mode's screen (agent.config `[desk] login`)?"""
+
     # status -----------------------------------------------------------------------
     def subscribe(self, callback: Callable[[AgentStatus], None]) -> None: ...
 
     def status(self) -> AgentStatus: ...
+
+    # the operator --------------------------------------------------------------------
+    def login(self, username: str, secret: str) -> DeskLoginOutcome: ...
+
+    def logout(self) -> None: ...
 
     # catalogue, cases, codes, payers -------------------------------------------------
     def catalogue(self) -> list[CataloguePosition]: ...
@@ -30,7 +38,13 @@ class CounterService(Protocol):
 
     def verify_receipt(self, payload: str) -> CodeVerdict: ...
 
-    def search_payers(self, text: str) -> list[dict]: ...
+    def search_payers(self, text: str) -> list[dict]:
+        """Payers seen at this desk whose name, id or fiscal code matches: dicts (name, id, last_seen, …)."""
+        ...
+
+    def card_refusal(self, codes: list[str], order_id: str | None = None) -> dict | None:
+        """Why the card tender is not offered for these positions or this scanned order, or None."""
+        ...
 
     # payments ------------------------------------------------------------------------
     def pay(self, request: PaymentRequest, on_progress: Callable[[str], None] = ...) -> PaymentOutcome: ...

@@ -80,8 +80,11 @@ def _headless(workdir: Path, count: int, as_json: bool) -> int:
 
 
 def _interactive(workdir: Path, mode: str) -> int:
-    from counterpay.site import Site, SiteError
-    site = Site(workdir)
+    from counterpay.site import Site, SiteError, SitePlan
+    # The desk needs a login: the site makes an operator for the mode (technician mode needs a technician).
+    site = Site(workdir, SitePlan(office="demo-office",
+                                  desk_operator="demo-tech" if mode == "technician" else "demo-clerk",
+                                  desk_operator_role="technician" if mode == "technician" else "desk"))
     click.echo(f"starting broker, hub, case system, terminal and scanner simulators in {workdir} …")
     try:
         try:
@@ -157,6 +160,8 @@ def describe(site, mode: str, codes: list[tuple[str, str]] = ()) -> str:
         f"  admin token      {site.admin_token}",
         f"                   curl -H 'Authorization: Bearer {site.admin_token}' {site.api_url}/api/v1/payments",
         f"  back office      {site.api_url}/login   username admin, password {site.admin_password}",
+        *([f"  desk login       username {site.desk_login[0]}, PIN {site.desk_login[1]}   (F12 logs out)"]
+          if site.desk_login else []),
         f"  MQTT broker      mqtts://127.0.0.1:{site.broker_port}  (TLS, client certificates; {hub_cfg.parent}/broker)",
         f"  hub config       {hub_cfg}      log {site.log('hub')}",
         f"  case system sim  {site.case_url}/webhook   log {site.log('case-system')}",

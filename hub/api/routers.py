@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 
-from hub.api.routes import (accounts, agents, audit, cases, catalogue, eod, exports, metrics, orders, payments,
+from hub.api.routes import (accounts, activation, agents, audit, cases, catalogue, eod, exports, metrics, orders, payments,
                              reconciliation, tokens, verification)
 from hub.casesys import routes as case_systems
 from hub.delivery import routes as deliveries
@@ -12,6 +12,7 @@ from hub.pki import routes as enrollment
 
 ROUTERS: tuple[APIRouter, ...] = (
     accounts.router,
+    activation.router,
     agents.router,
     audit.router,
     cases.router,

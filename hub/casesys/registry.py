@@ -333,7 +333,18 @@ def _cached_list(conn: Connection) -> list[dict[str, Any]]:
 
 def choose(conn: Connection, values: dict[str, str], *, cached: bool = False) -> dict[str, Any] | None:
     """The case system these values belong to (enabled or not), or None."""
-    for row in (_cached_list(conn) if cached else list_all(conn)):
+    return choose_from(_cached_list(conn) if cached else list_all(conn), values)
+
+
+def cached_systems(conn: Connection) -> list[dict[str, Any]]:
+    """Every case system, as `choose(…, cached=True)` sees them: for a batch that chooses
+    many times without reading the database in between (`choose_from`)."""
+    return _cached_list(conn)
+
+
+def choose_from(systems: list[dict[str, Any]], values: dict[str, str]) -> dict[str, Any] | None:
+    """The first of `systems` these values belong to, or None."""
+    for row in systems:
         if matches(row, values):
             return row
     return None

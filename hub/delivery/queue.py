@@ -120,35 +120,43 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
     wanted = {(item.get("link") or {}).get("order_id") for item in fresh} - {None, ""}
     given = {order_id: orders[order_id] for order_id in wanted & orders.keys()} if orders else {}
     snapshots = {**_order_snapshots(conn, wanted - given.keys()), **given}
-    rows, forget = [], set()
-    for item in fresh:
-        if item["event_id"] in known:          # the same event twice in one batch
-            continue
-        known.add(item["event_id"])
-        payment, link = item["payment"], item.get("link") or {}
-        values = registry.reference_values(payment, link)
-        target = registry.choose(conn, values, cached=True)
-        name = target["name"] if target else None
-        payload = build_payload(event_id=item["event_id"], agent_id=item["agent_id"], payment=payment, link=link,
-                                order=snapshots.get(link.get("order_id")), created_at=moment)
-        rows.append({
-            "webhook_id": webhook_id_for(item["event_id"], name), "event_id": item["event_id"],
-            "agent_id": item["agent_id"],
-            "type": "payment.voided" if payment.get("voided_at") else "payment.confirmed",
-            "case_system": name, "case_key": case_key(payment, link, item["event_id"]),
-            "payload": payload.decode("utf-8"), "attempts": 0,
-            "status": DeliveryStatus.PENDING if name else DeliveryStatus.UNROUTED,
-            "created_at": moment, "window_started_at": moment, "next_attempt_at": moment, "replays": 0})
-        forget.update(v for k, v in values.items() if k != "reference")
-    if not rows:
+    systems = registry.cached_systems(conn)     # read now: the rows are made while the COPY holds the connection
+    queued: list[str] = []
+    forget: set[str] = set()
+
+    def rows():
+        # Made one by one as they are stored, so the server stores a row while the next payload is built.
+        for item in fresh:
+            if item["event_id"] in known:          # the same event twice in one batch
+                continue
+            known.add(item["event_id"])
+            payment, link = item["payment"], item.get("link") or {}
+            values = registry.reference_values(payment, link)
+            target = registry.choose_from(systems, values)
+            name = target["name"] if target else None
+            payload = build_payload(event_id=item["event_id"], agent_id=item["agent_id"], payment=payment,
+                                    link=link, order=snapshots.get(link.get("order_id")), created_at=moment)
+            row = {
+                "webhook_id": webhook_id_for(item["event_id"], name), "event_id": item["event_id"],
+                "agent_id": item["agent_id"],
+                "type": "payment.voided" if payment.get("voided_at") else "payment.confirmed",
+                "case_system": name, "case_key": case_key(payment, link, item["event_id"]),
+                "payload": payload.decode("utf-8"), "attempts": 0,
+                "status": DeliveryStatus.PENDING if name else DeliveryStatus.UNROUTED,
+                "created_at": moment, "window_started_at": moment, "next_attempt_at": moment, "replays": 0}
+            queued.append(row["webhook_id"])
+            forget.update(v for k, v in values.items() if k != "reference")
+            yield row
+
+    insert_many(conn, deliveries, rows())   # one executemany (SQLite), one COPY fed row by row (PostgreSQL)
+    if not queued:
         return []
-    insert_many(conn, deliveries, rows)     # one executemany (SQLite), one INSERT per 10,000 (PostgreSQL)
     wakeup.announce(conn)
     from hub.casesys.lookup import forget_all_everywhere
     forget_all_everywhere(forget)
     if stale_refs is not None:
         stale_refs.update(forget)
-    return [row["webhook_id"] for row in rows]
+    return queued
 
 
 def _order_snapshots(conn: Connection, order_ids: set[str]) -> dict[str, dict[str, Any]]:

@@ -19,6 +19,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 
+from hub.activation import feed as card_feed
 from hub.api.deps import Db, caller, require_role
 from hub.api.schemas.enrollment import (AgentRevoked, Enrolled, EnrollBody, EnrollmentToken, EnrollmentTokenCreated,
                                         KeyDirectory, RevokeBody, TokenBody)
@@ -90,6 +91,8 @@ def post_enroll(body: EnrollBody, request: Request, db: Db) -> dict[str, Any]:
         api_token, _ = create_api_token(conn, agent_token_name(result.agent_id), "agent",
                                         f"enrollment:{result.agent_id}")
     _publish_directory(request, db)
+    # A new desk's office may never have been told where it takes cards: tell it now (retained).
+    card_feed.publish_for(db, request.app.state.hub, result.office)
     with db.connect() as conn:
         directory = _directory(request, conn).to_json()
     return {"agent_id": result.agent_id, "office": result.office, "certificate_pem": result.certificate_pem,

@@ -40,6 +40,7 @@ from sqlalchemy import JSON, Connection, String, Table, Text, bindparam, func, l
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import ColumnElement
+from sqlalchemy.types import TypeDecorator
 
 from hub.store.bulk import insert_rows
 
@@ -52,9 +53,43 @@ def one_of(conn: Connection, column, values: Iterable[Any]) -> ColumnElement[boo
     if conn.dialect.name == "postgresql":
         # text[], not varchar(n)[]: a cast to varchar(n) would cut a longer value down to one that matches
         element = Text() if isinstance(column.type, String) else column.type
+        literal = array_literal(listed)
+        if literal is not None:
+            return column == func.any(bindparam(None, literal, type_=_ArrayText(element)))
         return column == func.any(bindparam(None, listed, type_=ARRAY(element)))
     members = select(literal_column("value")).select_from(func.json_each(bindparam(None, json.dumps(listed))))
     return column.in_(members)
+
+
+class _ArrayText(TypeDecorator):
+    """An array parameter given as its text form (`array_literal`), bound as `%s::T[]`: the
+    server reads the text as the array when it binds it, so the planner sees the values (a
+    `CAST` in the query would be evaluated again for every row it filters)."""
+    impl = ARRAY
+    cache_ok = True
+
+    def bind_processor(self, dialect):
+        return None                       # the text goes as it is
+
+
+def array_literal(values: list[Any]) -> str | None:
+    """PostgreSQL's text form of an array of `values` when all are strings or all integers,
+    made by `str.join` in C (psycopg's list dumper formats element by element in Python: a
+    tenth of a reconciliation run); None for anything else, left to psycopg.  Every string
+    element is quoted, backslashes and double quotes escaped: nothing else is special inside
+    quotes, so any text round-trips."""
+    if all(type(value) is str for value in values):
+        if not values:
+            return "{}"
+        # Joined by NUL, which no PostgreSQL text holds, escaped whole, then each NUL made `","`.
+        joined = "\0".join(values)
+        if joined.count("\0") != len(values) - 1:
+            return None                                 # a NUL in a value: psycopg refuses it as it should
+        escaped = joined.replace("\\", "\\\\").replace('"', '\\"').replace("\0", '","')
+        return '{"' + escaped + '"}'
+    if all(type(value) is int for value in values):         # not bool: type() is exact
+        return "{" + ",".join(map(str, values)) + "}"
+    return None
 
 
 def _serialiser(conn: Connection):
@@ -77,17 +112,20 @@ def _check_columns(table: Table, rows: list[dict[str, Any]]) -> tuple[str, ...]:
 def _tuples(conn: Connection, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]) -> list[tuple]:
     """`rows` (sequences in the order of `names`) as tuples, JSON columns serialised as the engine would
     (None in a JSON column is JSON null, as SQLAlchemy's JSON type stores it by default)."""
+    return list(_tuples_of(conn, table, names, rows))
+
+
+def _tuples_of(conn: Connection, table: Table, names: Sequence[str], rows: Iterable[Sequence[Any]]):
     as_json = [index for index, name in enumerate(names) if isinstance(table.c[name].type, JSON)]
     if not as_json:
-        return [tuple(row) for row in rows]
+        yield from map(tuple, rows)
+        return
     serialise = _serialiser(conn)
-    out = []
     for row in rows:
         values = list(row)
         for index in as_json:
             values[index] = serialise(values[index])
-        out.append(tuple(values))
-    return out
+        yield tuple(values)
 
 
 def _row_tuples(conn: Connection, table: Table, names: Sequence[str], rows: list[dict[str, Any]]) -> list[tuple]:
@@ -101,7 +139,7 @@ def _quoted(conn: Connection, names: Iterable[str]) -> str:
     return ", ".join(quote(name) for name in names)
 
 
-def _copy(conn: Connection, target: str, names: Sequence[str], rows: list[tuple]) -> None:
+def _copy(conn: Connection, target: str, names: Sequence[str], rows: Iterable[tuple]) -> None:
     """COPY `rows` into `target` (a quoted table name) on the connection's own transaction."""
     sql = f"COPY {target} ({_quoted(conn, names)}) FROM STDIN"
     dbapi_error = conn.dialect.loaded_dbapi.Error
@@ -145,15 +183,41 @@ def update_by_id(conn: Connection, table: Table, names: Sequence[str], rows: lis
     conn.exec_driver_sql(f"DROP TABLE {staging}")
 
 
-def insert_many(conn: Connection, table: Table, rows: list[dict[str, Any]]) -> None:
-    """Insert `rows` (dicts with the same keys): PostgreSQL one COPY, SQLite one executemany."""
-    if not rows:
+def insert_many(conn: Connection, table: Table, rows: Iterable[dict[str, Any]]) -> None:
+    """Insert `rows` (dicts with the same keys): PostgreSQL one COPY, SQLite one executemany.
+
+    `rows` may be a generator: on PostgreSQL each row is copied as it is made, so the
+    server stores rows while Python makes the next ones (the generator must not use the
+    connection: the COPY holds it).  A generated row whose columns differ from the first's
+    fails the COPY, and with it the transaction."""
+    if conn.dialect.name != "postgresql" or isinstance(rows, list):
+        rows = list(rows)
+        if not rows:
+            return
+        if conn.dialect.name != "postgresql":
+            insert_rows(conn, table, rows)
+            return
+        names = _check_columns(table, rows)
+        _copy(conn, conn.dialect.identifier_preparer.quote(table.name), names, _row_tuples(conn, table, names, rows))
         return
-    if conn.dialect.name != "postgresql":
-        insert_rows(conn, table, rows)
+    made = iter(rows)
+    first = next(made, None)
+    if first is None:
         return
-    names = _check_columns(table, rows)
-    _copy(conn, conn.dialect.identifier_preparer.quote(table.name), names, _row_tuples(conn, table, names, rows))
+    names = _check_columns(table, [first])
+    picked = map(itemgetter(*names), _alike(table, first, made)) if len(names) > 1 else (
+        (row[names[0]],) for row in _alike(table, first, made))
+    _copy(conn, conn.dialect.identifier_preparer.quote(table.name), names, _tuples_of(conn, table, names, picked))
+
+
+def _alike(table: Table, first: dict[str, Any], rest: Iterable[dict[str, Any]]):
+    """`first`, then each of `rest` once it is seen to have the same columns."""
+    yield first
+    keys = first.keys()
+    for row in rest:
+        if row.keys() != keys:
+            raise ValueError(f"rows for {table.name} differ in their columns: {sorted(keys ^ row.keys())}")
+        yield row
 
 
 def _sqlite_variables(conn: Connection) -> int:

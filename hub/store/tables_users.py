@@ -25,6 +25,8 @@ users = Table(
     Column("created_at", String(40), nullable=False),
     Column("created_by", String(100), nullable=False),
     Column("updated_at", String(40), nullable=False),
+    Column("desk_verifier", String(300)),                     # Argon2id of the desk PIN (never the password's hash)
+    Column("desk_secret_set_at", String(40)),
 )
 
 user_sessions = Table(

@@ -4,6 +4,8 @@
     counterpay hub user list --config hub.toml [--json]
     counterpay hub user disable|enable --config hub.toml --username anna
     counterpay hub user reset-password --config hub.toml --username anna --password-stdin
+    counterpay hub user set-pin --config hub.toml --username anna --pin-stdin
+    counterpay hub user clear-pin --config hub.toml --username anna
 
 Passwords are read from standard input (one line), never from the command line, where
 other users of the machine could read them.  Changes are written to the audit log as
@@ -65,9 +67,10 @@ def _change(config: str, change) -> None:
 def user() -> None:
     """Named users of the web console: create, list, disable, enable, reset a password.
 
-    Roles: admin, finance, operator, supervisor, auditor, desk (see the README's
-    "Users and roles"); without --office a user sees every office (operator and desk
-    must name at least one).
+    Roles: admin, finance, operator, supervisor, auditor, desk, technician (see the
+    README's "Users and roles"); without --office a user sees every office (operator and
+    desk must name at least one).  Desk, technician and supervisor users log in at the
+    counter with a desk PIN set by `set-pin` (README: "Operators at the desk").
     """
 
 
@@ -137,6 +140,36 @@ def reset_password(config: str, username: str, password_stdin: bool) -> None:
     password = _read_password()
     _change(config, lambda conn: service.reset_password(conn, username, password, _actor()))
     click.echo(f"password of {username} reset; its sessions are ended")
+
+
+@user.command("set-pin")
+@_config
+@_username
+@click.option("--pin-stdin", is_flag=True, required=True,
+              help="read the desk PIN (6-12 digits) or desk password (12+ characters) from standard input")
+def set_pin(config: str, username: str, pin_stdin: bool) -> None:
+    """Set the PIN a desk, technician or supervisor user logs in with at the counter.
+
+    The desks of the user's offices get a salted Argon2id verifier of it (never the PIN,
+    never the console password's hash) within seconds when `hub serve` runs, and check
+    logins against it offline.  Exit 1 if there is no such user, 2 for a role that does
+    not work at a desk or a PIN that is too short or guessable.
+    """
+    from hub.users import desk_secret
+    secret = _read_password()
+    _change(config, lambda conn: desk_secret.set_secret(conn, username, secret, _actor()))
+    click.echo(f"desk PIN of {username} set; the desks of its offices hear it with the next roster")
+
+
+@user.command("clear-pin")
+@_config
+@_username
+def clear_pin(config: str, username: str) -> None:
+    """Remove a user's desk PIN: the desks refuse its login once they hear the next roster."""
+    from hub.users import desk_secret
+    cleared = []
+    _change(config, lambda conn: cleared.append(desk_secret.clear_secret(conn, username, _actor())))
+    click.echo(f"desk PIN of {username} removed" if cleared[0] else f"user {username} had no desk PIN")
 
 
 COMMANDS = (user,)

@@ -93,6 +93,11 @@ def _require(conn: Connection, username: str):
     return row
 
 
+def require_row(conn: Connection, username: str):
+    """The user's row (for hub.users.desk_secret and the roster); UnknownUser if there is none."""
+    return _require(conn, username)
+
+
 def create(conn: Connection, username: str, password: str, role: str, offices: Iterable[str] | None, actor: str,
            *, language: str = "en") -> User:
     name = _clean_username(username)

@@ -1,6 +1,7 @@
 """`install_console(app)`: the web console on the hub's FastAPI app, at `/` (static files at /static).
 
 The API keeps /api/v1 and /docs; the console's pages are left out of the OpenAPI schema.
+One page is public, the citizens' /self-service (hub/web/routes_selfservice.py).
 A request without a session is sent to /login (an htmx request gets `HX-Redirect`); a
 request without its CSRF token, or beyond the user's role, gets a readable 403 page.
 """
@@ -14,10 +15,11 @@ from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
-from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, routes_case_systems, routes_catalogue,
-                     routes_dashboard, routes_deliveries, routes_enrollment, routes_eod, routes_exports, routes_mail,
+from hub.web import (routes_accounts, routes_agents, routes_audit, routes_auth, routes_card_payments,
+                     routes_case_systems, routes_catalogue, routes_dashboard, routes_deliveries, routes_enrollment,
+                     routes_eod, routes_exports, routes_mail,
                      routes_notices, routes_orders, routes_orders_new, routes_payments, routes_reconciliation,
-                     routes_tokens, routes_users)
+                     routes_selfservice, routes_tokens, routes_users)
 from hub.web.auth import CsrfRefused, LoginRequired, NotPermitted, optional_session
 from hub.web.templating import render
 
@@ -45,6 +47,7 @@ async def _not_permitted(request: Request, exc: Exception) -> Response:
 def install_console(app: FastAPI) -> None:
     app.mount("/static", StaticFiles(directory=STATIC), name="console-static")
     app.include_router(routes_auth.router)
+    app.include_router(routes_selfservice.router)      # public: the citizens' page, no login
     app.include_router(routes_dashboard.router)
     app.include_router(routes_agents.router)
     app.include_router(routes_deliveries.router)
@@ -52,6 +55,7 @@ def install_console(app: FastAPI) -> None:
     app.include_router(routes_audit.router)
     app.include_router(routes_catalogue.router)
     app.include_router(routes_accounts.router)
+    app.include_router(routes_card_payments.router)
     app.include_router(routes_users.router)
     app.include_router(routes_tokens.router)
     app.include_router(routes_enrollment.router)

@@ -31,6 +31,7 @@ PAGES: tuple[Page, ...] = (
     Page("audit", "/audit", "audit.read"),
     Page("catalogue", "/catalogue", "catalogue.read"),
     Page("accounts", "/accounts", "accounts.read"),
+    Page("card_payments", "/card-payments", "activation.read"),
     Page("case_systems", "/case-systems", "casesys.manage"),
     Page("enrollment", "/enrollment-tokens", "enrollment.manage"),
     Page("users", "/users", "users.manage"),

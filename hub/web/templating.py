@@ -31,8 +31,9 @@ def language_for(request: Request, session: Session | None) -> str:
 
 
 def render(request: Request, template: str, *, session: Session | None, status_code: int = 200,
-           headers: dict[str, str] | None = None, **context) -> HTMLResponse:
-    language = language_for(request, session)
+           headers: dict[str, str] | None = None, language: str | None = None, **context) -> HTMLResponse:
+    """`language` chosen by the page itself (the self-service page's switch) wins over the viewer's."""
+    language = language if language in i18n.LANGUAGES else language_for(request, session)
     catalogue = i18n.catalogue(language)
     user = session.user if session else None
     html = _environment.get_template(template).render(

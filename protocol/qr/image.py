@@ -24,7 +24,7 @@ import segno
 from PIL import Image
 from pyzbar import wrapper as zbar
 
-from protocol.qr import epc
+from protocol.qr import epc, masking
 from protocol.qr import parse as parse_payload
 from protocol.qr.base import QrFormatError, QrResult, unknown
 
@@ -51,9 +51,9 @@ def payload_bytes(payload: str) -> bytes:
 
 def make_qr(payload: str) -> segno.QRCode:
     # EPC fixes the error correction level at M; other codes may use a higher level
-    # for free when it fits the same symbol size.
-    return segno.make(payload_bytes(payload), error=ERROR_LEVEL, micro=False,
-                      boost_error=not epc.detect(payload))
+    # for free when it fits the same symbol size.  The symbol is segno's, its mask chosen
+    # faster (protocol/qr/masking.py).
+    return masking.make(payload_bytes(payload), error=ERROR_LEVEL, boost_error=not epc.detect(payload))
 
 
 def make_png(payload: str, scale: int = 6, border: int = 4) -> bytes:

@@ -7,7 +7,11 @@ Hub → agent: acks on `…/acks` (one message acks every event of that agent th
 committed in one batch, each by its message id), command on `…/cmd`.
 Hub → every desk of an office, retained on `cp/v1/broadcast/orders/<office>`:
 order.state, the payment orders its desks must no longer take as printed (envelope
-agent "hub": a broadcast has no one addressee, and no agent may be called "hub").
+agent "hub": a broadcast has no one addressee, and no agent may be called "hub"); and
+on `cp/v1/broadcast/operators/<office>`: desk.roster, who may log in at its desks
+(protocol/wire/roster.py).  Events name the operator logged in at the desk.
+Hub → every desk of an office, retained on `cp/v1/broadcast/cards/<office>`:
+card.activation, the service steps where its desks may take cards (hub/activation/feed.py).
 A full card number can never pass: `masked_pan` may show at most 4 digits.
 """
 
@@ -20,6 +24,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from protocol.domain import ReferenceFormatValue, TenderValue
 from protocol.wire.errors import WireError
+from protocol.wire.roster import DeskRoster
 
 Str64 = Annotated[str, Field(max_length=64)]
 Str200 = Annotated[str, Field(max_length=200)]
@@ -109,6 +114,7 @@ class PaymentVoided(_Strict):
     reason: Str200
     terminal_receipt_no: Str64 | None = None
     voided_at: Str64
+    operator: Str64 | None = None          # who was logged in at the desk (absent from older agents)
 
 
 class TenderTotal(_Strict):
@@ -139,6 +145,7 @@ class EodReport(_Strict):
     opened_at: Str64 | None = None
     per_scheme: dict[Str64, TenderTotal] | None = Field(default=None, max_length=20)  # the terminal's, by card scheme
     payment_ids: list[Str64] | None = Field(default=None, max_length=EOD_PAYMENT_IDS)  # the journal's card payments
+    operator: Str64 | None = None          # who was logged in at the desk when the batch closed
 
 
 class DiagnosticsReport(_Strict):
@@ -263,6 +270,36 @@ class CertificateAnswer(_Strict):
         return self
 
 
+CARD_ACTIVATION_ENTRIES = 2000
+"""Service steps one office's card.activation lists at most (a catalogue holds at most 500 price lists)."""
+CARD_ACTIVATION_MAX_BYTES = 256 * 1024
+StepCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9._-]+$")]
+Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
+
+
+class ActiveStep(_Strict):
+    """A service step (a price list's code) whose card payments a reviewer approved for the office."""
+    service: StepCode
+    since: Str64                               # when it became active
+    contract_valid_to: Day | None = None       # the card contract's last day: no cards after it, offline too
+
+
+class CardActivation(_Strict):
+    """Every service step where `office`'s desks may take cards: the whole set, not a change."""
+    office: Annotated[str, Field(min_length=1, max_length=64)]
+    active: list[ActiveStep] = Field(default_factory=list, max_length=CARD_ACTIVATION_ENTRIES)
+
+    @field_validator("active")
+    @classmethod
+    def _one_entry_per_step(cls, entries: list[ActiveStep]) -> list[ActiveStep]:
+        seen: set[str] = set()
+        for entry in entries:
+            if entry.service in seen:
+                raise ValueError(f"service step {entry.service} is listed twice")
+            seen.add(entry.service)
+        return entries
+
+
 SCHEMAS: dict[str, type[BaseModel]] = {
     "payment.captured": PaymentCaptured,
     "payment.voided": PaymentVoided,
@@ -275,6 +312,8 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "order.state": OrderState,
     "certificate.request": CertificateRequest,
     "certificate.answer": CertificateAnswer,
+    "card.activation": CardActivation,
+    "desk.roster": DeskRoster,
 }
 TYPES = frozenset(SCHEMAS)
 EVENT_TYPES = frozenset({"payment.captured", "payment.voided", "eod.report", "diagnostics.report"})

@@ -5,7 +5,8 @@ a safe topic level (no '/', '+', '#') and a safe CN.
 
 An office name may hold any character (enrollment takes 1-64 of them), so as a topic
 level it is percent-encoded (RFC 3986 unreserved characters stay): the office
-"Riga 1/A" has its order state on `cp/v1/broadcast/orders/Riga%201%2FA`.
+"Riga 1/A" has its order state on `cp/v1/broadcast/orders/Riga%201%2FA` and its card
+activation on `cp/v1/broadcast/cards/Riga%201%2FA`.
 """
 
 from __future__ import annotations
@@ -24,6 +25,8 @@ KEYS = f"{BROADCAST}/keys"
 REVOCATIONS = f"{BROADCAST}/revocations"
 ORDER_STATE_PREFIX = f"{BROADCAST}/orders"
 ALL_ORDER_STATES = f"{ORDER_STATE_PREFIX}/+"
+CARD_ACTIVATION_PREFIX = f"{BROADCAST}/cards"
+DESK_ROSTER_PREFIX = f"{BROADCAST}/operators"
 
 KINDS = ("events", "acks", "cmd", "state")
 
@@ -44,6 +47,20 @@ def order_state(office: str) -> str:
     if not isinstance(office, str) or not 1 <= len(office) <= 64:
         raise TopicError(f"office {office!r} must be a text of 1-64 characters")
     return f"{ORDER_STATE_PREFIX}/{quote(office, safe='')}"
+
+
+def card_activation(office: str) -> str:
+    """The retained topic of the service steps where one office's desks take cards."""
+    if not isinstance(office, str) or not 1 <= len(office) <= 64:
+        raise TopicError(f"office {office!r} must be a text of 1-64 characters")
+    return f"{CARD_ACTIVATION_PREFIX}/{quote(office, safe='')}"
+
+
+def desk_roster(office: str) -> str:
+    """The retained topic of one office's desk roster (who may log in at its desks)."""
+    if not isinstance(office, str) or not 1 <= len(office) <= 64:
+        raise TopicError(f"office {office!r} must be a text of 1-64 characters")
+    return f"{DESK_ROSTER_PREFIX}/{quote(office, safe='')}"
 
 
 def agent_topic(agent_id: str, kind: str) -> str:

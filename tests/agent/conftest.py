@@ -84,7 +84,7 @@ def zvt_sim(tmp_path):
 
 def write_config(workdir: Path, keys: Keys, *, broker: str | None = None, device: str | None = None,
                  cap: int = 10_000, ack_timeout_s: float = 30, extra: str = "", protocol: str = "zvt",
-                 terminal_options: str = "", printer: str | None = None) -> Path:
+                 terminal_options: str = "", printer: str | None = None, login: bool = False) -> Path:
     key_dir = workdir / "keys"
     key_dir.mkdir(parents=True, exist_ok=True)
     (key_dir / "signing_key.pem").write_bytes(keys.agent.to_pem())
@@ -94,7 +94,9 @@ def write_config(workdir: Path, keys: Keys, *, broker: str | None = None, device
         lines += ["[hub]", f'broker = "{broker}"', f"ack_timeout_s = {ack_timeout_s}", ""]
     if device:
         lines += ["[terminal]", f'protocol = "{protocol}"', f'device = "{device}"', terminal_options, ""]
-    lines += ["[printer]", printer or f'kind = "file"\npath = "{workdir / "receipts.bin"}"', "", extra]
+    lines += ["[printer]", printer or f'kind = "file"\npath = "{workdir / "receipts.bin"}"', ""]
+    # Desks log in by default; the tests of other things run an anonymous desk (tests/agent/test_desk_login.py).
+    lines += ["[desk]", f"login = {'true' if login else 'false'}", "", extra]
     path = workdir / "agent.toml"
     path.write_text("\n".join(lines))
     return path

@@ -122,3 +122,42 @@ def test_technician_status(snap_compare):
 def test_technician_terminal_and_offline_status(snap_compare):
     assert snap_compare(CounterpayApp(UiDouble(online=False), "technician"), terminal_size=SIZE,
                         run_before=keys_then_settle("key:f3", "wait"))
+
+
+def test_login_before_clerk_work(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(login_required=True), "clerk"), terminal_size=SIZE,
+                        run_before=keys_then_settle())
+
+
+def test_login_refused_with_the_tries_left_in_latvian(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(login_required=True), "cashier", language="lv"), terminal_size=SIZE,
+                        run_before=keys_then_settle("anna", "key:enter", "000000", "key:enter"))
+
+
+def test_clerk_screen_names_the_operator_logged_in(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(login_required=True), "clerk"), terminal_size=SIZE,
+                        run_before=keys_then_settle("anna", "key:enter", "492817", "key:enter"))
+
+
+NOT_ACTIVE = {"reason": "card_not_active", "message": "card payments are not active for service step VEH",
+              "details": {"service": "VEH"}}
+
+
+def test_clerk_tender_without_the_card_for_a_step_not_activated(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(card_refused=NOT_ACTIVE), "clerk"), terminal_size=SIZE,
+                        run_before=keys_then_settle("WAW/77", "key:enter", "key:f2", "wait"))
+
+
+def test_cashier_tender_without_the_card_for_a_step_not_activated_in_latvian(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(card_refused=NOT_ACTIVE), "cashier", language="lv"),
+                        terminal_size=SIZE, run_before=keys_then_settle(PAGOPA_OK, "key:enter", "key:f5", "wait"))
+
+
+def test_cashier_payer_picked_for_the_next_payment(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(), "cashier"), terminal_size=SIZE,
+                        run_before=keys_then_settle("key:f2", "Ko", "wait", "key:tab", "key:enter", "wait"))
+
+
+def test_kiosk_refuses_a_step_not_activated_for_cards(snap_compare):
+    assert snap_compare(CounterpayApp(UiDouble(card_refused=NOT_ACTIVE), "kiosk"), terminal_size=SIZE,
+                        run_before=keys_then_settle(PAGOPA_OK, "key:enter"))

@@ -6,7 +6,8 @@ of a mode's main path runs against the real AgentService instead (test_ui_*_real
 
 from __future__ import annotations
 
-from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, EodComparison,
+from agent.desk_login import DeskOperator
+from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, DeskLoginOutcome, EodComparison,
                            PaymentOutcome)
 
 CATALOGUE = [
@@ -23,10 +24,24 @@ BAD = CodeVerdict("pagopa", False, "check digits wrong", ["the notice number's c
 
 
 class UiDouble:
-    def __init__(self, *, online: bool = True, mismatch: bool = False) -> None:
+    login_required = False          # the login screen's own tests run on the real service
+
+    def __init__(self, *, online: bool = True, mismatch: bool = False, login_required: bool = False,
+                 card_refused: dict | None = None) -> None:
         self._status = AgentStatus("riga-desk-01", "Riga 1", "clerk", online, 3, 42, 10000, "ready", "zvt", None)
         self.mismatch = mismatch
+        self.login_required = login_required
+        self.card_refused = card_refused
         self.subscribers = []
+
+    def login(self, username, secret):
+        if username == "anna" and secret == "492817":
+            self._status.operator = "anna"
+            return DeskLoginOutcome(DeskOperator("anna", "desk", "2026-12-04T08:00:00+00:00"))
+        return DeskLoginOutcome(refused="wrong", tries_left=4)
+
+    def logout(self):
+        self._status.operator = None
 
     def subscribe(self, callback) -> None:
         self.subscribers.append(callback)
@@ -71,7 +86,10 @@ class UiDouble:
         return EodComparison(3, 25050, 3, 25050, "EUR", False, "", {})
 
     def search_payers(self, text):
-        return [{"name": "Jan Kowalski", "id": "85010112345", "last_seen": "2026-11-21"}]
+        return [{"name": "Jan Kowalski", "id": "85010112345", "last_seen": "2026-11-21", "last_order_id": "O-77"}]
+
+    def card_refusal(self, codes, order_id=None):
+        return self.card_refused
 
     def recent_payments(self, limit=20):
         return []

@@ -101,7 +101,7 @@ def publish_key_directory(broker_url: str, tmp_path: Path, hub_key: SigningKey |
 
 def open_service(tmp_path: Path, broker_url: str | None, terminal_device: str | None, *, mode: str,
                  with_catalogue: bool = True, outbox_cap: int = 10_000, protocol: str = "zvt",
-                 **terminal_options) -> AgentService:
+                 login: bool = False, **terminal_options) -> AgentService:
     key_dir = tmp_path / "keys"
     agent_key(tmp_path)
     data: dict = {
@@ -109,6 +109,8 @@ def open_service(tmp_path: Path, broker_url: str | None, terminal_device: str | 
                   "key_dir": str(key_dir), "currency": "EUR", "mode": mode},
         "outbox": {"cap": outbox_cap},
         "printer": {"kind": "file", "path": str(tmp_path / "receipts.bin")},
+        # Desks log in by default; the login screen's tests turn it on (tests/agent/test_ui_login.py).
+        "desk": {"login": login},
     }
     if broker_url:
         data["hub"] = {"broker": broker_url}

@@ -64,15 +64,26 @@ def test_case_system_down_failing_slow_gone_and_restarted(desk):
     _assert_invariants(desk, timeout_s=120)
 
 
-def test_terminal_lost_answers_and_cable_pulls_were_recovered(desk):
-    desk.pay(desk.life(), 60)
-    report = _assert_invariants(desk)
-    ledger = desk.site.terminal_ledger()
-    charged_by_step = {}
-    for record in ledger:
+def _charged_by_step(desk) -> dict[str, int]:
+    charged: dict[str, int] = {}
+    for record in desk.site.terminal_ledger():
         if record.get("record") == "request" and record.get("charged"):
-            charged_by_step[record["step"]] = charged_by_step.get(record["step"], 0) + 1
+            charged[record["step"]] = charged.get(record["step"], 0) + 1
+    return charged
+
+
+def test_terminal_lost_answers_and_cable_pulls_were_recovered(desk):
+    # The terminal loses one answer and has its cable pulled once in every 80 requests
+    # (scenarios.terminal_steps); where this module's other tests left the cycle is not known,
+    # so the desk pays until two of each were charged (at most 240 payments: three cycles).
+    life = desk.life()
+    for _ in range(4):
+        desk.pay(life, 60)
+        charged = _charged_by_step(desk)
+        if charged.get("lose_answer", 0) >= 2 and charged.get("cable_pull", 0) >= 2:
+            break
+    report = _assert_invariants(desk)
     # Charged while the agent never got (the whole of) the answer: each one was found by
     # status enquiry and recorded once, never charged again (the invariants above).
-    assert charged_by_step.get("lose_answer", 0) >= 2 and charged_by_step.get("cable_pull", 0) >= 2, charged_by_step
+    assert charged.get("lose_answer", 0) >= 2 and charged.get("cable_pull", 0) >= 2, charged
     assert report.counts["card_charges"] >= 50

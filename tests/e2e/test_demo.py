@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import select
 import signal
 import subprocess
@@ -144,7 +145,14 @@ def test_ctrl_c_in_the_interactive_demo_stops_everything(tmp_path, how):
     try:
         screen.wait_for(b"Press Enter to open the counter UI", 120)
         assert (workdir / "demo-info.txt").read_text().count("admin token") == 1
+        info = (workdir / "demo-info.txt").read_text()
+        username, pin = re.search(r"desk login +username (\S+), PIN (\d+)", info).groups()
         screen.type(b"\r")
+        screen.wait_for(b"Log in to work at this desk", 60)     # the desk asks for the operator first
+        time.sleep(1)                                 # drawn a moment before it reads keys
+        screen.type(username.encode() + b"\r")
+        time.sleep(0.3)
+        screen.type(pin.encode() + b"\r")
         screen.wait_for(b"Clerk", 60)                 # the clerk screen is drawn
         assert (workdir / "pids" / "agent.pid").exists()
         if how == "typed":

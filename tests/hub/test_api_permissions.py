@@ -13,13 +13,22 @@ import pytest
 
 from hub.api.errors import _caller_checks
 from hub.api.routers import ROUTERS
-from hub.users.roles import ROLES, may
+from hub.users.roles import CONSOLE_ROLES as _CONSOLE, ROLES, may
 from tests.hub.web_support import console
 
 ROUTE_PERMISSIONS = {
     ("GET", "/api/v1/accounts"): "accounts.read",
     ("POST", "/api/v1/accounts"): "accounts.manage",
     ("POST", "/api/v1/accounts/{iban}/close"): "accounts.manage",
+    ("GET", "/api/v1/card-contracts"): "activation.read",
+    ("POST", "/api/v1/card-contracts"): "activation.apply",
+    ("GET", "/api/v1/card-applications"): "activation.read",
+    ("GET", "/api/v1/card-applications/{office}"): "activation.read",
+    ("GET", "/api/v1/card-applications/{office}/{service}"): "activation.read",
+    ("POST", "/api/v1/card-applications/{office}/{service}/submit"): "activation.apply",
+    ("POST", "/api/v1/card-applications/{office}/{service}/comment"): "activation.review",
+    ("POST", "/api/v1/card-applications/{office}/{service}/approve"): "activation.review",
+    ("POST", "/api/v1/card-applications/{office}/{service}/suspend"): "activation.review",
     ("GET", "/api/v1/agents"): "agents.read",
     ("GET", "/api/v1/agents/{agent_id}"): "agents.read",
     ("POST", "/api/v1/agents/{agent_id}/diagnostics"): "agents.manage",
@@ -77,8 +86,9 @@ ROUTE_PERMISSIONS = {
 PUBLIC = {("POST", "/api/v1/enroll"), ("GET", "/api/v1/keys"), ("GET", "/metrics")}
 UNKNOWN = {"agent_id": "nobody", "ref": "CASE-NONE", "version": "999999", "order_id": "NOORDER",
            "payment_row_id": "999999", "token_id": "999999", "event_id": "no-event", "name": "no-system",
-           "iban": "IT60X0542811101000000123456", "kind": "payments", "row_id": "999999"}
-CONSOLE_ROLES = [role for role in ROLES if role != "desk"]     # desk cannot log in, so has no session
+           "iban": "IT60X0542811101000000123456", "kind": "payments", "row_id": "999999",
+           "office": "NO-OFFICE", "service": "NO-STEP"}
+CONSOLE_ROLES = [role for role in ROLES if role in _CONSOLE]     # desk and technician cannot log in: no session
 
 
 def _api_routes() -> set[tuple[str, str]]:

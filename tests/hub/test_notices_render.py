@@ -9,14 +9,17 @@ import io
 import subprocess
 
 import pytest
+import segno
 from PIL import Image
 
 from hub.config import Settings
+from hub.notices.layouts.common import modules
 from hub.notices.render import notice_language, render_notice_pdf, render_notice_png
 from hub.orders.payee import Payee
 from hub.orders.qr import order_qr
 from protocol.keys import KeyDirectory, SigningKey
-from protocol.qr.image import decode
+from protocol.qr import epc
+from protocol.qr.image import ERROR_LEVEL, decode, payload_bytes
 
 CREDITOR = "00311260095"
 KEY = SigningKey.generate()
@@ -140,3 +143,10 @@ def test_an_open_amount_and_a_missing_due_date_are_said_in_words():
     row = order("sepa", "pl") | {"amount_kind": "open", "amount_minor": None, "due_date": None}
     text = pdf_text(render_notice_pdf(row, SETTINGS, RIGA))
     assert "należna kwota" in text and "bez terminu" in text
+
+
+@pytest.mark.parametrize("payload", ["PAGOPA|002|301000000000012345|00311260095|12345", "8" * 180,
+                                     "BCD\n002\n1\nSCT\n\nRīgas dome\nLV80BANK0000435195001\nEUR12.34\n\nRF18539007547034"])
+def test_a_codes_modules_are_segnos_symbol_with_its_quiet_zone(payload):
+    expected = segno.make(payload_bytes(payload), error=ERROR_LEVEL, micro=False, boost_error=not epc.detect(payload))
+    assert modules(payload) == tuple(tuple(bool(m) for m in row) for row in expected.matrix_iter(border=4))

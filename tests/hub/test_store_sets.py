@@ -6,10 +6,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 
-from hub.store.sets import fetch_dicts, insert_many, insert_returning, one_of, update_by_id
+from hub.store.sets import array_literal, fetch_dicts, insert_many, insert_returning, one_of, update_by_id
 from hub.store.tables import orders, payments
 from hub.store.tables_reconcile import flow_payments
 from tests.finance.reconcile_support import add_order
@@ -121,3 +123,85 @@ def test_a_value_too_long_for_its_column_is_refused_on_postgresql_as_an_update_w
     with pytest.raises(DataError, match="too long"):
         with hub_db.begin() as conn:
             insert_many(conn, flow_payments, [{**_flow_payment(1), "status": "x" * 17}])
+
+
+# Any text PostgreSQL stores (no NUL): quotes, backslashes, commas, braces, spaces, NULL-looking words.
+_TEXTS = st.text(alphabet=st.characters(blacklist_characters="\x00", blacklist_categories=("Cs",)), max_size=12)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.one_of(_TEXTS, st.sampled_from(['"', "\\", ",", "{}", "NULL", " ", '\\"', "a,b"])),
+                       max_size=20))
+def test_any_set_of_texts_finds_exactly_the_rows_holding_one_of_them(hub_db, values):
+    stored = ["", '"', "\\", "NULL", "a,b", "{x}", " lead", "Zoë", "ελληνικά"]
+    with hub_db.begin() as conn:
+        insert_many(conn, flow_payments, [{**_flow_payment(n), "iur": text} for n, text in enumerate(stored)])
+        found = conn.execute(select(flow_payments.c.iur).where(one_of(conn, flow_payments.c.iur, values)))
+        assert sorted(found.scalars()) == sorted(set(stored) & set(values))
+        conn.execute(flow_payments.delete())                # each example starts from an empty table
+
+
+@given(values=st.lists(_TEXTS, max_size=30))
+def test_an_array_literal_reads_back_as_its_texts(values):
+    if not values:
+        assert array_literal(values) == "{}"
+        return
+    literal = array_literal(values)
+    # PostgreSQL's reading of a quoted element: a backslash takes the next character as it is.
+    elements, current, quoted, escaped = [], [], False, False
+    for char in literal[1:-1]:
+        if escaped:
+            current.append(char)
+            escaped = False
+        elif char == "\\":
+            escaped = True
+        elif char == '"':
+            quoted = not quoted
+        elif char == "," and not quoted:
+            elements.append("".join(current))
+            current = []
+        else:
+            current.append(char)
+    elements.append("".join(current))
+    assert elements == values
+
+
+def test_an_array_literal_is_made_only_of_strings_or_of_integers(hub_db):
+    assert array_literal([1, 22, -3]) == "{1,22,-3}"
+    assert array_literal([True, False]) is None           # booleans are not ids
+    assert array_literal(["a", 1]) is None
+    assert array_literal(["a\x00b"]) is None               # left to psycopg, which refuses a NUL
+    with hub_db.begin() as conn:
+        insert_many(conn, flow_payments, [_flow_payment(n) for n in range(5)])
+        ids = _ids(conn)
+        assert conn.execute(select(flow_payments.c.id).where(one_of(conn, flow_payments.c.id, [ids[1], ids[3], -7]))
+                            .order_by(flow_payments.c.id)).scalars().all() == [ids[1], ids[3]]
+
+
+def test_rows_from_a_generator_are_stored_as_they_are_made(hub_db):
+    made = []
+
+    def rows():
+        for n in range(MORE_THAN_ANY_LIMIT):
+            made.append(n)
+            yield _flow_payment(n)
+
+    with hub_db.begin() as conn:
+        insert_many(conn, flow_payments, rows())
+        insert_many(conn, flow_payments, iter(()))                       # an empty generator: nothing
+        assert len(made) == MORE_THAN_ANY_LIMIT
+        assert conn.execute(select(func.count()).select_from(flow_payments)).scalar_one() == MORE_THAN_ANY_LIMIT
+        assert conn.execute(select(flow_payments.c.iur).where(flow_payments.c.iuv == f"{69_999:017d}")
+                            ).scalar_one() == "IUR69999"
+
+
+def test_a_generated_row_with_other_columns_fails_the_insert_and_its_transaction(hub_db):
+    def rows():
+        yield _flow_payment(1)
+        yield {**_flow_payment(2), "colour": "red"}
+
+    with pytest.raises(ValueError, match="differ in their columns"):
+        with hub_db.begin() as conn:
+            insert_many(conn, flow_payments, rows())
+    with hub_db.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(flow_payments)).scalar_one() == 0

@@ -51,9 +51,17 @@ class Visitor(httpx.Client):
 
 
 @contextmanager
-def console(tmp_path, smtp: dict | None = None, **web) -> Console:
-    hub_databases.migrated_sqlite_file(tmp_path / "hub.db")
-    sections = {"smtp": smtp} if smtp else {}
+def console(tmp_path, smtp: dict | None = None, *, database_url: str | None = None, orders: dict | None = None,
+            **web) -> Console:
+    """The console on a fresh SQLite file, or on the migrated database at `database_url` (a
+    `hub_db` fixture's, to run on PostgreSQL too); `orders` is the [orders] section."""
+    sections: dict = {"smtp": smtp} if smtp else {}
+    if orders:
+        sections["orders"] = orders
+    if database_url:
+        sections["database"] = {"url": database_url}
+    else:
+        hub_databases.migrated_sqlite_file(tmp_path / "hub.db")
     settings = settings_for(tmp_path, api={"port": free_port()}, web={"secure_cookies": False, **web}, **sections)
     context = serve.context_from_settings(settings)
     server = serve.build_server(settings, context)

@@ -33,7 +33,7 @@ COUNTERPAY = [sys.executable, "-m", "counterpay"]
 LOOPBACK = {"127.0.0.1", "localhost", "::1"}
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator["sync_api.Browser"]:
     if not os.access(CHROMIUM, os.X_OK):
         pytest.fail(f"{CHROMIUM} is missing: run ./quickstart.sh test, which installs Debian's chromium")

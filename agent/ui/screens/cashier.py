@@ -3,7 +3,10 @@
 Codes come from the serial scanner (forwarded by the app as ScanReceived) or from the
 scan line (typed or keyboard wedge, analysed for layout damage).  F1–F4 switch tabs.
 Only a payment order is charged: a receipt scanned here is verified and shown as the
-receipt of the payment it proves, and cannot be charged.
+receipt of the payment it proves, and cannot be charged.  The card tender is offered only
+when the order's service steps take cards at this office (agent/card_checks.py); otherwise
+the tender step says why.  A payer picked in the payer search (F2, Enter on a row) fills
+the payment of an order that names no payer, and is shown on the scan tab until the next one.
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from agent.ui.format import money
 from agent.ui.i18n import translate_bindings
 from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
-from agent.ui.widgets.payment.receipt import ReceiptView
+from agent.ui.widgets.payment.receipt import ReceiptView, card_refusal_text
 from agent.ui.widgets.payment.tender import TenderForm
 from agent.ui.widgets.payment.verdict import VerdictView
 from agent.ui.widgets.scan.scan_input import ScanInput, WedgeWarning
@@ -50,6 +53,8 @@ class CashierScreen(PaymentSteps, Screen):
         translate_bindings(self, self.app.t)
         self.verdict: Any = None
         self.report: WedgeReport | None = None
+        self.payer: dict | None = None      # picked in the payer search, for the next payment
+        self.payer_rows: list[dict] = []
 
     def compose(self) -> ComposeResult:
         t = self.app.t
@@ -62,6 +67,7 @@ class CashierScreen(PaymentSteps, Screen):
                         yield ScanInput(placeholder=t("cashier.scan_placeholder"), id="scan-input")
                         yield WedgeWarning(id="wedge")
                         yield VerdictView(id="verdict")
+                        yield Static("", id="payer-chosen", classes="hint")
                         yield Static("", id="scan-error", classes="error")
                     yield Vertical(id="tender")
                     yield PaymentProgressView(id="progress")
@@ -84,8 +90,9 @@ class CashierScreen(PaymentSteps, Screen):
         self.currency = getattr(self.app, "currency", "EUR")
         t = self.app.t
         self.query_one("#wedge", WedgeWarning).display = False
+        self.query_one("#payer-chosen", Static).display = False
         self.query_one("#payer-table", DataTable).add_columns(t("cashier.col_payer"), t("cashier.col_payer_id"),
-                                                              t("cashier.col_last_seen"))
+                                                              t("cashier.col_last_seen"), t("payers.col_last_order"))
         self.query_one("#totals-table", DataTable).add_columns(t("cashier.col_tender"), t("cashier.col_count"),
                                                                t("cashier.col_total"))
         self.query_one("#eod-table", DataTable).add_columns("", t("cashier.col_count"), t("cashier.col_total"))
@@ -93,6 +100,7 @@ class CashierScreen(PaymentSteps, Screen):
 
     def reset(self) -> None:
         self.verdict, self.report = None, None
+        self._choose_payer(None)
         self.query_one("#verdict", VerdictView).show(None)
         self.query_one("#wedge", WedgeWarning).show(None)
         self.query_one("#scan-error", Static).update("")
@@ -188,23 +196,45 @@ class CashierScreen(PaymentSteps, Screen):
         if verdict is None or not verdict.valid:
             self.query_one("#scan-error", Static).update(self.app.t("cashier.cannot_charge"))
             return
+        codes = [c for c in ((verdict.fields or {}).get("positions") or []) if isinstance(c, str)]
+        self._offer_tenders(codes, verdict.order_id)
+
+    @work(thread=True, exclusive=True, group="tender")
+    def _offer_tenders(self, codes: list[str], order_id: str | None) -> None:
+        try:
+            refused = self.app.service.card_refusal(codes, order_id)
+        except Exception as exc:      # the store is unreadable: the card is not offered, the reason shown
+            refused = {"reason": "", "message": str(exc), "details": {}}
+        self.app.call_from_thread(self._show_tender, refused)
+
+    def _show_tender(self, refused: dict | None) -> None:
+        verdict = self.verdict
+        if verdict is None:
+            return
+        tenders = list(Tender)
+        if self.app.agent_status is not None and self.app.agent_status.terminal_state == "not configured":
+            tenders = [Tender.CASH]
+        note = ""
+        if refused is not None and Tender.CARD in tenders:
+            tenders = [Tender.CASH]
+            note = card_refusal_text(refused, self.app.t)
         container = self.query_one("#tender", Vertical)
         container.remove_children()
         container.mount(Static(self.app.t("cashier.charging", reference=(verdict.reference or {}).get("value", "")),
                                classes="title"))
-        tenders = list(Tender)
-        if self.app.agent_status is not None and self.app.agent_status.terminal_state == "not configured":
-            tenders = [Tender.CASH]
-        container.mount(TenderForm(verdict.amount_minor, verdict.currency or self.currency, tenders))
+        container.mount(TenderForm(verdict.amount_minor, verdict.currency or self.currency, tenders, note=note))
         self.query_one("#steps", ContentSwitcher).current = "tender"
 
     def on_tender_form_chosen(self, message: TenderForm.Chosen) -> None:
         message.stop()
         v = self.verdict
+        # The order's own payer, else the one picked in the payer search.
+        payer = self.payer if not (v.payer_name or v.payer_id) else None
         self.begin_payment(PaymentRequest(
             amount_minor=message.amount_minor, currency=v.currency or self.currency, tender=message.tender,
             reference=dict(v.reference or {}), case_ref=v.case_ref, order_id=v.order_id,
-            payer_name=v.payer_name, payer_id=v.payer_id, positions=[],
+            payer_name=payer.get("name") if payer else v.payer_name,
+            payer_id=payer.get("id") if payer else v.payer_id, positions=[],
             cash_given_minor=message.cash_given_minor))
 
     # -- payers, totals, end of day ---------------------------------------------------
@@ -225,8 +255,26 @@ class CashierScreen(PaymentSteps, Screen):
     def _show_payers(self, rows: list[dict]) -> None:
         table = self.query_one("#payer-table", DataTable)
         table.clear()
+        self.payer_rows = list(rows)
         for row in rows:
-            table.add_row(row.get("name", ""), row.get("id", ""), str(row.get("last_seen", "") or ""))
+            table.add_row(row.get("name") or "", row.get("id") or "", str(row.get("last_seen", "") or "")[:10],
+                          row.get("last_order_id") or "")
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if event.data_table.id != "payer-table" or not 0 <= event.cursor_row < len(self.payer_rows):
+            return
+        event.stop()
+        self._choose_payer(self.payer_rows[event.cursor_row])
+        self.action_tab("scan")
+
+    def _choose_payer(self, payer: dict | None) -> None:
+        self.payer = payer
+        shown = self.query_one("#payer-chosen", Static)
+        shown.display = payer is not None
+        if payer is None:
+            shown.update("")
+        else:
+            shown.update(self.app.t("payers.chosen", name=payer.get("name") or "", id=payer.get("id") or "—"))
 
     @work(thread=True, exclusive=True, group="totals")
     def _load_totals(self) -> None:

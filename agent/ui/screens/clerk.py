@@ -22,7 +22,7 @@ from agent.ui.format import money
 from agent.ui.i18n import translate_bindings
 from agent.ui.screens.payment_steps import PaymentSteps
 from agent.ui.widgets.payment.progress import PaymentProgressView
-from agent.ui.widgets.payment.receipt import ReceiptView
+from agent.ui.widgets.payment.receipt import ReceiptView, card_refusal_text
 from agent.ui.widgets.payment.tender import TenderForm
 from agent.ui.widgets.payment.verdict import VerdictView
 from agent.ui.widgets.status_bar import StatusBar
@@ -234,14 +234,32 @@ class ClerkScreen(PaymentSteps, Screen):
         if self._total() <= 0:
             self.query_one("#selection-total", Static).update(self.app.t("clerk.nothing_selected"))
             return
+        self._offer_tenders([p["code"] for p in self._selected()])
+
+    @work(thread=True, exclusive=True, group="tender")
+    def _offer_tenders(self, codes: list[str]) -> None:
+        try:
+            refused = self.app.service.card_refusal(codes)
+        except Exception as exc:      # the store is unreadable: the card is not offered, the reason shown
+            refused = {"reason": "", "message": str(exc), "details": {}}
+        self.app.call_from_thread(self._show_tender, refused)
+
+    def _show_tender(self, refused: dict | None) -> None:
         tenders = sorted({t for p in self._selected() for t in (self._tenders_of(p["code"]) or [])}) \
             or list(Tender)
         if self.app.agent_status is not None and self.app.agent_status.terminal_state == "not configured":
             tenders = [t for t in tenders if t != Tender.CARD]
+        note = ""
+        if refused is not None and Tender.CARD in tenders:
+            tenders = [t for t in tenders if t != Tender.CARD]
+            note = card_refusal_text(refused, self.app.t)
+        if not tenders:
+            self.query_one("#selection-total", Static).update(note or self.app.t("clerk.nothing_selected"))
+            return
         container = self.query_one("#tender", Vertical)
         container.remove_children()
         container.mount(Static(self.app.t("clerk.case_header", case=self.case_ref), classes="title"))
-        container.mount(TenderForm(self._total(), self.currency, tenders))
+        container.mount(TenderForm(self._total(), self.currency, tenders, note=note))
         self.query_one("#steps", ContentSwitcher).current = "tender"
 
     def _tenders_of(self, code: str) -> list[str]:

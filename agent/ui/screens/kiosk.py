@@ -135,13 +135,17 @@ class KioskScreen(PaymentSteps, Screen):
 
     @work(thread=True, exclusive=True, group="check")
     def _check(self, code: str) -> None:
+        refused = None
         try:
             verdict = self.app.service.check_code(code)
+            if verdict is not None and verdict.valid:
+                codes = [c for c in ((verdict.fields or {}).get("positions") or []) if isinstance(c, str)]
+                refused = self.app.service.card_refusal(codes, verdict.order_id)
         except Exception:
             verdict = None
-        self.app.call_from_thread(self._show_confirm, verdict)
+        self.app.call_from_thread(self._show_confirm, verdict, refused)
 
-    def _show_confirm(self, verdict: Any) -> None:
+    def _show_confirm(self, verdict: Any, refused: dict | None = None) -> None:
         t = self.app.t
         error = self.query_one("#kiosk-error", Static)
         if verdict is None or not verdict.valid:
@@ -150,6 +154,10 @@ class KioskScreen(PaymentSteps, Screen):
             return
         if not verdict.amount_minor:
             self._error(t("kiosk.open_amount"))     # a citizen does not type amounts at a kiosk
+            return
+        if refused is not None:
+            # A kiosk takes only cards: a service step that does not take them is paid at a counter.
+            self._error(t("activation.kiosk_card_not_active", service=(refused.get("details") or {}).get("service", "")))
             return
         status = self.app.agent_status
         if status is not None and status.terminal_state not in ("ready", "busy"):

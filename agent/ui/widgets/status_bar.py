@@ -1,4 +1,4 @@
-"""The bar every mode shows on top: online/offline, outbox depth, terminal state."""
+"""The bar every mode shows on top: online/offline, outbox depth, terminal state, the operator."""
 
 from __future__ import annotations
 
@@ -41,6 +41,11 @@ class StatusBar(Static):
         style = {"ready": "green", "busy": "yellow", "offline": "red",
                  "unknown outcome": "bold red"}.get(state, "")
         text.append(t("status.terminal", state=t(f"terminal.{state}")), style)
+        operator = getattr(status, "operator", None)
+        if operator:
+            # Before the desk's name: on 80 columns the end of the line is what gets cut.
+            text.append("  │  ")
+            text.append(self.app.t("operators.status", operator=operator), "bold")
         if self.app.mode != "kiosk":
             text.append("  │  ")
             text.append(f"{status.agent_id} · {status.office}", "dim")

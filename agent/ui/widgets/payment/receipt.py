@@ -12,7 +12,12 @@ from textual.widgets import Button, Static
 
 from protocol.domain import JournalState
 
+from agent.ui.facade import CARD_REFUSALS
 from agent.ui.format import money
+
+
+# Refusals of the card tender for a service step not activated (agent/card_checks.py).
+REFUSAL_KEYS = {reason: f"activation.{reason}" for reason in CARD_REFUSALS}
 
 
 def refusal_text(outcome: Any, t) -> str | None:
@@ -20,8 +25,15 @@ def refusal_text(outcome: Any, t) -> str | None:
     reason = getattr(outcome, "reason", None)
     if outcome.outcome != "refused" or not reason:
         return None
-    return t(f"refusal.{reason}", field=t(f"field.{outcome.field}") if outcome.field else "",
+    return t(REFUSAL_KEYS.get(reason, f"refusal.{reason}"), field=t(f"field.{outcome.field}") if outcome.field else "",
              **(getattr(outcome, "details", None) or {}))
+
+
+def card_refusal_text(refused: dict, t) -> str:
+    """Why the card tender is not offered (AgentService.card_refusal), in the operator's language."""
+    if not refused.get("reason"):
+        return refused.get("message") or ""
+    return t(REFUSAL_KEYS.get(refused["reason"], f"refusal.{refused['reason']}"), field=t("field.positions"), **(refused.get("details") or {}))
 
 
 class ReceiptView(Vertical):

@@ -27,11 +27,13 @@ class TenderForm(Vertical):
             self.amount_minor = amount_minor
             self.cash_given_minor = cash_given_minor
 
-    def __init__(self, amount_minor: int | None, currency: str, tenders: list[str], **kwargs) -> None:
+    def __init__(self, amount_minor: int | None, currency: str, tenders: list[str], *, note: str = "",
+                 **kwargs) -> None:
         super().__init__(**kwargs)
         self.amount_minor = amount_minor
         self.currency = currency
         self.tenders = tenders or list(Tender)
+        self.note = note          # why a tender is not offered (the card, for a step not activated)
 
     def compose(self) -> ComposeResult:
         t = self.app.t
@@ -46,6 +48,8 @@ class TenderForm(Vertical):
             if Tender.CASH in self.tenders:
                 yield Input(placeholder=t("tender.cash_given"), id="cash-given")
                 yield Button(t("tender.cash"), id=Tender.CASH)
+        if self.note:
+            yield Static(self.note, id="tender-note", classes="hint")
         yield Static("", id="change", classes="hint")
         yield Static("", id="tender-error", classes="error")
 
