@@ -24,23 +24,11 @@ from cryptography.x509.oid import NameOID
 from protocol.keys import SigningKey, public_raw
 from protocol.wire.topics import AGENT_ID_RE
 
-from agent.identity import API_TOKEN, CA, SIGNING_KEY, TLS_CERT, TLS_CSR, TLS_KEY
+from agent.identity import API_TOKEN, CA, SIGNING_KEY, TLS_CERT, TLS_CSR, TLS_KEY, write_private as _write_private
 
 
 class EnrollError(RuntimeError):
     """Enrollment failed; the message says why and what to do."""
-
-
-def _write_private(path: Path, data: bytes) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    try:
-        os.write(fd, data)
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.chmod(tmp, 0o600)
-    os.replace(tmp, path)
 
 
 def make_keys(key_dir: Path, agent_id: str) -> tuple[SigningKey, bytes]:

@@ -7,12 +7,18 @@
     ca.pem            the hub's CA, to check the broker and the hub API
     key_directory.json  the hub's key directory at enrollment time
     broker.txt        the broker URL the hub gave (used when [hub] broker is not set)
+    client.{key,pem}.next / .old   a renewed pair being tried / the pair before it (agent/renewal.py)
 """
 
 from __future__ import annotations
 
+import logging
+import os
 from dataclasses import dataclass
 from pathlib import Path
+
+from cryptography import x509
+from cryptography.hazmat.primitives import serialization
 
 from protocol.keys import KeyProblem, SigningKey
 
@@ -24,6 +30,55 @@ TLS_CERT = "client.pem"
 TLS_CSR = "client.csr"
 CA = "ca.pem"
 API_TOKEN = "api_token.txt"     # the hub API credential given at enrollment (role agent: case lookups)
+NEXT = ".next"                  # suffix of a renewed key/certificate not yet proven with the broker
+OLD = ".old"                    # suffix of the pair a renewal replaced
+
+log = logging.getLogger("counterpay.agent.identity")
+
+
+def write_private(path: Path, data: bytes) -> None:
+    """Write a 0600 file through a temporary file, fsync and rename: a crash never leaves half a key."""
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.chmod(tmp, 0o600)
+    os.replace(tmp, path)
+
+
+def public_der(key) -> bytes:
+    return key.public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+
+
+def pair_matches(cert_path: Path, key_path: Path) -> bool:
+    try:
+        cert = x509.load_pem_x509_certificate(cert_path.read_bytes())
+        key = serialization.load_pem_private_key(key_path.read_bytes(), password=None)
+    except (OSError, ValueError, TypeError):
+        return False
+    return public_der(cert.public_key()) == public_der(key.public_key())
+
+
+def fsync_dir(folder: Path) -> None:
+    fd = os.open(folder, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def settle(key_dir: Path) -> None:
+    """Finish a swap a crash interrupted: the new key is in place, its certificate still staged."""
+    key_dir = Path(key_dir)
+    key, cert = key_dir / TLS_KEY, key_dir / TLS_CERT
+    staged_cert, staged_key = key_dir / (TLS_CERT + NEXT), key_dir / (TLS_KEY + NEXT)
+    if staged_cert.exists() and not staged_key.exists() and pair_matches(staged_cert, key):
+        os.replace(staged_cert, cert)
+        fsync_dir(key_dir)
+        log.info("finished the certificate swap a restart interrupted")
 
 
 class IdentityError(RuntimeError):
@@ -60,6 +115,8 @@ class Identity:
 
 def load_identity(key_dir: Path) -> Identity:
     path = Path(key_dir) / SIGNING_KEY
+    if path.parent.is_dir():
+        settle(path.parent)
     try:
         pem = path.read_bytes()
     except FileNotFoundError:

@@ -47,6 +47,7 @@ from agent.diagnostics import DeskDiagnostics
 from agent.end_of_day import EndOfDay, EodComparison
 from agent.hub_commands import HubCommands
 from agent.identity import load_identity
+from agent.renewal import CertificateRenewal
 from agent.journal import SqliteJournal
 from agent.outbox import Outbox
 from agent.payments import PaymentLife, PaymentOutcome, PaymentRequest
@@ -150,7 +151,9 @@ class AgentService:
                                    tls=self.identity.tls_files(), window=config.window,
                                    ack_timeout_s=config.ack_timeout_s, backoff=backoff,
                                    on_command=self.commands.handle, on_change=self._feed.changed,
-                                   office=config.office, on_roster=self._roster_heard)
+                                   office=config.office, on_roster=self._roster_heard,
+                                   renewal=CertificateRenewal(config.key_dir, config.agent_id,
+                                                              self.identity.signing_key))
         self.desk = DeskDiagnostics(config, store, self.outbox, self.identity, self.sync,
                                     incarnation=self.incarnation, status=self.status,
                                     open_payments=self.open_payments)

@@ -39,6 +39,8 @@ BENCHES = {
     "export": ("export.py", [], ["--quick"]),
     "notices_mail": ("notices_mail.py", [], ["--quick"]),
     "notices": ("notices.py", [], ["--quick"]),
+    "reconnect_storm": ("reconnect_storm.py", [], ["--agents", "200", "--backlog", "5", "--window", "3"]),
+    "broker_capacity": ("broker_capacity.py", [], ["--connections", "1000,2000", "--messages", "5000"]),
 }
 
 

@@ -13,9 +13,10 @@ from pathlib import Path
 import click
 
 from hub.activation.cli import COMMANDS as ACTIVATION_COMMANDS
-from hub.config import ConfigError, load
 from hub.catalogue.cli import COMMANDS as CATALOGUE_COMMANDS
+from hub.config import ConfigError, load
 from hub.delivery.cli import COMMANDS as DELIVERY_COMMANDS
+from hub.doctor.cli import COMMANDS as DOCTOR_COMMANDS
 from hub.finance.account_cli import COMMANDS as ACCOUNT_COMMANDS
 from hub.finance.exports.cli import COMMANDS as EXPORT_COMMANDS
 from hub.finance.reconcile.cli import COMMANDS as RECONCILE_COMMANDS
@@ -94,5 +95,5 @@ def audit_verify(config: str) -> None:
 
 
 for command in (*PKI_COMMANDS, *DELIVERY_COMMANDS, *USER_COMMANDS, *ACCOUNT_COMMANDS, *RECONCILE_COMMANDS,
-                *EXPORT_COMMANDS, *NOTICE_COMMANDS, *ACTIVATION_COMMANDS, *CATALOGUE_COMMANDS):
+                *EXPORT_COMMANDS, *NOTICE_COMMANDS, *ACTIVATION_COMMANDS, *CATALOGUE_COMMANDS, *DOCTOR_COMMANDS):
     hub.add_command(command)

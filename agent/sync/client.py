@@ -21,6 +21,12 @@ certificate, or plain for tests) and does everything network-side in order:
   `on_roster` is called after each roster taken (the service ends the session of an
   operator the hub no longer lists).
 
+The broker certificate is renewed on this connection (agent/renewal.py): once it is old
+enough a `certificate.request` goes out on `…/A/events`; the hub's `certificate.answer`
+on `…/A/cmd` is staged, the client reconnects with the new pair, and the files are
+swapped only once the broker accepted it; a pair the broker refuses is dropped and the
+current one used again.
+
 Reconnects use jittered exponential backoff (`Backoff`).
 Crash points (CP_CRASH_AT): during_publish (after the first row of a batch),
 after_puback (PUBACK of an event arrived, hub ack not yet).
@@ -81,7 +87,8 @@ class SyncClient:
                  incarnation: int, birth_info: Callable[[], dict], tls: TlsFiles | None = None,
                  window: int = 100, ack_timeout_s: float = 30.0, backoff: Backoff | None = None,
                  on_command: Callable[[dict], None] | None = None, on_change: Callable[[], None] = lambda: None,
-                 office: str | None = None, on_roster: Callable[[], None] = lambda: None):
+                 office: str | None = None, on_roster: Callable[[], None] = lambda: None, renewal=None,
+                 renewal_check_s: float = 60.0):
         self.store, self.outbox, self.key, self.agent_id = store, outbox, key, agent_id
         self.address = parse_broker(broker)
         self.incarnation = incarnation
@@ -116,6 +123,12 @@ class SyncClient:
         self.order_state_topic = topics.order_state(office) if office else None
         self.office_catalogue_topic = topics.office_catalogue(office) if office else None
         self._unverified_order_state: bytes | None = None     # heard before the hub's key
+        self.renewal = renewal                # agent.renewal.CertificateRenewal | None
+        self.renewal_check_s = renewal_check_s
+        self._renewal_checked_at = 0.0
+        self._candidate: TlsFiles | None = None   # a renewed pair to connect with next
+        self._trying = False                  # this connection attempt uses the candidate
+        self._switch = False                  # end the session: a candidate waits
         self.card_activation_topic = topics.card_activation(office) if office else None
         self._unverified_card_activation: bytes | None = None
         self.roster_topic = topics.desk_roster(office) if office else None
@@ -148,8 +161,9 @@ class SyncClient:
         if self.address.tls:
             if self.tls is None:
                 raise ValueError("an mqtts:// broker needs the agent's TLS files (run `counterpay agent enroll`)")
-            client.tls_set(ca_certs=self.tls.ca, certfile=self.tls.cert, keyfile=self.tls.key,
-                           tls_version=ssl.PROTOCOL_TLS_CLIENT)
+            tls = self._candidate or self.tls
+            self._trying = self._candidate is not None
+            client.tls_set(ca_certs=tls.ca, certfile=tls.cert, keyfile=tls.key, tls_version=ssl.PROTOCOL_TLS_CLIENT)
         will = make(self.agent_id, 0, "will", body_of(build(Will, incarnation=self.incarnation)), self.key)
         client.will_set(self.topics["state"], will.encode(), qos=1, retain=True)
         client.max_inflight_messages_set(self.window + 10)   # + birth and re-sends
@@ -161,6 +175,8 @@ class SyncClient:
         return client
 
     def _run(self) -> None:
+        if self.renewal is not None and self.tls is not None:
+            self._candidate = self.renewal.staged     # staged before a restart: try it now
         while not self._stop.is_set():
             # A fresh paho client for every connection, always a clean start: paho's own
             # in-flight state lives in memory and is not what decides delivery; the outbox
@@ -170,9 +186,11 @@ class SyncClient:
                 client.connect(self.address.host, self.address.port, keepalive=20, clean_start=True)
             except (OSError, ssl.SSLError, ValueError) as exc:
                 self._set_error(f"cannot reach the broker {self.address.host}:{self.address.port}: {exc}")
+                self._candidate_failed(str(exc))
                 self._stop.wait(self.backoff.next_delay())
                 continue
             self._session(client)
+            self._candidate_failed("the broker closed the connection before accepting it")
             try:
                 self._flush(force=True)
             except StoreError as exc:
@@ -185,11 +203,19 @@ class SyncClient:
                 client.disconnect()
             except Exception:  # already gone
                 pass
-            if not self._stop.is_set():
+            if self._switch:
+                self._switch = False          # a renewed pair to try: reconnect now
+            elif not self._stop.is_set():
                 self._stop.wait(self.backoff.next_delay())
 
+    def _candidate_failed(self, why: str) -> None:
+        """The attempt with the renewed pair did not get in: back to the current pair."""
+        if self._trying and self._candidate is not None:
+            self._candidate, self._trying = None, False
+            self.renewal.abandon(why)
+
     def _session(self, client: mqtt.Client) -> None:
-        while not self._stop.is_set():
+        while not self._stop.is_set() and not self._switch:
             rc = client.loop(timeout=0.02 if self._inflight or self._dirty else 0.2)
             if rc != mqtt.MQTT_ERR_SUCCESS:
                 self._set_error(f"connection to the broker lost ({mqtt.error_string(rc)})")
@@ -200,6 +226,7 @@ class SyncClient:
                     self._flush(force=not self._inflight)
                     if self._birth_depth and not self._inflight and not self._dirty:
                         self._publish_birth(client)      # the backlog the birth reported is gone
+                    self._maybe_renew(client)
                 except StoreError as exc:
                     self._set_error(str(exc))
                     self._stop.wait(1.0)
@@ -266,12 +293,43 @@ class SyncClient:
         client.publish(self.topics["state"], birth.encode(), qos=1, retain=True)
         self._birth_depth = info.get("outbox_depth") or 0
 
+    def _maybe_renew(self, client: mqtt.Client) -> None:
+        now = time.monotonic()
+        if self.renewal is None or self.tls is None or now - self._renewal_checked_at < self.renewal_check_s:
+            return
+        self._renewal_checked_at = now
+        try:
+            if self.renewal.due():
+                client.publish(self.topics["events"], self.renewal.request().encode(), qos=1)
+        except (OSError, ValueError, WireError) as exc:
+            self._set_error(f"cannot ask for a renewed certificate: {exc}")
+
+    def _take_certificate(self, body: dict) -> None:
+        if self.renewal is None or body.get("request_id") != self.renewal.request_id:
+            log.info("dropped a certificate answer this desk is not waiting for")
+            return
+        staged = self.renewal.receive(body)
+        if staged is None:
+            self._set_error(self.renewal.last_error or "the renewed certificate cannot be used")
+        else:
+            self.try_certificate(staged)
+
+    def try_certificate(self, staged: TlsFiles) -> None:
+        """Reconnect with the staged pair; `renewal.commit()` once the broker accepts it, else `abandon()`."""
+        self._candidate, self._switch = staged, True
+
     # callbacks (network thread) ----------------------------------------------------------
     def _on_connect(self, client, userdata, flags, reason_code, properties) -> None:
         if reason_code.is_failure:
             self._set_error(f"the broker refused the connection: {reason_code}")
             return
         self.backoff.reset()
+        if self._trying and self._candidate is not None:
+            self._candidate, self._trying = None, False
+            try:
+                self.renewal.commit()
+            except OSError as exc:   # the new pair works but is not in place: the old one still does
+                self._set_error(f"cannot put the renewed certificate in place: {exc}")
         subscriptions = [(self.topics["acks"], 1), (self.topics["cmd"], 1), (topics.CATALOGUE, 1),
                          (topics.KEYS, 1), (topics.REVOCATIONS, 1)]
         if self.order_state_topic:
@@ -326,8 +384,10 @@ class SyncClient:
                     if self._inflight.pop(item["for_id"], None) is not None:
                         self._dirty = True   # a slot in the window is free
             elif message.topic == self.topics["cmd"]:
-                envelope = self._from_hub(message.payload, "command")
-                if self.on_command:
+                envelope = self._from_hub(message.payload, ("command", "certificate.answer"))
+                if envelope.type == "certificate.answer":
+                    self._take_certificate(envelope.body)
+                elif self.on_command:
                     threading.Thread(target=self.on_command, args=(dict(envelope.body),), daemon=True).start()
         except (WireError, caches.CacheError, StoreError) as exc:
             # Bad input on the wire: say what was wrong, drop it, stay up.
@@ -391,10 +451,11 @@ class SyncClient:
             return
         self.clock_skew_s = round((dt.datetime.now(dt.timezone.utc) - sent).total_seconds(), 3)
 
-    def _from_hub(self, raw: bytes, expected_type: str):
+    def _from_hub(self, raw: bytes, expected: str | tuple[str, ...]):
         envelope = decode(raw)
-        if envelope.type != expected_type:
-            raise WireError("wrong_type", f"expected a {expected_type}, got a {envelope.type}")
+        expected = (expected,) if isinstance(expected, str) else expected
+        if envelope.type not in expected:
+            raise WireError("wrong_type", f"expected a {' or '.join(expected)}, got a {envelope.type}")
         if envelope.agent != self.agent_id:
             raise WireError("wrong_agent", f"message is for agent {envelope.agent}, not for {self.agent_id}")
         self._load_keys()

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from protocol.keys import KeyDirectory
 from protocol.wire import EVENT_TYPES, Envelope, WireError, decode, verify
 from protocol.wire.envelope import MAX_MESSAGE_BYTES
+from protocol.wire.messages import REQUEST_TYPES
 from protocol.wire.topics import TopicError, split
 
 STATE_TYPES = frozenset({"birth", "will"})
@@ -48,7 +49,7 @@ def check(topic: str, payload: bytes, directory: KeyDirectory, max_bytes: int = 
         raise Rejected(exc.reason, str(exc), agent) from None
     if envelope.agent != agent:
         raise Rejected("agent_mismatch", f"topic is agent {agent}'s but the envelope says {envelope.agent}", agent)
-    allowed = EVENT_TYPES if kind == "events" else STATE_TYPES
+    allowed = (EVENT_TYPES | REQUEST_TYPES) if kind == "events" else STATE_TYPES
     if envelope.type not in allowed:
         raise Rejected("wrong_topic_type", f"a {envelope.type} does not belong on {topic}", agent)
     if not enrolled(directory, agent):

@@ -18,7 +18,9 @@ it, another office than the agent's; hub/ingest/refusals.py) is acked `rejected`
 the reason.  A batch that fails for anything but a busy or absent database is split in
 halves until the event that cannot be stored stands alone; that one is quarantined
 (refused `store_failed`), so it costs the other agents a few short transactions, once.
-stream.  Several workers share `$share/<share_group>/cp/v1/agents/+/events`; the group's
+A `certificate.request` on an agent's events topic is answered by the writer after the
+batch's commit (hub/ingest/requests.py), never stored as an event.
+Several workers share `$share/<share_group>/cp/v1/agents/+/events`; the group's
 name is a site secret (`[mqtt] share_group`), since the broker lets any client join a group.
 """
 
@@ -48,6 +50,7 @@ from hub.ingest.admission import refusal_of
 from hub.ingest.checks import Checked, Rejected, check
 from hub.ingest.offices import EnrolledOffices
 from hub.ingest.refusals import STORE_FAILED, Refusal
+from hub.ingest.requests import AgentRequests
 from hub.ingest.sequence import DEFAULT_GAP_GRACE_S, due_replays
 from hub.ingest.store import Outgoing, store_batch, store_with_retries
 from hub.ingest.store_process import StoreFailed, StoreProcess
@@ -74,6 +77,7 @@ class CheckedBatch:
     state: list[tuple[Envelope, str]]                    # checked births and wills
     rejected: list[tuple[Incoming, Rejected]]
     refused: list[Refusal] = field(default_factory=list)  # the agent's, answered `rejected`
+    requests: list[Envelope] = field(default_factory=list)  # certificate requests, answered on …/cmd
 
 
 class IngestWorker:
@@ -94,6 +98,7 @@ class IngestWorker:
         self.ack_qos = ack_qos
         self.gap_grace_s = gap_grace_s
         self._offices = EnrolledOffices(context.db)
+        self._requests = AgentRequests(context)
         # Called (on its own thread) after every (re)connection: `hub serve` republishes
         # the retained catalogue and key directory, in case the broker lost them.
         self.on_connected = on_connected
@@ -244,6 +249,8 @@ class IngestWorker:
                 continue
             if refusal is not None:
                 out.refused.append(refusal)
+            elif self._requests.takes(checked.envelope):
+                out.requests.append(checked.envelope)
             elif checked.kind == "events":
                 out.events.append((checked.envelope, raw, item))
             else:
@@ -278,6 +285,7 @@ class IngestWorker:
             batch.state += following.state
             batch.rejected += following.rejected
             batch.refused += following.refused
+            batch.requests += following.requests
         return batch
 
     def _commit_until_done(self, batch: "CheckedBatch") -> None:
@@ -373,6 +381,9 @@ class IngestWorker:
                 self.request_replay(agent_id, first_missing)
             if outgoing.stored and self._store_process is not None:
                 self._after_store_elsewhere(outgoing)
+        for envelope in batch.requests:
+            topic, answer = self._requests.answer(envelope)
+            self.client.publish(topic, answer, qos=1)
         for item, rejected in batch.rejected:
             self._reject(item, rejected)
         if batch.items:

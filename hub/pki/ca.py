@@ -39,6 +39,10 @@ HUB_COMMAND_CN = "hub-cli"
 """The identity of one-shot commands on the hub host (`hub revoke-agent` publishing the key
 directory): a certificate issued in memory per run, so no command kicks a running worker."""
 
+HUB_DOCTOR_CN = "hub-doctor"
+"""The identity `hub doctor` logs in to the broker with (a certificate issued in memory): its
+own, so checking a site never throws a running worker or command off the broker."""
+
 EPHEMERAL_MINUTES = 5
 """Life of a certificate issued in memory for one connection (a command, a connection cut)."""
 

@@ -23,7 +23,7 @@ from typing import Iterable
 from cryptography import x509
 from cryptography.x509.oid import NameOID
 
-from hub.pki.ca import (HUB_CLIENT_CN, HUB_COMMAND_CN, HUB_IDENTITY_PREFIX, CertificateAuthority, PkiPaths,
+from hub.pki.ca import (HUB_CLIENT_CN, HUB_COMMAND_CN, HUB_DOCTOR_CN, HUB_IDENTITY_PREFIX, CertificateAuthority, PkiPaths,
                         is_hub_identity, write_private, write_public, cert_pem, make_csr, parse_csr)
 
 WORKER_NAME_RE = re.compile(r"^[a-z0-9][a-z0-9._-]{0,40}$")
@@ -81,9 +81,10 @@ def issue_worker_cert(hub_dir: Path, name: str) -> tuple[str, Path, Path]:
 
     An existing one is kept (running the command twice must not cut a worker that uses it).
     """
-    if not WORKER_NAME_RE.match(name or "") or f"{HUB_IDENTITY_PREFIX}{name}" == HUB_COMMAND_CN:
+    if not WORKER_NAME_RE.match(name or "") or f"{HUB_IDENTITY_PREFIX}{name}" in (HUB_COMMAND_CN, HUB_DOCTOR_CN):
         raise ValueError(f"worker name {name!r}: use 1-41 lower-case letters, digits, '.', '_' or '-' "
-                         f"(not {HUB_COMMAND_CN.removeprefix(HUB_IDENTITY_PREFIX)!r}, which commands use)")
+                         f"(not {HUB_COMMAND_CN.removeprefix(HUB_IDENTITY_PREFIX)!r} or "
+                         f"{HUB_DOCTOR_CN.removeprefix(HUB_IDENTITY_PREFIX)!r}, which commands use)")
     paths = PkiPaths.under(hub_dir)
     ca = CertificateAuthority.load(paths)
     common_name = f"{HUB_IDENTITY_PREFIX}{name}"

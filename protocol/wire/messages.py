@@ -1,7 +1,8 @@
 """Schemas of every message type on the wire, and `validate_body` that names bad fields.
 
 Agent → hub on `…/events`: payment.captured, payment.voided, eod.report,
-diagnostics.report.  Agent → broker on `…/state`: birth (retained), will.
+diagnostics.report, and certificate.request (a CSR for a new TLS key, before the
+certificate expires; answered on `…/cmd` by certificate.answer, never stored as an event).  Agent → broker on `…/state`: birth (retained), will.
 Hub → agent: acks on `…/acks` (one message acks every event of that agent the hub
 committed in one batch, each by its message id), command on `…/cmd`.
 Hub → every desk of an office, retained on `cp/v1/broadcast/orders/<office>`:
@@ -276,6 +277,39 @@ class OrderState(_Strict):
         return entries
 
 
+PEM_MAX = 8192
+"""A CSR or certificate for an EC P-256 or RSA-4096 key is well under 4 KiB."""
+Serial = Annotated[str, Field(pattern=r"^[0-9a-f]{1,40}$")]
+
+
+class CertificateRequest(_Strict):
+    """Agent → hub: issue a certificate for a new TLS key in place of `current_serial`'s.
+
+    Sent over the connection the current certificate authenticates; `request_id` names
+    the attempt, and the same CSR asked again gets the same certificate again."""
+    request_id: Str64
+    csr_pem: Annotated[str, Field(min_length=1, max_length=PEM_MAX)]
+    current_serial: Serial
+
+
+class CertificateAnswer(_Strict):
+    """Hub → agent: the new certificate ('issued'), or why not ('refused', with `reason`)."""
+    request_id: Str64
+    status: Literal["issued", "refused"]
+    certificate_pem: Annotated[str, Field(max_length=PEM_MAX)] | None = None
+    serial: Serial | None = None
+    not_after: Str64 | None = None
+    reason: Str200 | None = None
+
+    @model_validator(mode="after")
+    def _certificate_when_issued(self) -> "CertificateAnswer":
+        if self.status == "issued" and not (self.certificate_pem and self.serial):
+            raise ValueError("an issued answer carries certificate_pem and serial")
+        if self.status == "refused" and not self.reason:
+            raise ValueError("a refused answer says why in reason")
+        return self
+
+
 CARD_ACTIVATION_ENTRIES = 2000
 """Service steps one office's card.activation lists at most (a catalogue holds at most 500 price lists)."""
 CARD_ACTIVATION_MAX_BYTES = 256 * 1024
@@ -316,11 +350,15 @@ SCHEMAS: dict[str, type[BaseModel]] = {
     "birth": Birth,
     "will": Will,
     "order.state": OrderState,
+    "certificate.request": CertificateRequest,
+    "certificate.answer": CertificateAnswer,
     "card.activation": CardActivation,
     "desk.roster": DeskRoster,
 }
 TYPES = frozenset(SCHEMAS)
 EVENT_TYPES = frozenset({"payment.captured", "payment.voided", "eod.report", "diagnostics.report"})
+REQUEST_TYPES = frozenset({"certificate.request"})
+"""Agent → hub on `…/events` too, but answered at once and never stored as events."""
 
 
 TYPE_OF = {schema: type_ for type_, schema in SCHEMAS.items()}

@@ -2,8 +2,9 @@
 
 It behaves like a real agent on the wire: retained birth with an incarnation, a will,
 events signed with its own key and numbered by its own sequence, acks matched by
-message id, and unacked events re-published unchanged (same id, same bytes) after a
-timeout, never re-created.
+message id, and unacked events re-published unchanged (same id, same bytes) on every
+reconnect and after `RESEND_AFTER_S` without an ack since they last went out (as the
+agent's `ack_timeout_s`), never re-created.
 """
 
 from __future__ import annotations
@@ -41,9 +42,10 @@ class SimulatedCardTerminal:
 
 @dataclass
 class Pending:
-    sent_at: float
+    sent_at: float                 # created: ack latencies count from here
     payload: bytes
     resent: int = 0
+    published_at: float | None = None   # last put on the wire; None while offline
 
 
 @dataclass
@@ -98,7 +100,9 @@ class SimulatedAgent:
                                                       "mode": "fleet", "outbox_depth": len(self.pending),
                                                       "oldest_age_s": None}, self.identity.signing_key)
         client.publish(topics.state(self.agent_id), birth.encode(), qos=1, retain=True)
+        now = time.monotonic()
         for item in self.pending.values():   # after a reconnect: same bytes again
+            item.published_at = now
             client.publish(topics.events(self.agent_id), item.payload, qos=1)
 
     def _on_disconnect(self, client, userdata, flags, reason_code, properties) -> None:
@@ -133,16 +137,20 @@ class SimulatedAgent:
                 "card": self.terminal.charge(amount), "captured_at": wire.utc_now()}
         envelope = wire.make(self.agent_id, self.seq, "payment.captured", body, self.identity.signing_key)
         payload = envelope.encode()
-        self.pending[envelope.id] = Pending(time.monotonic(), payload)
+        now = time.monotonic()
+        self.pending[envelope.id] = Pending(now, payload)
         self.stats.sent += 1
         self.stats.sent_log.append((envelope.id, time.time()))
-        self.client.publish(topics.events(self.agent_id), payload, qos=1)
+        if self.connected:   # offline it waits, like an outbox row; `_on_connect` publishes it
+            self.pending[envelope.id].published_at = now
+            self.client.publish(topics.events(self.agent_id), payload, qos=1)
 
     def resend_overdue(self, now: float) -> None:
         if not self.connected:
             return
         for item in self.pending.values():
-            if now - item.sent_at > RESEND_AFTER_S * (item.resent + 1):
+            if item.published_at is not None and now - item.published_at > RESEND_AFTER_S:
                 item.resent += 1
+                item.published_at = now
                 self.stats.resent += 1
                 self.client.publish(topics.events(self.agent_id), item.payload, qos=1)
