@@ -130,6 +130,7 @@ class DeliveryWorker:
         self.owner = re.sub(r"[^A-Za-z0-9._-]", "_", owner or f"worker-{uuid.uuid4().hex[:8]}")[:40]
         self._life = uuid.uuid4().hex[:8]        # this process's leases are "<owner>:<life>.<scan>"
         self._own_name = False                   # holding the owner name's lock (see run())
+        self._take_back_until = 0.0              # the previous life's leases are all gone by then
         self._gauges_at = 0.0
 
     # -- database steps (synchronous; run in a thread) ---------------------------------
@@ -240,7 +241,7 @@ class DeliveryWorker:
             counts = metrics.refresh_gauges(conn)
             if counts.get(DeliveryStatus.UNROUTED):
                 route_recent(conn, since=stamp(time.time() - 5 * registry.CACHE_TTL_S))
-            if self._own_name:
+            if self._own_name and self.clock.now() <= self._take_back_until:
                 self._take_back_previous_leases(conn)
 
     def _take_back_previous_leases(self, conn) -> int:
@@ -331,6 +332,8 @@ class DeliveryWorker:
         with contextlib.ExitStack() as held:
             self._own_name = await asyncio.to_thread(
                 held.enter_context, locks.held_alone(self.db, f"delivery-worker.{self.owner}"))
+            # The previous life's leases ran from claims before this start: all are over by then.
+            self._take_back_until = self.clock.now() + self.request_timeout_s + LEASE_MARGIN_S + GAUGE_REFRESH_S
             if not self._own_name:
                 log.warning("another delivery worker named %s is running: name each worker apart "
                             "(hub serve --worker NAME)", self.owner)
