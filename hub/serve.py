@@ -30,9 +30,11 @@ import logging
 import signal
 import ssl
 import threading
+import time
 from dataclasses import dataclass, replace
 
 import uvicorn
+from sqlalchemy.exc import OperationalError
 
 from protocol.wire import topics
 from hub.api.app import create_app, context_from_settings
@@ -48,6 +50,7 @@ from hub.pki import keydir
 from hub.pki.ca import HUB_IDENTITY_PREFIX, PkiPaths
 from hub.pki.setup import WORKER_NAME_RE
 from hub.pki.tls import client_context, hub_client_context
+from hub.store.db import Database
 
 log = logging.getLogger(__name__)
 
@@ -133,7 +136,7 @@ def serve(settings: Settings, *, roles: frozenset[str] = frozenset(ROLES), worke
     if port is not None:
         settings = replace(settings, api_port=port)
     identity = identity_of(settings, worker)
-    context = context_from_settings(settings)
+    context = context_from_settings(settings, open_database(settings.database_url))
     started: list = []
     try:
         if "ingest" in roles:
@@ -160,6 +163,20 @@ def serve(settings: Settings, *, roles: frozenset[str] = frozenset(ROLES), worke
         for part in reversed(started):
             part.stop()
         context.db.dispose()
+
+
+def open_database(url: str, *, first_wait_s: float = 0.5, longest_wait_s: float = 10.0) -> Database:
+    """The database, waited for: a process that starts while PostgreSQL restarts (or before it is
+    up, at boot) keeps trying instead of exiting, and says so in its log."""
+    wait = first_wait_s
+    while True:
+        try:
+            return Database.open(url)
+        except OperationalError as exc:
+            reason = str(exc.orig or exc).strip().splitlines()[0][:300]
+            log.warning("the database is not reachable (%s); trying again in %.1f s", reason, wait)
+            time.sleep(wait)
+            wait = min(wait * 2, longest_wait_s)
 
 
 def _wait_for_signal() -> None:

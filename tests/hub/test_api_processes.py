@@ -50,8 +50,8 @@ def two_api_processes(hub_db, tmp_path):
         for process in processes:
             stack.callback(_stop, process)
         urls = [f"http://127.0.0.1:{port}" for port in ports]
-        for url, process, n in zip(urls, processes, range(2)):
-            wait_until(lambda: _answers(url) or process.poll() is not None, 60, f"the API process on {url}")
+        for n, (url, process) in enumerate(zip(urls, processes, strict=True)):
+            wait_until(lambda u=url, p=process: _answers(u) or p.poll() is not None, 60, f"the API process on {url}")
             assert process.poll() is None, (tmp_path / f"api-{n}.log").read_text()
         yield urls
 
