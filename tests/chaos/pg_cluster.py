@@ -66,6 +66,9 @@ class PgCluster:
                   "-t", "60", "start")
         wait_for(lambda: port_answers(self.port), 30, f"the test's PostgreSQL on port {self.port}")
 
+    def postmaster_pid(self) -> int:
+        return int((self.data / "postmaster.pid").read_text().splitlines()[0])
+
     def stop(self, mode: str = "fast") -> None:
         if (self.data / "postmaster.pid").exists():
             self._run(str(BIN / "pg_ctl"), "-D", str(self.data), "-m", mode, "-w", "-t", "60", "stop")
