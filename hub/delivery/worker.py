@@ -188,7 +188,8 @@ class DeliveryWorker:
         now = self.clock.now()
         now_s = stamp(now)
         values: dict[str, Any] = {
-            "row_id": row["id"], "lease_token": row["lease_owner"], "attempts": row["attempts"] + 1, "last_attempt_at": now_s, "last_status": status,
+            "row_id": row["id"], "lease_token": row["lease_owner"], "attempts": row["attempts"] + 1,
+            "last_attempt_at": now_s, "last_status": status,
             "last_error": error, "status": row["status"], "next_attempt_at": row["next_attempt_at"],
             "delivered_at": row["delivered_at"], "dead_at": row["dead_at"]}
         next_at = None
