@@ -44,6 +44,7 @@ from sqlalchemy import Connection, select
 from hub.casesys import registry
 from hub.delivery import wakeup
 from hub.delivery.clock import stamp
+from hub.store import locks
 from hub.store.sets import fetch_dicts, insert_many, one_of
 from hub.store.tables_delivery import deliveries
 from protocol.domain import DeliveryStatus
@@ -142,6 +143,10 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
         forget.update(v for k, v in values.items() if k != "reference")
     if not rows:
         return []
+    # Per-case order is queue (id) order: two workers queuing for one case at once take turns, so
+    # the later id also commits later and a delivery worker never sees it before the earlier one.
+    locks.transaction_locks(conn, "delivery-case.", [f"{row['case_system']}\n{row['case_key']}" for row in rows
+                                                      if row["case_system"]])
     insert_many(conn, deliveries, rows)     # one executemany (SQLite), one INSERT per 10,000 (PostgreSQL)
     wakeup.announce(conn)
     from hub.casesys.lookup import forget_all_everywhere

@@ -52,6 +52,19 @@ def transaction_lock(conn: Connection, name: str) -> None:
         conn.execute(text(f"SELECT pg_advisory_xact_lock({_KEY})"), {"name": name})
 
 
+def transaction_locks(conn: Connection, prefix: str, values: list[str]) -> None:
+    """Wait for the locks `prefix` + each of `values` (any text: only hashed) and hold them until
+    the caller's transaction ends (PostgreSQL).  Taken in one statement in key order, so two
+    transactions that take overlapping sets never wait for each other in a circle."""
+    _checked(prefix)
+    if conn.dialect.name != "postgresql" or not values:
+        return
+    key = _KEY.replace(":name", "(:prefix || name)")
+    conn.execute(text(f"SELECT pg_advisory_xact_lock(k) FROM (SELECT DISTINCT {key} AS k "
+                      "FROM unnest(CAST(:names AS text[])) AS name) AS keys ORDER BY k"),
+                 {"prefix": prefix, "names": sorted(set(values))})
+
+
 @contextlib.contextmanager
 def held_alone(db: Database, name: str) -> Iterator[bool]:
     """Try to take `name` for the block: yields True when this process holds it, False at once

@@ -175,3 +175,37 @@ async def test_three_workers_at_once_send_each_confirmation_once_and_each_case_i
     with hub_db.connect() as conn:
         owners = set(conn.execute(select(delivery_attempts.c.delivery_id)).scalars())
     assert len(owners) == len(wanted)
+
+
+def test_on_postgresql_two_workers_queuing_for_one_case_take_turns_so_ids_follow_commits(hub_db, sim):
+    if hub_db.dialect_name != "postgresql":
+        pytest.skip("SQLite writers take turns on the whole database")
+    from hub.delivery.queue import enqueue_confirmation
+    from tests.support.delivery import link, payment
+    register(hub_db, sim)
+    first_in, done = threading.Event(), []
+
+    def queue(case: str, event_id: str, conn) -> None:
+        enqueue_confirmation(conn, event_id=event_id, agent_id="lv-riga-1", payment=payment(case), link=link(case))
+
+    def first_worker() -> None:
+        with hub_db.begin() as conn:
+            queue("VR-400", "ev-first", conn)
+            first_in.set()
+            time.sleep(0.6)            # a slow batch: not committed yet
+            done.append("first committed")
+
+    thread = threading.Thread(target=first_worker)
+    thread.start()
+    assert first_in.wait(10)
+    started = time.monotonic()
+    with hub_db.begin() as conn:
+        queue("VR-401", "ev-other-case", conn)         # another case does not wait
+    assert time.monotonic() - started < 0.4 and not done
+    with hub_db.begin() as conn:
+        queue("VR-400", "ev-second", conn)             # the same case waits for the first commit
+        done.append("second queued")
+    thread.join(10)
+    assert done == ["first committed", "second queued"]
+    ids = {_row(hub_db, e)["event_id"]: _row(hub_db, e)["id"] for e in ("ev-first", "ev-second")}
+    assert ids["ev-first"] < ids["ev-second"]
