@@ -30,6 +30,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -335,6 +336,7 @@ def main() -> None:
         if cluster is not None:
             cluster.stop()
             cluster.remove_socket_dir()
+            shutil.rmtree(cluster.folder.parent, ignore_errors=True)
     report(args, rows, flood_per_agent, paced_per_agent, options)
 
 
