@@ -175,7 +175,7 @@ def run_hub(database_url: str, data_dir: str, port: int, log_path: str) -> None:
     from hub.serve import serve
     # Plain HTTP on loopback: the browser would drop a Secure cookie.
     serve(Settings(database_url=database_url, data_dir=Path(data_dir), api_port=port,
-                   web=WebSettings(secure_cookies=False)), with_ingest=False, with_delivery=False)
+                   web=WebSettings(secure_cookies=False)), roles=frozenset({"api"}))
 
 
 def free_port() -> int:

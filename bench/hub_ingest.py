@@ -3,6 +3,14 @@ mosquitto until acked, for the hub's ingest and, side by side, for the floor.
 
     .venv/bin/python bench/hub_ingest.py [--agents 100] [--events 20000] [--rate 1000]
         [--hub-workers 1] [--ack-qos 1] [--without-delivery]
+    .venv/bin/python bench/hub_ingest.py --postgres [URL] --hub-workers 1,2,3
+
+With --postgres the hub stores into PostgreSQL (a fresh schema per measurement): at URL,
+or in a cluster the bench starts of its own (initdb into a temporary folder, its own port),
+so nothing else on the machine shares that server.  Each worker count in --hub-workers is
+measured right after a floor measurement of its own, and the hub with one worker on SQLite
+too, so every ratio compares figures taken minutes apart at most.  The CPU figures include
+the PostgreSQL server's (its postmaster and every backend).
 
 The floor is a bare paho subscriber that inserts every message into SQLite (batched
 commits) and acks them unsigned, in the hub's shape (one message per agent per batch):
@@ -12,7 +20,8 @@ load generator in another process, so the generator does not share the subject's
 Two phases per subject:
   flood   every event published as fast as QoS 1 allows → events/s (first publish to last ack)
   paced   events at --rate per second → ack latency p50 / p99 (publish → ack received)
-Targets (issue 5): hub ≥ 3,000 events/s and ≥ 0.5 × the floor.
+Targets (issue 5): hub ≥ 3,000 events/s and ≥ 0.5 × the floor; (issue 16) one worker ≥ 0.8
+× the floor on SQLite, and on PostgreSQL ≥ 0.6 × SQLite's figure.
 """
 
 from __future__ import annotations
@@ -21,6 +30,7 @@ import argparse
 import json
 import multiprocessing as mp
 import os
+import shutil
 import sqlite3
 import statistics
 import sys
@@ -58,7 +68,7 @@ def run_hub(port: int, workdir: str, directory_json: dict, ready, stop, worker_n
         # The ingest alone: no confirmations queued for case systems (what the delivery queue costs).
         import hub.delivery.queue as delivery_queue
         delivery_queue.enqueue_confirmation = delivery_queue.enqueue_confirmations = None
-    database = Database.open(f"sqlite:///{workdir}/hub.db")
+    database = Database.open(options.get("database_url") or f"sqlite:///{workdir}/hub.db")
     context = HubContext(Settings(database_url=database.url, data_dir=Path(workdir)), database,
                          SigningKey.generate(), SigningKey.generate(),
                          static_directory=KeyDirectory.from_json(directory_json), directory_ttl_s=60)
@@ -190,8 +200,63 @@ def generate(port: int, agents: list[tuple[str, bytes]], events_per_agent: int, 
                  "mean_ms": 1000 * statistics.fmean(latencies) if latencies else None, "loader_cpu_s": loader_cpu})
 
 
+def postgres_cpu_seconds(postmaster_pid: int | None) -> float:
+    """CPU the PostgreSQL server has used so far: the postmaster, backends gone, backends alive."""
+    if postmaster_pid is None:
+        return 0.0
+    tick = os.sysconf("SC_CLK_TCK")
+    fields = Path(f"/proc/{postmaster_pid}/stat").read_text().rsplit(")", 1)[1].split()
+    total = sum(int(f) for f in fields[11:15]) / tick        # its own and its exited children's
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                child = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(child[1]) == postmaster_pid:
+                total += (int(child[11]) + int(child[12])) / tick
+    return total
+
+
+def fresh_schema(base_url: str) -> tuple[str, str]:
+    """(url, schema): an empty schema of its own for one measurement."""
+    import uuid
+
+    from sqlalchemy import create_engine, text
+    schema = f"bench_{uuid.uuid4().hex[:10]}"
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    engine.dispose()
+    separator = "&" if "?" in base_url else "?"
+    return f"{base_url}{separator}options=-csearch_path%3D{schema}", schema
+
+
+def drop_schema(base_url: str, schema: str) -> None:
+    from sqlalchemy import create_engine, text
+    engine = create_engine(base_url)
+    with engine.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+    engine.dispose()
+
+
 def measure(subject, agents, directory_json, events_per_agent, rate, connections, processes, options) -> dict:
     context = mp.get_context("spawn")
+    schema = None
+    if options.get("postgres_url") and subject is run_hub:
+        url, schema = fresh_schema(options["postgres_url"])
+        options = {**options, "database_url": url}
+    try:
+        return _measure(context, subject, agents, directory_json, events_per_agent, rate, connections, processes,
+                        options)
+    finally:
+        if schema:
+            drop_schema(options["postgres_url"], schema)
+
+
+def _measure(context, subject, agents, directory_json, events_per_agent, rate, connections, processes,
+             options) -> dict:
+    postmaster = options.get("postmaster_pid") if subject is run_hub else None
     with tempfile.TemporaryDirectory() as workdir:
         broker = Mosquitto(Path(workdir) / "broker").start()
         stop, results = context.Event(), context.Queue()
@@ -209,9 +274,11 @@ def measure(subject, agents, directory_json, events_per_agent, rate, connections
             loader = context.Process(target=generate, args=(broker.port, agents, events_per_agent, rate,
                                                             connections, results))
             broker_cpu_at_start = cpu_seconds_of(broker.process.pid)
+            database_cpu_at_start = postgres_cpu_seconds(postmaster)
             loader.start()
             outcome = results.get(timeout=300)
             outcome["broker_cpu_s"] = cpu_seconds_of(broker.process.pid) - broker_cpu_at_start
+            outcome["database_cpu_s"] = postgres_cpu_seconds(postmaster) - database_cpu_at_start
             loader.join(30)
         finally:
             stop.set()
@@ -231,14 +298,18 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=1000.0, help="paced phase: events per second")
     parser.add_argument("--paced-seconds", type=float, default=5.0)
     parser.add_argument("--connections", type=int, default=8, help="MQTT connections the agents share")
-    parser.add_argument("--hub-workers", type=int, default=1,
-                        help="hub ingest processes sharing $share/hub/… (the floor is always one subscriber)")
+    parser.add_argument("--hub-workers", default="1",
+                        help="hub ingest processes sharing $share/hub/… (the floor is always one subscriber); "
+                             "several counts, e.g. 1,2,3, are measured one after the other")
+    parser.add_argument("--postgres", nargs="?", const="own", default=None, metavar="URL",
+                        help="store into PostgreSQL: at URL, or (no URL) in a cluster of the bench's own")
     parser.add_argument("--ack-qos", type=int, choices=(0, 1), default=1, help="QoS of the acks (both subjects)")
     parser.add_argument("--store-in-thread", action="store_true",
                         help="store in the worker's own process (tests do) instead of a store process (hub serve does)")
     parser.add_argument("--without-delivery", action="store_true",
                         help="do not queue webhook confirmations (measures the ingest alone)")
     args = parser.parse_args()
+    worker_counts = [int(n) for n in str(args.hub_workers).split(",") if n.strip()]
     directory = KeyDirectory()
     agents = []
     for n in range(args.agents):
@@ -250,39 +321,89 @@ def main() -> None:
     paced_per_agent = max(1, int(args.rate * args.paced_seconds) // args.agents)
     options = {"ack_qos": args.ack_qos, "without_delivery": args.without_delivery,
                "store_process": not args.store_in_thread}
+    cluster = None
+    if args.postgres == "own":
+        from tests.chaos.pg_cluster import PgCluster
+        folder = Path(tempfile.mkdtemp(prefix="cp-bench-pg-"))
+        folder.chmod(0o755)      # the server runs as the postgres user when the bench runs as root
+        cluster = PgCluster(folder / "pg").start()
+        options.update(postgres_url=cluster.url, postmaster_pid=cluster.postmaster_pid())
+    elif args.postgres:
+        options.update(postgres_url=args.postgres)
+    try:
+        rows = run_subjects(args, agents, directory, flood_per_agent, paced_per_agent, options, worker_counts)
+    finally:
+        if cluster is not None:
+            cluster.stop()
+            cluster.remove_socket_dir()
+            shutil.rmtree(cluster.folder.parent, ignore_errors=True)
+    report(args, rows, flood_per_agent, paced_per_agent, options)
+
+
+def run_subjects(args, agents, directory, flood_per_agent, paced_per_agent, options, worker_counts) -> list:
+    """[(name, store, workers, flood, paced)]: a floor before each hub measurement."""
+    plan = []
+    if options.get("postgres_url"):
+        plan.append(("sqlite", 1))
+        plan += [("postgresql", n) for n in worker_counts]
+    else:
+        plan += [("sqlite", n) for n in worker_counts]
     rows = []
-    subjects = (("floor (bare paho → SQLite)", run_floor, 1),
-                (f"hub ingest ×{args.hub_workers}", run_hub, args.hub_workers))
-    for name, subject, processes in subjects:
-        flood = measure(subject, agents, directory.to_json(), flood_per_agent, None, args.connections, processes,
-                        options)
-        paced = measure(subject, agents, directory.to_json(), paced_per_agent, args.rate, args.connections,
-                        processes, options)
-        rows.append((name, flood, paced))
+    for store, workers in plan:
+        for name, subject, processes in (("floor (bare paho → SQLite)", run_floor, 1),
+                                         (f"hub ingest ×{workers}, {store}", run_hub, workers)):
+            subject_options = options if store == "postgresql" else {**options, "postgres_url": None,
+                                                                     "postmaster_pid": None}
+            flood = measure(subject, agents, directory.to_json(), flood_per_agent, None, args.connections, processes,
+                            subject_options)
+            paced = measure(subject, agents, directory.to_json(), paced_per_agent, args.rate, args.connections,
+                            processes, subject_options)
+            rows.append((name, store if subject is run_hub else "floor", workers, flood, paced))
+    return rows
+
+
+def report(args, rows, flood_per_agent, paced_per_agent, options) -> None:
     print(f"\n{args.agents} agents over {args.connections} connections; acks QoS {args.ack_qos}; "
           f"{'without' if args.without_delivery else 'with'} webhook confirmations queued; flood {flood_per_agent * args.agents} "
-          f"events; paced {paced_per_agent * args.agents} events at {args.rate:.0f}/s")
-    print(f"{'subject':30} {'events/s':>10} {'acked':>12} {'flood p50':>10} {'flood p99':>10} "
+          f"events; paced {paced_per_agent * args.agents} events at {args.rate:.0f}/s; load average "
+          f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} at the end")
+    print(f"{'subject':34} {'events/s':>9} {'÷ floor':>8} {'acked':>12} {'flood p50':>10} {'flood p99':>10} "
           f"{'paced p50':>10} {'paced p99':>10}")
-    for name, flood, paced in rows:
+    floor_rate = None
+    sqlite_one = None
+    for name, store, workers, flood, paced in rows:
         rate = flood["acked"] / flood["seconds"]
-        print(f"{name:30} {rate:10.0f} {flood['acked']:>6}/{flood['events']:<5} {flood['p50_ms']:9.1f}ms "
+        if store == "floor":
+            floor_rate = rate
+        ratio = rate / floor_rate if floor_rate else float("nan")
+        if store == "sqlite" and workers == 1:
+            sqlite_one = rate
+        print(f"{name:34} {rate:9.0f} {ratio:8.2f} {flood['acked']:>6}/{flood['events']:<5} {flood['p50_ms']:9.1f}ms "
               f"{flood['p99_ms']:9.1f}ms {paced['p50_ms']:9.1f}ms {paced['p99_ms']:9.1f}ms")
-    print("CPU per event in the flood (µs): subject / load generator / broker")
-    for name, flood, _ in rows:
+        if store != "floor":
+            label = f"{workers} worker{'s' if workers > 1 else ''}, {store}"
+            record("hub_ingest", f"floor beside hub ingest, {label}", round(floor_rate), "events/s")
+            record("hub_ingest", f"hub ingest, {label}", round(rate), "events/s", ">= 3000", rate >= 3000)
+            target = 0.8 if (store, workers) == ("sqlite", 1) else 0.5
+            record("hub_ingest", f"hub / floor, {label}", round(ratio, 2), "ratio", f">= {target}", ratio >= target)
+            if store == "postgresql" and sqlite_one:
+                record("hub_ingest", f"postgresql / sqlite, {label}", round(rate / sqlite_one, 2), "ratio",
+                       ">= 0.6" if workers == 1 else "", rate / sqlite_one >= 0.6 if workers == 1 else None)
+            record("hub_ingest", f"ack latency p99 at {args.rate:.0f}/s, {label}", round(paced["p99_ms"], 1), "ms")
+    print("CPU seconds in the flood (user+sys): subject (hub processes and store processes) / PostgreSQL server / "
+          "load generator / broker; and per event (µs)")
+    for name, _store, _workers, flood, _ in rows:
         per = 1e6 / flood["acked"]
-        print(f"{name:30} {flood['subject_cpu_s'] * per:8.0f} {flood['loader_cpu_s'] * per:8.0f} "
-              f"{flood['broker_cpu_s'] * per:8.0f}")
-    floor_rate = rows[0][1]["acked"] / rows[0][1]["seconds"]
-    hub_rate = rows[1][1]["acked"] / rows[1][1]["seconds"]
-    print(f"hub / floor = {hub_rate / floor_rate:.2f} (target ≥ 0.5); hub {hub_rate:.0f} events/s (target ≥ 3000)")
-    label = f"{args.hub_workers} worker{'s' if args.hub_workers > 1 else ''}"
-    record("hub_ingest", "floor: bare paho subscriber → SQLite", round(floor_rate), "events/s")
-    record("hub_ingest", f"hub ingest, {label}", round(hub_rate), "events/s", ">= 3000", hub_rate >= 3000)
-    record("hub_ingest", f"hub / floor, {label}", round(hub_rate / floor_rate, 2), "ratio", ">= 0.5",
-           hub_rate / floor_rate >= 0.5)
-    paced = rows[1][2]
-    record("hub_ingest", f"ack latency p99 at {args.rate:.0f}/s, {label}", round(paced["p99_ms"], 1), "ms")
+        database = flood.get("database_cpu_s", 0.0)
+        print(f"{name:34} {flood['subject_cpu_s']:6.1f} s {database:6.1f} s {flood['loader_cpu_s']:6.1f} s "
+              f"{flood['broker_cpu_s']:6.1f} s   {(flood['subject_cpu_s'] + database) * per:6.0f} µs/event "
+              f"(subject + database)")
+    if sqlite_one:
+        for _name, store, workers, flood, _ in rows:
+            if store == "postgresql":
+                rate = flood["acked"] / flood["seconds"]
+                print(f"postgresql ×{workers} / sqlite ×1 = {rate / sqlite_one:.2f}"
+                      + (" (target ≥ 0.6)" if workers == 1 else ""))
 
 
 if __name__ == "__main__":

@@ -32,6 +32,9 @@ BENCHES = {
     # several workers share the stream ($share): on 2 cores, 2 ingest processes
     "hub_ingest_2_workers": ("hub_ingest.py", ["--hub-workers", "2"],
                              ["--hub-workers", "2", "--events", "5000", "--paced-seconds", "3"]),
+    # the hub on PostgreSQL (a cluster of the bench's own), 1, 2 and 3 workers, each beside a floor run
+    "hub_ingest_postgres": ("hub_ingest.py", ["--postgres", "--hub-workers", "1,2,3"],
+                            ["--postgres", "--hub-workers", "1,2,3", "--events", "5000", "--paced-seconds", "3"]),
     "webhook_latency": ("webhook_latency.py", [], ["--seconds", "5"]),
     "ui": ("ui.py", [], []),
     "e2e": ("e2e.py", [], ["--quick"]),

@@ -1,4 +1,4 @@
-"""`counterpay hub …`: init, serve, audit verify, and the broker, delivery, user, account, reconcile,
+"""`counterpay hub …`: init, serve (by role), audit verify, and the broker, delivery, user, account, reconcile,
 export and notices commands.
 
 Exit codes: 0 done, 1 the answer is "no" (the audit chain is broken), 2 a usage or
@@ -55,13 +55,36 @@ def init(hub_dir: str, database_url: str | None) -> None:
 
 @hub.command()
 @click.option("--config", "config", required=True, type=click.Path(dir_okay=False), help="the hub configuration (TOML)")
-@click.option("--no-ingest", is_flag=True, help="serve the API only (another process consumes MQTT)")
-@click.option("--no-delivery", is_flag=True, help="do not send webhooks from this process")
-def serve(config: str, no_ingest: bool, no_delivery: bool) -> None:
-    """Run the REST API, the MQTT ingest worker and the webhook delivery worker."""
+@click.option("--role", "roles", multiple=True, type=click.Choice(["api", "ingest", "delivery", "jobs", "all"]),
+              help="what this process runs (repeat for several; default all): api = REST API and web console; "
+                   "ingest = MQTT ingest on the shared subscription; delivery = webhook delivery; "
+                   "jobs = scheduled jobs (retention); all = every one")
+@click.option("--worker", default=None, metavar="NAME",
+              help="this process's identity: MQTT client id hub-NAME, with TLS the certificate "
+                   "`hub worker-cert --name NAME` issued, and the name on its delivery leases; "
+                   "give each process that runs ingest, delivery or api its own")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="answer HTTP on this port instead of [api] port (several API processes on one machine)")
+@click.option("--no-ingest", is_flag=True, help="with the default roles: no ingest (same as naming the others)")
+@click.option("--no-delivery", is_flag=True, help="with the default roles: no webhook delivery")
+def serve(config: str, roles: tuple[str, ...], worker: str | None, port: int | None, no_ingest: bool,
+          no_delivery: bool) -> None:
+    """Run the hub's roles: by default the REST API and console, the MQTT ingest worker, the webhook
+    delivery worker and the scheduled jobs, all in this process.
+
+    Several processes with one configuration file and one PostgreSQL database share the work:
+    e.g. `--role api --port 8081 --worker api-2`, `--role ingest --worker in-1`, `--role delivery
+    --worker out-1`, `--role jobs`.
+    """
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    from hub.serve import serve as run
-    run(_settings(config), with_ingest=not no_ingest, with_delivery=not no_delivery)
+    from hub.serve import roles_of, serve as run
+    chosen = set(roles_of(roles))
+    chosen -= {"ingest"} if no_ingest else set()
+    chosen -= {"delivery"} if no_delivery else set()
+    try:
+        run(_settings(config), roles=frozenset(chosen), worker=worker, port=port)
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
 
 
 @hub.group()

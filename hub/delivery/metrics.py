@@ -1,6 +1,6 @@
 """Prometheus metrics of webhook delivery (on the default registry, served at /metrics).
 
-counterpay_webhook_attempts_total{outcome}   every attempt: delivered | retry | gone | dead
+counterpay_webhook_attempts_total{outcome}   every attempt: delivered | retry | gone | dead | lease_lost
 counterpay_webhook_delivered_total           confirmations a case system accepted
 counterpay_webhook_dead_letters_made_total   confirmations given up on (after the retry window)
 counterpay_webhook_backlog                   confirmations waiting to be delivered (pending)

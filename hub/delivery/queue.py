@@ -44,6 +44,7 @@ from sqlalchemy import Connection, select
 from hub.casesys import registry
 from hub.delivery import wakeup
 from hub.delivery.clock import stamp
+from hub.store import locks
 from hub.store.sets import fetch_dicts, insert_many, one_of
 from hub.store.tables_delivery import deliveries
 from protocol.domain import DeliveryStatus
@@ -121,26 +122,34 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
     given = {order_id: orders[order_id] for order_id in wanted & orders.keys()} if orders else {}
     snapshots = {**_order_snapshots(conn, wanted - given.keys()), **given}
     systems = registry.cached_systems(conn)     # read now: the rows are made while the COPY holds the connection
+    routed = []                                 # (item, reference values, case system, case key), once per event
+    for item in fresh:
+        if item["event_id"] in known:           # the same event twice in one batch
+            continue
+        known.add(item["event_id"])
+        payment, link = item["payment"], item.get("link") or {}
+        values = registry.reference_values(payment, link)
+        target = registry.choose_from(systems, values)
+        routed.append((item, values, target["name"] if target else None, case_key(payment, link, item["event_id"])))
+    if not routed:
+        return []
+    # Per-case order is queue (id) order: two workers queuing for one case at once take turns, so
+    # the later id also commits later and a delivery worker never sees it before the earlier one.
+    locks.transaction_locks(conn, "delivery-case.", [f"{name}\n{key}" for _, _, name, key in routed if name])
     queued: list[str] = []
     forget: set[str] = set()
 
     def rows():
         # Made one by one as they are stored, so the server stores a row while the next payload is built.
-        for item in fresh:
-            if item["event_id"] in known:          # the same event twice in one batch
-                continue
-            known.add(item["event_id"])
+        for item, values, name, key in routed:
             payment, link = item["payment"], item.get("link") or {}
-            values = registry.reference_values(payment, link)
-            target = registry.choose_from(systems, values)
-            name = target["name"] if target else None
             payload = build_payload(event_id=item["event_id"], agent_id=item["agent_id"], payment=payment,
                                     link=link, order=snapshots.get(link.get("order_id")), created_at=moment)
             row = {
                 "webhook_id": webhook_id_for(item["event_id"], name), "event_id": item["event_id"],
                 "agent_id": item["agent_id"],
                 "type": "payment.voided" if payment.get("voided_at") else "payment.confirmed",
-                "case_system": name, "case_key": case_key(payment, link, item["event_id"]),
+                "case_system": name, "case_key": key,
                 "payload": payload.decode("utf-8"), "attempts": 0,
                 "status": DeliveryStatus.PENDING if name else DeliveryStatus.UNROUTED,
                 "created_at": moment, "window_started_at": moment, "next_attempt_at": moment, "replays": 0}
@@ -149,8 +158,6 @@ def enqueue_confirmations(conn: Connection, items: list[dict[str, Any]], now: fl
             yield row
 
     insert_many(conn, deliveries, rows())   # one executemany (SQLite), one COPY fed row by row (PostgreSQL)
-    if not queued:
-        return []
     wakeup.announce(conn)
     from hub.casesys.lookup import forget_all_everywhere
     forget_all_everywhere(forget)

@@ -8,8 +8,18 @@
   refused connections): retried by `RetryPolicy`, honouring Retry-After, with the same
   webhook id and body, until the retry window (72 h) is over; then a dead letter.
 - Rows are claimed with a lease (`lease_owner`, `lease_until`) so several hub workers
-  can share one PostgreSQL database; a crashed worker's lease runs out and another
+  can share one PostgreSQL database.  The scan reads the heads `FOR UPDATE SKIP LOCKED`
+  there: two workers scanning at once take different rows and neither waits for the
+  other's claim.  Per-case order holds across workers because a row is a head only while
+  no earlier row of its case is pending, leased or not.  An outcome is recorded only
+  under the lease it was sent with: a worker that comes back after its lease ran out
+  (and another took the row) changes nothing.
+- A crashed worker's lease runs out (`request_timeout_s` + LEASE_MARGIN_S) and another
   worker sends the row again, with the same webhook id (receivers deduplicate by it).
+  A worker restarted under its name (`hub serve --worker NAME`) takes back its previous
+  life's leases sooner, once they are `request_timeout_s` old (any request sent under
+  them is over by then): it holds its name's lock (hub/store/locks.py) for as long as it
+  runs, so while it has the lock no other process of that name is alive.
 - Wake-ups: `wakeup.notify()` wakes `run()` as soon as a row is queued in this process,
   PostgreSQL NOTIFY when another process commits one (hub.delivery.wakeup); it also
   polls every `poll_interval_s` (SQLite across processes, retries due).
@@ -21,8 +31,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import re
 import threading
 import time
 import uuid
@@ -40,6 +52,7 @@ from hub.delivery import metrics, wakeup
 from hub.delivery.clock import Clock, SystemClock, stamp, unstamp
 from hub.delivery.policy import RetryPolicy
 from hub.delivery.replay import route_recent
+from hub.store import locks
 from hub.store.db import Database
 from hub.store.tables_delivery import case_systems, deliveries, delivery_attempts
 from protocol import webhooks
@@ -51,11 +64,14 @@ log = logging.getLogger(__name__)
 # look again after these delays before falling back to the poll interval.
 RESCAN_AFTER_WAKE_S = (0.005, 0.02, 0.05, 0.1, 0.25)
 GAUGE_REFRESH_S = 1.0
+LEASE_MARGIN_S = 30.0
+"""A lease lasts one request's time limit and this much more (recording the outcome, a slow database)."""
 
 
 # Statements built once with parameters: compiled once and cached (they run per scan / attempt).
 # One statement with every column as a parameter: compiled once, cached (this runs per attempt).
-_RECORD_OUTCOME = deliveries.update().where(deliveries.c.id == bindparam("row_id")).values(
+_RECORD_OUTCOME = deliveries.update().where(deliveries.c.id == bindparam("row_id"),
+                                            deliveries.c.lease_owner == bindparam("lease_token")).values(
     attempts=bindparam("attempts"), last_attempt_at=bindparam("last_attempt_at"),
     last_status=bindparam("last_status"), last_error=bindparam("last_error"), status=bindparam("status"),
     next_attempt_at=bindparam("next_attempt_at"), delivered_at=bindparam("delivered_at"),
@@ -74,7 +90,10 @@ _HEADS = (select(deliveries, case_systems.c.webhook_url, case_systems.c.secret, 
           .join(case_systems, case_systems.c.name == deliveries.c.case_system)
           .where(deliveries.c.status == DeliveryStatus.PENDING, case_systems.c.enabled.is_(True), _NOT_LEASED,
                  deliveries.c.case_system.not_in(bindparam("busy", expanding=True)), ~_EARLIER_PENDING)
-          .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(bindparam("limit")))
+          .order_by(deliveries.c.next_attempt_at, deliveries.c.id).limit(bindparam("limit"))
+          # PostgreSQL: rows another worker is claiming right now are skipped, not waited for (SQLite: ignored,
+          # its writers take turns on the whole database).
+          .with_for_update(skip_locked=True, of=deliveries))
 _CLAIM = (deliveries.update()
           .where(deliveries.c.id.in_(bindparam("ids", expanding=True)),
                  deliveries.c.status == DeliveryStatus.PENDING,
@@ -108,7 +127,10 @@ class DeliveryWorker:
         self.request_timeout_s = request_timeout_s
         self.signing_time = signing_time or self.clock.now
         self.rng = rng or random.Random()
-        self.owner = (owner or f"worker-{uuid.uuid4().hex[:8]}")[:40]
+        self.owner = re.sub(r"[^A-Za-z0-9._-]", "_", owner or f"worker-{uuid.uuid4().hex[:8]}")[:40]
+        self._life = uuid.uuid4().hex[:8]        # this process's leases are "<owner>:<life>.<scan>"
+        self._own_name = False                   # holding the owner name's lock (see run())
+        self._take_back_until = 0.0              # the previous life's leases are all gone by then
         self._gauges_at = 0.0
 
     # -- database steps (synchronous; run in a thread) ---------------------------------
@@ -134,14 +156,17 @@ class DeliveryWorker:
             due = due[:capacity]
             if not due:
                 return [], next_due
-            token = f"{self.owner}:{uuid.uuid4().hex[:16]}"
+            token = f"{self.owner}:{self._life}.{uuid.uuid4().hex[:8]}"
             try:
                 claimed = conn.execute(_CLAIM, {"ids": [r["id"] for r in due], "now": now_s, "token": token,
-                                                "until": stamp(now + self.request_timeout_s + 30.0)}).rowcount
+                                                "until": stamp(now + self.request_timeout_s + LEASE_MARGIN_S)}
+                                       ).rowcount
                 if claimed == len(due):
                     rows = [dict(r) for r in due]
                 else:   # another hub worker took some between our read and our claim
                     rows = [dict(r) for r in conn.execute(_CLAIMED, {"token": token}).mappings()]
+                for row in rows:
+                    row["lease_owner"] = token
             except BaseException:
                 self._release_rows(due)
                 raise
@@ -163,7 +188,8 @@ class DeliveryWorker:
         now = self.clock.now()
         now_s = stamp(now)
         values: dict[str, Any] = {
-            "row_id": row["id"], "attempts": row["attempts"] + 1, "last_attempt_at": now_s, "last_status": status,
+            "row_id": row["id"], "lease_token": row["lease_owner"], "attempts": row["attempts"] + 1,
+            "last_attempt_at": now_s, "last_status": status,
             "last_error": error, "status": row["status"], "next_attempt_at": row["next_attempt_at"],
             "delivered_at": row["delivered_at"], "dead_at": row["dead_at"]}
         next_at = None
@@ -187,12 +213,17 @@ class DeliveryWorker:
                     wait = self.policy.backoff(row["attempts"] + 1, self.rng)
                 next_at = stamp(now + wait)
                 values.update(next_attempt_at=next_at)
-            conn.execute(_RECORD_OUTCOME, values)
+            if conn.execute(_RECORD_OUTCOME, values).rowcount != 1:
+                # Our lease ran out and another worker took the row: its attempt decides, not ours.
+                outcome = "lease_lost"
             conn.execute(delivery_attempts.insert(), {
                 "delivery_id": row["id"], "at": now_s, "http_status": status, "error": error,
                 "duration_ms": duration_ms, "outcome": outcome, "next_attempt_at": next_at})
         metrics.ATTEMPTS.labels(outcome).inc()
-        if outcome == "delivered":
+        if outcome == "lease_lost":
+            log.warning("confirmation %s (event %s): this worker's lease ran out before its answer came; another "
+                        "worker has the row, this attempt changed nothing", row["webhook_id"], row["event_id"])
+        elif outcome == "delivered":
             metrics.DELIVERED.inc()
             metrics.DELIVERY_SECONDS.observe(max(0.0, now - unstamp(row["window_started_at"])))
         elif outcome == "dead":
@@ -204,12 +235,29 @@ class DeliveryWorker:
         return outcome
 
     def _maintain(self) -> None:
-        """Once a second: the backlog gauges, and routing confirmations another hub process
-        queued unrouted while its registry cache was stale."""
+        """Once a second: the backlog gauges, routing confirmations another hub process
+        queued unrouted while its registry cache was stale, and taking back the leases of
+        this worker name's previous life."""
         with self.db.begin() as conn:
             counts = metrics.refresh_gauges(conn)
             if counts.get(DeliveryStatus.UNROUTED):
                 route_recent(conn, since=stamp(time.time() - 5 * registry.CACHE_TTL_S))
+            if self._own_name and self.clock.now() <= self._take_back_until:
+                self._take_back_previous_leases(conn)
+
+    def _take_back_previous_leases(self, conn) -> int:
+        # Claimed more than request_timeout_s ago (a lease runs request_timeout_s + LEASE_MARGIN_S from
+        # its claim): whatever was sent under them has timed out.
+        claimed_before = stamp(self.clock.now() + LEASE_MARGIN_S)
+        taken = conn.execute(deliveries.update()
+                             .where(deliveries.c.lease_owner.startswith(f"{self.owner}:", autoescape=True),
+                                    ~deliveries.c.lease_owner.startswith(f"{self.owner}:{self._life}.",
+                                                                         autoescape=True),
+                                    deliveries.c.lease_until <= claimed_before)
+                             .values(lease_owner=None, lease_until=None)).rowcount
+        if taken:
+            log.info("took back %d confirmations leased by this worker's (%s) previous life", taken, self.owner)
+        return taken
 
     # -- HTTP ------------------------------------------------------------------------
     # Each attempt (POST, then recording the outcome) runs on a thread of our own pool
@@ -282,6 +330,20 @@ class DeliveryWorker:
 
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Deliver until `stop` is set."""
+        with contextlib.ExitStack() as held:
+            self._own_name = await asyncio.to_thread(
+                held.enter_context, locks.held_alone(self.db, f"delivery-worker.{self.owner}"))
+            # The previous life's leases ran from claims before this start: all are over by then.
+            self._take_back_until = self.clock.now() + self.request_timeout_s + LEASE_MARGIN_S + GAUGE_REFRESH_S
+            if not self._own_name:
+                log.warning("another delivery worker named %s is running: name each worker apart "
+                            "(hub serve --worker NAME)", self.owner)
+            try:
+                await self._run(stop)
+            finally:
+                self._own_name = False
+
+    async def _run(self, stop: asyncio.Event | None) -> None:
         stop = stop or asyncio.Event()
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()

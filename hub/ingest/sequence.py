@@ -9,6 +9,12 @@ the stream see an agent's events briefly out of order, and that is no loss), and
 same missing seq is asked for again only after REPLAY_REPEAT_S: the agent may be
 replaying already.  `due_replays` runs after every batch and on the worker's idle
 tick, so a gap is chased even when the agent sends nothing more.
+
+Several workers store batches of one agent at once (the shared subscription hands out
+messages, not agents): the agents' rows are read `FOR UPDATE` (PostgreSQL; SQLite's
+writers take turns anyway), in agent order, so the second batch reads what the first
+committed instead of overwriting its advance with an older one (which looked like a gap
+and cost a replay), and two batches never wait for each other in a circle.
 """
 
 from __future__ import annotations
@@ -51,8 +57,9 @@ def _walk(conn: Connection, agent_id: str, contiguous: int, max_seq: int) -> int
 def advance_sequences(conn: Connection, agent_ids: set[str], new_seqs: dict[str, set[int]],
                       received_at: str) -> None:
     """Update contiguous/max seq, gap_since and last_seen of every agent in the batch."""
-    query = select(agents.c.agent_id, agents.c.contiguous_seq, agents.c.max_seq, agents.c.last_seen,
-                   agents.c.gap_since).where(agents.c.agent_id.in_(sorted(agent_ids)))
+    query = (select(agents.c.agent_id, agents.c.contiguous_seq, agents.c.max_seq, agents.c.last_seen,
+                    agents.c.gap_since).where(agents.c.agent_id.in_(sorted(agent_ids)))
+             .order_by(agents.c.agent_id).with_for_update())
     rows = {row.agent_id: row for row in conn.execute(query)}
     updates = []
     for agent_id in sorted(agent_ids):
@@ -76,7 +83,8 @@ def due_replays(conn: Connection, grace_s: float = DEFAULT_GAP_GRACE_S) -> dict[
     old_enough = iso(now - dt.timedelta(seconds=grace_s))
     recent = iso(now - dt.timedelta(seconds=REPLAY_REPEAT_S))
     rows = conn.execute(select(agents.c.agent_id, agents.c.contiguous_seq, agents.c.replay_from, agents.c.replay_at)
-                        .where(agents.c.gap_since.is_not(None), agents.c.gap_since <= old_enough)).all()
+                        .where(agents.c.gap_since.is_not(None), agents.c.gap_since <= old_enough)
+                        .order_by(agents.c.agent_id)).all()
     due = {}
     for row in rows:
         first_missing = row.contiguous_seq + 1

@@ -31,6 +31,7 @@ from typing import Any
 
 from sqlalchemy import Connection, bindparam, select
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.dialects import postgresql, sqlite
 
 from protocol.keys import SigningKey
 from protocol.wire import Envelope, new_message_id
@@ -258,8 +259,11 @@ def _ensure_agents(conn: Connection, agent_ids: set[str]) -> None:
         known.update(conn.execute(select(agents.c.agent_id).where(agents.c.agent_id.in_(chunk))).scalars())
     missing = sorted(agent_ids - known)
     if missing:
-        conn.execute(agents.insert(), [{"agent_id": a, "online": False, "contiguous_seq": 0, "max_seq": 0}
-                                       for a in missing])
+        # Several workers meet a new agent at once (its first events split between them): the
+        # row one of them inserted first is the row, and nobody's batch fails over it.
+        insert = (postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert)(agents)
+        conn.execute(insert.on_conflict_do_nothing(index_elements=[agents.c.agent_id]),
+                     [{"agent_id": a, "online": False, "contiguous_seq": 0, "max_seq": 0} for a in missing])
 
 
 def _sign_acks(conn: Connection, to_ack: dict[str, list[dict[str, Any]]], key: SigningKey, at: str,

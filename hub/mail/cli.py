@@ -97,10 +97,14 @@ def send(config: str, order_ids: tuple[str, ...], unpaid: bool, office: str | No
         total = counts["queued"] + counts["sending"]
         try:
             with click.progressbar(length=total, label="mailing", file=sys.stderr, show_pos=True) as bar:
-                run_request(database, settings, request_id, on_message=lambda _order, _state: bar.update(1))
+                outcome = run_request(database, settings, request_id,
+                                      on_message=lambda _order, _state: bar.update(1))
         except MailServerUnusable as exc:
             click.echo(f"error: {exc}", err=True)
             raise SystemExit(EXIT_SERVER) from None
+        if outcome.elsewhere:
+            click.echo(f"request {request_id} is being mailed by another hub process right now; nothing sent "
+                       f"from here (its progress: counterpay hub notices status --config {config})", err=True)
         with database.connect() as conn:
             counts = state_counts(conn, [request_id])[request_id]
             problems = messages(conn, request_id)

@@ -297,3 +297,9 @@ def settle_abandoned(conn: Connection, request_id: str, settings: Settings) -> l
                              finished_at=now_iso()))
         settled.append(row.order_id)
     return settled
+
+
+def note_stopped(conn: Connection, request_id: str, why: str | None) -> None:
+    """Why the request's last run stopped (the mail server could not be used); None: it did not."""
+    conn.execute(update(notice_send_requests).where(notice_send_requests.c.request_id == request_id)
+                 .values(stopped=why[:400] if why else None))

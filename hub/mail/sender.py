@@ -7,13 +7,17 @@ committed as `sending`, the message handed to the server, and its answer recorde
 waits for it; the run ends when nothing of the request is left queued.  At the start,
 rows left `sending` by a sender that stopped become `unknown` (the crash rule).
 
-Several runs of one request at once (a second click, the CLI beside the console) share
-the work: a row is claimed by one of them only.
+One run of a request at a time, across every hub process: a run holds the request's
+lock (hub/store/locks.py) and a second one (a second click, the CLI beside the console,
+another API process) returns at once with `elsewhere` set.  The crash rule needs it: a
+second run would take the first one's `sending` rows for a stopped sender's.  Rows are
+still claimed one by one, so two senders never mail one row even without the lock.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -30,6 +34,7 @@ from hub.mail.compose import compose, envelope_sender
 from hub.mail.smtp import MailServerUnusable, Outcome, SmtpTransport
 from hub.orders.search import status_is
 from hub.orders.service import get_order
+from hub.store import locks
 from hub.store.db import Database
 from hub.store.tables import orders
 from hub.store.tables_mail import notice_send_requests
@@ -57,6 +62,12 @@ class RunResult:
     request_id: str
     states: Counter = field(default_factory=Counter)     # what this run did: sent, refused, … per message
     settled_unknown: list[str] = field(default_factory=list)
+    elsewhere: bool = False      # another process is running this request: this run did nothing
+
+
+def send_lock_name(request_id: str) -> str:
+    """The lock of one send request (its id is free text: hashed into a lock name)."""
+    return "mail-send." + hashlib.sha256(request_id.encode("utf-8")).hexdigest()[:32]
 
 
 def _still_unpaid(conn: Connection, order_id: str) -> bool:
@@ -85,6 +96,14 @@ def run_request(db: Database, settings: Settings, request_id: str, *,
     MailServerUnusable (the rows stay queued) when the server cannot be used as configured."""
     if not settings.smtp.configured:
         raise MailServerUnusable("[smtp] host is not set in the hub's configuration: no e-mail can be sent")
+    with locks.held_alone(db, send_lock_name(request_id)) as mine:
+        if not mine:
+            return RunResult(request_id, elsewhere=True)
+        return _run_alone(db, settings, request_id, on_message)
+
+
+def _run_alone(db: Database, settings: Settings, request_id: str,
+               on_message: Callable[[str, str], None] | None) -> RunResult:
     result, me = RunResult(request_id), ledger.sender_identity()
     with db.begin() as conn:
         result.settled_unknown = ledger.settle_abandoned(conn, request_id, settings)

@@ -70,7 +70,7 @@ delivery_attempts = Table(
     Column("http_status", Integer),
     Column("error", String(400)),
     Column("duration_ms", Integer, nullable=False),
-    Column("outcome", String(16), nullable=False),        # delivered | retry | gone | dead
+    Column("outcome", String(16), nullable=False),        # delivered | retry | gone | dead | lease_lost
     Column("next_attempt_at", String(40)),
 )
 Index("ix_delivery_attempts_delivery", delivery_attempts.c.delivery_id, delivery_attempts.c.id)

@@ -32,6 +32,7 @@ notice_send_requests = Table(
     Column("created_at", String(40), nullable=False),
     Column("last_run_at", String(40), nullable=False),
     Column("last_run_by", String(100), nullable=False),
+    Column("stopped", String(400)),                     # why its last run stopped (server unusable); NULL: it did not
 )
 Index("ix_notice_send_requests_created", notice_send_requests.c.created_at, notice_send_requests.c.request_id)
 

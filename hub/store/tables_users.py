@@ -42,6 +42,7 @@ user_sessions = Table(
     Column("address", String(64)),
 )
 Index("ix_user_sessions_user", user_sessions.c.user_id)
+Index("ix_user_sessions_expires", user_sessions.c.expires_at)      # the retention job (hub/users/retention.py)
 
 login_attempts = Table(
     "login_attempts", metadata,
@@ -53,6 +54,7 @@ login_attempts = Table(
 )
 Index("ix_login_attempts_username", login_attempts.c.username, login_attempts.c.at)
 Index("ix_login_attempts_address", login_attempts.c.address, login_attempts.c.at)
+Index("ix_login_attempts_at", login_attempts.c.at)                 # the retention job
 
 shown_once = Table(
     "shown_once", metadata,

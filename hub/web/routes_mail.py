@@ -36,9 +36,6 @@ REASONS = {ledger.NO_EMAIL: "mail.reason_no_email", ledger.CANCELLED: "mail.reas
            ledger.PAID: "mail.reason_paid"}
 """Our own reasons, shown in the reader's language (a server's answer is shown as it came)."""
 
-_stopped: dict[str, str] = {}
-"""request id → why its last run in this process stopped (the mail server could not be used)."""
-
 
 def _list(request: Request, session: Session, *, status_code: int = 200, errors=None, typed=None):
     with request.app.state.db.connect() as conn:
@@ -53,12 +50,18 @@ def requests(request: Request, session: Sender):
     return _list(request, session)
 
 
+def _note_stopped(db, request_id: str, why: str | None) -> None:
+    # In the database, not this process's memory: the page may be asked of another API process.
+    with db.begin() as conn:
+        ledger.note_stopped(conn, request_id, why)
+
+
 def _mail_in_background(db, settings, request_id: str) -> None:
     try:
-        run_request(db, settings, request_id)
-        _stopped.pop(request_id, None)
+        if not run_request(db, settings, request_id).elsewhere:
+            _note_stopped(db, request_id, None)
     except MailServerUnusable as exc:
-        _stopped[request_id] = str(exc)
+        _note_stopped(db, request_id, str(exc))
         log.warning("notices by e-mail, request %s stopped: %s", request_id, exc)
     except Exception:               # a thread's failure must reach the log, not vanish
         log.exception("notices by e-mail, request %s failed", request_id)
@@ -108,5 +111,5 @@ def one(request: Request, session: Sender, request_id: str):
         skipped = status.messages(conn, request_id, states=("skipped",), offices=offices, limit=200)
     template = "_mail_progress.html" if request.headers.get("HX-Request") else "mail_request.html"
     return render(request, template, session=session, found=found, problems=problems, skipped=skipped,
-                  reasons=REASONS, stopped=_stopped.get(request_id), done=request.query_params.get("done"),
+                  reasons=REASONS, stopped=found.get("stopped"), done=request.query_params.get("done"),
                   iso=dt.datetime.fromisoformat)

@@ -79,6 +79,7 @@ def create_app(sim: CaseSystemSim) -> FastAPI:
                                          reason=reason, answered=401, body=parsed)
             sim.log.received(log_line(record))
             return JSONResponse({"error": "signature rejected", "reason": reason}, status_code=401)
+        flight = sim.recorder.begin(webhook_id, parsed)
         answer = await _slow_or_down(plan)
         if answer is None and plan.mode == "fail":
             answer = _failure(plan.status, plan, f"simulated failure {plan.status}")
@@ -88,7 +89,7 @@ def create_app(sim: CaseSystemSim) -> FastAPI:
             sim.faults.used_by_webhook(plan)
         status = answer.status_code if answer is not None else 204
         record = sim.recorder.record(webhook_id=webhook_id, webhook_timestamp=stamp, verified=True,
-                                     reason=None, answered=status, body=parsed)
+                                     reason=None, answered=status, body=parsed, flight=flight)
         if status == 204 and not record["duplicate"] and record["case_ref"] in sim.cases \
                 and isinstance(record["amount_minor"], int):
             sim.paid[record["case_ref"]] = sim.paid.get(record["case_ref"], 0) + record["amount_minor"]

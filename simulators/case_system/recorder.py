@@ -10,7 +10,10 @@ One record per webhook request, accepted or not:
 
 `attempt` counts every request with this webhook id (retries show as 2, 3, …);
 `duplicate` is true when this id had already been accepted (answered 2xx) before, which
-is exactly what a real receiver must deduplicate.  When the file already exists (the
+is exactly what a real receiver must deduplicate.  `overlapped` lists the webhook ids of
+other requests for the same case that were in flight at any moment while this one was
+(from `begin()` to its record): a hub whose workers keep per-case order never makes one
+(several hub processes sending one case at once would), and `started_at` is when it came.  When the file already exists (the
 simulator was restarted) its records are read back first, so duplicates across a
 restart stay visible.
 """
@@ -25,6 +28,26 @@ from pathlib import Path
 from typing import Any
 
 
+class InFlight:
+    """One webhook request from its arrival to its answer (see Recorder.begin)."""
+
+    def __init__(self, webhook_id: str | None, case_ref: str | None):
+        self.webhook_id, self.case_ref = webhook_id, case_ref
+        self.started_at = _now()
+        self.overlapped: set[str] = set()
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def case_ref_of(body: Any) -> str | None:
+    data = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
+    payment = data.get("payment") if isinstance(data.get("payment"), dict) else {}
+    link = data.get("link") if isinstance(data.get("link"), dict) else {}
+    return link.get("case_ref") or payment.get("case_ref")
+
+
 class Recorder:
     def __init__(self, path: str | Path | None = None):
         self.path = Path(path) if path else None
@@ -32,6 +55,7 @@ class Recorder:
         self.attempts: Counter[str] = Counter()
         self.accepted: set[str] = set()
         self._lock = threading.Lock()
+        self._in_flight: list[InFlight] = []
         if self.path and self.path.exists():
             for line in self.path.read_text(encoding="utf-8").splitlines():
                 if line.strip():
@@ -45,15 +69,30 @@ class Recorder:
             if record.get("verified") and 200 <= (record.get("answered") or 0) < 300:
                 self.accepted.add(webhook_id)
 
+    def begin(self, webhook_id: str | None, body: Any) -> InFlight:
+        """A request arrived: in flight until its `record(…, flight=…)`."""
+        flight = InFlight(webhook_id, case_ref_of(body))
+        with self._lock:
+            for other in self._in_flight:
+                if flight.case_ref is not None and other.case_ref == flight.case_ref:
+                    other.overlapped.add(flight.webhook_id or "(no id)")
+                    flight.overlapped.add(other.webhook_id or "(no id)")
+            self._in_flight.append(flight)
+        return flight
+
     def record(self, *, webhook_id: str | None, webhook_timestamp: str | None, verified: bool,
-               reason: str | None, answered: int, body: Any) -> dict[str, Any]:
+               reason: str | None, answered: int, body: Any, flight: InFlight | None = None) -> dict[str, Any]:
         data = body.get("data") if isinstance(body, dict) and isinstance(body.get("data"), dict) else {}
         payment = data.get("payment") if isinstance(data.get("payment"), dict) else {}
         link = data.get("link") if isinstance(data.get("link"), dict) else {}
         with self._lock:
+            if flight is not None and flight in self._in_flight:
+                self._in_flight.remove(flight)
             record = {
                 "n": len(self.records) + 1,
-                "received_at": datetime.now(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+                "received_at": _now(),
+                "started_at": flight.started_at if flight is not None else None,
+                "overlapped": sorted(flight.overlapped) if flight is not None else [],
                 "webhook_id": webhook_id,
                 "webhook_timestamp": int(webhook_timestamp) if (webhook_timestamp or "").isdigit() else None,
                 "attempt": self.attempts[webhook_id] + 1 if webhook_id else 1,

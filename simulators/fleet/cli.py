@@ -31,11 +31,15 @@ from simulators.fleet.runner import FleetRunner
 @click.option("--seed", type=int, default=1, show_default=True)
 @click.option("--case-prefix", default="FLEET", show_default=True,
               help="Payments are for cases PREFIX-<agent>-<seq>; match it to a case system's pattern.")
+@click.option("--cases-per-agent", type=click.IntRange(0, 10000), default=0, show_default=True,
+              help="Each agent pays into this many cases, PREFIX-<agent>-c<n>, chosen at random (several "
+                   "payments per case, whose confirmations must reach it in order); 0: a case per payment.")
 @click.option("--sent-log", type=click.Path(dir_okay=False, path_type=Path),
               help="Write one JSON line per payment sent (message id, wall-clock time), for latency checks.")
 @click.option("--json", "as_json", is_flag=True, help="Print the summary as JSON.")
 def fleet(hub_url: str, admin_token: str, count: int, rate: float, duration: float, folder: Path,
-          office: str, prefix: str, seed: int, case_prefix: str, sent_log: Path | None, as_json: bool) -> None:
+          office: str, prefix: str, seed: int, case_prefix: str, cases_per_agent: int, sent_log: Path | None,
+          as_json: bool) -> None:
     """Run COUNT simulated agents (own certificates, keys, terminals) against a hub."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if soft < count + 64:
@@ -48,8 +52,9 @@ def fleet(hub_url: str, admin_token: str, count: int, rate: float, duration: flo
             for number in range(1, count + 1):
                 agent_id = f"{prefix}-{number:04d}"
                 ident = identity.enroll(client, admin_token, agent_id, office, folder / agent_id)
+                cases = [f"{case_prefix}-{agent_id}-c{n}" for n in range(1, cases_per_agent + 1)]
                 agents.append(SimulatedAgent(ident, office, stats, random.Random(rng.random()),
-                                             case_prefix=case_prefix))
+                                             references=cases, case_prefix=case_prefix))
     except httpx.HTTPStatusError as exc:
         raise click.UsageError(f"enrollment failed: {exc.response.status_code} {exc.response.text[:300]}") from None
     except httpx.HTTPError as exc:

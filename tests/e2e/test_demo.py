@@ -165,7 +165,7 @@ def test_ctrl_c_in_the_interactive_demo_stops_everything(tmp_path, how):
             screen.type(b"\r")
             # The desk may not have heard the hub's roster yet (the UI connects as it opens): it
             # says so and the person tries again, as here.
-            wait_until(lambda: b"Clerk" in screen.output[mark:] or b"not heard from the hub" in screen.output[mark:],
+            wait_until(lambda mark=mark: b"Clerk" in screen.output[mark:] or b"not heard from the hub" in screen.output[mark:],
                        60, "the clerk screen or the login's answer")
             if b"Clerk" in screen.output[mark:]:
                 break

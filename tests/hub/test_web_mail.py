@@ -8,6 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from hub.store.tables import audit_log
+from hub.store.tables_mail import notice_send_requests
 from tests.hub.mail_support import SENDER, Mailbox, smtp_server
 from tests.hub.search_rows import add_orders, order_row
 from tests.hub.web_support import console
@@ -71,6 +72,23 @@ def test_the_orders_page_mails_its_own_notice_once(tmp_path):
             wait_until(lambda: 'data-state="sent"' in anna.get("/orders/ORDW1").text, 10, "the message sent")
         assert anna.post("/notices/mail/send", data={"csrf_token": anna.csrf, "order": "ORDW3"}).status_code == 404
     assert mailbox.recipients() == ["uno@example.org"]
+
+
+def test_a_run_stopped_by_an_unusable_server_says_so_on_every_api_process(tmp_path):
+    # STARTTLS asked of a server that offers none: the run stops, the rows stay queued.
+    smtp = {**_smtp(0), "security": "starttls"}
+    with smtp_server(Mailbox()) as port, console(tmp_path, smtp={**smtp, "port": port}) as hub:
+        hub.user("anna", "operator", ["ROMA-1"])
+        _orders(hub)
+        anna = hub.client()
+        anna.login("anna")
+        sent = anna.post("/notices/mail/send", data={"csrf_token": anna.csrf, "order": "ORDW1"})
+        page_url = sent.headers["location"].split("?")[0]
+        wait_until(lambda: 'id="mail-stopped"' in anna.get(page_url).text, 10, "the stop shown")
+        # Kept with the request, not in this process: another API process's page reads the same row.
+        with hub.db.connect() as conn:
+            stopped = conn.execute(select(notice_send_requests.c.stopped)).scalar_one()
+        assert "does not offer what [smtp] asks" in stopped
 
 
 def test_a_role_without_notices_send_is_refused_and_a_hub_without_smtp_says_so(tmp_path):

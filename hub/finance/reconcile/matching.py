@@ -27,16 +27,17 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Connection, and_, exists, func, select, text
+from sqlalchemy import Connection, and_, exists, func, select
 
 from hub.finance.reconcile import status as st
 from hub.finance.reconcile.external import CHUNK, OrderBook, PaymentMaker, Source, _chunks
 from hub.finance.reconcile.keys import BANK_AGENT, PAGOPA_AGENT, flow_payment_id, line_payment_id
+from hub.store import locks
 from hub.store.sets import fetch_dicts, one_of, update_by_id
 from hub.store.tables import payments
 from hub.store.tables_reconcile import flow_payments, flows, statement_lines
 
-_RUN_LOCK = 72210540     # PostgreSQL advisory lock: one run at a time (SQLite: BEGIN IMMEDIATE already)
+RUN_LOCK = "reconciliation"     # one run at a time across hub processes (hub/store/locks.py)
 
 
 @dataclass
@@ -261,8 +262,7 @@ def run(conn: Connection) -> RunOutcome:
 
 
 def _run(conn: Connection) -> RunOutcome:
-    if conn.dialect.name == "postgresql":
-        conn.execute(text(f"SELECT pg_advisory_xact_lock({_RUN_LOCK})"))
+    locks.transaction_lock(conn, RUN_LOCK)
     _supersede(conn)
     lines = _Changes(statement_lines, _LINE_COLUMNS)
     open_lines = [*fetch_dicts(conn, select(*_LINE_READ).where(_open(statement_lines)).order_by(statement_lines.c.id)),
