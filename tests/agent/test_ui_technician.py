@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from textual.widgets import DataTable
+
 from agent.scanner.serial_reader import SerialScanner
 from agent.ui.app import CounterpayApp
 from tests.agent.scanner_sim import pull_trigger, sim_scanner, wait_connected
-from tests.agent.ui_pilot import type_text, wait_for_text
+from tests.agent.ui_pilot import type_text, wait_for_screen, wait_for_text
 from tests.agent.ui_real import PAGOPA_OK, open_service, zvt_terminal
 
 
@@ -27,9 +29,16 @@ async def test_technician_sees_broker_outbox_ports_terminal_and_a_serial_scan(tm
                     text = await wait_for_text(pilot, "Broker online · outbox 0 of 10000")
                     assert mosquitto.url in text and "clock_skew_s" in text
                     await pilot.press("f2")
-                    # The simulators' ptys are listed with a hint where they come from.
-                    text = await wait_for_text(pilot, sim.device + " ")
-                    assert scanner_device in text and "pseudo-terminal" in text
+                    # The simulators' ptys are listed with a hint where they come from (read from the
+                    # table: other processes' ptys may push them below the screen's last row).
+                    def listed() -> dict[str, str]:
+                        table = app.screen.query_one("#port-table", DataTable)
+                        return {str(row[0]): " ".join(map(str, row[1:])) for row in
+                                (table.get_row_at(n) for n in range(table.row_count))}
+                    await wait_for_screen(pilot, lambda: sim.device in listed() and scanner_device in listed(),
+                                          15, f"{sim.device} and {scanner_device} in the ports table")
+                    ports = listed()
+                    assert "pseudo-terminal" in ports[sim.device] and "pseudo-terminal" in ports[scanner_device]
                     await pilot.press("f3")
                     text = await wait_for_text(pilot, "Terminal: ready (zvt)")
                     assert sim.device in text

@@ -146,24 +146,24 @@ def serving(settings: Settings):
 def test_api_port_is_where_serve_listens(tmp_path):
     port = free_port()
     with serving(settings_for(tmp_path, api={"port": port})):
-        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=30).status_code == 200
 
 
 def test_api_host_is_the_address_serve_listens_on(tmp_path):
     port = free_port()
     with serving(settings_for(tmp_path, api={"host": "127.0.0.2", "port": port})):
-        assert httpx.get(f"http://127.0.0.2:{port}/openapi.json", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.2:{port}/openapi.json", timeout=30).status_code == 200
         with pytest.raises(httpx.ConnectError):
-            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=5)
+            httpx.get(f"http://127.0.0.1:{port}/openapi.json", timeout=30)
 
 
 def test_api_metrics_access_loopback_lets_this_machine_scrape_without_a_token(tmp_path):
     port = free_port()
     with serving(settings_for(tmp_path, api={"port": port})):
-        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).status_code == 401
     port = free_port()
     with serving(settings_for(tmp_path, api={"port": port, "metrics_access": "loopback"})):
-        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=5).status_code == 200
+        assert httpx.get(f"http://127.0.0.1:{port}/metrics", timeout=30).status_code == 200
 
 
 # -- [mqtt], [hub] data_dir: the ingest worker serve starts --------------------------------------
