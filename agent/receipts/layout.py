@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import textwrap
 from dataclasses import dataclass, field
 
 from protocol.domain import Tender
@@ -41,6 +42,10 @@ class ReceiptData:
     qr_payload: str | None = None
     copy: bool = False                     # a reprint says so
     operator: str | None = None            # who was logged in at the desk
+    undo_kind: str | None = None           # a void receipt: reversal | refund (agent/voids.py)
+    undoes_receipt_id: str | None = None   # … the receipt of the payment it undoes
+    undo_reason: str | None = None
+    approved_by: str | None = None         # … the supervisor who approved it
 
 
 def money(amount_minor: int, currency: str) -> str:
@@ -63,7 +68,8 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
         raise ValueError("receipt printers here are 42 or 48 columns wide")
     w = columns
     when = dt.datetime.fromisoformat(data.time.replace("Z", "+00:00")).astimezone()
-    lines = [_center(data.office, w), _center("PAYMENT RECEIPT" + (" (COPY)" if data.copy else ""), w),
+    title = {"reversal": "VOID RECEIPT", "refund": "REFUND RECEIPT"}.get(data.undo_kind or "", "PAYMENT RECEIPT")
+    lines = [_center(data.office, w), _center(title + (" (COPY)" if data.copy else ""), w),
              "-" * w, _pair("Date", when.strftime("%Y-%m-%d %H:%M:%S"), w), "-" * w]
     for position in data.positions:
         qty = int(position.get("quantity", 1))
@@ -73,6 +79,8 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
         lines.append(_pair(label, money(unit * qty, data.currency), w))
     if data.positions:
         lines.append("-" * w)
+    if data.undo_kind:
+        return lines + _undo_lines(data, w)
     lines.append(_pair("TOTAL", money(data.amount_minor, data.currency), w))
     if data.tender == Tender.CASH:
         lines.append(_pair("Paid in cash", money(data.cash_given_minor or data.amount_minor, data.currency), w))
@@ -95,6 +103,32 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
     if data.operator:
         lines.append(_pair("Operator", data.operator, w))
     lines.append(_center("Scan the code below to verify", w))
+    return lines
+
+
+def _undo_lines(data: ReceiptData, w: int) -> list[str]:
+    """A void or refund: what went back to the card, what it undoes, who approved; no QR, as a
+    void receipt proves no payment."""
+    label = "VOIDED" if data.undo_kind == "reversal" else "REFUNDED"
+    lines = [_pair(label, "-" + money(data.amount_minor, data.currency), w)]
+    if data.masked_pan:
+        lines.append(_pair("Card", mask_pan(data.masked_pan) or "", w))
+    for name, value in (("Terminal", data.terminal_id), ("Trace", data.trace_no),
+                        ("Terminal receipt", data.terminal_receipt_no)):
+        if value:
+            lines.append(_pair(name, value, w))
+    lines.append("-" * w)
+    lines.append(_pair("Undoes receipt", data.undoes_receipt_id or "", w))
+    if data.reference:
+        lines.append(_pair("For", data.reference, w))
+    lines.append("Reason:")
+    lines.extend(textwrap.wrap(data.undo_reason or "", w) or [""])
+    lines.append(_pair("Receipt", data.receipt_id, w))
+    lines.append(_pair("Desk", data.agent_id, w))
+    if data.operator:
+        lines.append(_pair("Operator", data.operator, w))
+    if data.approved_by:
+        lines.append(_pair("Approved by", data.approved_by, w))
     return lines
 
 
