@@ -62,7 +62,7 @@ log = logging.getLogger("counterpay.agent")
 VERSION = "0.1.0"
 
 __all__ = ["AgentService", "AgentStatus", "CataloguePosition", "CaseLookup", "CodeVerdict", "DeskLoginOutcome",
-           "PaymentRequest", "PaymentOutcome", "EodComparison"]
+           "PaymentRequest", "PaymentOutcome", "EodComparison", "UndoRequest"]
 
 
 @dataclass

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from agent.service import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, DeskLoginOutcome,
-                           EodComparison, PaymentOutcome, PaymentRequest)
+                           EodComparison, PaymentOutcome, PaymentRequest, UndoRequest)
 
 __all__ = ["AgentStatus", "CaseLookup", "CataloguePosition", "CodeVerdict", "DeskLoginOutcome", "EodComparison",
-           "PaymentOutcome", "PaymentRequest"]
+           "PaymentOutcome", "PaymentRequest", "UndoRequest"]

@@ -137,3 +137,15 @@ def test_login_refused_with_the_tries_left_in_latvian(snap_compare):
 def test_clerk_screen_names_the_operator_logged_in(snap_compare):
     assert snap_compare(CounterpayApp(UiDouble(login_required=True), "clerk"), terminal_size=SIZE,
                         run_before=keys_then_settle("anna", "key:enter", "492817", "key:enter"))
+
+
+def test_void_screen_with_an_approval_refused(snap_compare):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        for text in ("R-20261204-000042", "wrong amount typed", "", "sam", "000000"):
+            pilot.app.screen.focused.insert_text_at_cursor(text)
+            await pilot.press("enter")
+            await settle(pilot)
+    assert snap_compare(CounterpayApp(UiDouble(), "clerk"), terminal_size=SIZE, run_before=run_before)

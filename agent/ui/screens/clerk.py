@@ -40,6 +40,7 @@ class ClerkScreen(PaymentSteps, Screen):
         Binding("escape", "back", "keys.back"),
         Binding("minus", "less", "keys.less", show=False),
         Binding("f2", "to_tender", "keys.tender"),
+        Binding("f7", "app.void", "keys.voids_void"),
     ]
 
     def __init__(self) -> None:
