@@ -200,7 +200,9 @@ class SqliteJournal:
     def card_payment_ids_since(self, since_iso: str, limit: int) -> list[str] | None:
         """The approved card payments since `since_iso` (the end of day's window), oldest
         first; None when there are more than `limit` (too many to send in one report)."""
-        rows = self.store.query("SELECT intent_id FROM journal WHERE state = ? AND kind = 'payment' AND tender = ? "
+        # Refunds too: the hub holds them in the batch they were made in.
+        rows = self.store.query("SELECT intent_id FROM journal WHERE state = ? AND tender = ? "
+                                "AND (kind = 'payment' OR (kind = 'refund' AND undoes_intent_id IS NOT NULL)) "
                                 "AND captured_at >= ? ORDER BY captured_at LIMIT ?",
                                 (JournalState.APPROVED, Tender.CARD, since_iso, limit + 1))
         return None if len(rows) > limit else [row["intent_id"] for row in rows]

@@ -98,7 +98,8 @@ class CounterVoids:
         if result is not None:
             card = {"masked_pan": original.get("masked_pan"), "card_type": result.card_type,
                     "terminal_id": result.terminal_id, "trace_no": result.trace_no, "receipt_no": result.receipt_no,
-                    "auth_code": result.auth_code, "recovered": result.recovered}
+                    "auth_code": result.auth_code, "recovered": result.recovered,
+                    "batch_no": json.loads(row["request"]).get("batch_no")}
         return "payment.captured", build(
             PaymentCaptured, payment_id=row["intent_id"], receipt_id=row["receipt_id"], office=self.life.office,
             kind="refund", amount_minor=row["amount_minor"], currency=row["currency"], tender=Tender.CARD,

@@ -100,3 +100,41 @@ def test_a_void_and_a_refund_reach_the_orders_status_and_the_case_system(tmp_pat
     finally:
         left = site.stop()
     assert left == []
+
+
+def test_a_day_with_a_void_and_a_refund_closes_matched_at_the_hub(tmp_path):
+    from agent.config import load
+    from agent.payments import PaymentRequest
+    from agent.service import AgentService
+    from agent.voids import UndoRequest
+
+    site = Site(tmp_path / "site", SitePlan(office=OFFICE, printer=False))
+    service = None
+    try:
+        site.start()
+        made = _hub_user(site, "create", "--username", "sam", "--role", "supervisor", "--office", OFFICE,
+                         "--password-stdin", stdin="a long console password\n")
+        assert made.returncode == 0, made.stderr
+        assert _hub_user(site, "set-pin", "--username", "sam", "--pin-stdin", stdin="731904\n").returncode == 0
+        service = AgentService.open(load(site.agent_config))
+        wait_until(lambda: supervisor_heard(site), 30, "sam on the desk's roster", poll_s=0.2)
+        card = lambda amount: PaymentRequest(amount, "EUR", "card", {"format": "case", "value": "DEMO-EOD-9"},  # noqa: E731
+                                             case_ref="DEMO-EOD-9")
+        paid = [service.pay(card(1500)), service.pay(card(3000)), service.pay(card(2000))]
+        assert [p.outcome for p in paid] == ["approved"] * 3
+        assert service.undo(UndoRequest(paid[1].receipt_id, "wrong amount", "sam", "731904")).outcome == "approved"
+        refund = service.undo(UndoRequest(paid[0].receipt_id, "one copy", "sam", "731904", kind="refund",
+                                          amount_minor=500))
+        assert refund.outcome == "approved", refund.message
+        closed = service.end_of_day()
+        assert (closed.terminal_count, closed.terminal_total_minor, closed.journal_count, closed.journal_total_minor,
+                closed.mismatch) == (2, 3000, 2, 3000, False), closed.message
+        reports = lambda: site.api_json("GET", "/api/v1/eod?sort=closed_at")["reports"]  # noqa: E731
+        wait_until(lambda: reports() and reports()[0]["status"] == "matched", 30, "the batch matched at the hub",
+                   poll_s=0.3)
+        [report] = reports()
+        assert report["hub"] == {"count": 2, "total_minor": 3000} and report["differences"] == []
+    finally:
+        if service is not None:
+            service.close()
+        assert site.stop() == []
