@@ -176,3 +176,24 @@ def test_concert_cancellation_voids_the_payment(service_with, tmp_path):  # noqa
         assert voided["payment_id"] == paid.payment_id
     finally:
         sim.stop()
+
+
+def test_any_scripted_void_line_gets_an_answer_and_never_stops_the_desk(service_with):  # noqa: F811
+    from hypothesis import HealthCheck, given, settings, strategies as st
+
+    from agent.cli import _undo_line
+    service = with_roster(service_with())
+    paid = service.pay(PaymentRequest_cash(700))
+    values = st.one_of(st.none(), st.booleans(), st.integers(-10**15, 10**15), st.text(max_size=300),
+                       st.just(paid.receipt_id), st.lists(st.integers(), max_size=3))
+    keys = st.sampled_from(["void", "refund", "reason", "supervisor", "secret", "amount_minor", "other"])
+
+    @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+    @given(st.dictionaries(keys, values, max_size=6).filter(lambda d: "void" in d or "refund" in d))
+    def answer(line):
+        said = _undo_line(service, line)
+        assert said["event"] in ("undo", "error")
+        if said["event"] == "undo":
+            assert said["outcome"] == "refused" and said["message"]     # a cash payment, no terminal: never done
+    answer()
+    assert service.store.query("SELECT COUNT(*) AS n FROM journal WHERE undoes_intent_id IS NOT NULL")[0]["n"] == 0
