@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import json
 import logging
-import sqlite3
 import uuid
 from dataclasses import dataclass
 
@@ -58,6 +57,7 @@ BATCH_CLOSED = "batch_closed"
 REFUND_TOO_LARGE = "refund_too_large"
 BAD_REQUEST = "bad_request"
 UNDO_KINDS = (IntentKind.REVERSAL, IntentKind.REFUND)
+ONE_REVERSAL = "UNIQUE constraint failed: journal.undoes_intent_id"   # agent store v8's index refusing a second
 
 
 @dataclass
@@ -251,10 +251,10 @@ class CounterVoids:
                                       amount_minor=amount, currency=original["currency"], request=stored,
                                       receipt_id=self.life._new_receipt_id(), operator=request.operator,
                                       undoes_intent_id=original["intent_id"], approved_by=approver)
-        except sqlite3.IntegrityError:
-            return PaymentOutcome(None, "refused", f"payment {original['receipt_id']} has a void already",
-                                  reason=ALREADY_VOIDED)
         except StoreError as exc:
+            if ONE_REVERSAL in str(exc):     # the store's index: another void of it got there first
+                return PaymentOutcome(None, "refused", f"payment {original['receipt_id']} has a void already",
+                                      reason=ALREADY_VOIDED)
             return PaymentOutcome(None, "refused", f"the {request.kind} could not be recorded, so it was not "
                                   f"started: {exc}")
 

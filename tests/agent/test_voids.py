@@ -197,3 +197,44 @@ def test_any_scripted_void_line_gets_an_answer_and_never_stops_the_desk(service_
             assert said["outcome"] == "refused" and said["message"]     # a cash payment, no terminal: never done
     answer()
     assert service.store.query("SELECT COUNT(*) AS n FROM journal WHERE undoes_intent_id IS NOT NULL")[0]["n"] == 0
+
+
+def test_the_store_allows_one_reversal_of_a_payment_whoever_writes_it(tmp_path):
+    from agent.journal import SqliteJournal
+    from agent.store import Store, StoreError
+    store = Store.open(tmp_path / "agent.db")
+    try:
+        journal = SqliteJournal(store)
+        fields = dict(kind="reversal", tender="card", amount_minor=100, currency="EUR", request={},
+                      undoes_intent_id="p-1", approved_by="sam")
+        journal.begin(intent_id="v-1", receipt_id="R-1", **fields)
+        with pytest.raises(StoreError, match="UNIQUE constraint failed: journal.undoes_intent_id"):
+            journal.begin(intent_id="v-2", receipt_id="R-2", **fields)   # two screens at once: the second fails
+        with store.transaction() as db:
+            db.execute("UPDATE journal SET state = 'declined' WHERE intent_id = 'v-1'")
+        journal.begin(intent_id="v-3", receipt_id="R-3", **fields)       # a declined void is no void: try again
+        journal.begin(intent_id="r-1", receipt_id="R-4", **{**fields, "kind": "refund"})
+        journal.begin(intent_id="r-2", receipt_id="R-5", **{**fields, "kind": "refund"})   # refunds: in parts
+    finally:
+        store.close()
+
+
+def test_the_wire_takes_the_approver_and_refuses_what_it_cannot_hold():
+    from protocol.wire import WireError
+    body = {"payment_id": "p-1", "amount_minor": 100, "currency": "EUR", "reason": "x", "voided_at": "2026-12-04T10:00:00Z",
+            "approved_by": "sam", "void_id": "v-1", "receipt_id": "R-20261204-000002", "operator": "anna"}
+    assert validate_body("payment.voided", body).approved_by == "sam"
+    with pytest.raises(WireError):
+        validate_body("payment.voided", {**body, "approved_by": "s" * 65})
+    with pytest.raises(WireError):
+        validate_body("payment.voided", {**body, "approver": "sam"})        # unknown fields are refused
+
+
+def test_a_void_that_loses_the_race_to_the_stores_index_is_refused_as_already_voided(service_with, zvt_sim):  # noqa: F811
+    service = with_roster(service_with(device=zvt_sim.device))
+    paid = service.pay(card(600))
+    original = service.life.journal.get(paid.payment_id)
+    first = service.voids._begin(void(paid.receipt_id), original, 600, "sam", "first")
+    assert isinstance(first, dict)                      # journaled (checks passed before either wrote)
+    second = service.voids._begin(void(paid.receipt_id), original, 600, "sam", "second")
+    assert (second.outcome, second.reason) == ("refused", "already_voided")
