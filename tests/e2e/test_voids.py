@@ -83,6 +83,8 @@ def test_a_void_and_a_refund_reach_the_orders_status_and_the_case_system(tmp_pat
         assert order_of(refunded_order)["paid_minor"] == 2000
         (stored,) = [p for p in site.hub_payments(office=OFFICE) if p["payment_id"] == paid["payment_id"]]
         assert stored["voided_at"] and stored["void_reason"] == "paid the wrong order"
+        void = site.api_json("GET", f"/api/v1/payments/{stored['id']}")["void"]
+        assert (void["operator"], void["approved_by"], void["receipt_id"]) == (anna, "sam", done["receipt_id"])
 
         wait_until(lambda: delivered(site, "payment.voided", paid["payment_id"]), 30,
                    "the void confirmed to the case system", poll_s=0.3)
