@@ -23,6 +23,11 @@ Where `[desk] login` is on, an operator logs in first with a line
 too), answered `{"event": "login", "operator": …}` or `{"event": "login", "refused":
 "wrong" | "locked" | "no_roster" | "role", "wait_s": …}`; `{"logout": true}` ends it;
 a payment without one gets outcome "refused" with reason "login_required".
+A void of a card payment is the line `{"void": "R-…", "reason": "…", "supervisor": "sam",
+"secret": "731904"}`, a refund `{"refund": "R-…", "amount_minor": 500, "reason": …,
+"supervisor": …, "secret": …}` (a supervisor of the roster approves); each is answered by
+`{"event": "undo", "outcome": …, "reason": …}` (reasons: approval_refused, already_voided,
+void_in_progress, batch_closed, refund_too_large, not_found, not_card, not_approved).
 `--scanner DEVICE` hands a serial QR scanner to the UI (cashier and kiosk take its codes).
 Exit codes: 0 ok, 1 a "no" (payment refused…), 2 configuration or environment error.
 """
@@ -87,7 +92,9 @@ def agent() -> None:
 @click.option("--headless", is_flag=True, help="no UI: sync, recovery and scripted payments only")
 @click.option("--pay-from", type=click.File("r"), default=None,
               help="headless: read payment requests (JSON lines) from this file, '-' for stdin; "
-                   "where [desk] login is on, a line {\"login\": NAME, \"secret\": PIN} logs the operator in first")
+                   "where [desk] login is on, a line {\"login\": NAME, \"secret\": PIN} logs the operator in first; "
+                   "{\"void\": RECEIPT, \"reason\": TEXT, \"supervisor\": NAME, \"secret\": PIN} voids a card "
+                   "payment, {\"refund\": RECEIPT, \"amount_minor\": N, …} refunds one")
 @click.option("--scanner", "scanner_device", default=None, metavar="DEVICE",
               help="UI: a serial QR scanner (e.g. /dev/ttyACM0 or the pty of `counterpay sim scanner`)")
 def run(config_path: str, mode: str | None, headless: bool, pay_from, scanner_device: str | None) -> None:
@@ -148,6 +155,9 @@ def _scripted(service, source, stop: threading.Event) -> None:
             if isinstance(data, dict) and ("login" in data or "logout" in data):
                 _say(_login_line(service, data))
                 continue
+            if isinstance(data, dict) and ("void" in data or "refund" in data):
+                _say(_undo_line(service, data))
+                continue
             request = _from_scan(service, data) if isinstance(data, dict) and "scan" in data else PaymentRequest(**data)
         except (json.JSONDecodeError, TypeError, ValueError) as exc:
             _say({"event": "error", "message": f"not a payment request: {exc}"})
@@ -178,6 +188,26 @@ def _login_line(service, data: dict) -> dict:
         return {"event": "login", "operator": None, "refused": outcome.refused, "wait_s": outcome.wait_s,
                 "tries_left": outcome.tries_left}
     return {"event": "login", "operator": outcome.operator.username, "role": outcome.operator.role}
+
+
+def _undo_line(service, data: dict) -> dict:
+    """A scripted void (`{"void": RECEIPT, "reason": …, "supervisor": NAME, "secret": PIN}`) or
+    refund (`{"refund": RECEIPT, "amount_minor": N, …}`), answered by an "undo" line."""
+    from agent.voids import UndoRequest
+    kind = "reversal" if "void" in data else "refund"
+    fields = {"receipt_id": data.get("void", data.get("refund")), "reason": data.get("reason"),
+              "supervisor": data.get("supervisor"), "supervisor_secret": data.get("secret")}
+    if not all(isinstance(v, str) for v in fields.values()) or \
+            not isinstance(data.get("amount_minor", 0), int | None):
+        return {"event": "error", "message": "a void line is {\"void\": RECEIPT, \"reason\": TEXT, \"supervisor\": "
+                                             "NAME, \"secret\": PIN} (a refund: \"refund\" and \"amount_minor\")"}
+    try:
+        outcome = service.undo(UndoRequest(**fields, kind=kind, amount_minor=data.get("amount_minor")))
+    except Exception as exc:  # one void's failure must not stop the desk's script
+        logging.getLogger("counterpay.agent").exception("void failed")
+        return {"event": "undo", "payment_id": None, "outcome": "refused",
+                "message": f"the agent failed during this {kind} ({exc}); check the open payments first"}
+    return {"event": "undo", **asdict(outcome)}
 
 
 def _from_scan(service, data: dict):

@@ -5,7 +5,8 @@ payment life (after the intent commit, after the terminal approved, during publi
 `crash_point(name)` SIGKILLs the process when CP_CRASH_AT names that point, like
 `kill -9` would: no atexit, no flush, no finally.  Unset in production: a no-op.
 Points: after_intent, after_approval, after_commit, after_receipt, during_publish,
-after_puback.  `CP_CRASH_AFTER=N` lets the point pass N times before firing.
+after_puback; of a void or refund (agent/voids.py): void_after_intent, void_after_approval,
+void_after_commit, void_after_receipt.  `CP_CRASH_AFTER=N` lets the point pass N times before firing.
 """
 
 from __future__ import annotations

@@ -34,7 +34,9 @@ MAX_TRIES = 5
 LOCK_S = 300
 MAX_LOCK_S = 3600
 MAX_SECRET_CHARS = 256           # the hub's own cap on passwords: a login never hashes megabytes
-ROLES_BY_MODE = {"clerk": ("desk",), "cashier": ("desk",), "technician": ("technician",)}
+# "approval": a supervisor approving a clerk's void or refund (agent/voids.py).
+ROLES_BY_MODE = {"clerk": ("desk",), "cashier": ("desk",), "technician": ("technician",),
+                 "approval": ("supervisor",)}
 
 _hasher = PasswordHasher()
 _dummy: list[str] = []           # made on first use: a desk that never logs anyone in pays nothing

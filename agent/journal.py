@@ -73,12 +73,14 @@ class SqliteJournal:
         self.operator = operator        # who is logged in: named on intents the payment life did not start
 
     def begin(self, *, intent_id: str, kind: str, tender: str, amount_minor: int, currency: str,
-              request: dict[str, Any], receipt_id: str, operator: str | None = None) -> dict:
+              request: dict[str, Any], receipt_id: str, operator: str | None = None,
+              undoes_intent_id: str | None = None, approved_by: str | None = None) -> dict:
         now = utc_now()
         row = {"intent_id": intent_id, "kind": kind, "tender": tender, "amount_minor": amount_minor,
                "currency": currency, "request": json.dumps(request, ensure_ascii=False), "state": JournalState.INTENT,
                "outcome": None, "receipt_id": receipt_id, "receipt_printed_at": None, "operator": operator,
-               "created_at": now, "updated_at": now, "captured_at": None}
+               "created_at": now, "updated_at": now, "captured_at": None, "undoes_intent_id": undoes_intent_id,
+               "approved_by": approved_by}
         with self.store.transaction() as db:
             db["journal"].insert(row)
         return row
@@ -109,7 +111,7 @@ class SqliteJournal:
     def record_outcome(self, result: TerminalResult) -> bool:
         """Commit an outcome; returns False when the intent already had a final one."""
         if result.outcome is Outcome.APPROVED:
-            crash_point("after_approval")
+            crash_point("void_after_approval" if self._undoes(result.intent_id) else "after_approval")
         with self.store.transaction() as db:
             found = db.execute("SELECT * FROM journal WHERE intent_id = ?", (result.intent_id,)).fetchone()
             if found is None:
@@ -128,6 +130,10 @@ class SqliteJournal:
                 row.update(state=JournalState.APPROVED, captured_at=captured, outcome=result_to_json(result))
                 self.on_approved(row, result)
         return True
+
+    def _undoes(self, intent_id: str) -> bool:
+        rows = self.store.query("SELECT undoes_intent_id FROM journal WHERE intent_id = ?", (intent_id,))
+        return bool(rows and rows[0]["undoes_intent_id"])
 
     def open_intents(self) -> list[Intent]:
         rows = self.store.query(f"SELECT * FROM journal WHERE state IN ({','.join('?' * len(OPEN_JOURNAL_STATES))}) "
@@ -158,7 +164,12 @@ class SqliteJournal:
 
     def unprinted(self) -> list[dict]:
         return self.store.query("SELECT * FROM journal WHERE state = ? AND receipt_printed_at IS NULL "
-                                "AND kind = 'payment' ORDER BY captured_at", (JournalState.APPROVED,))
+                                "AND (kind = 'payment' OR undoes_intent_id IS NOT NULL) ORDER BY captured_at",
+                                (JournalState.APPROVED,))
+
+    def undoing(self, intent_id: str) -> list[dict]:
+        """The voids and refunds of payment `intent_id`, oldest first."""
+        return self.store.query("SELECT * FROM journal WHERE undoes_intent_id = ? ORDER BY created_at", (intent_id,))
 
     def mark_printed(self, intent_id: str) -> None:
         with self.store.transaction() as db:
@@ -168,15 +179,30 @@ class SqliteJournal:
         return self.store.query("SELECT * FROM journal ORDER BY created_at DESC LIMIT ?", (limit,))
 
     def totals_since(self, since_iso: str) -> dict[str, tuple[int, int]]:
-        rows = self.store.query("SELECT tender, COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS total "
-                                "FROM journal WHERE state = ? AND kind = 'payment' AND captured_at >= ? "
-                                "GROUP BY tender", (JournalState.APPROVED, since_iso))
-        return {row["tender"]: (row["n"], row["total"]) for row in rows}
+        """Tender → (count, total) as a terminal nets its batch: a reversal takes its payment
+        out of count and total, a refund out of the total only."""
+        rows = self.store.query("SELECT tender, kind, COUNT(*) AS n, COALESCE(SUM(amount_minor), 0) AS total "
+                                "FROM journal WHERE state = ? AND captured_at >= ? "
+                                "AND (kind = 'payment' OR undoes_intent_id IS NOT NULL) GROUP BY tender, kind",
+                                (JournalState.APPROVED, since_iso))
+        totals: dict[str, tuple[int, int]] = {}
+        for row in rows:
+            n, total = totals.get(row["tender"], (0, 0))
+            if row["kind"] == IntentKind.PAYMENT:
+                n, total = n + row["n"], total + row["total"]
+            elif row["kind"] == IntentKind.REVERSAL:
+                n, total = n - row["n"], total - row["total"]
+            else:
+                total -= row["total"]
+            totals[row["tender"]] = (n, total)
+        return totals
 
     def card_payment_ids_since(self, since_iso: str, limit: int) -> list[str] | None:
         """The approved card payments since `since_iso` (the end of day's window), oldest
         first; None when there are more than `limit` (too many to send in one report)."""
-        rows = self.store.query("SELECT intent_id FROM journal WHERE state = ? AND kind = 'payment' AND tender = ? "
+        # Refunds too: the hub holds them in the batch they were made in.
+        rows = self.store.query("SELECT intent_id FROM journal WHERE state = ? AND tender = ? "
+                                "AND (kind = 'payment' OR (kind = 'refund' AND undoes_intent_id IS NOT NULL)) "
                                 "AND captured_at >= ? ORDER BY captured_at LIMIT ?",
                                 (JournalState.APPROVED, Tender.CARD, since_iso, limit + 1))
         return None if len(rows) > limit else [row["intent_id"] for row in rows]

@@ -124,6 +124,10 @@ class PaymentLife:
         # The outbox row and the payer record join the approved outcome's transaction.
         journal.on_approved = self._capture
         self.unresolved: list[str] = []       # intents recovery could not settle yet
+        # Voids and refunds (agent/voids.py) settle through this life too: recovery at start-up
+        # and the operator's check find them in the same journal.  Their event and receipt:
+        self.undo_capture: Callable[[dict, TerminalResult], None] | None = None
+        self.undo_finish: Callable[[dict, str], PaymentOutcome] | None = None
 
     # the event ------------------------------------------------------------------------
     def _event(self, row: dict, result: TerminalResult | None) -> PaymentCaptured:
@@ -150,6 +154,13 @@ class PaymentLife:
     def _capture(self, row: dict, result: TerminalResult) -> None:
         """Runs inside the outcome's transaction: the outbox row and the payer record."""
         result = intake.without_card_numbers(result)
+        if row.get("undoes_intent_id"):
+            if self.undo_capture is None:
+                raise RuntimeError("a void or refund was approved but this agent has no counter voids")
+            self.undo_capture(row, result)
+            return
+        if row["kind"] != "payment":
+            return      # a technician's reversal outside the counter's voids: no event of its own
         self.outbox.append("payment.captured", body_of(self._event(row, result)), payment_id=row["intent_id"])
         request = json.loads(row["request"])
         payers.remember(self.store, request.get("payer_id"), request.get("payer_name"), utc_now())
@@ -290,6 +301,8 @@ class PaymentLife:
         row = self.journal.get(intent.intent_id)
         self.on_change()
         if row["state"] == JournalState.APPROVED:
+            if row.get("undoes_intent_id") and self.undo_finish is not None:
+                return self.undo_finish(row, result.message)
             crash_point("after_commit")
             return self._finish(intent.intent_id, result.message)
         if row["state"] in OPEN_JOURNAL_STATES:
@@ -377,6 +390,10 @@ class PaymentLife:
         printed = 0
         for row in self.journal.unprinted():
             try:
+                if row.get("undoes_intent_id") and self.undo_finish is not None:
+                    self.undo_finish(row, "receipt printed after restart")
+                    printed += 1
+                    continue
                 self._finish(row["intent_id"], "receipt printed after restart")
                 printed += 1
             except (PrinterError, StoreError) as exc:

@@ -51,8 +51,9 @@ from agent.renewal import CertificateRenewal
 from agent.journal import SqliteJournal
 from agent.outbox import Outbox
 from agent.payments import PaymentLife, PaymentOutcome, PaymentRequest
-from agent.receipts import PrinterError, ReceiptPrinter
+from agent.receipts import PrinterError, ReceiptPrinter, layout
 from agent.status_feed import StatusFeed
+from agent.voids import CounterVoids, UndoRequest
 from agent.store import Store, orders, payers
 from agent.sync import Backoff, SyncClient
 from agent.sync import caches
@@ -62,7 +63,7 @@ log = logging.getLogger("counterpay.agent")
 VERSION = "0.1.0"
 
 __all__ = ["AgentService", "AgentStatus", "CataloguePosition", "CaseLookup", "CodeVerdict", "DeskLoginOutcome",
-           "PaymentRequest", "PaymentOutcome", "EodComparison"]
+           "PaymentRequest", "PaymentOutcome", "EodComparison", "UndoRequest"]
 
 
 @dataclass
@@ -115,7 +116,8 @@ def payment_summary(row: dict) -> dict:
             "order_id": request.get("order_id"), "payer_name": request.get("payer_name"),
             "created_at": row["created_at"], "captured_at": row["captured_at"],
             "masked_pan": outcome.get("masked_pan"), "message": outcome.get("message"),
-            "operator_hint": outcome.get("operator_hint")}
+            "operator_hint": outcome.get("operator_hint"), "kind": row["kind"],
+            "undoes": (request.get("undoes") or {}).get("receipt_id"), "approved_by": row.get("approved_by")}
 
 
 class AgentService:
@@ -137,6 +139,7 @@ class AgentService:
                                 terminal=self.terminal, agent_id=config.agent_id, office=config.office,
                                 printer=self.printer, tenders=config.tenders, on_change=self._feed.changed,
                                 language=config.ui.language)
+        self.voids = CounterVoids(self.life, DeskLogin(store, "approval"))
         self.eod = EndOfDay(store, journal, self.outbox, self.terminal, agent_id=config.agent_id,
                             currency=config.currency, office=config.office, on_event=self._wake_sync,
                             operator=lambda: self.operator)
@@ -340,6 +343,25 @@ class AgentService:
         self._feed.changed()
         return outcome
 
+    def undo(self, request: UndoRequest) -> PaymentOutcome:
+        """A void or refund of a card payment, approved by a supervisor's login (agent/voids.py)."""
+        if self.login_required and self._operator is None:
+            return PaymentOutcome(None, "refused", "no operator is logged in at this desk: log in first",
+                                  reason="login_required")
+        if self._operator is not None:
+            request.operator = self._operator.username
+        self._busy = True
+        self._feed.changed()
+        try:
+            outcome = self.voids.undo(request)
+        finally:
+            self._busy = False
+        if outcome.outcome in (JournalState.UNKNOWN, JournalState.OPERATOR_CHECK, JournalState.ABORTED):
+            self.terminal.reopen()
+        self._wake_sync()
+        self._feed.changed()
+        return outcome
+
     def resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome:
         if self._operator is not None:
             operator = self._operator.username
@@ -364,18 +386,24 @@ class AgentService:
         import io
         from agent.receipts.printer import render_png
         row = self._approved(receipt_id)
-        lines, qr = self.life.receipt_lines(row)
+        lines, qr = (self.voids.receipt_lines(row), None) if row.get("undoes_intent_id") else \
+            self.life.receipt_lines(row)
         buffer = io.BytesIO()
         render_png(lines, qr, buffer)
         return buffer.getvalue()
 
     def reprint(self, receipt_id: str) -> list[str]:
         row = self._approved(receipt_id)
-        lines, qr = self.life.receipt_lines(row, copy=True)
-        from agent.receipts.layout import receipt_data_from_journal
+        if row.get("undoes_intent_id"):
+            data = self.voids.receipt(row, copy=True)
+        else:
+            from agent.receipts.layout import receipt_data_from_journal
+            qr = self.life.receipt_qr(row)
+            data = receipt_data_from_journal(row, self.config.office, self.config.agent_id, qr, True,
+                                             self.config.ui.language)
+        lines = layout(data, self.printer.columns)
         try:
-            self.printer.print(receipt_data_from_journal(row, self.config.office, self.config.agent_id, qr, True,
-                                                         self.config.ui.language))
+            self.printer.print(data)
         except PrinterError as exc:
             self._note_error(str(exc))
         return lines

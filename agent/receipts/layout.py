@@ -54,6 +54,10 @@ class ReceiptData:
     operator: str | None = None            # who was logged in at the desk
     handling_fee: dict | None = None       # amount_minor, tender, name (wire HandlingFee)
     language: str = "en"
+    undo_kind: str | None = None           # a void receipt: reversal | refund (agent/voids.py)
+    undoes_receipt_id: str | None = None   # … the receipt of the payment it undoes
+    undo_reason: str | None = None
+    approved_by: str | None = None         # … the supervisor who approved it
 
 
 def _pair(left: str, right: str, width: int) -> str:
@@ -140,13 +144,17 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
     w = columns
     tx = ReceiptTexts(data.language, data.currency)
     when = dt.datetime.fromisoformat(data.time.replace("Z", "+00:00")).astimezone()
-    title = tx.t("receipt.paper.title") + (" " + tx.t("receipt.paper.copy") if data.copy else "")
+    title_key = {"reversal": "receipt.paper.void_title", "refund": "receipt.paper.refund_title"}.get(
+        data.undo_kind or "", "receipt.paper.title")
+    title = tx.t(title_key) + (" " + tx.t("receipt.paper.copy") if data.copy else "")
     lines = [_center(data.office, w), _center(title, w),
              "-" * w, _pair(tx.t("receipt.paper.date"), when.strftime("%Y-%m-%d %H:%M:%S"), w), "-" * w]
     basket = basket_of(data)
     lines += _positions(data, basket, tx, w)
     if data.positions:
         lines.append("-" * w)
+    if data.undo_kind:
+        return lines + _undo_lines(data, tx, w)
     lines += _totals(data, basket, tx, w)
     if data.tender == Tender.CASH:
         given = data.cash_given_minor or data.amount_minor
@@ -174,6 +182,32 @@ def layout(data: ReceiptData, columns: int = 42) -> list[str]:
     if data.operator:
         lines.append(_pair(tx.t("receipt.paper.operator"), data.operator, w))
     lines.append(_center(tx.t("receipt.paper.verify"), w))
+    return lines
+
+
+def _undo_lines(data: ReceiptData, tx: ReceiptTexts, w: int) -> list[str]:
+    """A void or refund: what went back to the card, what it undoes, who approved; no QR, as a
+    void receipt proves no payment."""
+    label = tx.t("receipt.paper.voided" if data.undo_kind == "reversal" else "receipt.paper.refunded")
+    lines = [_pair(label, tx.money(-data.amount_minor), w)]
+    if data.masked_pan:
+        lines.append(_pair(tx.t("receipt.paper.card"), mask_pan(data.masked_pan) or "", w))
+    for key, value in (("receipt.paper.terminal", data.terminal_id), ("receipt.paper.trace", data.trace_no),
+                       ("receipt.paper.terminal_receipt", data.terminal_receipt_no)):
+        if value:
+            lines.append(_pair(tx.t(key), value, w))
+    lines.append("-" * w)
+    lines.append(_pair(tx.t("receipt.paper.undoes"), data.undoes_receipt_id or "", w))
+    if data.reference:
+        lines.append(_pair(tx.t("receipt.paper.for"), data.reference, w))
+    lines.append(tx.t("receipt.paper.reason"))
+    lines.extend(_wrap(data.undo_reason or "", w, ""))
+    lines.append(_pair(tx.t("receipt.paper.receipt"), data.receipt_id, w))
+    lines.append(_pair(tx.t("receipt.paper.desk"), data.agent_id, w))
+    if data.operator:
+        lines.append(_pair(tx.t("receipt.paper.operator"), data.operator, w))
+    if data.approved_by:
+        lines.append(_pair(tx.t("receipt.paper.approved_by"), data.approved_by, w))
     return lines
 
 

@@ -6,7 +6,8 @@ the previous version.  Migrations only add: an agent upgraded with a full outbox
 keep every row (tested on a store with a non-empty outbox).
 
 Tables
-    journal      one row per payment intent: request, state, terminal outcome, receipt
+    journal      one row per payment intent: request, state, terminal outcome, receipt;
+                 a void (reversal) or refund names the payment it undoes and its approver
     outbox       signed envelopes waiting for the hub's application ack, by seq
     catalogue    cached fee catalogue positions (retained `cp/v1/broadcast/catalogue`)
     orders       cached payment orders seen at this desk
@@ -143,6 +144,17 @@ def _v7_desk_operators(db: sqlite_utils.Database) -> None:
         )""")
 
 
+def _v8_voids(db: sqlite_utils.Database) -> None:
+    # A void or refund names the payment it undoes and the supervisor who approved it.
+    # At most one reversal of a payment may be in flight or done: the index makes a second
+    # one impossible even if two screens asked at once (a declined or aborted one is no void).
+    db.execute("ALTER TABLE journal ADD COLUMN undoes_intent_id TEXT")
+    db.execute("ALTER TABLE journal ADD COLUMN approved_by TEXT")
+    db.execute("CREATE UNIQUE INDEX ix_journal_one_reversal ON journal(undoes_intent_id) "
+               "WHERE kind = 'reversal' AND undoes_intent_id IS NOT NULL AND state NOT IN ('declined', 'aborted')")
+    db.execute("CREATE INDEX ix_journal_undoes ON journal(undoes_intent_id) WHERE undoes_intent_id IS NOT NULL")
+
+
 MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (1, "journal, outbox, caches, payers, settings", _v1_core),
     (2, "outbox delivery attempts; case-folded payer search", _v2_delivery_and_search),
@@ -150,6 +162,7 @@ MIGRATIONS: list[tuple[int, str, Callable[[sqlite_utils.Database], None]]] = [
     (4, "orders the hub cancelled or changed, refused at the desk", _v4_order_states),
     (5, "service steps that take cards; payers by compact id and last order", _v5_card_activation_and_payers),
     (7, "desk operators from the hub's roster; failed logins", _v7_desk_operators),
+    (8, "voids and refunds name the payment they undo and the approving supervisor", _v8_voids),
 ]
 # Kept sorted by number: other versions may sit between these, each independent of the rest.
 MIGRATIONS.sort(key=lambda migration: migration[0])

@@ -177,6 +177,14 @@ class CounterpayApp(App):
         if handler is not None:
             handler(message.code, message.error, message.source)
 
+    # -- voids and refunds ---------------------------------------------------------------
+
+    def action_void(self) -> None:
+        """F7 in clerk and cashier mode: void or refund a card payment (a supervisor approves)."""
+        from agent.ui.screens.void import VoidScreen
+        if self.working and self.mode in ("clerk", "cashier") and not isinstance(self.screen, VoidScreen):
+            self.push_screen(VoidScreen())
+
     # -- operator checks still open in the journal -------------------------------------
 
     @work(thread=True, exclusive=True, group="open-checks")

@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Callable, Protocol
 
 from agent.ui.facade import (AgentStatus, CaseLookup, CataloguePosition, CodeVerdict, DeskLoginOutcome,
-                             EodComparison, PaymentOutcome, PaymentRequest)
+                             EodComparison, PaymentOutcome, PaymentRequest, UndoRequest)
 
 
 class CounterService(Protocol):
@@ -50,6 +50,10 @@ class CounterService(Protocol):
     def pay(self, request: PaymentRequest, on_progress: Callable[[str], None] = ...) -> PaymentOutcome: ...
 
     def resolve_operator_check(self, payment_id: str, charged: bool, operator: str) -> PaymentOutcome: ...
+
+    def undo(self, request: UndoRequest) -> PaymentOutcome:
+        """A void or refund, approved by the supervisor's login it carries."""
+        ...
 
     def open_payments(self) -> list[dict]:
         """Intents not settled, as dicts (payment_id, state, amount_minor, currency, operator_hint, …)."""

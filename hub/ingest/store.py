@@ -163,7 +163,12 @@ def confirmation_payment(columns: dict[str, Any]) -> dict[str, Any]:
     keep = ("agent_id", "payment_id", "receipt_id", "office", "kind", "amount_minor", "currency", "tender",
             "reference_format", "reference_value", "order_ref", "case_ref", "payer_name", "payer_id",
             "operator", "captured_at", "voided_at", "void_reason")
-    return {k: columns.get(k) for k in keep}
+    payment = {k: columns.get(k) for k in keep}
+    if columns.get("voided_at") and (columns.get("void_operator") or columns.get("void_approved_by")):
+        # A void made at the counter names who voided it and who approved it.
+        payment.update(void_operator=columns.get("void_operator"), void_approved_by=columns.get("void_approved_by"),
+                       void_receipt_id=columns.get("void_receipt_id"))
+    return payment
 
 
 def _link_json(row: dict[str, Any]) -> dict[str, Any]:
@@ -197,7 +202,7 @@ def _store_payments(conn: Connection, captured: list[Envelope], known: dict, rec
         for row in conn.exec_driver_sql(*pairs_query(conn, (voids.c.agent_id, voids.c.payment_id), chunk,
                                                      "*")).mappings():
             pending_voids[(row["agent_id"], row["payment_id"])] = row
-    rows = []
+    rows, void_names = [], {}
     for envelope in captured:
         key = (envelope.agent, envelope.body["payment_id"])
         if key in known:
@@ -207,15 +212,22 @@ def _store_payments(conn: Connection, captured: list[Envelope], known: dict, rec
         void = pending_voids.get(key)
         if void:
             columns["voided_at"], columns["void_reason"] = void["voided_at"], void["reason"]
+            void_names[key] = _void_names(void)
         link = find_link(conn, columns)
         columns.update(link.columns())
         rows.append(columns)
     if rows:
         insert_rows(conn, payments, rows)
-    items = [{"event_id": c["message_id"], "agent_id": c["agent_id"], "payment": confirmation_payment(c),
+    items = [{"event_id": c["message_id"], "agent_id": c["agent_id"],
+              "payment": confirmation_payment({**c, **void_names.get((c["agent_id"], c["payment_id"]), {})}),
               "link": _link_json(c)} for c in rows]
     _enqueue_all(conn, items, stale_refs)
     return rows
+
+
+def _void_names(void: Any) -> dict[str, Any]:
+    return {"void_operator": void.get("operator"), "void_approved_by": void.get("approved_by"),
+            "void_receipt_id": void.get("receipt_id")}
 
 
 _VOID_PAYMENT = (payments.update()
@@ -235,7 +247,8 @@ def _store_voids(conn: Connection, voided: list[Envelope], stale_refs: set[str])
         known[key] = True
         rows.append({"agent_id": envelope.agent, "payment_id": body["payment_id"], "message_id": envelope.id,
                      "amount_minor": body["amount_minor"], "reason": body["reason"],
-                     "voided_at": _time_or(body["voided_at"], envelope.time)})
+                     "voided_at": _time_or(body["voided_at"], envelope.time), "operator": body.get("operator"),
+                     "approved_by": body.get("approved_by"), "receipt_id": body.get("receipt_id")})
     if not rows:
         return []
     conn.execute(voids.insert(), rows)
@@ -248,7 +261,7 @@ def _store_voids(conn: Connection, voided: list[Envelope], stale_refs: set[str])
                                                   payments.c.payment_id == void["payment_id"])).mappings().first()
         if row is not None:
             items.append({"event_id": void["message_id"], "agent_id": void["agent_id"],
-                          "payment": confirmation_payment(dict(row)), "link": _link_json(row)})
+                          "payment": confirmation_payment({**row, **_void_names(void)}), "link": _link_json(row)})
     _enqueue_all(conn, items, stale_refs)
     return [(r["agent_id"], r["payment_id"]) for r in rows]
 

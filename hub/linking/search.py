@@ -15,7 +15,7 @@ from sqlalchemy import Connection, exists, func, or_, select
 
 from hub.store.name_search import contains_ignoring_case
 from hub.store.paging import Ordering, Page, Sort, fetch_page
-from hub.store.tables import payments
+from hub.store.tables import payments, voids
 
 LIST_COLUMNS = [c for c in payments.c if c.name != "body"]
 COUNT_UP_TO = 10_000
@@ -121,7 +121,16 @@ def get_payment(conn: Connection, payment_row_id: int, *, offices: frozenset[str
     if offices is not None:
         query = query.where(payments.c.office.in_(sorted(offices)))
     row = conn.execute(query).mappings().first()
-    return dict(row) if row else None
+    if row is None:
+        return None
+    payment = dict(row)
+    if payment["voided_at"]:
+        void = conn.execute(select(voids.c.voided_at, voids.c.reason, voids.c.operator, voids.c.approved_by,
+                                   voids.c.receipt_id).where(voids.c.agent_id == payment["agent_id"],
+                                                             voids.c.payment_id == payment["payment_id"])
+                            ).mappings().first()
+        payment["void"] = dict(void) if void else None
+    return payment
 
 
 def unlinked_count(conn: Connection) -> int:

@@ -103,6 +103,9 @@ voids = Table(
     Column("amount_minor", BigInteger, nullable=False),
     Column("reason", String(200), nullable=False),
     Column("voided_at", String(40), nullable=False),
+    Column("operator", String(64)),             # who voided it at the desk
+    Column("approved_by", String(64)),          # the supervisor whose login approved it
+    Column("receipt_id", String(64)),           # the void receipt the desk printed
 )
 
 agents = Table(

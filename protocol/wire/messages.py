@@ -33,6 +33,8 @@ Str200 = Annotated[str, Field(max_length=200)]
 ReferenceText = Annotated[str, Field(max_length=140)]
 Currency = Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
 MinorUnits = Annotated[int, Field(ge=0, le=10**13)]
+# A batch's net total: refunds of earlier days' payments can take it below zero.
+NetMinorUnits = Annotated[int, Field(ge=-10**13, le=10**13)]
 
 # Every integer the hub stores fits its column: BIGINT (signed 64 bits) for sequences,
 # incarnations and counts, INTEGER (signed 32 bits) for the agents' outbox gauges.  A
@@ -129,6 +131,10 @@ class PaymentCaptured(_Strict):
     captured_at: Str64
     handling_fee: HandlingFee | None = None
     language: Annotated[str, Field(pattern=r"^[a-z]{2,3}$")] | None = None   # the receipt's language
+    # A refund at the counter: the payment it pays back and the supervisor who approved it
+    # (absent from older agents and from payments).
+    refund_of: Str64 | None = None
+    approved_by: Str64 | None = None
 
     @model_validator(mode="after")
     def _totals_add_up(self) -> "PaymentCaptured":
@@ -155,11 +161,14 @@ class PaymentVoided(_Strict):
     terminal_receipt_no: Str64 | None = None
     voided_at: Str64
     operator: Str64 | None = None          # who was logged in at the desk (absent from older agents)
+    approved_by: Str64 | None = None       # the supervisor whose login approved the void
+    void_id: Str64 | None = None           # the void's own intent id at the agent
+    receipt_id: Str64 | None = None        # the void receipt the desk printed
 
 
 class TenderTotal(_Strict):
     count: Count
-    total_minor: MinorUnits
+    total_minor: NetMinorUnits
 
 
 EOD_PAYMENT_IDS = 500
@@ -175,7 +184,7 @@ class EodReport(_Strict):
     batch_id: Str64
     currency: Currency
     terminal_count: Count | None = None
-    terminal_total_minor: MinorUnits | None = None
+    terminal_total_minor: NetMinorUnits | None = None
     journal: dict[TenderValue, TenderTotal]
     mismatch: bool
     closed_at: Str64

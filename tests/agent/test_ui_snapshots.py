@@ -167,3 +167,15 @@ def test_cashier_payer_picked_for_the_next_payment(snap_compare):
 def test_kiosk_refuses_a_step_not_activated_for_cards(snap_compare):
     assert snap_compare(CounterpayApp(UiDouble(card_refused=NOT_ACTIVE), "kiosk"), terminal_size=SIZE,
                         run_before=keys_then_settle(PAGOPA_OK, "key:enter"))
+
+
+def test_void_screen_with_an_approval_refused(snap_compare):
+    async def run_before(pilot) -> None:
+        await settle(pilot)
+        await pilot.press("f7")
+        await settle(pilot)
+        for text in ("R-20261204-000042", "wrong amount typed", "", "sam", "000000"):
+            pilot.app.screen.focused.insert_text_at_cursor(text)
+            await pilot.press("enter")
+            await settle(pilot)
+    assert snap_compare(CounterpayApp(UiDouble(), "clerk"), terminal_size=SIZE, run_before=run_before)

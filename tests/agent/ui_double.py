@@ -72,6 +72,12 @@ class UiDouble:
     def resolve_operator_check(self, payment_id, charged, operator):
         return PaymentOutcome(payment_id, "approved" if charged else "declined", "", None, [], None, None, None)
 
+    def undo(self, request):
+        if request.supervisor_secret != "731904":
+            return PaymentOutcome(None, "refused", "", reason="approval_refused",
+                                  details={"refused": "wrong", "tries_left": 4, "wait_s": 0})
+        return PaymentOutcome("void-1", "approved", "approved", "R-20261204-000043", [], None, None, None)
+
     def open_payments(self):
         return []
 

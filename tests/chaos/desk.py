@@ -41,6 +41,7 @@ class Tally:
     external_kills: Counter = field(default_factory=Counter)   # phase of the life -> kill -9 from outside
     lives: int = 0
     payments: int = 0                                          # requests answered with an outcome
+    voids: int = 0                                             # void lines answered
     outcomes: Counter = field(default_factory=Counter)
     restarts: Counter = field(default_factory=Counter)         # broker, hub, case-system, agent (real command)
     faults: Counter = field(default_factory=Counter)           # network cuts, case-system modes
@@ -53,7 +54,7 @@ class Tally:
     def figures(self) -> dict:
         return {"kill_points": self.kill_points, "crash_point_kills": dict(self.crash_points),
                 "external_kills": dict(self.external_kills), "agent_lives": self.lives,
-                "payments_answered": self.payments, "outcomes": dict(self.outcomes),
+                "payments_answered": self.payments, "voids_answered": self.voids, "outcomes": dict(self.outcomes),
                 "restarts": dict(self.restarts), "faults": dict(self.faults),
                 "seconds": round(time.monotonic() - self.started, 1)}
 
@@ -153,6 +154,7 @@ class Desk:
         self.rng = random.Random(seed)
         self.next_amount = 10_000
         self.current: Life | None = None
+        self.supervisor_ready = False      # scenarios.ensure_supervisor made one at the hub
 
     @classmethod
     def open(cls, site: Site, relay=None, seed: int | None = None) -> "Desk":
@@ -269,6 +271,44 @@ class Desk:
         self.judge_death(life)
         return answered
 
+    def pay_one(self, life: Life, tender: str | None = None, timeout_s: float = 60.0) -> dict | None:
+        """One payment; its outcome line, or None when the life died first."""
+        wait_until(lambda: life.ready.is_set() or life.dead.is_set(), timeout_s,
+                   f"the agent (pid {life.pid}) to say ready", detail=lambda: f"see {self.site.log('agent')}")
+        life.in_flight = True
+        if not life.send(self.request(tender)):
+            return None
+        event = life.next(("outcome", "error"), timeout_s)
+        life.in_flight = False
+        if event is None:
+            raise AssertionError(f"no outcome within {timeout_s:.0f} s from the agent (pid {life.pid}); "
+                                 f"see {self.site.log('agent')}")
+        if event["event"] == "exit":
+            return None
+        self.tally.payments += 1
+        self.tally.outcomes[event.get("outcome", "error")] += 1
+        return event
+
+    def void(self, life: Life, receipt_id: str, timeout_s: float = 60.0) -> dict | None:
+        """Void a card payment with the chaos supervisor's PIN; the undo line, or None if the life died."""
+        from tests.chaos.scenarios import SUPERVISOR
+        life.in_flight = True
+        sent = life.send({"void": receipt_id, "reason": "chaos: void of the last payment",
+                          "supervisor": SUPERVISOR[0], "secret": SUPERVISOR[1]})
+        event = life.next(("undo", "error"), timeout_s) if sent else None
+        life.in_flight = False
+        if event is None or event["event"] == "exit":
+            return None
+        self.tally.voids += 1
+        self.tally.outcomes[f"void {event.get('outcome')}"] += 1
+        return event
+
+    def roster_lists(self, username: str) -> bool:
+        try:
+            return bool(self._store(f"SELECT 1 FROM desk_operators WHERE username = '{username}'"))
+        except sqlite3.OperationalError:
+            return False
+
     def judge_death(self, life: Life) -> None:
         """A life that ended and that nobody outside killed must have SIGKILLed itself at its
         crash point (counted once); any other end is the agent dying of an error: a finding."""
@@ -305,8 +345,11 @@ class Desk:
         pending = self._store("SELECT COUNT(*) FROM outbox WHERE state = 'pending'")[0][0]
         at_hub = {r[0] for r in self._hub("SELECT payment_id FROM payments")}
         undelivered = self._hub("SELECT COUNT(*) FROM deliveries WHERE status != 'delivered'")[0][0]
+        voided = {r[0] for r in self._store("SELECT undoes_intent_id FROM journal WHERE state = 'approved' "
+                                            "AND kind = 'reversal' AND undoes_intent_id IS NOT NULL")}
+        voided_at_hub = {r[0] for r in self._hub("SELECT payment_id FROM payments WHERE voided_at IS NOT NULL")}
         return {"open_intents": open_intents, "outbox_pending": pending, "not_at_hub": len(approved - at_hub),
-                "undelivered": undelivered}
+                "undelivered": undelivered, "voids_not_at_hub": len(voided - voided_at_hub)}
 
     def settle(self, timeout_s: float = 90.0) -> Report:
         """A clean agent life (recovery and receipt printing at start-up), then wait until every

@@ -22,6 +22,10 @@ Rules (each violation names one):
 - ``unresolved``: an intent still open (intent/sent/unknown) after the parts settled.
 - ``mismatch``: the same payment with different amounts or terminal receipts in two places.
 - ``signature``: the case system received a webhook whose signature did not verify.
+- voids: a void approved at the agent is one reversal on the terminal of that payment's
+  receipt (``phantom`` if none, ``double_charge`` if two), one payment.voided message in the
+  outbox, the payment voided at the hub and confirmed voided to the case system (``lost``);
+  a reversal the terminal made that the agent has not approved is ``lost``.
 - ``harness``: the evidence cannot be judged (e.g. two card intents of one amount: the
   terminal's ledger is matched to intents by amount, so the chaos harness keeps them unique).
 """
@@ -102,6 +106,7 @@ def check(ev: Evidence) -> Report:
     _check_hub(ev, approved, report)
     _check_case_system(ev, report)
     _check_receipts(ev, approved, report)
+    _check_voids(ev, report)
     return report
 
 
@@ -148,11 +153,69 @@ def _check_terminal(ev: Evidence, report: Report) -> None:
             got = _outcome(row).get("receipt_no")
             if got is not None and str(got).lstrip("0") not in {str(r).lstrip("0") for r in receipts}:
                 report.add("mismatch", subject, f"the agent recorded terminal receipt {got} for {row['intent_id']}")
+        voided = {r["undoes_intent_id"] for r in ev.journal if r["agent_id"] == agent_id
+                  and r["kind"] == "reversal" and r.get("undoes_intent_id") and r["state"] == "approved"}
         for amount, rows in cards.items():
             for row in rows:
-                if row["state"] == "approved" and amount not in charges:
+                # A voided payment's charge was reversed: _check_voids judges it.
+                if row["state"] == "approved" and amount not in charges and row["intent_id"] not in voided:
                     report.add("phantom", _name(row), f"approved at the agent ({amount}) but the terminal "
                                                       "charged nothing")
+
+
+# -- voids: terminal, outbox, hub, case system ------------------------------------------------
+def _check_voids(ev: Evidence, report: Report) -> None:
+    by_id = {(r["agent_id"], r["intent_id"]): r for r in ev.journal}
+    voids = [r for r in ev.journal if r["kind"] == "reversal" and r.get("undoes_intent_id")]
+    approved = [r for r in voids if r["state"] == "approved"]
+    report.counts["voids_approved"] = len(approved)
+    per_payment = Counter((r["agent_id"], r["undoes_intent_id"]) for r in approved)
+    for key, n in per_payment.items():
+        if n > 1:
+            report.add("doubled", f"{key[0]}/{key[1]}", f"voided {n} times at the agent")
+    reversed_by = {agent_id: Counter(str(r.get("reverses")) for r in ledger if r.get("record") == "request"
+                                     and r.get("kind") == "reversal" and r.get("charged"))
+                   for agent_id, ledger in ev.ledgers.items()}
+    voided_receipts = defaultdict(set)
+    paid_receipts = defaultdict(set)     # a technician may reverse a charge the agent never counted
+    for row in ev.journal:
+        if row["kind"] == "payment" and row["state"] == "approved" and _outcome(row).get("receipt_no"):
+            paid_receipts[row["agent_id"]].add(str(int(_outcome(row)["receipt_no"])))
+    for row in approved:
+        original = by_id.get((row["agent_id"], row["undoes_intent_id"]))
+        receipt_no = str(int(_outcome(original).get("receipt_no") or 0)) if original else "?"
+        voided_receipts[row["agent_id"]].add(receipt_no)
+        times = reversed_by.get(row["agent_id"], Counter()).get(receipt_no, 0)
+        if times == 0:
+            report.add("phantom", _name(row), f"void approved at the agent, the terminal never reversed "
+                                              f"receipt {receipt_no}")
+    for agent_id, reversed_receipts in reversed_by.items():
+        for receipt_no, times in reversed_receipts.items():
+            if times > 1:
+                report.add("double_charge", f"{agent_id} receipt {receipt_no}", f"reversed {times} times")
+            if receipt_no in paid_receipts[agent_id] and receipt_no not in voided_receipts[agent_id]:
+                report.add("lost", f"{agent_id} receipt {receipt_no}", "the terminal reversed it; the agent has "
+                                                                       "no approved void of it")
+    messages = Counter((r["agent_id"], r["payment_id"]) for r in ev.outbox if r["type"] == "payment.voided")
+    approved_ids = {(r["agent_id"], r["intent_id"]) for r in approved}
+    for row in approved:
+        n = messages.get((row["agent_id"], row["intent_id"]), 0)
+        if n != 1:
+            report.add("lost" if n == 0 else "doubled", _name(row), f"{n} payment.voided messages in the outbox")
+    for key in messages:
+        if key not in approved_ids:
+            report.add("phantom", f"{key[0]}/{key[1]}", "a payment.voided message for a void that is not approved")
+    at_hub = {(r["agent_id"], r["payment_id"]): r for r in ev.hub_payments}
+    confirmed = {(((rec.get("body") or {}).get("data") or {}).get("agent_id"),
+                  (((rec.get("body") or {}).get("data") or {}).get("payment") or {}).get("payment_id"))
+                 for rec in ev.case_record if rec.get("verified") and 200 <= int(rec.get("answered") or 0) < 300
+                 and (rec.get("body") or {}).get("type") == "payment.voided"}
+    for row in approved:
+        key = (row["agent_id"], row["undoes_intent_id"])
+        if not (at_hub.get(key) or {}).get("voided_at"):
+            report.add("lost", _name(row), "void approved at the agent; the payment is not voided at the hub")
+        elif key not in confirmed:
+            report.add("lost", _name(row), "void approved at the agent; the case system never accepted it")
 
 
 # -- agent → outbox → hub ---------------------------------------------------------------------
@@ -203,6 +266,7 @@ def _check_hub(ev: Evidence, approved: dict, report: Report) -> None:
 # -- hub → case system ------------------------------------------------------------------------
 def _check_case_system(ev: Evidence, report: Report) -> None:
     accepted = defaultdict(list)
+    voided_first = defaultdict(list)
     for rec in ev.case_record:
         if not rec.get("verified"):
             report.add("signature", f"webhook {rec.get('webhook_id')}", f"not verified: {rec.get('reason')}")
@@ -211,6 +275,10 @@ def _check_case_system(ev: Evidence, report: Report) -> None:
             continue
         data = (rec.get("body") or {}).get("data") or {}
         if (rec.get("body") or {}).get("type") != "payment.confirmed":
+            # A payment voided at the hub before its own confirmation was queued is
+            # confirmed once, as voided (_check_voids judges the voids themselves).
+            if (rec.get("body") or {}).get("type") == "payment.voided" and data.get("event_id") is not None:
+                voided_first[(data.get("agent_id"), (data.get("payment") or {}).get("payment_id"))].append(rec)
             continue
         accepted[(data.get("agent_id"), (data.get("payment") or {}).get("payment_id"))].append(rec)
     delivery = {d["event_id"]: d for d in ev.hub_deliveries or []}
@@ -219,6 +287,8 @@ def _check_case_system(ev: Evidence, report: Report) -> None:
         key = (row["agent_id"], row["payment_id"])
         recs = accepted.get(key, [])
         subject = f"{key[0]}/{key[1]}"
+        if not recs and row.get("voided_at"):
+            recs = [r for r in voided_first.get(key, []) if r.get("event_id") == row["message_id"]]
         if not recs:
             d = delivery.get(row["message_id"])
             why = (f"; hub delivery {d['status']} after {d['attempts']} attempt(s), last status {d['last_status']}"
@@ -261,7 +331,9 @@ def _check_receipts(ev: Evidence, approved: dict, report: Report) -> None:
         elif row["state"] != "approved":
             report.add("receipt", receipt_id, f"on the receipt roll, but the payment is {row['state']}")
     if ev.expect_printed:
-        for row in approved.values():
+        voids = [r for r in ev.journal if r["kind"] == "reversal" and r.get("undoes_intent_id")
+                 and r["state"] == "approved"]
+        for row in [*approved.values(), *voids]:
             if row["receipt_id"] not in printed:
                 report.add("receipt", _name(row), f"approved, but receipt {row['receipt_id']} was never printed")
 
@@ -295,7 +367,7 @@ def agent_store(db_path: Path, agent_id: str) -> tuple[list[dict], list[dict]]:
 def hub_store(db_path: Path) -> tuple[list[dict], list[dict]]:
     """(payments, deliveries) from the hub's SQLite database."""
     payments = _rows(db_path, "SELECT agent_id, payment_id, message_id, receipt_id, amount_minor, tender, "
-                              "link_status FROM payments")
+                              "link_status, voided_at FROM payments")
     deliveries = _rows(db_path, "SELECT event_id, webhook_id, status, attempts, last_status, last_error, "
                                 "case_system FROM deliveries")
     return payments, deliveries

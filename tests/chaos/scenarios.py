@@ -30,7 +30,7 @@ def terminal_steps(cycles: int = 60) -> list[dict]:
 
 
 def site_plan(relay_port: int, agent_id: str = "chaos-desk-1") -> SitePlan:
-    return SitePlan(agent_id=agent_id, office="Chaos office", terminal_steps=terminal_steps(),
+    return SitePlan(agent_id=agent_id, office="chaos-office", terminal_steps=terminal_steps(),
                     terminal_t4_s=1.0, agent_broker_port=relay_port, printer=True,
                     case_patterns=[{"on": "case_ref", "regex": "DEMO-.+"}])
 
@@ -221,3 +221,53 @@ def _case_system_disabled(desk: Desk) -> bool:
     systems = desk.site.api_json("GET", "/api/v1/case-systems")
     rows = systems["case_systems"] if isinstance(systems, dict) else systems
     return any(r["name"] == CASE_SYSTEM and not r["enabled"] for r in rows)
+
+
+VOID_POINTS = ("void_after_intent", "void_after_approval", "void_after_commit", "void_after_receipt")
+SUPERVISOR = ("chaos-sup", "731904")
+
+
+def ensure_supervisor(desk: Desk, timeout_s: float = 60.0) -> None:
+    """A supervisor of the chaos office at the hub, in the roster the desk holds (once per site)."""
+    from counterpay.site_operators import _hub_user
+    name, pin = SUPERVISOR
+    if not desk.supervisor_ready:
+        made = _hub_user(desk.site, "create", "--username", name, "--role", "supervisor", "--office",
+                         desk.site.plan.office, "--password-stdin", stdin="a long console password\n")
+        assert made.returncode == 0 or "exists" in made.stderr, made.stderr
+        pinned = _hub_user(desk.site, "set-pin", "--username", name, "--pin-stdin", stdin=f"{pin}\n")
+        assert pinned.returncode == 0, pinned.stderr
+    life = desk.life()
+    wait_until(lambda: desk.roster_lists(name), timeout_s, "the supervisor in the desk's roster", poll_s=0.3)
+    life.stop()
+    desk.supervisor_ready = True
+
+
+def void_rounds(desk: Desk, rounds: int, max_passes: int = 0) -> int:
+    """Every crash point of a void, `rounds` times: a life pays one card payment, then voids it
+    with the supervisor's PIN and kills itself at that step (CP_CRASH_AT); the next life
+    recovers.  The terminal's scenario loses answers and pulls the cable for voids too."""
+    ensure_supervisor(desk)
+    fired = 0
+    for _ in range(rounds):
+        for point in VOID_POINTS:
+            # A clean life first settles the previous void (recovery, its receipt), so this
+            # life's point fires in its own void, not in the recovery of the last one.
+            clean = desk.life()
+            wait_until(lambda c=clean: c.ready.is_set() or c.dead.is_set(), 60, "a clean life to say ready")
+            life = desk.life(crash_at=point, crash_after=desk.rng.randint(0, max_passes))
+            for _ in range(max_passes + 1):
+                outcome = desk.pay_one(life, tender="card")
+                if outcome is None or life.dead.is_set():
+                    break
+                if outcome.get("outcome") == "approved":
+                    desk.void(life, outcome["receipt_id"])
+                if life.dead.is_set():
+                    break
+            life.dead.wait(2.0)
+            desk.judge_death(life)
+            if life.dead.is_set() and not life.killed_by_us:
+                fired += 1
+            else:
+                desk.external_kill(life)    # the point was not reached (a void declined, say): still a kill -9
+    return fired

@@ -203,3 +203,46 @@ def _mutated(change) -> Evidence:
     ev = copy.deepcopy(good())
     change(ev)
     return ev
+
+
+def _voided(ev: Evidence, reversal_charged: int = 1, in_outbox: int = 1, at_hub: bool = True,
+            confirmed: bool = True) -> Evidence:
+    """p1 (terminal receipt 7) voided at the agent by v1, as the parts would record it."""
+    ev.journal.append({**_journal("v9", 1001, receipt_no=11), "intent_id": "v1", "kind": "reversal",
+                       "undoes_intent_id": "p1", "receipt_id": "R-20261122-000009"})
+    ev.printed_receipts.append("R-20261122-000009")
+    ev.ledgers[AGENT] += [_charge(1001, 11 + i, kind="reversal", reverses=7) for i in range(reversal_charged)]
+    ev.outbox += [{"agent_id": AGENT, "seq": 50 + i, "message_id": f"m-v1-{i}", "type": "payment.voided",
+                   "payment_id": "v1", "state": "acked", "ack_status": "stored"} for i in range(in_outbox)]
+    if at_hub:
+        ev.hub_payments[0]["voided_at"] = "2026-11-22T12:05:00Z"
+    if confirmed:
+        record = _webhook("p1", "m-v1-0", "msg_9", 1001)
+        record["body"]["type"] = "payment.voided"
+        ev.case_record.append(record)
+    return ev
+
+
+def test_a_void_recorded_everywhere_passes():
+    report = check(_voided(copy.deepcopy(good())))
+    assert report.ok, report.render()
+    assert report.counts["voids_approved"] == 1
+
+
+@pytest.mark.parametrize("options, rules", [
+    ({"reversal_charged": 0}, {"phantom"}),             # approved at the agent, never reversed
+    ({"reversal_charged": 2}, {"double_charge"}),       # reversed twice
+    ({"in_outbox": 0}, {"lost"}), ({"in_outbox": 2}, {"doubled"}),
+    ({"at_hub": False}, {"lost"}), ({"confirmed": False}, {"lost"}),
+])
+def test_a_void_missing_or_doubled_anywhere_is_named(options, rules):
+    ev = _voided(copy.deepcopy(good()), **options)
+    report = check(ev)
+    assert report.rules() == rules, report.render()
+
+
+def test_a_reversal_of_a_counted_payment_the_agent_never_approved_is_lost():
+    def change(ev):
+        ev.ledgers[AGENT].append(_charge(1003, 12, kind="reversal", reverses=8))
+    # Lost (the terminal undid it, the agent does not know) and phantom (p3 still counted as paid).
+    assert _broken(change) == {"lost", "phantom"}

@@ -33,6 +33,15 @@ def test_long_kill_9_at_crash_points(desk):
     _assert_invariants(desk)
 
 
+def test_long_kill_9_at_every_step_of_voids(desk):
+    # Voids through the terminal's faults (lost answers, cable pulls, declines, silence)
+    # and kills at each step, letting a point pass once or twice within one life.
+    fired = scenarios.void_rounds(desk, rounds=40, max_passes=2)
+    assert fired >= 0.6 * 40 * len(scenarios.VOID_POINTS), desk.tally.figures()
+    report = _assert_invariants(desk)
+    assert report.counts["voids_approved"] >= 60, report.render()
+
+
 def test_long_kill_9_at_random_moments(desk):
     kills = scenarios.random_kills(desk, kills=480, max_delay_s=1.0)
     assert kills >= 460, desk.tally.figures()

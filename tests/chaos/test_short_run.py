@@ -87,3 +87,14 @@ def test_terminal_lost_answers_and_cable_pulls_were_recovered(desk):
     # status enquiry and recorded once, never charged again (the invariants above).
     assert charged.get("lose_answer", 0) >= 2 and charged.get("cable_pull", 0) >= 2, charged
     assert report.counts["card_charges"] >= 50
+
+
+def test_kill_9_at_every_step_of_a_void_never_reverses_twice_and_never_loses_one(desk):
+    before = desk.tally.crash_points.copy()
+    fired = scenarios.void_rounds(desk, rounds=2)
+    kills = {p: desk.tally.crash_points[p] - before[p] for p in scenarios.VOID_POINTS}
+    # A void the terminal declines or never hears of (the scenario's faults) stops short of
+    # the later points: that life is killed from outside instead; most points must fire.
+    assert fired >= 6, (kills, desk.tally.figures())
+    report = _assert_invariants(desk)
+    assert report.counts["voids_approved"] >= 4, report.render()

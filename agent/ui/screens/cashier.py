@@ -46,6 +46,7 @@ class CashierScreen(PaymentSteps, Screen):
         Binding("f5", "charge", "keys.charge"),
         Binding("f6", "use_repaired", "keys.use_repaired", show=False),
         Binding("escape", "new_scan", "keys.new"),
+        Binding("f7", "app.void", "keys.voids_void"),
     ]
 
     def __init__(self) -> None:

@@ -47,6 +47,7 @@ class ClerkScreen(PaymentSteps, Screen):
         Binding("minus", "less", "keys.less", show=False),
         Binding("f2", "to_tender", "keys.tender"),
         Binding("d", "discount", "keys.discount", show=False),
+        Binding("f7", "app.void", "keys.voids_void"),
     ]
 
     def __init__(self) -> None:

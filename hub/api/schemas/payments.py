@@ -49,8 +49,17 @@ class PaymentRow(Schema):
     handling_fee_minor: int = Field(default=0, description="the handling fee charged with the payment, in amount_minor; it does not count towards the order")
 
 
+class VoidDetails(Schema):
+    voided_at: str
+    reason: str
+    operator: str | None = Field(description="who voided it at the desk (absent from older agents)")
+    approved_by: str | None = Field(description="the supervisor whose desk login approved the void")
+    receipt_id: str | None = Field(description="the void receipt the desk printed")
+
+
 class Payment(PaymentRow):
     body: dict[str, Any] = Field(description="the body of the agent's payment event")
+    void: VoidDetails | None = Field(default=None, description="the void of this payment at the desk, if voided")
 
 
 class PaymentPage(Schema):
