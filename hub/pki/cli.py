@@ -112,7 +112,10 @@ def broker_config(config: str, out: str | None) -> None:
 @click.option("--background", is_flag=True, help="start and return, writing <data_dir>/broker/mosquitto.pid")
 @click.option("--timeout", "timeout_s", default=START_TIMEOUT_S, show_default=True, help="seconds to wait for the port")
 def up(config: str, background: bool, timeout_s: float) -> None:
-    """Start the broker with the generated configuration and wait until its port answers."""
+    """Start the broker with the generated configuration and wait until its port answers.
+
+    The configuration and ACL are written each time; a broker that already runs re-reads them.
+    """
     settings = _settings(config)
     broker, files = settings.broker, BrokerPaths.under(settings.data_dir)
     conf = _write(settings)
