@@ -131,9 +131,11 @@ class RosterFeed:
                     if self.context.publish(topics.desk_roster(agent_id), b"", retain=True):
                         self._published.pop(agent_id, None)
                         sent += 1
+            fingerprints = {office: hashlib.sha256(canonical_bytes([office, entries])).hexdigest()
+                            for office, entries in rosters.items()}
             payloads: dict[str, bytes] = {}       # signed once per office and round
             for agent_id, office in sorted(enrolled.items()):
-                fingerprint = hashlib.sha256(canonical_bytes([office, rosters[office]])).hexdigest()
+                fingerprint = fingerprints[office]
                 if not everything and self._published.get(agent_id) == fingerprint:
                     continue
                 if office not in payloads:
