@@ -85,6 +85,10 @@ def agent_offices(conn: Connection) -> tuple[dict[str, str], set[str]]:
     enrolled: dict[str, str] = {}
     seen: set[str] = set()
     for agent_id, office, revoked_at in rows:
+        # Enrollment refuses such ids; a row written some other way must not stop every desk's roster.
+        if not topics.AGENT_ID_RE.match(agent_id or ""):
+            log.warning("agent certificate names %r, which is no agent id; it gets no roster", agent_id)
+            continue
         seen.add(agent_id)
         if revoked_at is None:
             enrolled[agent_id] = office          # a later certificate (renewed, re-enrolled) wins

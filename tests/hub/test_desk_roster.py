@@ -110,6 +110,7 @@ def test_the_feed_retains_each_agents_office_roster_on_its_own_topic_then_only_w
     _enroll(hub_context.db, "desk-tallinn", "TALLINN", "b1")
     _enroll(hub_context.db, "desk-gone", "RIGA-1", "c1")
     _revoke(hub_context.db, "desk-gone")
+    _enroll(hub_context.db, "Desk/+", "RIGA-1", "d1")           # no agent id (not from enrollment): skipped
     with hub_context.db.begin() as conn:
         _user(conn, "anna", "desk", ["RIGA-1"])
         _user(conn, "vera", "desk", ["VILNIUS"])                # an office with no desk enrolled
