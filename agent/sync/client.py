@@ -16,10 +16,10 @@ certificate, or plain for tests) and does everything network-side in order:
 * retained catalogue and key directory are cached in the store, and so is the office's
   order state (cancelled and changed orders, agent/sync/order_state.py), its card
   activation (the service steps that take cards, agent/sync/card_activation.py) and its
-  desk roster (who may log in here, agent/sync/desk_roster.py): one that arrives before a
-  key directory with the hub's key is kept in memory and checked once it does, and
-  `on_roster` is called after each roster taken (the service ends the session of an
-  operator the hub no longer lists).
+  desk roster (who may log in here, on `…/A/roster`, agent/sync/desk_roster.py): one
+  that arrives before a key directory with the hub's key is kept in memory and checked
+  once it does, and `on_roster` is called after each roster taken (the service ends the
+  session of an operator the hub no longer lists).
 
 The broker certificate is renewed on this connection (agent/renewal.py): once it is old
 enough a `certificate.request` goes out on `…/A/events`; the hub's `certificate.answer`
@@ -131,7 +131,8 @@ class SyncClient:
         self._switch = False                  # end the session: a candidate waits
         self.card_activation_topic = topics.card_activation(office) if office else None
         self._unverified_card_activation: bytes | None = None
-        self.roster_topic = topics.desk_roster(office) if office else None
+        # The roster is retained on this agent's own topic: its operators' verifiers are for it alone.
+        self.roster_topic = topics.desk_roster(agent_id) if office else None
         self._unverified_roster: bytes | None = None
         self.on_roster = on_roster
 
@@ -429,6 +430,9 @@ class SyncClient:
         self.on_change()
 
     def _take_roster(self, raw: bytes) -> None:
+        if not raw:     # the hub cleared this desk's copy (it revoked the desk): keep what the desk holds
+            log.info("the hub cleared this desk's roster topic; the roster held stays")
+            return
         self._load_keys()
         if not self._hub_keys:
             self._unverified_roster = raw

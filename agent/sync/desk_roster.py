@@ -1,4 +1,4 @@
-"""The hub's `desk.roster` for this desk's office, heard on `cp/v1/broadcast/operators/<office>`.
+"""The hub's `desk.roster` for this desk's office, heard on the desk's own `cp/v1/agents/<agent>/roster`.
 
 Retained and signed with the hub's event key (hub/users/roster_feed.py): every operator
 who may log in at this office's desks, with the verifier of their desk PIN.  A document

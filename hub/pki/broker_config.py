@@ -8,8 +8,9 @@ is no plain listener, not even on loopback: the hub connects with its own client
 certificates (CN ``hub``, ``hub-<name>``), so a local process without a key cannot speak
 to the broker at all.
 
-The ACL gives each agent exactly its own topics through ``%u`` patterns, and every hub
-identity all of cp/v1/#.  mosquitto checks READ per delivered message, so an agent that
+The ACL gives each agent exactly its own topics through ``%u`` patterns (its office's
+desk roster among them: PIN verifiers are never broadcast), and every hub identity all
+of cp/v1/#.  mosquitto checks READ per delivered message, so an agent that
 subscribes to another agent's acks (or to a wildcard) simply receives nothing that is
 not its own; a PUBLISH outside its ACL is dropped by the broker.  SUBSCRIBE itself is
 not checked by the ACL file (mosquitto 2.0; ``deny`` lines do not refuse it either): an
@@ -68,6 +69,8 @@ def render_acl(hub_users: Iterable[str]) -> str:
         f"pattern readwrite {agent}/state",
         f"pattern read {agent}/acks",
         f"pattern read {agent}/cmd",
+        "# Operators' PIN verifiers: each desk reads only the roster the hub retains for it.",
+        f"pattern read {agent}/roster",
         f"pattern read {BROADCAST}/#",
         "",
         "# The hub's identities (client certificate CNs): the whole wire, shared subscriptions included.",

@@ -1,7 +1,8 @@
 """Broker commands mounted under `counterpay hub` (hub/cli.py mounts every command in COMMANDS).
 
     counterpay hub broker-config --config hub.toml [--out FILE]   write mosquitto.conf + ACL
-    counterpay hub up --config hub.toml [--background]            start mosquitto with it
+    counterpay hub up --config hub.toml [--background]            start mosquitto with it (one that
+                                                                  runs re-reads the rewritten ACL)
     counterpay hub down --config hub.toml                         stop the one `up --background` started
     counterpay hub worker-cert --config hub.toml --name NAME      a certificate for one more hub worker
     counterpay hub enrollment-token create|list|revoke …          (cli_admin.py)
@@ -111,14 +112,19 @@ def broker_config(config: str, out: str | None) -> None:
 @click.option("--background", is_flag=True, help="start and return, writing <data_dir>/broker/mosquitto.pid")
 @click.option("--timeout", "timeout_s", default=START_TIMEOUT_S, show_default=True, help="seconds to wait for the port")
 def up(config: str, background: bool, timeout_s: float) -> None:
-    """Start the broker with the generated configuration and wait until its port answers."""
+    """Start the broker with the generated configuration and wait until its port answers.
+
+    The configuration and ACL are written each time; a broker that already runs re-reads them.
+    """
     settings = _settings(config)
     broker, files = settings.broker, BrokerPaths.under(settings.data_dir)
+    conf = _write(settings)
     running = _running_pid(files)
     if running:
-        click.echo(f"the broker already runs (pid {running}) on port {broker.port}")
+        # The files were just rewritten: a site upgraded while its broker ran takes the new ACL now.
+        reload_broker(files.pid)
+        click.echo(f"the broker already runs (pid {running}) on port {broker.port}; it re-read {files.acl}")
         return
-    conf = _write(settings)
     command = [_mosquitto(), "-c", str(conf)]
     if background:
         stderr = os.open(files.root / "mosquitto.stderr", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)

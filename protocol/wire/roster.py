@@ -1,7 +1,8 @@
 """`desk.roster`: who may log in at an office's desks, as the hub last published it.
 
-Retained per office on `cp/v1/broadcast/operators/<office>` (topics.desk_roster), signed
-with the hub's event key, envelope agent "hub" like order.state.  Each operator carries
+Retained for each desk of the office on the desk's own `cp/v1/agents/<agent>/roster`
+(topics.desk_roster; no other agent may read it), signed with the hub's event key,
+envelope agent "hub" like order.state.  Each operator carries
 a *desk verifier*: an Argon2id hash (PHC string) of the PIN or desk password the user
 set with `counterpay hub user set-pin`, with a salt of its own.  It is never the console
 password's hash and never the secret: a desk checks a login offline against it.

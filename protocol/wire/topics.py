@@ -7,6 +7,10 @@ An office name may hold any character (enrollment takes 1-64 of them), so as a t
 level it is percent-encoded (RFC 3986 unreserved characters stay): the office
 "Riga 1/A" has its order state on `cp/v1/broadcast/orders/Riga%201%2FA` and its card
 activation on `cp/v1/broadcast/cards/Riga%201%2FA`.
+
+An office's desk roster carries its operators' PIN verifiers, so it is not a broadcast:
+the hub retains a copy on each enrolled agent's own `cp/v1/agents/A/roster`, which the
+broker lets only A read.
 """
 
 from __future__ import annotations
@@ -26,7 +30,6 @@ REVOCATIONS = f"{BROADCAST}/revocations"
 ORDER_STATE_PREFIX = f"{BROADCAST}/orders"
 ALL_ORDER_STATES = f"{ORDER_STATE_PREFIX}/+"
 CARD_ACTIVATION_PREFIX = f"{BROADCAST}/cards"
-DESK_ROSTER_PREFIX = f"{BROADCAST}/operators"
 
 KINDS = ("events", "acks", "cmd", "state")
 
@@ -56,11 +59,9 @@ def card_activation(office: str) -> str:
     return f"{CARD_ACTIVATION_PREFIX}/{quote(office, safe='')}"
 
 
-def desk_roster(office: str) -> str:
-    """The retained topic of one office's desk roster (who may log in at its desks)."""
-    if not isinstance(office, str) or not 1 <= len(office) <= 64:
-        raise TopicError(f"office {office!r} must be a text of 1-64 characters")
-    return f"{DESK_ROSTER_PREFIX}/{quote(office, safe='')}"
+def desk_roster(agent_id: str) -> str:
+    """The retained topic of the roster of `agent_id`'s office (who may log in there), readable by it alone."""
+    return f"{PREFIX}/agents/{check_agent_id(agent_id)}/roster"
 
 
 def office_catalogue(office: str) -> str:

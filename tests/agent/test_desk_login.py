@@ -24,7 +24,7 @@ from agent.payments import PaymentRequest
 from agent.store import Store, desk_operators
 from agent.sync.desk_roster import receive
 
-from tests.agent.conftest import write_config
+from tests.agent.conftest import AGENT_ID, write_config
 from tests.agent.test_service import open_service
 from tests.support.waiting import wait_until
 
@@ -197,15 +197,18 @@ def test_over_mqtt_a_roster_without_the_operator_ends_the_session_and_refuses_th
     hub = _hub_client(mosquitto.port)
     try:
         hub.publish(topics.KEYS, json.dumps(keys.directory.to_json()), qos=1, retain=True).wait_for_publish(5)
-        hub.publish(topics.desk_roster(OFFICE), roster(keys.hub, [ANNA]), qos=1, retain=True).wait_for_publish(5)
-        hub.publish(topics.desk_roster("Tallinn"), roster(keys.hub, [TOM], office="Tallinn"), qos=1,
+        hub.publish(topics.desk_roster(AGENT_ID), roster(keys.hub, [ANNA]), qos=1, retain=True).wait_for_publish(5)
+        # Another desk's roster, and one on the broadcast topic rosters were once retained on.
+        hub.publish(topics.desk_roster("desk-tallinn"), roster(keys.hub, [TOM], office="Tallinn"), qos=1,
+                    retain=True).wait_for_publish(5)
+        hub.publish(f"{topics.BROADCAST}/operators/Riga%201", roster(keys.hub, [TOM]), qos=1,
                     retain=True).wait_for_publish(5)
         service = open_service(write_config(tmp_path, keys, broker=mosquitto.url, login=True))
         try:
             wait_until(lambda: desk_operators.find(service.store, "anna") is not None, 15, "the roster heard")
-            assert desk_operators.find(service.store, "tom") is None          # another office's roster is not ours
+            assert desk_operators.find(service.store, "tom") is None          # only our own topic is heard
             assert service.login("anna", "492817").operator is not None
-            hub.publish(topics.desk_roster(OFFICE), roster(keys.hub, [], time="2026-12-04T10:00:00.000Z"), qos=1,
+            hub.publish(topics.desk_roster(AGENT_ID), roster(keys.hub, [], time="2026-12-04T10:00:00.000Z"), qos=1,
                         retain=True).wait_for_publish(5)                      # the hub disabled anna
             wait_until(lambda: service.status().operator is None, 15, "anna logged out by the roster")
             assert service.login("anna", "492817").refused == "wrong"

@@ -1,7 +1,8 @@
 """Desk PINs at the hub and the per-office roster the desks check logins against: the
 verifier is Argon2id of the PIN with a salt of its own (never the password's hash, never
 the PIN); an office hears its enabled desk, technician and supervisor users who set a
-PIN; a change from any process is published within one poll; `hub user set-pin` and
+PIN, retained on each of its enrolled desks' own topics; a change from any process, an
+enrolment or a revocation is published within one poll; `hub user set-pin` and
 `clear-pin` with their exit codes."""
 
 from __future__ import annotations
@@ -81,11 +82,17 @@ def test_an_office_hears_its_enabled_desk_users_with_a_pin(hub_db):
     assert all(e["verifier"].startswith("$argon2id$") for e in riga)
 
 
-def _enroll_office(db, office: str) -> None:
+def _enroll(db, agent_id: str, office: str, serial: str, issued_at: str = "2026-01-01T00:00:00Z") -> None:
     with db.begin() as conn:
         conn.execute(agent_certificates.insert().values(
-            serial=f"{abs(hash(office)):x}", agent_id=f"desk-{len(office)}", office=office,
-            issued_at="2026-01-01T00:00:00Z", not_after="2099-01-01T00:00:00Z", certificate_pem="-"))
+            serial=serial, agent_id=agent_id, office=office,
+            issued_at=issued_at, not_after="2099-01-01T00:00:00Z", certificate_pem="-"))
+
+
+def _revoke(db, agent_id: str) -> None:
+    with db.begin() as conn:        # as `hub revoke-agent` does, from another process
+        conn.execute(agent_certificates.update().where(agent_certificates.c.agent_id == agent_id)
+                     .values(revoked_at="2026-12-04T12:00:00Z", revoked_reason="stolen"))
 
 
 def _names(context, payload: bytes) -> list[str]:
@@ -95,26 +102,52 @@ def _names(context, payload: bytes) -> list[str]:
     return [entry["username"] for entry in envelope.body["operators"]]
 
 
-def test_the_feed_publishes_every_office_at_connect_and_then_only_what_changed(hub_context):
+def test_the_feed_retains_each_agents_office_roster_on_its_own_topic_then_only_what_changed(hub_context):
     published: list[tuple[str, bytes, bool]] = []
     hub_context.publisher = lambda topic, payload, retain: published.append((topic, payload, retain))
-    _enroll_office(hub_context.db, "RIGA-1")
-    _enroll_office(hub_context.db, "TALLINN")
+    _enroll(hub_context.db, "desk-riga-1", "RIGA-1", "a1")
+    _enroll(hub_context.db, "desk-riga-2", "RIGA-1", "a2")
+    _enroll(hub_context.db, "desk-tallinn", "TALLINN", "b1")
+    _enroll(hub_context.db, "desk-gone", "RIGA-1", "c1")
+    _revoke(hub_context.db, "desk-gone")
+    _enroll(hub_context.db, "Desk/+", "RIGA-1", "d1")           # no agent id (not from enrollment): skipped
     with hub_context.db.begin() as conn:
         _user(conn, "anna", "desk", ["RIGA-1"])
+        _user(conn, "vera", "desk", ["VILNIUS"])                # an office with no desk enrolled
     feed = RosterFeed(hub_context)
-    assert feed.publish(everything=True) == 2
+    feed.publish(everything=True)
     by_topic = {topic: (payload, retain) for topic, payload, retain in published}
-    assert _names(hub_context, by_topic[topics.desk_roster("RIGA-1")][0]) == ["anna"]
-    assert _names(hub_context, by_topic[topics.desk_roster("TALLINN")][0]) == []
     assert all(retain for _, retain in by_topic.values())
+    assert _names(hub_context, by_topic[topics.desk_roster("desk-riga-1")][0]) == ["anna"]
+    assert by_topic[topics.desk_roster("desk-riga-2")][0] == by_topic[topics.desk_roster("desk-riga-1")][0]
+    assert _names(hub_context, by_topic[topics.desk_roster("desk-tallinn")][0]) == []
+    assert by_topic[topics.desk_roster("desk-gone")][0] == b""             # a revoked desk's copy is cleared
+    # The broadcast rosters every agent could read are cleared for every office the hub knows, and never sent.
+    broadcast = {topic: payload for topic, payload in ((t, p) for t, (p, _) in by_topic.items())
+                 if topic.startswith(f"{topics.BROADCAST}/operators/")}
+    assert broadcast == {f"{topics.BROADCAST}/operators/{office}": b"" for office in ("RIGA-1", "TALLINN", "VILNIUS")}
+    assert not [t for t, p, _ in published if p and not t.startswith(f"{topics.PREFIX}/agents/")]
+
+    published.clear()
     assert feed.publish() == 0                                  # nothing changed: nothing sent
     with hub_context.db.begin() as conn:                        # as `hub user disable` does, from another process
         service.set_disabled(conn, "anna", True, "cli:test")
+    assert feed.publish() == 2
+    assert sorted((topic, _names(hub_context, payload)) for topic, payload, _ in published) == [
+        (topics.desk_roster("desk-riga-1"), []), (topics.desk_roster("desk-riga-2"), [])]
+
     published.clear()
-    assert feed.publish() == 1
-    assert [(topic, _names(hub_context, payload)) for topic, payload, _ in published] == [
-        (topics.desk_roster("RIGA-1"), [])]
+    _enroll(hub_context.db, "desk-riga-3", "RIGA-1", "a3")        # a desk enrolls
+    _revoke(hub_context.db, "desk-riga-2")                        # and another is revoked
+    _enroll(hub_context.db, "desk-tallinn", "RIGA-1", "b2", issued_at="2026-06-01T00:00:00Z")   # moved office
+    assert feed.publish() == 3
+    assert sorted((topic, payload and _names(hub_context, payload)) for topic, payload, _ in published) == [
+        (topics.desk_roster("desk-riga-2"), b""), (topics.desk_roster("desk-riga-3"), []),
+        (topics.desk_roster("desk-tallinn"), [])]
+    riga = wire.decode(published[-1][1], ROSTER_MAX_BYTES)
+    assert riga.body["office"] == "RIGA-1"
+    published.clear()
+    assert feed.publish() == 0                                  # a revoked desk is cleared once
 
 
 def test_set_pin_and_clear_pin_commands_with_their_exit_codes(tmp_path):

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from cryptography import x509
 
 from hub.config import load
-from hub.pki.ca import CertificateAuthority, PkiPaths, make_csr
+from hub.pki.ca import CertificateAuthority, PkiPaths, cert_pem, make_csr, parse_csr
 from hub.pki.cli import broker_config, down, port_answers, up
 from hub.pki.cli_admin import enrollment_token, revoke_agent_command
 from hub.pki.enrollment import EnrollmentRequest, enroll
@@ -63,6 +63,7 @@ def test_broker_config_writes_tls_only_config_and_acl(hub_config, tmp_path):
         assert expected in lines
     acl = (hub_dir / "broker" / "acl").read_text().splitlines()
     assert "pattern write cp/v1/agents/%u/events" in acl and "pattern read cp/v1/agents/%u/cmd" in acl
+    assert "pattern read cp/v1/agents/%u/roster" in acl
     assert acl[acl.index("user hub") + 1] == "topic readwrite cp/v1/#"
     # The server certificate names the configured hosts besides loopback.
     cert = x509.load_pem_x509_certificate((hub_dir / "pki" / "broker.pem").read_bytes())
@@ -93,6 +94,54 @@ def test_up_background_then_down(hub_config):
     finally:
         if pid_file.exists():   # only the broker this test started
             os.kill(int(pid_file.read_text()), signal.SIGTERM)
+
+
+def _acl_loads(hub_dir) -> int:
+    # The one line each ACL load writes at the generated log levels (tests/support/pki_broker.py).
+    return (hub_dir / "broker" / "mosquitto.log").read_text(errors="replace").count("does not contain '%c' or '%u'")
+
+
+def test_up_again_while_the_broker_runs_gives_an_upgraded_site_the_new_acl(hub_config, tmp_path):
+    config, hub_dir, port = hub_config
+    init_pki(hub_dir, load(config).broker.server_names)
+    runner = CliRunner()
+    pid_file, acl = hub_dir / "broker" / "mosquitto.pid", hub_dir / "broker" / "acl"
+    assert runner.invoke(up, ["--config", str(config), "--background"]).exit_code == 0
+    try:
+        # The broker of a site upgraded while it ran still holds an ACL without the roster pattern.
+        acl.write_text("\n".join(line for line in acl.read_text().splitlines() if not line.endswith("/roster")))
+        loads = _acl_loads(hub_dir)
+        os.kill(int(pid_file.read_text()), signal.SIGHUP)
+        wait_until(lambda: _acl_loads(hub_dir) > loads, 5, "mosquitto to re-read the old ACL")
+        broker = SimpleNamespace(port=port, ca_cert=hub_dir / "pki" / "ca.pem")
+        hub_client = TlsClient(broker, "hub", hub_dir / "pki" / "hub.pem", hub_dir / "pki" / "hub.key")
+        assert hub_client.connect()
+        assert hub_client.publish(topics.desk_roster("desk-up-1"), b"roster", retain=True) in (0, 16)
+        hub_client.close()
+        csr, key = make_csr("desk-up-1")
+        cert = CertificateAuthority.load(PkiPaths.under(hub_dir)).issue_client(parse_csr(csr), "desk-up-1")
+        (tmp_path / "desk.pem").write_bytes(cert_pem(cert))
+        (tmp_path / "desk.key").write_bytes(key)
+
+        def desk_hears_its_roster() -> bool:
+            desk = TlsClient(broker, "desk-up-1", tmp_path / "desk.pem", tmp_path / "desk.key")
+            assert desk.connect()
+            desk.subscribe(topics.desk_roster("desk-up-1"))
+            desk.subscribe(topics.state("desk-up-1"))
+            desk.publish(topics.state("desk-up-1"), b"marker")     # arrives after any retained roster would
+            wait_until(lambda: (topics.state("desk-up-1"), b"marker") in desk.received(), 5, "the desk's marker")
+            desk.close()
+            return (topics.desk_roster("desk-up-1"), b"roster") in desk.received()
+
+        assert not desk_hears_its_roster()
+        loads = _acl_loads(hub_dir)
+        again = runner.invoke(up, ["--config", str(config), "--background"])
+        assert again.exit_code == 0 and "already runs" in again.output and "re-read" in again.output, again.output
+        assert "pattern read cp/v1/agents/%u/roster" in acl.read_text().splitlines()
+        wait_until(lambda: _acl_loads(hub_dir) > loads, 5, "mosquitto to re-read the rewritten ACL")
+        assert desk_hears_its_roster()
+    finally:
+        runner.invoke(down, ["--config", str(config)])
 
 
 def test_up_in_the_foreground_stops_cleanly_on_sigterm(hub_config):

@@ -40,10 +40,11 @@ def test_a_bad_roster_is_refused_naming_what_is_wrong(operators, problem):
     assert problem.lower() in str(refused.value).lower()
 
 
-def test_the_roster_topic_is_per_office_and_percent_encoded():
-    assert topics.desk_roster("Riga 1/A") == "cp/v1/broadcast/operators/Riga%201%2FA"
+@pytest.mark.parametrize("agent_id", ["", "desk/+", "#", "Desk-1"])
+def test_the_roster_topic_is_the_agents_own_and_refuses_a_bad_agent_id(agent_id):
+    assert topics.desk_roster("desk-riga-1") == "cp/v1/agents/desk-riga-1/roster"
     with pytest.raises(topics.TopicError):
-        topics.desk_roster("")
+        topics.desk_roster(agent_id)
 
 
 @given(st.text(max_size=200))
