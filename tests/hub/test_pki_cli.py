@@ -85,7 +85,9 @@ def test_up_background_then_down(hub_config):
 
         broker = SimpleNamespace(port=port, ca_cert=hub_dir / "pki" / "ca.pem")
         hub_client = TlsClient(broker, "hub-cli-test", hub_dir / "pki" / "hub.pem", hub_dir / "pki" / "hub.key")
-        assert hub_client.connect(), "the hub's own certificate opens the broker that `hub up` started"
+        # The second `up` made the broker re-read its files (SIGHUP): under load a connection may
+        # meet it mid-reload, and the client's loop connects again, so it is given time.
+        assert hub_client.connect(timeout_s=20), "the hub's own certificate opens the broker that `hub up` started"
         assert hub_client.subscribe("$share/hub/cp/v1/agents/+/events") == [1]
         hub_client.close()
         assert runner.invoke(down, ["--config", str(config)]).exit_code == 0
