@@ -196,8 +196,9 @@ def worker_cert(config: str, name: str) -> None:
     reloaded = reload_broker(BrokerPaths.under(settings.data_dir).pid)
     click.echo(f"worker {common_name}: certificate {cert_path}, key {key_path} (0600); broker ACL "
                + ("reloaded" if reloaded else "rewritten: reload the broker (SIGHUP) to apply it"))
-    click.echo(f"in that worker's configuration: [mqtt] cert_file = \"{cert_path}\", key_file = \"{key_path}\", "
-               "and the same share_group as the other workers", err=True)
+    click.echo(f"run that worker with `counterpay hub serve --config {settings.config_path} --worker {name} "
+               "--role ROLE`: it takes this certificate and the client id from the name, and the share_group "
+               "of the one configuration", err=True)
 
 
 def _admin_commands() -> list[click.Command]:
