@@ -35,7 +35,6 @@ system, so it is the same on every retry and every replay), ``webhook-timestamp`
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from typing import Any
 
@@ -47,6 +46,7 @@ from hub.delivery.clock import stamp
 from hub.store import locks
 from hub.store.sets import fetch_dicts, insert_many, one_of
 from hub.store.tables_delivery import deliveries
+from protocol import fastjson
 from protocol.domain import DeliveryStatus
 
 _CHUNK = 10_000      # event and order ids per query, as one parameter (hub.store.sets.one_of)
@@ -85,7 +85,7 @@ def build_payload(*, event_id: str, agent_id: str, payment: dict[str, Any], link
     body = {"type": kind, "timestamp": created_at,
             "data": {"event_id": event_id, "agent_id": agent_id, "payment": payment, "link": link or {},
                      "order": order}}
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False, sort_keys=True).encode("utf-8")
+    return fastjson.dumps_sorted(body)
 
 
 def enqueue_confirmation(conn: Connection, *, event_id: str, agent_id: str, payment: dict[str, Any],

@@ -26,6 +26,7 @@ from protocol.wire import Envelope
 from protocol.wire.envelope import decode_accepted
 from sqlalchemy.exc import OperationalError
 
+from hub.ingest.collector import tune_for_ingest
 from hub.ingest.refusals import Refusal
 from hub.ingest.store import Outgoing, store_with_retries
 
@@ -46,6 +47,7 @@ def _serve(channel, database_url: str, event_key_pem: bytes, gap_grace_s: float)
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s hub-store %(levelname)s %(message)s")
     database = Database.open(database_url, migrate=False)
     key = SigningKey.from_pem(event_key_pem)
+    tune_for_ingest()
     channel.send(("ready", None))
     try:
         while (request := channel.recv()) is not None:

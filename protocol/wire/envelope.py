@@ -21,6 +21,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
+from protocol import fastjson
 from protocol.canonical import CanonicalError, canonical_bytes
 from protocol.keys import KeyDirectory, SigningKey, VerificationFailure
 from protocol.wire import messages
@@ -92,7 +93,7 @@ def decode(raw: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
     if len(raw) > max_bytes:
         raise WireError("oversized", f"message is {len(raw)} bytes; the limit is {max_bytes}")
     try:
-        document = json.loads(raw.decode("utf-8"))
+        document = fastjson.loads(raw)
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise WireError("not_json", f"message is not UTF-8 JSON: {exc}") from None
     if not isinstance(document, dict):
@@ -133,7 +134,7 @@ def decode(raw: bytes, max_bytes: int = MAX_MESSAGE_BYTES) -> Envelope:
 def decode_accepted(raw: str | bytes) -> Envelope:
     """Rebuild an envelope that `decode()` (and `verify()`) already accepted, from its
     exact text: no checks, for handing checked messages to another process cheaply."""
-    document = json.loads(raw)
+    document = fastjson.loads(raw)
     return Envelope(document["id"], document["agent"], document["seq"], document["time"], document["type"],
                     document["body"], document["kid"], document["sig"], document["v"], schema_checked=True)
 
