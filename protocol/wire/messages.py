@@ -20,11 +20,12 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 
 from protocol.domain import ReferenceFormatValue, TenderValue
 from protocol.wire.errors import WireError
 from protocol.wire.roster import DeskRoster
+from protocol.wire.strict import Strict, listed_once
 
 Str64 = Annotated[str, Field(max_length=64)]
 Str200 = Annotated[str, Field(max_length=200)]
@@ -47,28 +48,24 @@ DiagnosticInt = Annotated[int, Field(ge=-MAX_BIGINT, le=MAX_BIGINT)]
 _DIGIT = re.compile(r"\d")
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class Reference(_Strict):
+class Reference(Strict):
     format: ReferenceFormatValue
     value: ReferenceText | None = None
 
 
-class Payer(_Strict):
+class Payer(Strict):
     name: Str200 | None = None
     id: Str64 | None = None
 
 
-class PositionDiscount(_Strict):
+class PositionDiscount(Strict):
     """A discount the clerk chose for a position, with the reason given (a certificate, a category)."""
     name: Annotated[str, Field(min_length=1, max_length=200)]
     reason: Annotated[str, Field(min_length=1, max_length=200)]
     amount_minor: Annotated[int, Field(ge=1, le=10**13)]
 
 
-class Position(_Strict):
+class Position(Strict):
     code: Str64
     name: Str200 = ""
     quantity: int = Field(default=1, ge=1, le=10_000)
@@ -83,7 +80,7 @@ class Position(_Strict):
         return self
 
 
-class HandlingFee(_Strict):
+class HandlingFee(Strict):
     """The office's handling fee on this payment: charged with it (its `tender` is the payment's,
     and it is in the payment's amount) or taken apart in cash (not in the amount)."""
     amount_minor: Annotated[int, Field(ge=1, le=10**13)]
@@ -91,7 +88,7 @@ class HandlingFee(_Strict):
     name: Str200 | None = None
 
 
-class CardDetails(_Strict):
+class CardDetails(Strict):
     masked_pan: Annotated[str, Field(max_length=32)] | None = None
     card_type: Str64 | None = None
     terminal_id: Str64 | None = None
@@ -111,7 +108,7 @@ class CardDetails(_Strict):
         return value
 
 
-class PaymentCaptured(_Strict):
+class PaymentCaptured(Strict):
     payment_id: Str64                 # the intent id, fixed at creation: the dedup key
     receipt_id: Str64
     office: Str64
@@ -153,7 +150,7 @@ class PaymentCaptured(_Strict):
         return self
 
 
-class PaymentVoided(_Strict):
+class PaymentVoided(Strict):
     payment_id: Str64
     amount_minor: MinorUnits
     currency: Currency
@@ -166,7 +163,7 @@ class PaymentVoided(_Strict):
     receipt_id: Str64 | None = None        # the void receipt the desk printed
 
 
-class TenderTotal(_Strict):
+class TenderTotal(Strict):
     count: Count
     total_minor: NetMinorUnits
 
@@ -175,7 +172,7 @@ EOD_PAYMENT_IDS = 500
 """At most this many payment ids in one eod.report (about 20 KB); a busier batch sends none."""
 
 
-class EodReport(_Strict):
+class EodReport(Strict):
     """A closed terminal batch: the terminal's totals and the agent's journal for it.
 
     The fields after `closed_at` came later and are optional, so a report of an older
@@ -197,12 +194,12 @@ class EodReport(_Strict):
     operator: Str64 | None = None          # who was logged in at the desk when the batch closed
 
 
-class DiagnosticsReport(_Strict):
+class DiagnosticsReport(Strict):
     request_id: Str64 | None = None
     info: dict[Str64, str | DiagnosticInt | bool | None] = Field(default_factory=dict, max_length=100)
 
 
-class Ack(_Strict):
+class Ack(Strict):
     """The hub's answer for one event, by the event's message id."""
     for_id: Str64
     for_seq: Count
@@ -214,17 +211,17 @@ ACKS_PER_MESSAGE = 150
 """Even with a 200-character reason each, 150 acks stay under the 64 KiB message limit."""
 
 
-class Acks(_Strict):
+class Acks(Strict):
     acks: list[Ack] = Field(min_length=1, max_length=ACKS_PER_MESSAGE)
 
 
-class Command(_Strict):
+class Command(Strict):
     request_id: Str64
     command: Literal["replay", "end_of_day", "diagnostics"]
     from_seq: Count | None = None
 
 
-class Birth(_Strict):
+class Birth(Strict):
     incarnation: Count
     online: Literal[True] = True
     version: Str64
@@ -233,7 +230,7 @@ class Birth(_Strict):
     oldest_age_s: Gauge | None = None
 
 
-class Will(_Strict):
+class Will(Strict):
     incarnation: Count
     online: Literal[False] = False
 
@@ -247,7 +244,7 @@ Greek fit, and it stays well under the broker's packet limit (hub/pki/broker_con
 CancelReason = Annotated[str, Field(min_length=1, max_length=400)]   # as hub/orders/changes.py takes it
 
 
-class OrderStateEntry(_Strict):
+class OrderStateEntry(Strict):
     """One order the desks must not take as printed.
 
     'cancelled': refused whatever code names it, with the back office's `reason`.
@@ -269,7 +266,7 @@ class OrderStateEntry(_Strict):
         return self
 
 
-class OrderState(_Strict):
+class OrderState(Strict):
     """Every order of `office` (and of no office) the desks must refuse: the whole set, not a change."""
     office: Annotated[str, Field(min_length=1, max_length=64)]
     orders: list[OrderStateEntry] = Field(default_factory=list, max_length=ORDER_STATE_ENTRIES)
@@ -291,7 +288,7 @@ PEM_MAX = 8192
 Serial = Annotated[str, Field(pattern=r"^[0-9a-f]{1,40}$")]
 
 
-class CertificateRequest(_Strict):
+class CertificateRequest(Strict):
     """Agent → hub: issue a certificate for a new TLS key in place of `current_serial`'s.
 
     Sent over the connection the current certificate authenticates; `request_id` names
@@ -301,7 +298,7 @@ class CertificateRequest(_Strict):
     current_serial: Serial
 
 
-class CertificateAnswer(_Strict):
+class CertificateAnswer(Strict):
     """Hub → agent: the new certificate ('issued'), or why not ('refused', with `reason`)."""
     request_id: Str64
     status: Literal["issued", "refused"]
@@ -326,14 +323,14 @@ StepCode = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0
 Day = Annotated[str, Field(pattern=r"^\d{4}-\d{2}-\d{2}$")]
 
 
-class ActiveStep(_Strict):
+class ActiveStep(Strict):
     """A service step (a price list's code) whose card payments a reviewer approved for the office."""
     service: StepCode
     since: Str64                               # when it became active
     contract_valid_to: Day | None = None       # the card contract's last day: no cards after it, offline too
 
 
-class CardActivation(_Strict):
+class CardActivation(Strict):
     """Every service step where `office`'s desks may take cards: the whole set, not a change."""
     office: Annotated[str, Field(min_length=1, max_length=64)]
     active: list[ActiveStep] = Field(default_factory=list, max_length=CARD_ACTIVATION_ENTRIES)
@@ -341,12 +338,7 @@ class CardActivation(_Strict):
     @field_validator("active")
     @classmethod
     def _one_entry_per_step(cls, entries: list[ActiveStep]) -> list[ActiveStep]:
-        seen: set[str] = set()
-        for entry in entries:
-            if entry.service in seen:
-                raise ValueError(f"service step {entry.service} is listed twice")
-            seen.add(entry.service)
-        return entries
+        return listed_once(entries, lambda entry: entry.service, "service step")
 
 
 SCHEMAS: dict[str, type[BaseModel]] = {

@@ -26,7 +26,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import Field, field_validator
+
+from protocol.wire.strict import Strict, listed_once
 
 ROSTER_ENTRIES = 2000
 """Operators one office's roster lists at most (the largest offices have a few hundred)."""
@@ -58,11 +60,7 @@ def check_verifier(text: str) -> str:
     return text
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
-
-
-class DeskOperator(_Strict):
+class DeskOperator(Strict):
     username: Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9._-]*$")]
     role: Literal["desk", "technician", "supervisor"]
     verifier: Annotated[str, Field(max_length=300)]
@@ -74,7 +72,7 @@ class DeskOperator(_Strict):
         return check_verifier(value)
 
 
-class DeskRoster(_Strict):
+class DeskRoster(Strict):
     """Every operator who may log in at `office`'s desks: the whole set, not a change."""
     office: Annotated[str, Field(min_length=1, max_length=64)]
     operators: list[DeskOperator] = Field(default_factory=list, max_length=ROSTER_ENTRIES)
@@ -82,9 +80,4 @@ class DeskRoster(_Strict):
     @field_validator("operators")
     @classmethod
     def _one_entry_per_user(cls, entries: list[DeskOperator]) -> list[DeskOperator]:
-        seen: set[str] = set()
-        for entry in entries:
-            if entry.username in seen:
-                raise ValueError(f"operator {entry.username} is listed twice")
-            seen.add(entry.username)
-        return entries
+        return listed_once(entries, lambda entry: entry.username, "operator")
