@@ -16,7 +16,6 @@ committed approve or suspend and contract registration (`publish_for`), and by t
 from __future__ import annotations
 
 import logging
-import threading
 
 from sqlalchemy import Connection, select
 
@@ -70,29 +69,7 @@ def publish_for(db: Database, context: HubContext, office: str) -> None:
 
 
 def publish_once(settings, office: str, payload: bytes, timeout_s: float = 10.0) -> str | None:
-    """From a command line: connect as the hub's command client, publish retained, wait for the PUBACK.
+    """From a command line: publish the office's set retained and wait for the PUBACK.
     None on success, else what went wrong (the running hub publishes it at its next start)."""
-    import paho.mqtt.client as mqtt
-    from paho.mqtt.enums import CallbackAPIVersion
-
-    from hub.pki.ca import HUB_COMMAND_CN, CertificateAuthority, PkiPaths
-    from hub.pki.tls import ephemeral_context
-    client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=HUB_COMMAND_CN, protocol=mqtt.MQTTv5)
-    done = threading.Event()
-    try:
-        if settings.mqtt.tls:
-            ca = CertificateAuthority.load(PkiPaths.under(settings.data_dir))
-            client.tls_set_context(ephemeral_context(ca, HUB_COMMAND_CN))
-        client.connect(settings.mqtt.host, settings.mqtt.port, keepalive=30)
-    except (OSError, ValueError) as exc:
-        return f"could not reach the broker at {settings.mqtt.host}:{settings.mqtt.port}: {exc}"
-    client.on_publish = lambda *_args: done.set()
-    client.loop_start()
-    try:
-        client.publish(topics.card_activation(office), payload, qos=1, retain=True)
-        if not done.wait(timeout_s):
-            return f"the broker did not confirm the card activation within {timeout_s:.0f}s"
-        return None
-    finally:
-        client.disconnect()
-        client.loop_stop()
+    from hub.pki.publish import publish_retained
+    return publish_retained(settings, topics.card_activation(office), payload, "the card activation", timeout_s)

@@ -117,13 +117,8 @@ def publish(config: str, version: int) -> None:
 def _send(settings, topic: str, payload: bytes) -> str | None:
     if not settings.mqtt.tls:
         return "[mqtt] tls is off"
-    from hub.pki.ca import CertificateAuthority, PkiPaths
-    from hub.pki.publish import publish_once
-    try:
-        ca = CertificateAuthority.load(PkiPaths.under(settings.data_dir))
-    except FileNotFoundError as exc:
-        return str(exc)
-    return publish_once(settings, ca, topic, payload, "the catalogue")
+    from hub.pki.publish import publish_retained
+    return publish_retained(settings, topic, payload, "the catalogue")
 
 
 @catalogue.command("show")

@@ -17,7 +17,7 @@ import paho.mqtt.client as mqtt
 from paho.mqtt.enums import CallbackAPIVersion
 
 from hub.pki.keydir import directory_payload
-from hub.pki.ca import HUB_COMMAND_CN, CertificateAuthority
+from hub.pki.ca import HUB_COMMAND_CN, CertificateAuthority, PkiPaths
 from hub.pki.tls import ephemeral_context
 from protocol.keys import KeyDirectory
 from protocol.wire.topics import KEYS
@@ -29,13 +29,26 @@ def publish_directory_once(settings, directory: KeyDirectory, ca: CertificateAut
     return publish_once(settings, ca, KEYS, directory_payload(directory), "the key directory", timeout_s)
 
 
-def publish_once(settings, ca: CertificateAuthority, topic: str, payload: bytes, what: str,
+def publish_retained(settings, topic: str, payload: bytes, what: str, timeout_s: float = 10.0) -> str | None:
+    """`publish_once` with the site's own CA when [mqtt] tls is on, a plain connection when it is off."""
+    ca = None
+    if settings.mqtt.tls:
+        try:
+            ca = CertificateAuthority.load(PkiPaths.under(settings.data_dir))
+        except FileNotFoundError as exc:
+            return str(exc)
+    return publish_once(settings, ca, topic, payload, what, timeout_s)
+
+
+def publish_once(settings, ca: CertificateAuthority | None, topic: str, payload: bytes, what: str,
                  timeout_s: float = 10.0) -> str | None:
-    """Publish `payload` retained on `topic`; None on success, else what went wrong (`what` names it)."""
+    """Publish `payload` retained on `topic`; None on success, else what went wrong (`what` names it).
+    `ca` None: a plain connection (a broker without TLS)."""
     client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=HUB_COMMAND_CN, protocol=mqtt.MQTTv5)
     done = threading.Event()
     try:
-        client.tls_set_context(ephemeral_context(ca, HUB_COMMAND_CN))
+        if ca is not None:
+            client.tls_set_context(ephemeral_context(ca, HUB_COMMAND_CN))
         client.connect(settings.mqtt.host, settings.mqtt.port, keepalive=30)
     except (OSError, ValueError) as exc:
         return f"could not reach the broker at {settings.mqtt.host}:{settings.mqtt.port}: {exc}"
