@@ -324,6 +324,15 @@ class AgentService:
 
     # payments ------------------------------------------------------------------------------
     def pay(self, request: PaymentRequest, on_progress: Callable[[str], None] = lambda text: None) -> PaymentOutcome:
+        return self._at_the_desk(request, lambda: self.life.take(request, on_progress),
+                                 at_the_terminal=request.tender == Tender.CARD)
+
+    def undo(self, request: UndoRequest) -> PaymentOutcome:
+        """A void or refund of a card payment, approved by a supervisor's login (agent/voids.py)."""
+        return self._at_the_desk(request, lambda: self.voids.undo(request), at_the_terminal=True)
+
+    def _at_the_desk(self, request, run: Callable[[], PaymentOutcome], at_the_terminal: bool) -> PaymentOutcome:
+        """`run` a payment or an undo in the logged-in operator's name, the desk busy meanwhile."""
         if self.login_required and self._operator is None:
             return PaymentOutcome(None, "refused", "no operator is logged in at this desk: log in first",
                                   reason="login_required")
@@ -333,31 +342,12 @@ class AgentService:
         self._busy = True
         self._feed.changed()
         try:
-            outcome = self.life.take(request, on_progress)
+            outcome = run()
         finally:
             self._busy = False
-        if request.tender == Tender.CARD and outcome.outcome in (JournalState.UNKNOWN, JournalState.OPERATOR_CHECK,
-                                                               JournalState.ABORTED):
+        if at_the_terminal and outcome.outcome in (JournalState.UNKNOWN, JournalState.OPERATOR_CHECK,
+                                                   JournalState.ABORTED):
             self.terminal.reopen()     # the port may be dead: the status and recovery need the live one
-        self._wake_sync()
-        self._feed.changed()
-        return outcome
-
-    def undo(self, request: UndoRequest) -> PaymentOutcome:
-        """A void or refund of a card payment, approved by a supervisor's login (agent/voids.py)."""
-        if self.login_required and self._operator is None:
-            return PaymentOutcome(None, "refused", "no operator is logged in at this desk: log in first",
-                                  reason="login_required")
-        if self._operator is not None:
-            request.operator = self._operator.username
-        self._busy = True
-        self._feed.changed()
-        try:
-            outcome = self.voids.undo(request)
-        finally:
-            self._busy = False
-        if outcome.outcome in (JournalState.UNKNOWN, JournalState.OPERATOR_CHECK, JournalState.ABORTED):
-            self.terminal.reopen()
         self._wake_sync()
         self._feed.changed()
         return outcome
