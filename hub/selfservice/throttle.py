@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from sqlalchemy import Connection, func, select
 
 from hub.store.tables_selfservice import selfservice_lookups as lookups
-from hub.store.timeutil import iso, parse
+from hub.store.timeutil import iso
+from hub.users.throttle import wait_after_failures
 
 
 @dataclass(frozen=True)
@@ -26,15 +27,8 @@ class LookupPolicy:
 def wait_seconds(conn: Connection, address: str, policy: LookupPolicy, now: dt.datetime) -> int:
     """How long the next lookup from `address` must wait (0: it may go ahead)."""
     since = iso(now - dt.timedelta(seconds=policy.window_s))
-    failures = (select(lookups.c.at)
-                .where(lookups.c.address == address[:64], lookups.c.succeeded.is_(False), lookups.c.at >= since)
-                .order_by(lookups.c.at.desc()).limit(policy.max_failures))
-    times = list(conn.execute(failures).scalars())
-    if len(times) < policy.max_failures:
-        return 0
-    # The max_failures-th newest failure is the one whose leaving the window frees a try.
-    free_at = parse(times[-1]) + dt.timedelta(seconds=policy.window_s)
-    return max(1, int((free_at - now).total_seconds() + 0.999))
+    return wait_after_failures(conn, lookups, [lookups.c.address == address[:64]], policy.max_failures, since,
+                               policy.window_s, now)
 
 
 KEPT_S = 24 * 3600

@@ -12,7 +12,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import Connection, func, select
+from sqlalchemy import Connection, Table, func, select
 
 from hub.store.tables_users import login_attempts
 from hub.store.timeutil import iso, parse
@@ -25,10 +25,13 @@ class ThrottlePolicy:
     window_s: int = 15 * 60
 
 
-def _wait(conn: Connection, where, limit: int, since: str, window_s: int, now: dt.datetime) -> int:
-    failures = (select(login_attempts.c.at)
-                .where(*where, login_attempts.c.succeeded.is_(False), login_attempts.c.at >= since)
-                .order_by(login_attempts.c.at.desc()).limit(limit))
+def wait_after_failures(conn: Connection, table: Table, where, limit: int, since: str, window_s: int,
+                        now: dt.datetime) -> int:
+    """Seconds until a try may go ahead, after `limit` failures since `since` among `table`'s rows
+    (`at`, `succeeded`) matching `where`; 0 when fewer failed."""
+    failures = (select(table.c.at)
+                .where(*where, table.c.succeeded.is_(False), table.c.at >= since)
+                .order_by(table.c.at.desc()).limit(limit))
     times = list(conn.execute(failures).scalars())
     if len(times) < limit:
         return 0
@@ -45,10 +48,10 @@ def wait_seconds(conn: Connection, username: str, address: str, policy: Throttle
                                 .where(login_attempts.c.username == username,
                                        login_attempts.c.succeeded.is_(True))).scalar()
     user_start = max(window_start, last_success) if last_success else window_start
-    by_user = _wait(conn, [login_attempts.c.username == username], policy.max_failures_per_user, user_start,
-                    policy.window_s, now)
-    by_address = _wait(conn, [login_attempts.c.address == address], policy.max_failures_per_address, window_start,
-                       policy.window_s, now)
+    by_user = wait_after_failures(conn, login_attempts, [login_attempts.c.username == username],
+                                  policy.max_failures_per_user, user_start, policy.window_s, now)
+    by_address = wait_after_failures(conn, login_attempts, [login_attempts.c.address == address],
+                                     policy.max_failures_per_address, window_start, policy.window_s, now)
     return max(by_user, by_address)
 
 
